@@ -1,0 +1,103 @@
+"""`taxonomist check`: the checks from a shell, in CI and in pre-commit."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from checks.config import CONFIG_PATH, ConfigError, load_config
+from checks.discovery import DiscoveryError, changed_since, expand, find_taxonomy_root, read_list
+from checks.registry import SelectionError
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+def fail(message: str) -> typer.Exit:
+    """Exit status 2: the tool could not do its job. One line on stderr says why."""
+    typer.echo(f"taxonomist: {message}", err=True)
+    return typer.Exit(2)
+
+
+def parse_schema_version(value: str | None) -> str | int | None:
+    if value is None or value in ("latest", "own"):
+        return value
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise fail(f"--schema-version must be latest, own or a version number, not {value!r}")
+
+
+def check(
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="qna.yaml files or folders to search for them (default: the current folder).",
+        show_default=False)] = None,
+    files_from: Annotated[str | None, typer.Option(
+        "--files-from", metavar="FILE", help="Read paths to check from FILE, one a line ('-': stdin).")] = None,
+    changed_since_ref: Annotated[str | None, typer.Option(
+        "--changed-since", metavar="REF",
+        help="Check contributions changed since the merge base with REF, untracked files included.")] = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.text,
+    schema_version: Annotated[str | None, typer.Option(
+        "--schema-version", metavar="latest|own|N",
+        help="Schema to validate against: the latest, each file's own `version:`, or a number "
+             "[default: from the config, else latest].")] = None,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", metavar="IDS", help="Run only these checks or groups (structural, content); repeatable, "
+                                      "comma-separated.")] = None,
+    skip: Annotated[list[str] | None, typer.Option(
+        "--skip", metavar="IDS", help="Skip these checks or groups; repeatable, comma-separated.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        "--config", metavar="FILE", help=f"Repository configuration [default: {CONFIG_PATH} at the taxonomy "
+                                         "root].")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")] = None,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=0, help="Worker processes for large runs (0: one per core).")] = 0,
+) -> None:
+    """Check qna.yaml contributions. Exit status: 0 no error, 1 errors found, 2 could not check."""
+    from checks.formats import RENDERERS
+    from checks.runner import Checker, default_jobs
+    from checks.sources import DiskSource
+
+    mode = parse_schema_version(schema_version)
+    try:
+        given = list(paths or [])
+        if files_from:
+            given += read_list(files_from, sys.stdin.read() if files_from == "-" else None)
+        if changed_since_ref:
+            given += changed_since(changed_since_ref, Path.cwd())
+        elif not given and not files_from:
+            given = ["."]
+        files = expand(given)
+    except DiscoveryError as exc:
+        raise fail(str(exc)) from None
+
+    if config is None:
+        root = find_taxonomy_root(given) or Path.cwd()
+        config_path: Path | None = root / CONFIG_PATH
+    else:
+        if not config.is_file():
+            raise fail(f"{config}: no such configuration file")
+        config_path = config
+    try:
+        repo_config = load_config(config_path)
+        checker = Checker(repo_config, only=only or (), skip=skip or (), schema_version=mode,
+                          jobs=jobs or default_jobs())
+    except (ConfigError, SelectionError) as exc:
+        raise fail(str(exc)) from None
+
+    report = checker.check(DiskSource(f) for f in files)
+    rendered = RENDERERS[output_format.value](report)
+    if output is not None:
+        output.write_text(rendered, encoding="utf-8")
+    else:
+        sys.stdout.write(rendered)
+    raise typer.Exit(1 if report.errors else 0)

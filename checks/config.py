@@ -1,0 +1,165 @@
+"""The repository configuration, `.github/taxonomist.yml`: defaults that match upstream.
+
+Read from the base branch by the bot (a PR must not relax its own checks) and from the
+taxonomy root by `taxonomist check`. An unknown key or a wrong type is an error that names
+the file, line and key: a typo must never silently turn a check off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from checks.document import Document, DocumentError, Limits, format_yaml_path
+
+CONFIG_PATH = ".github/taxonomist.yml"
+DEFAULT_YAMLLINT = "{extends: relaxed, rules: {line-length: disable}}"
+
+
+class ConfigError(Exception):
+    """The configuration file is unusable; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class MinExamples:
+    skill: int = 5
+    knowledge_contexts: int = 5
+    questions_per_context: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class PiiConfig:
+    block: tuple[str, ...] = (
+        "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
+    )
+    warn: tuple[str, ...] = ("PERSON",)
+    allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateConfig:
+    block_at: float = 0.95
+    warn_at: float = 0.88
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksConfig:
+    schema_version: str | int = "latest"
+    yamllint: str = DEFAULT_YAMLLINT
+    min_examples: MinExamples = field(default_factory=MinExamples)
+    max_context_words: int = 500
+    limits: Limits = field(default_factory=Limits)
+    disable: tuple[str, ...] = ()
+    pii: PiiConfig = field(default_factory=PiiConfig)
+    duplicates: DuplicateConfig = field(default_factory=DuplicateConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewConfig:
+    maintainers: tuple[str, ...] = ()
+    approvers: tuple[str, ...] = ()
+    triagers: tuple[str, ...] = ()
+    required_lgtms: int = 2
+    merge_method: str = "squash"
+    keep_approvals_on_push: bool = False
+    labels: tuple[str, ...] = (
+        "triage-needed", "triage-requested-changes", "triage-approved", "triage-uncertain",
+        "triage-rejected", "precheck-generate-ready",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RepoConfig:
+    checks: ChecksConfig = field(default_factory=ChecksConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
+
+
+_STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
+_POS_INT = {"type": "integer", "minimum": 1}
+_RATIO = {"type": "number", "minimum": 0, "maximum": 1}
+
+
+def _obj(props: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": props}
+
+
+SCHEMA: dict[str, Any] = _obj({
+    "checks": _obj({
+        "schema_version": {"oneOf": [{"enum": ["latest", "own"]}, _POS_INT]},
+        "yamllint": {"type": "string"},
+        "min_examples": _obj({
+            "skill": _POS_INT, "knowledge_contexts": _POS_INT, "questions_per_context": _POS_INT,
+        }),
+        "max_context_words": _POS_INT,
+        "limits": _obj({"max_bytes": _POS_INT, "max_depth": _POS_INT, "max_nodes": _POS_INT}),
+        "disable": _STR_LIST,
+        "pii": _obj({"block": _STR_LIST, "warn": _STR_LIST, "allow": _STR_LIST}),
+        "duplicates": _obj({"block_at": _RATIO, "warn_at": _RATIO}),
+    }),
+    "review": _obj({
+        "maintainers": _STR_LIST,
+        "approvers": _STR_LIST,
+        "triagers": _STR_LIST,
+        "required_lgtms": _POS_INT,
+        "merge_method": {"enum": ["merge", "squash", "rebase"]},
+        "keep_approvals_on_push": {"type": "boolean"},
+        "labels": _STR_LIST,
+    }),
+})
+_VALIDATOR = Draft202012Validator(SCHEMA)
+
+
+def _build(cls: type, values: dict[str, Any]) -> Any:
+    """A config dataclass from validated values, nested dataclasses included, lists as tuples."""
+    kwargs: dict[str, Any] = {}
+    defaults = cls()
+    for f in fields(cls):
+        if f.name not in values:
+            continue
+        value = values[f.name]
+        current = getattr(defaults, f.name)
+        if is_dataclass(current):
+            value = _build(type(current), value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def parse_config(text: str, source: str = CONFIG_PATH) -> RepoConfig:
+    """Validate and build the configuration from the file's text."""
+    try:
+        doc = Document.parse(text)
+    except DocumentError as exc:
+        where = f"{source}:{exc.line}:{exc.column}" if exc.line else source
+        raise ConfigError(f"{where}: {exc.message}") from None
+    data = doc.data if doc.data is not None else {}
+    errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        err = errors[0]
+        path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            path = (*path, extra[0])
+            allowed = ", ".join(err.schema.get("properties", {}))
+            message = f"unknown key `{extra[0]}` (known keys here: {allowed})"
+            line, col = doc.positions.locate(path, key=True)
+        else:
+            message = err.message
+            line, col = doc.positions.locate(path)
+        raise ConfigError(f"{source}:{line}:{col}: {format_yaml_path(path)}: {message}")
+    return _build(RepoConfig, data)
+
+
+def load_config(path: Path | None) -> RepoConfig:
+    """The configuration at `path`, or the defaults when there is no such file."""
+    if path is None or not path.exists():
+        return RepoConfig()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc}") from None
+    return parse_config(text, str(path))

@@ -1,0 +1,89 @@
+"""Findings and the report: the contract every check, format and the bot share."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+REPORT_FORMAT = 1
+
+
+class Severity(enum.StrEnum):
+    """`error` blocks a PR, `warning` asks a human to look, `info` only informs."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a check found. `line` and `column` are 1-based positions in the file."""
+
+    check: str
+    severity: Severity
+    message: str
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    yaml_path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"check": self.check, "severity": str(self.severity)}
+        for key in ("path", "line", "column", "yaml_path"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        out["message"] = self.message
+        return out
+
+
+@dataclass(slots=True)
+class FileReport:
+    """The findings for one checked file."""
+
+    path: str
+    source: str
+    kind: str
+    schema_version: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "source": self.source,
+            "schema_version": self.schema_version,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything one run found: per file, plus what belongs to no file (PR template, DCO)."""
+
+    files: list[FileReport] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def all_findings(self) -> list[Finding]:
+        return [f for fr in self.files for f in fr.findings] + self.findings
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.all_findings() if f.severity is severity)
+
+    @property
+    def errors(self) -> int:
+        return self.count(Severity.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return self.count(Severity.WARNING)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": REPORT_FORMAT,
+            "files": [fr.to_dict() for fr in self.files],
+            "findings": [f.to_dict() for f in self.findings],
+            "summary": {"files": len(self.files), "errors": self.errors, "warnings": self.warnings},
+        }
