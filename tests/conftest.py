@@ -1,0 +1,26 @@
+"""Shared test setup: offline model loading, one torch thread, and the real-world corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+# torch reads OMP_NUM_THREADS when it starts: tests share two cores, so one thread each.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("TAXONOMIST_CORPUS", REPO_ROOT.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The real-world corpus beside the checkout; tests that need it skip, saying why, when it is absent."""
+    if not (CORPUS / "README.md").is_file():
+        pytest.skip(f"the real-world corpus is not at {CORPUS} (set TAXONOMIST_CORPUS to point at it)")
+    return CORPUS
