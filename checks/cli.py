@@ -35,6 +35,33 @@ def parse_schema_version(value: str | None) -> str | int | None:
     raise fail(f"--schema-version must be latest, own or a version number, not {value!r}")
 
 
+TEMPLATE_PATH = ".github/pull_request_template.md"
+
+
+def load_index(path: Path | None) -> object | None:
+    """The `--against` index (numpy and the model come in only when one is given)."""
+    if path is None:
+        return None
+    from checks.index import EmbeddingIndex, IndexFileError
+
+    try:
+        return EmbeddingIndex.load(path)
+    except IndexFileError as exc:
+        raise fail(str(exc)) from None
+
+
+def load_pr(path: Path | None, template: Path) -> object | None:
+    """The `--pr` metadata, with the taxonomy's pull request template unless the JSON carries one."""
+    if path is None:
+        return None
+    from checks.pr import PrError, PullRequest
+
+    try:
+        return PullRequest.load(path, template)
+    except PrError as exc:
+        raise fail(str(exc)) from None
+
+
 def check(
     paths: Annotated[list[str] | None, typer.Argument(
         help="qna.yaml files or folders to search for them (default: the current folder).",
@@ -59,6 +86,12 @@ def check(
                                          "root].")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")] = None,
+    against: Annotated[Path | None, typer.Option(
+        "--against", metavar="INDEX", help="Compare contributions with this embedding index "
+                                           "(`taxonomist index build`) for the duplicate check.")] = None,
+    pr_file: Annotated[Path | None, typer.Option(
+        "--pr", metavar="PR.json", help="PR metadata ({body, commits, template}) for pr-template and dco; the "
+                                        "template defaults to .github/pull_request_template.md.")] = None,
     jobs: Annotated[int, typer.Option(
         "--jobs", "-j", min=0, help="Worker processes for large runs (0: one per core).")] = 0,
 ) -> None:
@@ -89,12 +122,14 @@ def check(
         config_path = config
     try:
         repo_config = load_config(config_path)
-        checker = Checker(repo_config, only=only or (), skip=skip or (), schema_version=mode,
+        index = load_index(against)
+        pr = load_pr(pr_file, (find_taxonomy_root(given) or Path.cwd()) / TEMPLATE_PATH)
+        checker = Checker(repo_config, only=only or (), skip=skip or (), schema_version=mode, index=index,
                           jobs=jobs or default_jobs())
     except (ConfigError, SelectionError) as exc:
         raise fail(str(exc)) from None
 
-    report = checker.check(DiskSource(f) for f in files)
+    report = checker.check((DiskSource(f) for f in files), pr=pr)
     rendered = RENDERERS[output_format.value](report)
     if output is not None:
         output.write_text(rendered, encoding="utf-8")

@@ -43,6 +43,7 @@ class PiiConfig:
 class DuplicateConfig:
     block_at: float = 0.95
     warn_at: float = 0.88
+    same_task_at: float = 0.6  # leaf centroids: same task with new examples (calibrated, docs/content-checks.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ SCHEMA: dict[str, Any] = _obj({
         "limits": _obj({"max_bytes": _POS_INT, "max_depth": _POS_INT, "max_nodes": _POS_INT}),
         "disable": _STR_LIST,
         "pii": _obj({"block": _STR_LIST, "warn": _STR_LIST, "allow": _STR_LIST}),
-        "duplicates": _obj({"block_at": _RATIO, "warn_at": _RATIO}),
+        "duplicates": _obj({"block_at": _RATIO, "warn_at": _RATIO, "same_task_at": _RATIO}),
     }),
     "review": _obj({
         "maintainers": _STR_LIST,

@@ -8,6 +8,7 @@ PyYAML's SafeConstructor. Every node's position is kept under its path so that a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,10 +228,8 @@ def positions_of(root: Node) -> Positions:
                 if isinstance(key_node, ScalarNode):
                     key: Hashable = key_node.value
                     if key_node.tag == "tag:yaml.org,2002:int":
-                        try:
+                        with contextlib.suppress(ValueError):
                             key = int(key_node.value)
-                        except ValueError:
-                            pass
                     pos.keys.setdefault((*path, key), _mark(key_node))
                     todo.append(((*path, key), value_node))
     return pos

@@ -44,6 +44,18 @@ CHECKS: tuple[CheckSpec, ...] = (
               "checks.structural:check_placement"),
     CheckSpec("knowledge-document", STRUCTURAL, "a knowledge document with repo URL, full commit, patterns",
               "checks.structural:check_knowledge_document"),
+    CheckSpec("pii", CONTENT, "no personal data in what the contributor wrote (presidio, spaCy)",
+              "checks.content.pii:check_pii"),
+    CheckSpec("duplicate", CONTENT, "no near-copies of indexed leaves, of each other, or of an existing task",
+              "checks.content.duplicate:check_duplicate"),
+    CheckSpec("topic", CONTENT, "nothing from the avoid-topics list, no jokes, poems or code",
+              "checks.content.topic:check_topic"),
+    CheckSpec("llm-text", CONTENT, "no answers that read as LLM output, no proprietary model names",
+              "checks.content.llm_text:check_llm_text"),
+    CheckSpec("pr-template", CONTENT, "the PR body fills in the pull request template",
+              "checks.content.pr_template:check_pr_template", scope="pr"),
+    CheckSpec("dco", CONTENT, "every commit is signed off by its author (DCO)",
+              "checks.content.dco:check_dco", scope="pr"),
 )
 
 BY_ID = {c.id: c for c in CHECKS}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli import app as bot_app
 from checks.cli import check
+from checks.index_cli import app as index_app
+from pipeline.cli import app as build_app
 
 app = typer.Typer(
     name="taxonomist",
@@ -21,6 +24,9 @@ def root() -> None:
 
 
 app.command("check")(check)
+app.add_typer(index_app, name="index")
+app.add_typer(build_app, name="build")
+app.add_typer(bot_app, name="bot")
 
 
 def main() -> None:

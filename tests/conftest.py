@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The GitHub emulator's fixtures (github_emulator, github_app): see docs/testing-with-the-emulator.md.
+pytest_plugins = ["tests.emulator.plugin"]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")

@@ -62,7 +62,7 @@ def test_unhashable_key_is_a_document_error() -> None:
 
 
 def test_size_limit_and_decoding() -> None:
-    with pytest.raises(DocumentError, match="over the 1.0 MiB limit"):
+    with pytest.raises(DocumentError, match=r"over the 1\.0 MiB limit"):
         check_size(50 * 1024 * 1024, Limits(max_bytes=1024 * 1024))
     with pytest.raises(DocumentError, match="binary"):
         decode(b"\x7fELF\x00\x00\x01")

@@ -1,0 +1,90 @@
+"""The GitHub App against the GitHub emulator: triage latency, and faults with crashes.
+
+Latency: webhook posted to check run completed, one typical contribution (the sample antonyms
+leaf) at a time, 100 PRs, with every check (content checks' models warm after three warm-up PRs),
+against a baseline measured in the same run: the same flow with the structural checks only.
+Targets on the project's 2-core machine: p50 < 1.5 s, p95 < 3 s.
+
+Faults: 200 PR events (150 PRs opened, every third pushed to again) with about 20% of API calls
+failing (5xx, primary and secondary rate limits, timeouts) and the bot SIGKILLed three times:
+counts of PRs that end with a completed check run at their latest head, exactly one comment, the
+right labels, and jobs left unfinished. Needs the corpus (GitHub's REST description); a run takes
+about 10 minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LATENCY_PRS = int(os.environ.get("BENCH_BOT_PRS", "100"))
+FAULT_PRS = int(os.environ.get("BENCH_BOT_FAULT_PRS", "150"))
+
+
+def corpus() -> Path | None:
+    path = Path(os.environ.get("TAXONOMIST_CORPUS", ROOT.parent / "shared" / "corpus"))
+    return path if (path / "github" / "rest-openapi.json").is_file() else None
+
+
+def latency(tmp: Path, found: Path, skip: str, count: int) -> list[float]:
+    from tests.bot.scenarios import latency_run, start
+
+    world, bot = start(tmp, found, TAXONOMIST_SKIP_CHECKS=skip)
+    try:
+        latency_run(world, bot, 3)  # warm-up: models loaded, caches filled
+        return latency_run(world, bot, count)
+    finally:
+        bot.stop()
+        world.stop()
+
+
+def describe(name: str, seconds: list[float]) -> tuple[float, float]:
+    from tests.bot.scenarios import percentile
+
+    p50, p95 = statistics.median(seconds), percentile(seconds, 95)
+    print(f"{name:<34} n={len(seconds):<4} p50 {p50:6.3f} s   p95 {p95:6.3f} s   max {max(seconds):6.3f} s")
+    return p50, p95
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    found = corpus()
+    if found is None:
+        print("bench_bot: skipped: the corpus (github/rest-openapi.json) is not at TAXONOMIST_CORPUS")
+        return
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from tests.bot.scenarios import fault_run, start
+
+    with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp:
+        base = latency(Path(tmp) / "structural", found, "content", LATENCY_PRS)
+        full = latency(Path(tmp) / "all", found, "", LATENCY_PRS)
+        b50, b95 = describe("baseline: structural checks only", base)
+        f50, f95 = describe("all checks (models warm)", full)
+        print(f"ratio all/baseline: p50 {f50 / b50:.2f}x  p95 {f95 / b95:.2f}x")
+        print(f"targets: p50 < 1.5 s: {'met' if f50 < 1.5 else 'MISSED'};  p95 < 3 s: {'met' if f95 < 3 else 'MISSED'}")
+
+        world, bot = start(Path(tmp) / "faults", found, TAXONOMIST_SKIP_CHECKS="content", TAXONOMIST_JOB_RETRIES="8",
+                           TAXONOMIST_RETRY_DELAY="0.5", TAXONOMIST_API_RETRIES="4", TAXONOMIST_REQUEST_TIMEOUT="2")
+        try:
+            out = fault_run(world, bot, prs=FAULT_PRS, kills=3, kill_every=20.0, timeout=1200)
+        finally:
+            bot.kill()
+            world.stop()
+        print(f"faults: {out.events} PR events on {out.prs} PRs, {out.api_calls} API calls, {out.faults_hit} failed "
+              f"({out.faults_hit / max(out.api_calls, 1):.0%}), bot SIGKILLed {out.kills} times, {out.seconds:.0f} s")
+        print(f"  completed check run at latest head: {out.completed_at_head}/{out.prs}")
+        print(f"  exactly one bot comment:            {out.one_comment}/{out.prs}")
+        print(f"  right labels:                       {out.right_labels}/{out.prs}")
+        print(f"  right conclusion:                   {out.right_conclusion}/{out.prs}")
+        print(f"  check runs left in progress:        {out.stuck_check_runs}")
+        print(f"  jobs lost (unfinished in journal):  {out.unfinished_jobs}")
+        for problem in out.problems[:10]:
+            print(f"  problem: {problem}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Generation benchmark: full, unchanged and one-leaf-edited runs, and teacher throughput over HTTP.
+
+Runs on a sampled subset of the real taxonomy-2024-08 leaves (copied to a temporary folder, never
+into the repository) with the embedded SmolLM2 teacher in process, then measures the teacher over
+a real `transformers serve` on loopback: the server's raw completion throughput, then generation
+at concurrency 1 and at the configured bound. Every figure comes from the same run.
+
+    .venv/bin/python -m benchmarks.bench_generate [--leaves 3] [--raw 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("TAXONOMIST_CORPUS", REPO.parent / "shared" / "corpus"))
+TAXONOMY = "taxonomy-2024-08"
+
+
+def bench_settings(args: argparse.Namespace):
+    from pipeline.settings import GenerateSettings, TeacherSettings
+
+    return GenerateSettings(questions_per_leaf=args.questions, max_tokens=args.max_tokens, judge_max_tokens=8,
+                            max_contexts_per_leaf=1, schema_version="own",
+                            teacher=TeacherSettings(concurrency=args.concurrency))
+
+
+def sample_taxonomy(dest: Path, count: int, seed: int) -> list[str]:
+    """Copy `count` leaves that pass the structural checks (own schema version) into `dest`."""
+    from pipeline.leaves import collect
+
+    used, skipped = collect(CORPUS / TAXONOMY, schema_version="own", heldout=1)
+    chosen = sorted(random.Random(seed).sample([leaf.path for leaf in used], min(count, len(used))))
+    print(f"taxonomy-2024-08: {len(used)} leaves pass the structural checks (own schema version), "
+          f"{len(skipped)} are skipped; the benchmark samples {len(chosen)}: {', '.join(chosen)}")
+    for leaf in chosen:
+        shutil.copytree(CORPUS / TAXONOMY / leaf, dest / leaf)
+    return chosen
+
+
+def edit(leaf_dir: Path) -> None:
+    path = leaf_dir / "qna.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("task_description: ", "task_description: (edited) ", 1)
+                    if "task_description: " in text else text + "\n# edited\n")
+
+
+def figures(report: dict) -> dict:
+    per_phase = report["samples"]["per_phase"]
+    return {"used": len(report["leaves"]["used"]), "skipped": len(report["leaves"]["skipped"]),
+            "regenerated": len(report["leaves"]["regenerated"]), "reused": len(report["leaves"]["reused"]),
+            "teacher": {k: report["teacher"][k] for k in ("requests", "failed", "retried")},
+            "candidates": sum(p["candidates"] for p in per_phase.values()),
+            "kept": sum(p["kept"] for p in per_phase.values()),
+            "malformed": {k: v for p in per_phase.values() for k, v in p["malformed"].items()},
+            "filtered": {k: v for p in per_phase.values() for k, v in p["filtered"].items()},
+            "rows": report["samples"]["rows"], "stages_s": report["stages"]}
+
+
+def incremental(work: Path, args: argparse.Namespace) -> None:
+    from pipeline.generate import generate
+
+    settings = bench_settings(args)
+    taxonomy = work / "taxonomy"
+    chosen = sample_taxonomy(taxonomy, args.leaves, args.seed)
+    cache = work / "cache"
+    runs = {}
+    for name in ("full", "unchanged", "one edited"):
+        if name == "one edited":
+            edit(taxonomy / chosen[0])
+        start = time.perf_counter()
+        report = generate(taxonomy, work / f"build-{len(runs)}", cache, settings, model_cache=args.model_cache,
+                          progress=True)
+        runs[name] = {**figures(report), "wall_s": round(time.perf_counter() - start, 1)}
+        print(f"run '{name}': {json.dumps(runs[name])}")
+    full, again, edited = runs["full"], runs["unchanged"], runs["one edited"]
+    print(f"unchanged rebuild: {again['teacher']['requests']} teacher requests "
+          f"(full run: {full['teacher']['requests']}), {again['wall_s']} s vs {full['wall_s']} s "
+          f"({full['wall_s'] / max(again['wall_s'], 0.01):.0f}x faster)")
+    print(f"one leaf edited ({chosen[0]}): regenerated {edited['regenerated']} leaf, "
+          f"{edited['teacher']['requests']} teacher requests "
+          f"({edited['teacher']['requests'] / max(full['teacher']['requests'], 1):.0%} of the full run's)")
+
+
+def throughput(work: Path, args: argparse.Namespace) -> None:
+    import openai
+
+    from pipeline.generate import generate
+    from pipeline.models import default_model_dir
+    from pipeline.settings import TeacherSettings
+    from tests.pipeline.serving import transformers_serve
+
+    folder = default_model_dir(args.model_cache)
+    taxonomy = work / "taxonomy"
+    with transformers_serve(folder, threads=2) as url:
+        client = openai.OpenAI(base_url=url + "/v1", api_key="none", max_retries=0, timeout=600)
+        model = client.models.list().data[0].id
+        tokens, start = 0, time.perf_counter()
+        for i in range(args.raw):
+            answer = client.chat.completions.create(
+                model=model, max_tokens=args.max_tokens, temperature=0.7,
+                messages=[{"role": "user", "content": f"Write a question about topic number {i}."}])
+            tokens += answer.usage.completion_tokens if answer.usage else 0
+        raw_s = time.perf_counter() - start
+        print(f"server raw: {args.raw} completions, {tokens} tokens in {raw_s:.1f} s: "
+              f"{args.raw / raw_s:.3f} completions/s, {tokens / raw_s:.1f} tokens/s")
+        base = bench_settings(args)
+        for concurrency in sorted({1, args.concurrency}):
+            settings = dataclasses.replace(base, teacher=TeacherSettings(endpoint=url, concurrency=concurrency))
+            start = time.perf_counter()
+            report = generate(taxonomy, work / f"http-{concurrency}", work / f"http-cache-{concurrency}", settings,
+                              progress=False)
+            took = time.perf_counter() - start
+            f = figures(report)
+            print(f"HTTP teacher at concurrency {concurrency}: {f['teacher']['requests']} requests, "
+                  f"{f['candidates']} candidates, {f['kept']} samples kept in {took:.1f} s: "
+                  f"{f['kept'] / took:.4f} samples/s, {f['teacher']['requests'] / took:.3f} requests/s "
+                  f"({(f['teacher']['requests'] / took) / (args.raw / raw_s):.2f}x the raw completion rate)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leaves", type=int, default=3, help="leaves sampled from taxonomy-2024-08")
+    parser.add_argument("--questions", type=int, default=2)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--raw", type=int, default=4, help="raw completions timed against the server")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model-cache", type=Path, default=None)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    if not (CORPUS / TAXONOMY).is_dir():
+        raise SystemExit(f"the corpus is not at {CORPUS / TAXONOMY} (set TAXONOMIST_CORPUS)")
+    import torch
+
+    print(f"settings: {args.leaves} leaves, {args.questions} questions a request, max_tokens {args.max_tokens}, "
+          f"concurrency bound {args.concurrency}; torch threads {torch.get_num_threads()}, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory(prefix="bench-generate-") as tmp:
+        incremental(Path(tmp), args)
+        if not args.skip_http:
+            throughput(Path(tmp), args)
+
+
+if __name__ == "__main__":
+    main()

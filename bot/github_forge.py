@@ -1,0 +1,220 @@
+"""The forge over GitHub's REST API, through PyGithub authenticated as a GitHub App.
+
+`GitHubApp` holds the app's JWT auth (`Auth.AppAuth`) and one client per installation
+(`AppInstallationAuth` renews the installation token before it expires). Every client retries
+with `GithubRetry`: it waits out `Retry-After` and `X-RateLimit-Reset` (primary and secondary
+rate limits, up to `max_rate_limit_wait`, beyond which the job goes back to the queue) and backs
+off exponentially on 5xx and timeouts, for reads and for writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from typing import Any
+from urllib.parse import quote
+
+from github import Auth, GithubIntegration, GithubRetry
+from github.GithubException import GithubException, UnknownObjectException
+from urllib3.util.retry import Retry
+
+from bot.forge import (
+    Annotation,
+    ChangedFile,
+    CheckRunResult,
+    Commit,
+    ExistingCheckRun,
+    IssueComment,
+    PullRequest,
+    PullReview,
+)
+from bot.settings import Settings
+
+PER_PAGE = 100  # the API's maximum page size
+MAX_CHANGED_FILES = 3000  # the pulls/files endpoint lists at most this many
+RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH"})
+
+
+class ApiRetry(GithubRetry):
+    """GithubRetry, except that a POST whose answer timed out is not sent again.
+
+    The server may have acted on it (a check run or a comment created): the job fails instead,
+    and its retry finds what was created before creating anything. A POST refused with a status
+    (5xx, rate limit) was not acted on and is retried here like any other call.
+    """
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
+        if error is not None and method == "POST" and self._is_read_error(error):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def make_retry(settings: Settings) -> GithubRetry:
+    return ApiRetry(total=settings.api_retries, backoff_factor=0.25, backoff_max=8, allowed_methods=RETRIED_METHODS,
+                    secondary_rate_wait=min(60.0, settings.max_rate_limit_wait),
+                    max_rate_limit_wait=settings.max_rate_limit_wait, raise_on_status=False)
+
+
+class GitHubApp:
+    """The app's identity and its per-installation clients, shared by all jobs of a process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        retry: Retry = make_retry(settings)
+        self.integration = GithubIntegration(
+            auth=Auth.AppAuth(settings.app_id, settings.private_key_pem()), base_url=settings.github_api_url,
+            retry=retry, timeout=int(settings.request_timeout), per_page=PER_PAGE, lazy=True,
+            seconds_between_requests=None, seconds_between_writes=settings.write_interval or None)
+        self._clients: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def forge(self, repo: str, installation: int | None) -> GitHubForge:
+        if installation is None:
+            owner, _, name = repo.partition("/")
+            installation = self.integration.get_repo_installation(owner, name).id
+        with self._lock:
+            if installation not in self._clients:
+                self._clients[installation] = self.integration.get_github_for_installation(installation)
+            client = self._clients[installation]
+        return GitHubForge(client.get_repo(repo), client.requester)
+
+
+class GitHubForge:
+    """One repository through PyGithub. Pages of 100; at most 3000 changed files, as the API allows."""
+
+    def __init__(self, repo: Any, requester: Any) -> None:
+        self.repo = repo
+        self.requester = requester
+
+    @property
+    def name(self) -> str:
+        return self.repo.url.split("/repos/", 1)[-1]
+
+    def list_files(self, ref: str) -> list[str]:
+        return [e.path for e in self.repo.get_git_tree(ref, recursive=True).tree if e.type == "blob"]
+
+    def pull_request(self, number: int) -> PullRequest:
+        pr = self.repo.get_pull(number)
+        return PullRequest(number=pr.number, head_sha=pr.head.sha, base_ref=pr.base.ref, author=pr.user.login,
+                           title=pr.title or "", body=pr.body or "", state=pr.state, draft=bool(pr.draft))
+
+    def changed_files(self, pr: PullRequest) -> list[ChangedFile]:
+        files = self.repo.get_pull(pr.number).get_files()
+        out = []
+        for f in files:
+            out.append(ChangedFile(f.filename, f.status))
+            if len(out) >= MAX_CHANGED_FILES:
+                break
+        return out
+
+    def read_file(self, path: str, ref: str) -> bytes | None:
+        try:
+            content = self.repo.get_contents(path, ref=ref)
+        except UnknownObjectException:
+            return None
+        if isinstance(content, list) or content.type != "file":
+            return None
+        if content.encoding == "none" and content.size:  # over 1 MB: the contents API leaves it out
+            return base64.b64decode(self.repo.get_git_blob(content.sha).content)
+        return content.decoded_content
+
+    def commits(self, pr: PullRequest) -> list[Commit]:
+        out = []
+        for c in self.repo.get_pull(pr.number).get_commits():
+            author = c.commit.author
+            out.append(Commit(sha=c.sha, message=c.commit.message, author_name=author.name if author else "",
+                              author_email=author.email if author else ""))
+        return out
+
+    def find_check_run(self, head_sha: str, name: str) -> ExistingCheckRun | None:
+        for run in self.repo.get_commit(head_sha).get_check_runs(check_name=name):
+            summary = run.output.summary if run.output is not None else None
+            return ExistingCheckRun(run.id, run.status, run.conclusion, summary, run.started_at)
+        return None
+
+    def start_check_run(self, head_sha: str, name: str) -> int:
+        return self.repo.create_check_run(name=name, head_sha=head_sha, status="in_progress").id
+
+    def mark_in_progress(self, check_run_id: int) -> None:
+        self.repo.get_check_run(check_run_id).edit(status="in_progress")
+
+    def add_annotations(self, check_run_id: int, title: str, summary: str,
+                        annotations: list[Annotation]) -> None:
+        self._edit_check_run(check_run_id, output={"title": title, "summary": summary,
+                                                   "annotations": [a.to_api() for a in annotations]})
+
+    def complete_check_run(self, check_run_id: int, result: CheckRunResult) -> None:
+        self._edit_check_run(check_run_id, status="completed", conclusion=result.conclusion,
+                             output={"title": result.title, "summary": result.summary})
+
+    def _edit_check_run(self, check_run_id: int, **fields: Any) -> None:
+        """PATCH without fetching the run first (one request, not two)."""
+        self.requester.requestJsonAndCheck("PATCH", f"{self.repo.url}/check-runs/{check_run_id}",
+                                                 input=fields)
+
+    def find_comment(self, number: int, marker: str) -> tuple[int, str] | None:
+        for comment in self.repo.get_issue(number).get_comments():
+            if (comment.body or "").startswith(marker):
+                return comment.id, comment.body
+        return None
+
+    def create_comment(self, number: int, body: str) -> int:
+        return self.repo.get_issue(number).create_comment(body).id
+
+    def edit_comment(self, comment_id: int, body: str) -> None:
+        self.requester.requestJsonAndCheck("PATCH", f"{self.repo.url}/issues/comments/{comment_id}",
+                                                 input={"body": body})
+
+    def labels(self, number: int) -> set[str]:
+        return {label.name for label in self.repo.get_issue(number).get_labels()}
+
+    def add_labels(self, number: int, names: list[str]) -> None:
+        self.requester.requestJsonAndCheck("POST", f"{self.repo.url}/issues/{number}/labels",
+                                           input={"labels": names})
+
+    def remove_label(self, number: int, name: str) -> None:
+        try:
+            self.repo.get_issue(number).remove_from_labels(name)
+        except GithubException as exc:
+            if exc.status != 404:  # already gone: the wanted state
+                raise
+
+    def issue_comments(self, number: int) -> list[IssueComment]:
+        return [IssueComment(c.id, c.user.login, c.body or "", c.created_at, c.updated_at)
+                for c in self.repo.get_issue(number).get_comments()]
+
+    def reviews(self, number: int) -> list[PullReview]:
+        return [PullReview(r.id, r.user.login if r.user else "", r.state, r.commit_id, r.submitted_at)
+                for r in self.repo.get_pull(number).get_reviews()]
+
+    def is_team_member(self, team: str, user: str) -> bool:
+        org, _, slug = team.partition("/")
+        try:
+            _, data = self.requester.requestJsonAndCheck(
+                "GET", f"/orgs/{quote(org)}/teams/{quote(slug)}/memberships/{quote(user)}")
+        except UnknownObjectException:
+            return False
+        return data.get("state") == "active"
+
+    def commit_status(self, sha: str, context: str) -> tuple[str, str] | None:
+        _, data = self.requester.requestJsonAndCheck("GET", f"{self.repo.url}/commits/{sha}/status")
+        for status in data.get("statuses", []):
+            if status.get("context") == context:
+                return status.get("state", ""), status.get("description") or ""
+        return None
+
+    def set_commit_status(self, sha: str, state: str, context: str, description: str) -> None:
+        self.requester.requestJsonAndCheck("POST", f"{self.repo.url}/statuses/{sha}",
+                                           input={"state": state, "context": context, "description": description})
+
+    def merge(self, number: int, sha: str, method: str) -> str | None:
+        try:
+            self.requester.requestJsonAndCheck("PUT", f"{self.repo.url}/pulls/{number}/merge",
+                                               input={"sha": sha, "merge_method": method})
+        except GithubException as exc:
+            if exc.status >= 500 or exc.status == 429:
+                raise  # the forge failed, not the merge: the job is retried
+            message = exc.data.get("message") if isinstance(exc.data, dict) else None
+            return f"{message or 'the merge was refused'} (HTTP {exc.status})"
+        return None

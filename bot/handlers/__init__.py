@@ -1,0 +1,1 @@
+"""Handler modules, one per concern; each registers its functions on `bot.router.router`."""

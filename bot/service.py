@@ -1,0 +1,36 @@
+"""Wiring for `serve` and `worker`: settings -> GitHub app, queue, router, handler context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.github_forge import GitHubApp
+from bot.indexes import IndexStore
+from bot.queue import JobQueue, make_huey
+from bot.router import HandlerContext, Job, Router, dispatch, load_handlers
+from bot.settings import Settings
+
+
+class Service:
+    """Runs jobs against GitHub: one per process, shared by its worker threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.router: Router = load_handlers()
+        self.github = GitHubApp(settings)
+        self.indexes = IndexStore(settings.data_dir / "index")
+        self.queue = JobQueue(make_huey(settings), retries=settings.job_retries, retry_delay=settings.retry_delay,
+                              runner=self.run, on_failure=self.report_failure)
+
+    def context(self, job: Job) -> HandlerContext:
+        return HandlerContext(forge=self.github.forge(job.repo, job.installation),
+                              skip_checks=self.settings.skip_checks, indexes=self.indexes,
+                              review_section=self.router.review_section)
+
+    def run(self, job: Job) -> Any:
+        return dispatch(job, self.context(job))
+
+    def report_failure(self, job: Job, reason: str) -> None:
+        route = self.router.routes.get(job.route)
+        if route is not None and route.on_failure is not None:
+            route.on_failure(job, self.context(job), reason)

@@ -1,0 +1,180 @@
+"""Triage one pull request head: read it through the forge, run the checks, publish the result.
+
+Everything is read through the forge at explicit refs (the PR's head SHA, the base branch for
+the configuration); nothing from the PR is checked out or run, and YAML is only safe-loaded by
+`checks`. Each effect finds what an earlier run left (check run by head SHA and name, comment
+by marker, labels by name) and updates it, so running twice leaves the same state as once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from bot.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, PullRequest
+from bot.indexes import IndexStore
+from bot.labels import label_plan, wanted_labels
+from bot.render import CHECK_RUN_NAME, MARKER, batches, failed_check_run, render_check_run, render_comment
+from checks.config import CONFIG_PATH, ConfigError, RepoConfig, parse_config
+from checks.findings import Report
+from checks.paths import QNA_NAMES, kind_of, taxonomy_path
+from checks.pr import PullRequest as PrMetadata
+from checks.registry import CHECKS
+from checks.runner import Checker
+from checks.sources import MemorySource
+
+PR_TEMPLATE_PATH = ".github/pull_request_template.md"
+ATTRIBUTION = "attribution.txt"
+TRIAGED_KINDS = ("skill", "knowledge")  # foundational_skills is upstream-only, as in upstream CI
+
+ReviewSection = Callable[[Forge, PullRequest], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class TriageOutcome:
+    """What one triage run published (also what `dry-run` prints)."""
+
+    pr: PullRequest
+    report: Report | None
+    check_run: CheckRunResult
+    comment: str
+    labels: LabelChange
+
+
+def contribution_paths(changed: Sequence[tuple[str, str]], exists: Callable[[str], bool]) -> list[str]:
+    """The qna files to check: changed ones that still exist, plus those whose attribution changed."""
+    found: dict[str, None] = {}
+    attributions = []
+    for path, status in changed:
+        p = PurePosixPath(path)
+        if kind_of(taxonomy_path(p)) not in TRIAGED_KINDS:
+            continue
+        if p.name in QNA_NAMES and status != "removed":
+            found[path] = None
+        elif p.name == ATTRIBUTION:
+            attributions.append(p)
+    for p in attributions:
+        if not any((p.parent / name).as_posix() in found for name in QNA_NAMES):
+            sibling = (p.parent / "qna.yaml").as_posix()
+            if exists(sibling):
+                found[sibling] = None
+    return list(found)
+
+
+def read_config(forge: Forge, pr: PullRequest) -> RepoConfig:
+    """The configuration from the base branch: a PR never relaxes its own checks."""
+    data = forge.read_file(CONFIG_PATH, pr.base_ref)
+    if data is None:
+        return RepoConfig()
+    return parse_config(data.decode("utf-8", errors="replace"), f"{CONFIG_PATH}@{pr.base_ref}")
+
+
+def pr_metadata(forge: Forge, pr: PullRequest) -> dict[str, Any]:
+    """PR metadata as plain data (`checks.pr.PullRequest.from_dict`) for the pr-template and dco checks."""
+    template = forge.read_file(PR_TEMPLATE_PATH, pr.base_ref)
+    return {
+        "number": pr.number, "title": pr.title, "body": pr.body, "author": pr.author,
+        "head_sha": pr.head_sha, "base_ref": pr.base_ref,
+        "template": template.decode("utf-8", errors="replace") if template is not None else None,
+        "commits": [{"sha": c.sha, "message": c.message, "author_name": c.author_name,
+                     "author_email": c.author_email} for c in forge.commits(pr)],
+    }
+
+
+def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, skip: Sequence[str] = (),
+                       indexes: IndexStore | None = None) -> tuple[Report, list[str]]:
+    """Run the checks on the PR's contribution files at its head SHA."""
+    changed = [(c.path, c.status) for c in forge.changed_files(pr)]
+    paths = contribution_paths(changed, lambda p: forge.read_file(p, pr.head_sha) is not None)
+    sources = []
+    for path in paths:
+        data = forge.read_file(path, pr.head_sha)
+        if data is None:
+            continue
+        attribution = forge.read_file((PurePosixPath(path).parent / ATTRIBUTION).as_posix(), pr.head_sha)
+        siblings = ((ATTRIBUTION, attribution),) if attribution is not None else ()
+        sources.append(MemorySource(source=path, data=data, siblings=siblings))
+    checker = Checker(config, skip=skip)
+    if indexes is not None and "duplicate" in checker.selected:
+        checker.index = indexes.for_pull_request(forge, forge.name, pr.number, pr.base_ref, sources)
+    wants_pr = any(c.scope == "pr" and c.id in checker.selected for c in CHECKS)
+    metadata = PrMetadata.from_dict(pr_metadata(forge, pr), f"pull request #{pr.number}") if wants_pr else None
+    return checker.check(sources, pr=metadata), [p for p, _ in changed]
+
+
+def publish_check_run(forge: Forge, head_sha: str, result: CheckRunResult,
+                      existing: ExistingCheckRun | None = None) -> None:
+    """Complete the head's one check run, creating it only when it does not exist yet."""
+    existing = existing or forge.find_check_run(head_sha, CHECK_RUN_NAME)
+    if existing is not None and existing.status == "completed" and existing.summary == result.summary \
+            and existing.conclusion == result.conclusion:
+        return  # a redelivery or a retry: the same result is already there
+    run_id = existing.id if existing is not None else forge.start_check_run(head_sha, CHECK_RUN_NAME)
+    for batch in batches(result.annotations):
+        forge.add_annotations(run_id, result.title, result.summary, batch)
+    forge.complete_check_run(run_id, result)
+
+
+def publish_comment(forge: Forge, number: int, body: str, existing: tuple[int, str] | None) -> None:
+    """The one sticky comment: created once, edited in place afterwards."""
+    if existing is None:
+        forge.create_comment(number, body)
+    elif existing[1] != body:
+        forge.edit_comment(existing[0], body)
+
+
+def publish_labels(forge: Forge, number: int, wanted: set[str], *, new_contribution: bool) -> LabelChange:
+    add, remove = label_plan(forge.labels(number), wanted, new_contribution=new_contribution)
+    if add:
+        forge.add_labels(number, add)
+    for name in remove:
+        forge.remove_label(number, name)
+    return LabelChange(added=add, removed=remove)
+
+
+def mark_started(forge: Forge, head_sha: str) -> ExistingCheckRun:
+    """Show the head's check run in progress as soon as a worker picks the job up."""
+    existing = forge.find_check_run(head_sha, CHECK_RUN_NAME)
+    if existing is None:
+        return ExistingCheckRun(forge.start_check_run(head_sha, CHECK_RUN_NAME), "in_progress")
+    if existing.status == "queued":
+        forge.mark_in_progress(existing.id)
+    return existing
+
+
+def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
+           indexes: IndexStore | None = None, review_section: ReviewSection | None = None) -> TriageOutcome | None:
+    """Triage the PR's current head and publish the check run, the comment and the labels.
+
+    A PR with no triage comment yet is a new contribution (`triage-needed`): that survives
+    coalescing and redelivery, unlike the event's action. Labels go before the comment, so a
+    crash between them still labels the PR on the retry. Returns None for a closed PR."""
+    pr = forge.pull_request(number)
+    if pr.state != "open":
+        return None
+    run = mark_started(forge, pr.head_sha)
+    review = review_section(forge, pr) if review_section is not None else None
+    try:
+        config = read_config(forge, pr)
+    except ConfigError as exc:
+        result = failed_check_run(f"the repository configuration is invalid: {exc}")
+        body = f"{MARKER}\n## Taxonomist triage\n\n{result.summary}\n"
+        publish_check_run(forge, pr.head_sha, result, run)
+        publish_comment(forge, number, body, forge.find_comment(number, MARKER))
+        return TriageOutcome(pr, None, result, body, LabelChange())
+    report, changed = check_pull_request(forge, pr, config, skip=skip, indexes=indexes)
+    result = render_check_run(report)
+    body = render_comment(report, pr.head_sha, review)
+    publish_check_run(forge, pr.head_sha, result, run)
+    comment = forge.find_comment(number, MARKER)
+    labels = publish_labels(forge, number, wanted_labels(report, changed), new_contribution=comment is None)
+    publish_comment(forge, number, body, comment)
+    return TriageOutcome(pr, report, result, body, labels)
+
+
+def report_failure(forge: Forge, number: int, reason: str) -> None:
+    """Retries are spent: say so on the PR's head as a failed check run, never drop it silently."""
+    pr = forge.pull_request(number)
+    publish_check_run(forge, pr.head_sha, failed_check_run(reason))

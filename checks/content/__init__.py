@@ -1,0 +1,1 @@
+"""Content checks: PII, duplicates, avoid-topics, LLM-written text, PR template, DCO (one module each)."""

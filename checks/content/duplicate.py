@@ -1,0 +1,102 @@
+"""`duplicate`: near-copies of existing examples, near-identical examples in one file, and a leaf
+that teaches a task an existing leaf already teaches (scored leaf to leaf, from all examples)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from difflib import SequenceMatcher
+
+import numpy as np
+
+from checks.content.texts import examples
+from checks.content.vectors import embed_cached
+from checks.context import CheckContext
+from checks.document import format_yaml_path
+from checks.findings import Finding, Severity
+from checks.index import EmbeddingIndex, centroid
+from checks.paths import leaf_of
+from checks.qna import QnaFile
+
+CHECK = "duplicate"
+
+
+def quote(text: str, limit: int = 80) -> str:
+    """One line of an example, short enough for a PR comment."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def numbers(text: str) -> list[str]:
+    return sorted(NUMBER.findall(text))
+
+
+def same_example(a: str, b: str, context_a: str, context_b: str) -> bool:
+    """Whether two similar texts can be the same example. The embedding model is nearly blind to
+    numbers (other numbers make a new example), and a grounded example on another context is new."""
+    return context_a == context_b and numbers(a) == numbers(b)
+
+
+COPY_RATIO = 0.9  # character-level similarity above which a near-duplicate is a copy (an error)
+
+
+def is_copy(a: str, b: str) -> bool:
+    """Literally the same text, give or take a few characters: safe to block on.
+
+    The embedding is blind to format (CSV vs Markdown answers) and to small edits that change
+    the lesson, so a high embedding score alone only warns.
+    """
+    x, y = " ".join(a.lower().split()), " ".join(b.lower().split())
+    matcher = SequenceMatcher(None, x, y, autojunk=False)
+    return matcher.real_quick_ratio() >= COPY_RATIO and matcher.quick_ratio() >= COPY_RATIO \
+        and matcher.ratio() >= COPY_RATIO
+
+
+def where(origin: str) -> str:
+    return "the merged taxonomy" if origin == "base" else f"open {origin}"
+
+
+def check_duplicate(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
+    cfg = ctx.config.duplicates
+    found = examples(qna.data)
+    if not found:
+        return
+    vectors = embed_cached([e.text for e in found])
+
+    def severity(score: float, a: str, b: str) -> Severity:
+        return Severity.ERROR if score >= cfg.block_at and is_copy(a, b) else Severity.WARNING
+
+    scores = vectors @ vectors.T
+    for i, j in zip(*np.triu_indices(len(found), 1), strict=True):
+        score = float(scores[i, j])
+        if score >= cfg.warn_at and same_example(found[i].text, found[j].text, found[i].context_key,
+                                                 found[j].context_key):
+            yield qna.finding(
+                CHECK, severity(score, found[i].text, found[j].text),
+                f"examples {format_yaml_path(found[i].at)} and {format_yaml_path(found[j].at)} are near-identical "
+                f"(similarity {score:.2f}): make each example teach something the others do not",
+                at=found[j].at)
+
+    index: EmbeddingIndex | None = ctx.index
+    if index is None or not len(index):
+        return
+    own_leaf = leaf_of(qna.tax_path) if qna.tax_path is not None else qna.path
+    for example, match in zip(found, index.nearest(vectors, exclude_leaf=own_leaf), strict=True):
+        if match is not None and match.score >= cfg.warn_at and same_example(
+                example.text, match.example.text, example.context_key, match.example.context):
+            yield qna.finding(
+                CHECK, severity(match.score, example.text, match.example.text),
+                f"near-duplicate of {match.leaf} {match.example.yaml_path} in {where(match.origin)} "
+                f"(similarity {match.score:.2f}): \u201c{quote(example.text)}\u201d vs "
+                f"\u201c{quote(match.example.text)}\u201d; write a new example or extend that leaf",
+                at=example.at)
+    leaf = index.nearest_leaf(centroid(vectors), exclude_leaf=own_leaf)
+    if leaf is not None and leaf.score >= cfg.same_task_at:
+        yield qna.finding(
+            CHECK, Severity.WARNING,
+            f"this leaf teaches the task that {leaf.leaf} in {where(leaf.origin)} already teaches (leaf "
+            f"similarity {leaf.score:.2f} over all examples): add your examples to that leaf, or make the task "
+            "distinct", at=("seed_examples",), key=True)

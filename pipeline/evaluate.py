@@ -1,0 +1,175 @@
+"""Evaluation: the new build against the previous one (or the base model) on held-out seed questions.
+
+Each leaf's held-out seed questions (`data/heldout.jsonl`, never trained on) are answered by both
+models, greedily. Every answer gets two scores: the cosine similarity of its embedding to the seed
+answer's (`checks.embeddings`, the same MiniLM the duplicate check uses), and a 1..5 rating from a
+judge model (the teacher, through `pipeline.teacher`, so any OpenAI-compatible server works). A
+"(replay)" row probes forgetting on samples replayed in phase 2. Leaves are marked new, changed or
+unchanged by comparing their content hashes with the previous build's. `pipeline.gate` decides.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pipeline.gate import REPLAY, GateSettings, decide
+
+JUDGE_PROMPT = (
+    "Rate how well the answer matches the reference answer, from 1 (wrong or unrelated) to 5 (same meaning).\n"
+    "Question: {question}\nReference answer: {reference}\nAnswer: {answer}\n"
+    "Reply in the form: Score: N"
+)
+SCORE = re.compile(r"\b([1-5])\b")
+
+
+class EvaluationError(RuntimeError):
+    """The build folder lacks what the evaluation needs: the message names the file."""
+
+
+def model_of_build(build_dir: Path) -> Path:
+    """The merged model folder a build's training wrote."""
+    folder = Path(build_dir) / "training" / "model"
+    if not (folder / "config.json").is_file():
+        raise EvaluationError(f"{folder}: no trained model here; run `taxonomist build train` first")
+    return folder
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        raise EvaluationError(f"{path}: missing; run `taxonomist build generate` first")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def probe_items(build_dir: Path, replay_limit: int) -> list[dict[str, str]]:
+    """Held-out seed questions, plus up to `replay_limit` replayed phase-2 samples as the "(replay)" row."""
+    items = [{"leaf": h["leaf"], "question": h["question"], "answer": h["answer"], "context": h.get("context", "")}
+             for h in read_jsonl(Path(build_dir) / "data" / "heldout.jsonl")]
+    phase2 = Path(build_dir) / "data" / "phase2.jsonl"
+    replayed = [r for r in (read_jsonl(phase2) if phase2.is_file() else [])
+                if str(r.get("metadata", {}).get("source", "")).startswith("replay:")]
+    for row in replayed[:replay_limit]:
+        messages = row["messages"]
+        last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
+        answer = next(m["content"] for m in messages[last_user:] if m["role"] == "assistant")
+        items.append({"leaf": REPLAY, "question": messages[last_user]["content"], "answer": answer, "context": ""})
+    return items
+
+
+def prompt_of(item: dict[str, str]) -> list[dict[str, str]]:
+    text = f"{item['context']}\n\n{item['question']}" if item.get("context") else item["question"]
+    return [{"role": "user", "content": text}]
+
+
+def answer_all(model_dir: str | Path, items: Sequence[dict[str, str]], *, max_new_tokens: int,
+               batch_size: int = 8) -> list[str]:
+    """Greedy answers of one model to every item, in batches (left padding for generation)."""
+    import torch
+
+    from pipeline.models import load_student
+
+    model, tokenizer = load_student(model_dir)
+    model.eval()
+    tokenizer.padding_side = "left"
+    answers: list[str] = []
+    for start in range(0, len(items), batch_size):
+        texts = [tokenizer.apply_chat_template(prompt_of(item), tokenize=False, add_generation_prompt=True)
+                 for item in items[start:start + batch_size]]
+        encoded = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        with torch.no_grad():
+            out = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False, top_p=None,
+                                 top_k=None, temperature=None, pad_token_id=tokenizer.pad_token_id)
+        answers.extend(tokenizer.decode(row[encoded["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+                       for row in out)
+    return answers
+
+
+def similarities(answers: Sequence[str], references: Sequence[str]) -> list[float]:
+    """Cosine similarity of each answer to its reference (MiniLM rows are L2-normalised)."""
+    from checks.embeddings import embed
+
+    a, b = embed(list(answers)), embed(list(references))
+    return [float(x) for x in (a * b).sum(axis=1)]
+
+
+def parse_score(text: str | None) -> int | None:
+    """The judge's 1..5 rating; None for a failed or unreadable judgement."""
+    if not text:
+        return None
+    tail = text.split("Score:", 1)[-1]
+    found = SCORE.search(tail)
+    return int(found.group(1)) if found else None
+
+
+def judge_all(judge: Any, items: Sequence[dict[str, str]], answers: Sequence[str], max_tokens: int = 12
+              ) -> list[int | None]:
+    """The judge's ratings of each answer against its reference, through the teacher client."""
+    from pipeline.teacher import Request
+
+    requests = [Request(messages=[{"role": "user", "content": JUDGE_PROMPT.format(
+        question=item["question"], reference=item["answer"], answer=answer)}], max_tokens=max_tokens)
+        for item, answer in zip(items, answers, strict=True)]
+    return [parse_score(text) for text in judge.ask_many(requests)]
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), 4) if present else None
+
+
+def per_leaf(items: Sequence[dict[str, str]], sims: Sequence[float], judged: Sequence[int | None]) -> dict[str, dict]:
+    grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"similarity": [], "judge": []})
+    for item, sim, rating in zip(items, sims, judged, strict=True):
+        grouped[item["leaf"]]["similarity"].append(sim)
+        grouped[item["leaf"]]["judge"].append(rating)
+    return {leaf: {"similarity": _mean(v["similarity"]), "judge": _mean(v["judge"]), "n": len(v["similarity"])}
+            for leaf, v in grouped.items()}
+
+
+def leaf_status(leaf: str, hashes: dict[str, str], previous_hashes: dict[str, str] | None) -> str:
+    """new (absent before, or no previous build), changed (other content hash) or unchanged."""
+    if leaf == REPLAY:
+        return "replay"
+    if previous_hashes is None or leaf not in previous_hashes:
+        return "new"
+    return "changed" if hashes.get(leaf) != previous_hashes[leaf] else "unchanged"
+
+
+def score_model(model_dir: str | Path, items: Sequence[dict[str, str]], judge: Any, *,
+                max_new_tokens: int) -> tuple[dict[str, dict], list[str]]:
+    answers = answer_all(model_dir, items, max_new_tokens=max_new_tokens)
+    judged = judge_all(judge, items, answers) if judge is not None else [None] * len(items)
+    return per_leaf(items, similarities(answers, [i["answer"] for i in items]), judged), answers
+
+
+def evaluate(build_dir: Path, *, baseline: str | Path, previous_report: dict[str, Any] | None, judge: Any,
+             gate: GateSettings, max_new_tokens: int = 64, replay_limit: int = 16) -> dict[str, Any]:
+    """The `evaluation` and `gate` sections of build.json: the per-leaf table and the decision."""
+    from pipeline.report import read_report
+
+    items = probe_items(build_dir, replay_limit)
+    if not items:
+        raise EvaluationError(f"{build_dir}/data/heldout.jsonl has no held-out question: nothing to evaluate")
+    before, before_answers = score_model(baseline, items, judge, max_new_tokens=max_new_tokens)
+    after, after_answers = score_model(model_of_build(build_dir), items, judge, max_new_tokens=max_new_tokens)
+    hashes = read_report(build_dir).get("leaves", {}).get("hashes", {})
+    previous_hashes = None if previous_report is None else previous_report.get("leaves", {}).get("hashes", {})
+    rows = [{"leaf": leaf, "status": leaf_status(leaf, hashes, previous_hashes), "n": after[leaf]["n"],
+             "before": {k: before[leaf][k] for k in ("similarity", "judge")},
+             "after": {k: after[leaf][k] for k in ("similarity", "judge")}}
+            for leaf in sorted(after, key=lambda name: (name == REPLAY, name))]
+    decision = decide(rows, gate)
+    learned = [r for r in rows if r["status"] in ("new", "changed")]
+    closer = sum(1 for r in learned if (r["after"]["similarity"] or 0) > (r["before"]["similarity"] or 0))
+    examples = [{"leaf": i["leaf"], "question": i["question"], "reference": i["answer"], "before": b, "after": a}
+                for i, b, a in list(zip(items, before_answers, after_answers, strict=True))[:20]]
+    evaluation = {"baseline": str(baseline), "candidate": str(model_of_build(build_dir)),
+                  "judge": getattr(judge, "identity", None), "questions": len(items), "leaves": rows,
+                  "closer_after_training": {"leaves": len(learned), "closer": closer}, "examples": examples}
+    if judge is not None:
+        evaluation["judge_requests"] = judge.counters.to_dict()
+    return {"evaluation": evaluation, "gate": decision}

@@ -1,0 +1,89 @@
+"""The dry run end to end on the project's samples: a real git repository, the real handlers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.demo import make_sample_repo
+from bot.dryrun import dry_run
+from bot.localgit import LocalGitForge
+from bot.render import MARKER
+from bot.triage import triage
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_QNA = "compositional_skills/linguistics/antonyms/qna.yaml"
+
+
+@pytest.fixture(scope="module")
+def sample_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_sample_repo(tmp_path_factory.mktemp("demo") / "taxonomy")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    command = [sys.executable, "-c", "from taxonomist.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+
+
+def test_dry_run_json_has_check_run_comment_and_labels(sample_repo: Path) -> None:
+    done = run_cli("bot", "dry-run", "--repo", str(sample_repo), "--base", "main", "--head", "contribution",
+                   "--format", "json", "--skip", "content")
+    assert done.returncode == 1, done.stderr  # the sample contribution has errors, on purpose
+    found = json.loads(done.stdout)
+    run = found["check_run"]
+    assert run["name"] == "taxonomist/triage" and run["conclusion"] == "failure"
+    lines = {(a["path"], a["start_line"]) for a in run["annotations"]}
+    assert (SAMPLE_QNA, 7) in lines  # trailing spaces, at their real line
+    assert all(a["start_line"] > 1 for a in run["annotations"])
+    assert found["comment"]["body"].startswith(MARKER)
+    assert set(found["labels"]["added"]) >= {"skill", "triage-needed"} and found["labels"]["removed"] == []
+
+
+def test_dry_run_text_and_bad_ref_errors(sample_repo: Path) -> None:
+    done = run_cli("bot", "dry-run", "--repo", str(sample_repo), "--head", "contribution", "--skip", "content")
+    assert "== check run taxonomist/triage: failure" in done.stdout and "== comment" in done.stdout
+    bad = run_cli("bot", "dry-run", "--repo", str(sample_repo), "--head", "no-such-branch")
+    assert bad.returncode == 2 and "no-such-branch" in bad.stderr
+    assert run_cli("bot", "dry-run", "--repo", str(sample_repo / "compositional_skills")).returncode == 2
+
+
+def test_base_branch_is_clean(sample_repo: Path) -> None:
+    forge = dry_run(sample_repo, "main", "main", skip=("content",))
+    assert forge.check_runs[-1].conclusion == "success"
+    assert forge.check_runs[-1].title == "No taxonomy files changed"
+
+
+def test_second_run_edits_the_same_comment_and_check_run(sample_repo: Path) -> None:
+    forge = LocalGitForge(repo=sample_repo, base="main", head="contribution")
+    first = triage(forge, 1, skip=("content",))
+    again = triage(forge, 1, skip=("content",))
+    assert first is not None and again is not None
+    assert len(forge.comments) == 1 and len(forge.check_runs) == 1
+    assert first.comment == again.comment
+    assert first.labels.added == ["skill", "triage-needed"]
+    assert again.labels.added == [] and again.labels.removed == []
+    assert len(forge.check_runs[0].annotations) == len(first.check_run.annotations)  # not appended twice
+
+
+def test_config_is_read_from_the_base_branch(sample_repo: Path, tmp_path: Path) -> None:
+    forge = LocalGitForge(repo=sample_repo, base="main", head="contribution")
+    assert forge.read_file(".github/taxonomist.yml", "main") is not None
+    assert forge.read_file(SAMPLE_QNA, "main") is None
+    assert forge.read_file(SAMPLE_QNA, "contribution") is not None
+    assert [c.path for c in forge.changed_files(forge.pull_request(1))] == [
+        "compositional_skills/linguistics/antonyms/attribution.txt", SAMPLE_QNA]
+    commits = forge.commits(forge.pull_request(1))
+    assert len(commits) == 1 and "Signed-off-by: Sam Contributor <sam@example.org>" in commits[0].message
+
+
+def test_make_demo_runs_offline() -> None:
+    done = subprocess.run([sys.executable, "-m", "bot.demo", "--skip", "content"], capture_output=True, text=True,
+                          cwd=ROOT, check=False, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "taxonomist/triage: failure" in done.stdout and "triage-needed" in done.stdout

@@ -1,0 +1,56 @@
+"""Start-up settings: required values, precedence, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+
+@pytest.fixture
+def key(tmp_path: Path) -> Path:
+    path = tmp_path / "app.pem"
+    path.write_text("-----BEGIN RSA PRIVATE KEY-----\n", encoding="utf-8")
+    return path
+
+
+def env_for(key: Path, **extra: str) -> dict[str, str]:
+    return {"TAXONOMIST_APP_ID": "42", "TAXONOMIST_PRIVATE_KEY": str(key), "TAXONOMIST_WEBHOOK_SECRET": "s", **extra}
+
+
+def test_missing_secret_or_key_is_a_start_up_error(key: Path) -> None:
+    with pytest.raises(SettingsError, match=r"missing TAXONOMIST_WEBHOOK_SECRET.*never runs unauthenticated"):
+        load_settings({"TAXONOMIST_APP_ID": "1", "TAXONOMIST_PRIVATE_KEY": str(key)})
+    with pytest.raises(SettingsError, match="TAXONOMIST_PRIVATE_KEY"):
+        load_settings({"TAXONOMIST_APP_ID": "1", "TAXONOMIST_WEBHOOK_SECRET": "s"})
+    with pytest.raises(SettingsError, match="is not a file"):
+        load_settings(env_for(key, TAXONOMIST_PRIVATE_KEY=str(key.parent / "nope.pem")))
+
+
+def test_environment_defaults_and_conversions(key: Path, tmp_path: Path) -> None:
+    s = load_settings(env_for(key, TAXONOMIST_DATA_DIR=str(tmp_path), TAXONOMIST_SKIP_CHECKS="pii, duplicate",
+                              TAXONOMIST_WORKERS="3"))
+    assert s.github_api_url == "https://api.github.com" and s.queue_url == ""
+    assert s.queue_path == tmp_path / "queue.sqlite3"
+    assert s.skip_checks == ("pii", "duplicate") and s.workers == 3
+
+
+def test_file_then_environment_wins(key: Path, tmp_path: Path) -> None:
+    config = tmp_path / "bot.yml"
+    config.write_text(f"app_id: 7\nprivate_key: {key}\nwebhook_secret: from-file\n"
+                      "github_api_url: http://127.0.0.1:9/api/v3\n", encoding="utf-8")
+    s = load_settings({"TAXONOMIST_WEBHOOK_SECRET": "from-env"}, config)
+    assert (s.app_id, s.webhook_secret, s.github_api_url) == ("7", "from-env", "http://127.0.0.1:9/api/v3")
+
+
+def test_bad_values_are_named(key: Path, tmp_path: Path) -> None:
+    config = tmp_path / "bot.yml"
+    config.write_text("webhook_secrets: x\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="unknown setting 'webhook_secrets'"):
+        load_settings(env_for(key), config)
+    with pytest.raises(SettingsError, match="TAXONOMIST_WORKERS: 'many'"):
+        load_settings(env_for(key, TAXONOMIST_WORKERS="many"))
+    with pytest.raises(SettingsError, match="not a redis:// URL"):
+        load_settings(env_for(key, TAXONOMIST_QUEUE_URL="amqp://x"))

@@ -1,0 +1,172 @@
+"""`duplicate` and the embedding index: near-copies, same-task leaves, incremental builds, storage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import checks.index as index_module
+from checks.config import ChecksConfig
+from checks.content.duplicate import check_duplicate, is_copy
+from checks.content.texts import Example, examples
+from checks.context import CheckContext
+from checks.document import Document
+from checks.embeddings import DIMENSIONS, embed
+from checks.findings import Severity
+from checks.index import EmbeddingIndex, IndexFileError, centroid
+from checks.sources import MemorySource
+from tests.content.conftest import DATA, qna, skill_yaml
+
+pytestmark = pytest.mark.slow
+
+RHYMES = [("Give me three words that rhyme with cat.", "Hat, bat and mat rhyme with cat."),
+          ("Which words rhyme with light?", "Night, kite, bright and sight rhyme with light."),
+          ("Name a word that rhymes with moon.", "Spoon rhymes with moon."),
+          ("List words that rhyme with cake.", "Lake, make, bake and take rhyme with cake."),
+          ("What rhymes with house?", "Mouse and blouse rhyme with house.")]
+RIVERS = [("Which is the longest river in Europe?", "The Volga, at about 3,530 km."),
+          ("Into which sea does the Danube flow?", "The Danube flows into the Black Sea."),
+          ("Which river flows through Paris?", "The Seine flows through Paris."),
+          ("Where does the Rhine begin?", "The Rhine rises in the Swiss Alps."),
+          ("Which river flows through London?", "The Thames flows through London.")]
+RHYME_LEAF = "compositional_skills/linguistics/rhymes"
+
+
+def source(leaf: str, pairs: list[tuple[str, str]]) -> MemorySource:
+    return MemorySource(f"{leaf}/qna.yaml", skill_yaml(pairs).encode())
+
+
+@pytest.fixture(scope="module")
+def index() -> EmbeddingIndex:
+    built = EmbeddingIndex()
+    assert built.update([source(RHYME_LEAF, RHYMES),
+                         source("compositional_skills/geography/rivers", RIVERS)]) == []
+    return built
+
+
+def run(path: str, pairs: list[tuple[str, str]], index: EmbeddingIndex | None):
+    return list(check_duplicate(qna(path, skill_yaml(pairs)), CheckContext(ChecksConfig(), index=index)))
+
+
+def test_embed_rows_are_normalised() -> None:
+    rows = embed(["a cat", "a dog"])
+    assert rows.shape == (2, DIMENSIONS) and rows.dtype == np.float32
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert embed([]).shape == (0, DIMENSIONS)
+
+
+def test_copied_example_is_an_error_naming_leaf_pair_and_score(index: EmbeddingIndex) -> None:
+    pairs = [RHYMES[0], ("What is 2 plus 2?", "4")]
+    found = run("compositional_skills/new/leaf/qna.yaml", pairs, index)
+    copy = [f for f in found if f.severity is Severity.ERROR]
+    assert len(copy) == 1
+    assert RHYME_LEAF in copy[0].message and ".seed_examples[0]" in copy[0].message
+    assert "similarity 1.00" in copy[0].message and copy[0].yaml_path == ".seed_examples[0]"
+
+
+def test_paraphrase_warns(index: EmbeddingIndex) -> None:
+    pairs = [("Which three words rhyme with cat?", "Hat, bat and mat all rhyme with cat."),
+             ("What is 2 plus 2?", "4")]
+    found = [f for f in run("compositional_skills/new/leaf/qna.yaml", pairs, index) if "near-duplicate" in f.message]
+    assert [f.severity for f in found] == [Severity.WARNING]
+
+
+def test_same_task_new_examples_get_a_leaf_warning(index: EmbeddingIndex) -> None:
+    pairs = [("Give me two words that rhyme with dog.", "Log and fog rhyme with dog."),
+             ("Which words rhyme with rain?", "Train, main and chain rhyme with rain."),
+             ("Name a rhyme for star.", "Car rhymes with star."),
+             ("List words that rhyme with bell.", "Shell, tell and well rhyme with bell."),
+             ("What rhymes with sun?", "Fun, run and bun rhyme with sun.")]
+    found = run("compositional_skills/new/leaf/qna.yaml", pairs, index)
+    assert not [f for f in found if "near-duplicate" in f.message]
+    leaf = [f for f in found if "teaches the task" in f.message]
+    assert len(leaf) == 1 and RHYME_LEAF in leaf[0].message and leaf[0].severity is Severity.WARNING
+
+
+def test_own_leaf_and_other_tasks_are_not_duplicates(index: EmbeddingIndex) -> None:
+    assert run(f"{RHYME_LEAF}/qna.yaml", RHYMES, index) == []
+    unrelated = [("How do I sort a list in Python?", "Use sorted(items)."),
+                 ("What is a prime number?", "A number with exactly two divisors.")]
+    assert run("compositional_skills/new/leaf/qna.yaml", unrelated, index) == []
+
+
+def test_near_identical_examples_in_one_file() -> None:
+    pairs = [RHYMES[0], RHYMES[0], ("Convert 5 km to miles.", "About 3.1 miles."),
+             ("Convert 8 km to miles.", "About 5 miles.")]
+    found = run("compositional_skills/new/leaf/qna.yaml", pairs, None)
+    assert [(f.severity, f.yaml_path) for f in found] == [(Severity.ERROR, ".seed_examples[1]")]
+
+
+def test_is_copy_is_character_level() -> None:
+    assert is_copy("Convert 5 km to miles.\n3.1", "convert 5 km to  miles.\n3.1")
+    assert not is_copy("a,b,c\n1,2,3", "| a | b | c |\n| 1 | 2 | 3 |")
+
+
+def test_save_load_round_trip_without_pickle(index: EmbeddingIndex, tmp_path: Path) -> None:
+    path = tmp_path / "idx.npz"
+    index.save(path)
+    loaded = EmbeddingIndex.load(path)
+    assert loaded.leaves() == index.leaves()
+    query = embed([Example((), *RHYMES[1]).text])
+    assert loaded.nearest(query)[0].leaf == RHYME_LEAF
+    with np.load(path, allow_pickle=False) as npz:
+        assert set(npz.files) == {"hashes", "vectors", "meta"}
+
+
+def test_load_refuses_foreign_files(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_text("not an index")
+    with pytest.raises(IndexFileError, match="not a taxonomist index"):
+        EmbeddingIndex.load(bad)
+
+
+def test_rebuild_embeds_only_changed_texts(index: EmbeddingIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    real = index_module.embed
+
+    def counting(texts):
+        seen.extend(texts)
+        return real(texts)
+
+    monkeypatch.setattr(index_module, "embed", counting)
+    copy = EmbeddingIndex().merged(index)
+    changed = [*RHYMES[:4], ("What rhymes with tree?", "Bee and sea rhyme with tree.")]
+    copy.update([source(RHYME_LEAF, changed)])
+    assert seen == [Example((), *changed[4]).text]
+
+
+def test_excluding_and_merging_origins(index: EmbeddingIndex) -> None:
+    prs = EmbeddingIndex()
+    prs.add_leaf("compositional_skills/pr/leaf", [Example(("seed_examples", 0), "Pr question?", "Pr answer.")],
+                 origin="pr/7")
+    both = index.merged(prs)
+    assert ("pr/7", "compositional_skills/pr/leaf") in both.leaves()
+    assert ("pr/7", "compositional_skills/pr/leaf") not in both.excluding("pr/7").leaves()
+    both.remove_leaf(RHYME_LEAF)
+    assert all(leaf != RHYME_LEAF for _, leaf in both.leaves())
+    assert any(leaf == RHYME_LEAF for _, leaf in index.leaves())  # copies do not share leaves
+
+
+@pytest.mark.corpus
+def test_paraphrases_of_merged_examples_are_found(corpus: Path) -> None:
+    """The labelled paraphrases (tests/content/data/paraphrases.json) against the real merged leaves."""
+    cases = json.loads((DATA / "paraphrases.json").read_text(encoding="utf-8"))
+    root = corpus / "taxonomy-2024-08"
+    leaves = sorted({c["leaf"] for c in cases})
+    built = EmbeddingIndex()
+    built.update([MemorySource(f"{leaf}/qna.yaml", (root / leaf / "qna.yaml").read_bytes()) for leaf in leaves])
+    texts = []
+    for case in cases:
+        original = {e.at[1]: e for e in examples(Document.parse((root / case["leaf"] / "qna.yaml").read_text()).data)}
+        texts.append(Example((), case["question"], original[case["example"]].answer).text)
+    matches = built.nearest(embed(texts), exclude_leaf="new/leaf")
+    found = sum(1 for m, c in zip(matches, cases, strict=True)
+                if m is not None and m.leaf == c["leaf"] and m.score >= ChecksConfig().duplicates.warn_at)
+    assert found / len(cases) >= 0.9
+
+
+def test_centroid_is_unit_length() -> None:
+    assert np.isclose(np.linalg.norm(centroid(embed(["a", "b", "c"]))), 1.0, atol=1e-5)

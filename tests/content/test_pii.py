@@ -1,0 +1,96 @@
+"""`pii`: the labelled set (recall and clean-case errors), masking, placeholders and positions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from checks.config import ChecksConfig, PiiConfig
+from checks.content.pii import find_pii, luhn_valid, mask
+from checks.context import CheckContext
+from checks.findings import Severity
+from tests.content.conftest import qna, skill_yaml
+
+pytestmark = pytest.mark.slow
+CFG = PiiConfig()
+
+
+def errors(text: str) -> list[tuple[str, str]]:
+    return [(hit.entity, value) for sev, hit, value in find_pii(text, CFG.block, CFG.warn) if sev is Severity.ERROR]
+
+
+def test_labelled_set_recall_and_clean_errors(pii_cases: list[dict[str, Any]]) -> None:
+    positives = [c for c in pii_cases if c["pii"]]
+    clean = [c for c in pii_cases if not c["pii"]]
+    assert len(positives) >= 200 and len(clean) >= 200
+    missed = [c["text"] for c in positives if c["entity"] not in {e for e, _ in errors(c["text"])}]
+    flagged = [c["text"] for c in clean if errors(c["text"])]
+    assert 1 - len(missed) / len(positives) >= 0.95, missed
+    assert len(flagged) / len(clean) <= 0.02, flagged
+
+
+@pytest.mark.parametrize("text", [
+    "write to john dot doe at gmail dot com",
+    "mail jane [at] protonmail [dot] com",
+    "call +49 30 2847 5519 tomorrow",
+    "card 2221 0012 3456 7896",
+])
+def test_obfuscated_and_international_forms(text: str) -> None:
+    assert errors(text)
+
+
+@pytest.mark.parametrize("text", [
+    "write to jane.doe@example.com", "call 555-0123", "the host 192.0.2.10", "the host 2001:db8::7",
+    "published in 1998 and 2004", "ISBN 978-0-306-40615-7", "upgrade to version 10.0.19045.3693",
+    "products at Apple. It was good", "95% CI (88.29-99.59)",
+])
+def test_placeholders_and_look_alikes_are_not_errors(text: str) -> None:
+    assert errors(text) == []
+
+
+def test_luhn_decides_card_numbers() -> None:
+    assert luhn_valid("4539 1488 0343 6467")
+    assert not luhn_valid("4539 1488 0343 6468")
+    assert errors("card 4539 1488 0343 6468") == []
+
+
+def test_mask_never_shows_the_value() -> None:
+    assert mask("john.doe@gmail.com", "EMAIL_ADDRESS") == "j***@gmail.com"
+    assert mask("+1 415 867 5309", "PHONE_NUMBER") == "+* *** *** **09"
+    assert mask("Maria Garcia", "PERSON") == "M**** G*****"
+
+
+def test_finding_names_type_position_and_masks() -> None:
+    text = skill_yaml([("What is the weather?", "Sunny."),
+                       ("Who do I ask?", "Email maria.garcia@gmail.com or call (415) 867-5309.")])
+    from checks.content.pii import check_pii
+
+    found = list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), CheckContext(ChecksConfig())))
+    assert [(f.check, f.severity) for f in found] == [("pii", Severity.ERROR)] * 2
+    email, phone = found
+    assert "EMAIL_ADDRESS" in email.message and "m***@gmail.com" in email.message
+    assert "maria.garcia@gmail.com" not in email.message and "867-5309" not in phone.message
+    line = text.splitlines()[email.line - 1]
+    assert line[email.column - 1:].startswith("maria.garcia@")
+    assert text.splitlines()[phone.line - 1][phone.column - 1:].startswith("(415)")
+    assert email.yaml_path == ".seed_examples[1].answer"
+
+
+def test_created_by_and_allow_list_are_not_checked() -> None:
+    from checks.content.pii import check_pii
+
+    text = skill_yaml([("Who wrote it?", "Ask team@acme-corp.com.")]).replace(
+        "created_by: someone", "created_by: someone@gmail.com")
+    ctx = CheckContext(ChecksConfig(pii=PiiConfig(allow=("team@acme-corp.com",))))
+    assert list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), ctx)) == []
+
+
+def test_person_warns_in_skills_not_in_knowledge() -> None:
+    from checks.content.pii import check_pii
+
+    text = skill_yaml([("Who signed the lease?", "The tenant Maria Garcia signed it.")])
+    skill = list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), CheckContext(ChecksConfig())))
+    assert [(f.severity, "PERSON" in f.message) for f in skill] == [(Severity.WARNING, True)]
+    knowledge = list(check_pii(qna("knowledge/x/y/qna.yaml", text), CheckContext(ChecksConfig())))
+    assert knowledge == []

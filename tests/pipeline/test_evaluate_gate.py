@@ -1,0 +1,113 @@
+"""The gate's rules on plain numbers, the judge's parsing, and a real evaluation of a tiny build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.evaluate import evaluate, leaf_status, parse_score, probe_items
+from pipeline.gate import REPLAY, GateSettings, decide
+from pipeline.models import tiny_model
+from pipeline.report import update_report
+from pipeline.teacher import Request, Teacher
+
+
+def row(leaf: str, status: str, before: float, after: float, judge: tuple[float | None, float | None] = (None, None)
+        ) -> dict:
+    return {"leaf": leaf, "status": status, "n": 1, "before": {"similarity": before, "judge": judge[0]},
+            "after": {"similarity": after, "judge": judge[1]}}
+
+
+def test_new_and_changed_leaves_must_improve_and_others_may_fall_only_within_the_margin() -> None:
+    rows = [row("a", "new", 0.4, 0.5), row("b", "changed", 0.5, 0.5), row("c", "unchanged", 0.6, 0.56),
+            row("d", "unchanged", 0.6, 0.5), row(REPLAY, "replay", 0.7, 0.6)]
+    result = decide(rows, GateSettings(max_regression=0.05, max_replay_regression=0.05))
+    assert [r["verdict"] for r in rows] == ["pass", "fail", "pass", "fail", "fail"]
+    assert not result["passed"]
+    assert len(result["reasons"]) == 3 and result["reasons"][0].startswith("b (changed)")
+    assert result["counts"] == {"pass": 2, "fail": 3, "unscored": 0}
+
+
+def test_the_gate_passes_when_every_rule_holds_and_can_decide_on_the_judge() -> None:
+    rows = [row("a", "new", 0.4, 0.3, judge=(2.0, 4.0)), row("c", "unchanged", 0.6, 0.7, judge=(3.0, 3.0))]
+    assert decide(rows, GateSettings(metric="judge"))["passed"]
+    assert not decide(rows, GateSettings(metric="similarity"))["passed"]
+
+
+def test_a_leaf_without_scores_blocks_the_gate_and_says_so() -> None:
+    result = decide([row("a", "new", 0.4, 0.5, judge=(None, None))], GateSettings(metric="judge"))
+    assert not result["passed"] and "no judge score" in result["reasons"][0]
+
+
+def test_an_unknown_gate_metric_is_refused() -> None:
+    with pytest.raises(ValueError, match="similarity, judge, mean"):
+        GateSettings(metric="vibes")
+
+
+@pytest.mark.parametrize(("text", "expected"), [("Score: 4", 4), ("I'd say Score: 5.", 5), ("nonsense", None),
+                                                (None, None), ("Score: 9", None)])
+def test_judge_ratings_are_read_from_the_reply(text: str | None, expected: int | None) -> None:
+    assert parse_score(text) == expected
+
+
+def test_leaves_are_new_changed_or_unchanged_by_content_hash() -> None:
+    previous = {"a": "1", "b": "2"}
+    hashes = {"a": "1", "b": "3", "c": "4"}
+    assert [leaf_status(x, hashes, previous) for x in ("a", "b", "c")] == ["unchanged", "changed", "new"]
+    assert leaf_status("a", hashes, None) == "new"  # first build: everything is new
+
+
+class FixedJudge:
+    """A judge double: always rates 3, counts what it was asked."""
+
+    identity = "fixed-judge"
+
+    def __init__(self) -> None:
+        self.asked: list[Request] = []
+
+    def complete(self, request: Request) -> str:
+        self.asked.append(request)
+        return "Score: 3"
+
+
+def write_build(build: Path) -> None:
+    data = build / "data"
+    data.mkdir(parents=True)
+    heldout = [{"leaf": "compositional_skills/words", "question": "What is a fox?", "answer": "A quick animal."},
+               {"leaf": "knowledge/sun", "question": "What is the Sun?", "answer": "A star.", "context": "The Sun."}]
+    (data / "heldout.jsonl").write_text("".join(json.dumps(h) + "\n" for h in heldout))
+    replay = {"messages": [{"role": "user", "content": "What is the Moon?"},
+                           {"role": "assistant", "content": "A satellite."}],
+              "metadata": {"leaf": "knowledge/sun", "flow": "knowledge", "source": "replay:phase1"}}
+    (data / "phase2.jsonl").write_text(json.dumps(replay) + "\n")
+    update_report(build, {"leaves": {"hashes": {"compositional_skills/words": "h1", "knowledge/sun": "h2"}}})
+
+
+def test_probe_items_take_heldout_questions_and_the_replayed_samples(tmp_path: Path) -> None:
+    write_build(tmp_path)
+    items = probe_items(tmp_path, replay_limit=4)
+    assert [i["leaf"] for i in items] == ["compositional_skills/words", "knowledge/sun", REPLAY]
+    assert items[2]["answer"] == "A satellite."
+
+
+@pytest.mark.slow
+def test_a_real_evaluation_scores_both_models_and_writes_the_table(tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    write_build(build)
+    model = tiny_model(build / "training" / "model")
+    backend = FixedJudge()
+    judge = Teacher(backend, concurrency=1)
+    sections = evaluate(build, baseline=model, previous_report={"leaves": {"hashes": {"knowledge/sun": "h2"}}},
+                        judge=judge, gate=GateSettings(), max_new_tokens=8)
+    rows = {r["leaf"]: r for r in sections["evaluation"]["leaves"]}
+    assert rows["compositional_skills/words"]["status"] == "new"
+    assert rows["knowledge/sun"]["status"] == "unchanged"
+    assert rows[REPLAY]["status"] == "replay"
+    assert len(backend.asked) == 6  # 3 questions, each answered by the baseline and the candidate
+    for r in rows.values():
+        assert -1.0 <= r["after"]["similarity"] <= 1.0 and r["after"]["judge"] == 3.0
+        assert r["delta"] == pytest.approx(0.0, abs=1e-6)  # same model on both sides: nothing moved
+    assert not sections["gate"]["passed"]  # a new leaf that did not improve is a rejection
+    assert any("compositional_skills/words (new)" in reason for reason in sections["gate"]["reasons"])

@@ -1,0 +1,129 @@
+"""Incremental generation on a small taxonomy: reuse, one changed leaf, a removed leaf, resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import pytest
+
+from pipeline.generate import generate
+from pipeline.models import tiny_model
+from pipeline.teacher import Teacher
+from tests.pipeline.generate_helpers import (
+    ScriptedBackend,
+    documents_mirror,
+    edit_leaf,
+    fast_settings,
+    scripted_teacher,
+    small_taxonomy,
+)
+
+SYNONYMS = "compositional_skills/linguistics/synonyms"
+KNOWLEDGE = "knowledge/science/astronomy/solar_system"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return tiny_model(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture
+def setup(tmp_path, tiny):
+    taxonomy = small_taxonomy(tmp_path / "taxonomy", git=False)
+    settings = fast_settings(tiny, documents_mirror(tmp_path / "docs"))
+    return taxonomy, settings, tmp_path / "cache"
+
+
+def run(taxonomy, build, cache, settings, backend=None):
+    teacher = scripted_teacher(backend or ScriptedBackend())
+    sections = generate(taxonomy, build, cache, settings, teacher=teacher, progress=False)
+    return sections, teacher
+
+
+def test_rebuilds_regenerate_only_what_changed(setup, tmp_path):
+    taxonomy, settings, cache = setup
+    first, teacher1 = run(taxonomy, tmp_path / "b1", cache, settings)
+    assert len(first["leaves"]["regenerated"]) == 3 and first["leaves"]["reused"] == []
+    assert teacher1.counters.requests > 0 == teacher1.counters.failed
+    assert first["teacher"]["requests"] == teacher1.counters.requests
+
+    second, teacher2 = run(taxonomy, tmp_path / "b2", cache, settings)
+    assert teacher2.counters.requests == 0
+    assert second["teacher"]["requests"] == 0
+    assert second["leaves"]["regenerated"] == [] and len(second["leaves"]["reused"]) == 3
+    assert (tmp_path / "b1/data/phase2.jsonl").read_text() == (tmp_path / "b2/data/phase2.jsonl").read_text()
+
+    edit_leaf(taxonomy / SYNONYMS / "qna.yaml", "happy", "joyful")
+    backend = ScriptedBackend()
+    third, teacher3 = run(taxonomy, tmp_path / "b3", cache, settings, backend)
+    assert third["leaves"]["regenerated"] == [SYNONYMS]
+    assert teacher3.counters.requests == len(backend.calls) > 0
+    assert all("joyful" in text or kind != "questions" for kind, text in backend.calls)
+    assert third["leaves"]["hashes"][SYNONYMS] != first["leaves"]["hashes"][SYNONYMS]
+
+    shutil.rmtree(taxonomy / KNOWLEDGE)
+    fourth, teacher4 = run(taxonomy, tmp_path / "b4", cache, settings)
+    assert teacher4.counters.requests == 0
+    assert KNOWLEDGE not in fourth["leaves"]["used"]
+    rows = (tmp_path / "b4/data/phase1.jsonl").read_text()
+    assert rows == ""
+    assert KNOWLEDGE not in (tmp_path / "b4/data/phase2.jsonl").read_text()
+
+
+def test_changed_settings_or_teacher_regenerate(setup, tmp_path):
+    taxonomy, settings, cache = setup
+    run(taxonomy, tmp_path / "b1", cache, settings)
+    more = dataclasses.replace(settings, questions_per_leaf=2)
+    sections, _ = run(taxonomy, tmp_path / "b2", cache, more)
+    assert len(sections["leaves"]["regenerated"]) == 3
+    other = ScriptedBackend(identity="scripted:2")
+    sections, _ = run(taxonomy, tmp_path / "b3", cache, settings, other)
+    assert len(sections["leaves"]["regenerated"]) == 3
+    # settings that only change how requests are sent keep the cache
+    wider = dataclasses.replace(settings, teacher=dataclasses.replace(settings.teacher, concurrency=8))
+    sections, _ = run(taxonomy, tmp_path / "b4", cache, wider)
+    assert sections["leaves"]["regenerated"] == []
+
+
+class Interrupt(BaseException):
+    """Stands for Ctrl-C in the middle of the run."""
+
+
+def test_an_interrupted_run_resumes_without_redoing_finished_leaves(setup, tmp_path):
+    taxonomy, settings, cache = setup
+    seen: list[str] = []
+
+    def override(kind, request):
+        text = request.messages[-1]["content"]
+        seen.append(text)
+        if "Extraction" not in text and "extract" not in text.lower() and kind == "questions":
+            raise Interrupt  # the second leaf (synonyms) is interrupted
+        return None
+
+    with pytest.raises(Interrupt):
+        generate(taxonomy, tmp_path / "b1", cache, settings,
+                 teacher=Teacher(ScriptedBackend(override=override), retries=0), progress=False)
+    resumed, teacher = run(taxonomy, tmp_path / "b1", cache, settings)
+    assert resumed["leaves"]["reused"] == ["compositional_skills/grounded/extraction/meeting_action_items"]
+    assert resumed["leaves"]["regenerated"] == [SYNONYMS, KNOWLEDGE]
+    assert teacher.counters.requests > 0
+
+
+def test_build_json_sections_and_other_stages_kept(setup, tmp_path):
+    taxonomy, settings, cache = setup
+    build = tmp_path / "b1"
+    build.mkdir()
+    (build / "build.json").write_text(json.dumps({"training": {"steps": 3}}))
+    run(taxonomy, build, cache, settings)
+    report = json.loads((build / "build.json").read_text())
+    assert report["training"] == {"steps": 3}
+    for section in ("taxonomy", "leaves", "teacher", "samples", "stages"):
+        assert section in report
+    assert set(report["leaves"]) >= {"used", "skipped", "regenerated", "reused", "hashes"}
+    assert set(report["teacher"]) >= {"requests", "failed", "retried"}
+    per_leaf = report["samples"]["per_leaf"][SYNONYMS]
+    assert per_leaf["kept"] == 3 and per_leaf["seed"] >= 4 and per_leaf["heldout"] == 1
+    assert report["samples"]["per_phase"]["phase1"]["leaves"] == 1
+    assert {"leaves", "teacher", "documents", "mix"} <= set(report["stages"])

@@ -1,0 +1,136 @@
+"""The three flows with a scripted teacher: what is kept, and what is dropped at which stage."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pipeline.flows import run_leaf
+from pipeline.leaves import Leaf, Seed
+from pipeline.settings import GenerateSettings
+from pipeline.teacher import Teacher
+from tests.pipeline.generate_helpers import Flaky, ScriptedBackend, scripted_teacher
+
+SETTINGS = GenerateSettings(near_duplicate=1.0, questions_per_leaf=3)
+SEEDS = [Seed(f"What is a synonym of word{i}?", f"word{i}-synonym") for i in range(4)]
+
+
+def freeform() -> Leaf:
+    return Leaf("compositional_skills/linguistics/synonyms", "freeform", "Synonyms", "h", SEEDS)
+
+
+def grounded() -> Leaf:
+    seeds = [Seed("List the items.", "1. a", "Context one."), Seed("Who owns it?", "Tom", "Context two.")]
+    return Leaf("compositional_skills/grounded/x", "grounded", "Extraction", "h", seeds)
+
+
+def knowledge() -> Leaf:
+    return Leaf("knowledge/science/astronomy/solar_system", "knowledge", "Planets", "h",
+                [Seed("What is the Sun?", "A star.", "The Sun is a star.")])
+
+
+def test_freeform_keeps_judged_and_rated_pairs():
+    backend = ScriptedBackend()
+    samples, stats = run_leaf(freeform(), scripted_teacher(backend), SETTINGS)
+    assert len(samples) == 3 and stats.kept == 3 and stats.candidates == 3
+    assert all("context" not in s for s in samples)
+    kinds = [k for k, _ in backend.calls]
+    assert kinds.count("questions") == 1 and kinds.count("judge") == 3
+    assert kinds.count("answer") == 3 and kinds.count("rate") == 3
+    # the seed questions are shown to the teacher as examples
+    assert "word0" in backend.calls[0][1]
+
+
+def test_freeform_filters_by_judge_and_by_rating():
+    answers = iter(["no", "yes", "yes"])
+    scores = iter(["Score: 1", "Score: 5"])
+
+    def override(kind, request):
+        return next(answers) if kind == "judge" else next(scores) if kind == "rate" else None
+
+    samples, stats = run_leaf(freeform(), scripted_teacher(ScriptedBackend(override=override)), SETTINGS)
+    assert stats.filtered["question_judge"] == 1
+    assert stats.filtered["rating"] == 1
+    assert len(samples) == 1 == stats.kept
+
+
+def test_malformed_teacher_output_is_counted_and_dropped_never_raised():
+    def override(kind, request):
+        return {"questions": "1. What is a synonym for calm?\n2. Name a word meaning brave.\n3. Which word means old?",
+                "judge": "perhaps", "rate": "It is fine"}.get(kind, "")
+
+    samples, stats = run_leaf(freeform(), scripted_teacher(ScriptedBackend(override=override)), SETTINGS)
+    assert samples == []
+    assert stats.malformed["question_judge"] == 3
+
+
+def test_unreadable_question_list_counts_one_malformed_generation():
+    backend = ScriptedBackend(answers={"questions": "I am sorry, I cannot do that."})
+    samples, stats = run_leaf(freeform(), scripted_teacher(backend), SETTINGS)
+    assert samples == [] and stats.malformed["questions"] == 1 and stats.candidates == 0
+
+
+def test_grounded_asks_per_context_and_keeps_the_context():
+    backend = ScriptedBackend()
+    samples, stats = run_leaf(grounded(), scripted_teacher(backend), SETTINGS)
+    contexts = {s["context"] for s in samples}
+    assert contexts == {"Context one.", "Context two."}
+    assert len(samples) == 6
+    answer_prompts = [text for kind, text in backend.calls if kind == "answer"]
+    assert all(p.startswith(("Context one.", "Context two.")) for p in answer_prompts)
+
+
+def test_grounded_can_generate_new_contexts():
+    settings = dataclasses.replace(SETTINGS, generated_contexts=1)
+    samples, _ = run_leaf(grounded(), scripted_teacher(ScriptedBackend()), settings)
+    assert any(s["context"].startswith("A new context about") for s in samples)
+
+
+def test_knowledge_pairs_per_chunk_then_faithfulness():
+    verdicts = iter(["yes", "no", "yes", "Yes, supported"])
+
+    def override(kind, request):
+        return next(verdicts) if kind == "judge" else None
+
+    chunks = ["Chunk one about planets.", "Chunk two about the Sun."]
+    samples, stats = run_leaf(knowledge(), scripted_teacher(ScriptedBackend(override=override)), SETTINGS, chunks)
+    assert stats.candidates == 4
+    assert stats.filtered["faithfulness"] == 1
+    assert len(samples) == 3
+    assert {s["context"] for s in samples} == set(chunks)
+
+
+def test_exact_duplicates_of_seeds_and_of_each_other_are_dropped():
+    seed_question = SEEDS[0].question
+    text = f"1. {seed_question}\n2. Which word means fast?\n3. Which word means fast?"
+    backend = ScriptedBackend(answers={"questions": text, "answer": f"{SEEDS[0].answer}"})
+    samples, stats = run_leaf(freeform(), scripted_teacher(backend), SETTINGS)
+    # the list parser drops the repeated line; the seed's own pair is an exact duplicate
+    assert [s["question"] for s in samples] == ["Which word means fast?"]
+    assert stats.filtered["duplicate_exact"] == 1
+
+
+def test_transient_failures_are_retried_and_counted():
+    backend = ScriptedBackend(override=Flaky(2))
+    teacher = scripted_teacher(backend, retries=3)
+    samples, _ = run_leaf(freeform(), teacher, SETTINGS)
+    assert len(samples) == 3
+    assert teacher.counters.retried == 2 and teacher.counters.failed == 0
+
+
+def test_failures_past_the_retries_are_counted_as_failed_not_raised():
+    backend = ScriptedBackend(override=Flaky(100))
+    teacher = Teacher(backend, retries=1, backoff_s=0.0)
+    samples, stats = run_leaf(freeform(), teacher, SETTINGS)
+    assert samples == []
+    assert stats.failed["questions"] == 1
+    assert teacher.counters.failed == 1 and teacher.counters.retried == 1 and teacher.counters.requests == 1
+    assert teacher.errors and "503" in teacher.errors[0]
+
+
+def test_a_model_error_is_a_failure_too():
+    def override(kind, request):
+        raise ValueError("CUDA out of memory")
+
+    teacher = scripted_teacher(ScriptedBackend(override=override))
+    samples, stats = run_leaf(freeform(), teacher, SETTINGS)
+    assert samples == [] and teacher.counters.failed == 1 and teacher.counters.retried == 0

@@ -1,0 +1,95 @@
+"""Leaves through the structural checks, the taxonomy at a ref, merged PRs, documents and chunks."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.documents import DocumentFetchError, chunk_markdown, document_chunks, fetch
+from pipeline.leaves import TaxonomyError, load_taxonomy, split_heldout
+from pipeline.models import load_tokenizer, tiny_model
+from taxonomist.samples import CONTRIBUTION_DIR, DOCUMENTS_REPO_URL, make_documents_repo
+from tests.pipeline.generate_helpers import edit_leaf, run_git, small_taxonomy
+
+ANTONYMS = "compositional_skills/linguistics/antonyms"
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory):
+    return load_tokenizer(tiny_model(tmp_path_factory.mktemp("tiny") / "model"))
+
+
+def test_leaves_that_fail_structural_checks_are_listed_with_findings(tmp_path):
+    taxonomy = small_taxonomy(tmp_path / "t", git=False)
+    (taxonomy / ANTONYMS).mkdir(parents=True)
+    for name in ("qna.yaml", "attribution.txt"):
+        (taxonomy / ANTONYMS / name).write_bytes((CONTRIBUTION_DIR / ANTONYMS / name).read_bytes())
+    loaded = load_taxonomy(taxonomy, tmp_path / "work")
+    assert [leaf.path for leaf in loaded.used] == [
+        "compositional_skills/grounded/extraction/meeting_action_items",
+        "compositional_skills/linguistics/synonyms",
+        "knowledge/science/astronomy/solar_system"]
+    assert [s["leaf"] for s in loaded.skipped] == [ANTONYMS]
+    checks = {f["check"] for f in loaded.skipped[0]["findings"]}
+    assert checks & {"schema", "min-examples"}  # too few seed examples
+    assert all(f["severity"] == "error" for f in loaded.skipped[0]["findings"])
+    flows = {leaf.path.split("/")[-1]: leaf.flow for leaf in loaded.used}
+    assert flows == {"meeting_action_items": "grounded", "synonyms": "freeform", "solar_system": "knowledge"}
+
+
+def test_taxonomy_at_a_ref_and_the_merged_prs_in_its_history(tmp_path):
+    repo = small_taxonomy(tmp_path / "t")
+    first = run_git(repo, "rev-parse", "HEAD").strip()
+    edit_leaf(repo / "compositional_skills/linguistics/synonyms/qna.yaml", "happy", "joyful")
+    run_git(repo, "commit", "-qam", "Merge pull request #34 from someone/joyful")
+    at_first = load_taxonomy(repo, tmp_path / "w1", ref=first)
+    assert at_first.commit == first and at_first.prs == [12]
+    at_head = load_taxonomy(repo, tmp_path / "w2", ref="main")
+    assert at_head.prs == [12, 34]
+    changed = "compositional_skills/linguistics/synonyms"
+    hashes = {leaf.path: leaf.content_hash for leaf in at_first.used}
+    assert {leaf.path: leaf.content_hash for leaf in at_head.used}[changed] != hashes[changed]
+    with pytest.raises(TaxonomyError, match="no-such-ref"):
+        load_taxonomy(repo, tmp_path / "w3", ref="no-such-ref")
+
+
+def test_a_missing_taxonomy_is_a_clear_error(tmp_path):
+    with pytest.raises(TaxonomyError, match="no such taxonomy folder"):
+        load_taxonomy(tmp_path / "nope", tmp_path / "w")
+
+
+def test_heldout_split_is_fixed_per_leaf_and_keeps_one_for_training():
+    seeds = list(range(6))
+    kept, held = split_heldout("a/b", seeds, 2, seed=0)
+    assert len(held) == 2 and sorted(kept + held) == seeds
+    assert split_heldout("a/b", seeds, 2, seed=0) == (kept, held)
+    assert split_heldout("a/b", [1], 3, seed=0) == ([1], [])
+
+
+def test_documents_fetched_once_by_file_url_and_through_a_mirror(tmp_path, tokenizer):
+    commit = make_documents_repo(tmp_path / "docs")
+    url = f"file://{tmp_path / 'docs'}"
+    checkout = fetch(url, commit, tmp_path / "cache")
+    assert (checkout / "solar_system.md").is_file()
+    assert fetch(url, commit, tmp_path / "cache") == checkout
+    document = {"repo": DOCUMENTS_REPO_URL, "commit": commit, "patterns": ["*.md"]}
+    chunks = document_chunks(document, tmp_path / "cache", tokenizer, 64, mirrors=((DOCUMENTS_REPO_URL, url),))
+    assert len(chunks) > 1 and "Sun" in chunks[0]
+
+
+def test_a_missing_commit_or_pattern_is_a_clear_error(tmp_path, tokenizer):
+    commit = make_documents_repo(tmp_path / "docs")
+    url = f"file://{tmp_path / 'docs'}"
+    with pytest.raises(DocumentFetchError, match="0{40}"):
+        fetch(url, "0" * 40, tmp_path / "cache")
+    with pytest.raises(DocumentFetchError, match="no file matches"):
+        document_chunks({"repo": url, "commit": commit, "patterns": ["*.pdf"]}, tmp_path / "cache", tokenizer, 64)
+
+
+def test_chunks_are_bounded_by_the_students_tokens(tokenizer):
+    text = "\n\n".join(f"Paragraph {i} " + "word " * (5 + i * 7) for i in range(12))
+    chunks = chunk_markdown(text, tokenizer, 80)
+    assert len(chunks) > 2
+    for chunk in chunks:
+        assert len(tokenizer(chunk, add_special_tokens=False)["input_ids"]) <= 80
+    assert "Paragraph 0" in chunks[0]
+    assert [i for i in range(12) if any(f"Paragraph {i} " in c for c in chunks)] == list(range(12))

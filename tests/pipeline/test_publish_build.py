@@ -1,0 +1,71 @@
+"""Publishing: refused when the gate rejected the build (unless forced), and the folder it assembles."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.models import tiny_model
+from pipeline.publish import PublishError, publish
+from pipeline.report import read_report, update_report
+
+ROW = {"leaf": "compositional_skills/writing/words", "status": "new", "n": 1, "delta": 0.1, "verdict": "pass",
+       "before": {"similarity": 0.4, "judge": 2.0}, "after": {"similarity": 0.5, "judge": 3.0}}
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Path:
+    build = tmp_path / "build"
+    model = tiny_model(build / "training" / "model")
+    shutil.copytree(model, build / "training" / "adapter")  # stands in for an adapter folder
+    (build / "data").mkdir()
+    (build / "data" / "recipe.json").write_text(json.dumps({"phase1": {"rows": 3}}))
+    update_report(build, {
+        "taxonomy": {"path": "/t", "commit": "a7db9bdd" + "0" * 32, "prs": [101, 202]},
+        "leaves": {"used": [ROW["leaf"]], "hashes": {ROW["leaf"]: "h"}},
+        "training": {"settings": {"student": "/models/smollm2", "lora": True, "batch_size": 8, "micro_batch_size": 4,
+                                  "max_length": 512, "seed": 42,
+                                  "phases": [{"name": "knowledge", "data": "data/phase1.jsonl", "steps": 3,
+                                              "lr": 2e-4, "warmup_steps": 1}]},
+                     "steps": 3, "processes": 1, "tokens_per_second": 100.0, "final_loss": 1.5,
+                     "losses": [{"phase": "knowledge", "step": i, "loss": 2.0 - i / 4, "lr": 2e-4} for i in (1, 2, 3)]},
+        "evaluation": {"leaves": [ROW]},
+        "gate": {"passed": True, "reasons": []},
+    })
+    return build
+
+
+def test_a_passed_build_is_published_with_weights_card_recipe_and_report(build: Path) -> None:
+    target = publish(build)
+    assert target == build / "published"
+    for name in ("model/model.safetensors", "model/tokenizer.json", "adapter/config.json", "README.md",
+                 "recipe.json", "report.html", "build.json"):
+        assert (target / name).is_file(), name
+    card = (target / "README.md").read_text()
+    assert "a7db9bdd" in card and "#101, #202" in card and "/models/smollm2" in card and ROW["leaf"] in card
+    page = (target / "report.html").read_text()
+    assert page.count("<img alt=") == 2 and "data:image/png;base64," in page and "Gate: passed" in page
+    report = read_report(build)
+    assert report["published"]["forced"] is False and "model/model.safetensors" in report["published"]["files"]
+    assert report["taxonomy"]["prs"] == [101, 202]  # earlier sections are kept
+
+
+def test_a_rejected_build_is_refused_with_the_reasons_unless_forced(build: Path) -> None:
+    update_report(build, {"gate": {"passed": False, "reasons": ["x (new): similarity 0.5 -> 0.4, must improve"]}})
+    with pytest.raises(PublishError, match=r"gate rejected this build: x \(new\).*--force"):
+        publish(build)
+    assert not (build / "published").exists()
+    target = publish(build, build / "forced", force=True)
+    assert read_report(build)["published"]["forced"] is True
+    assert "REJECTED" in (target / "report.html").read_text()
+
+
+def test_an_unevaluated_build_is_refused(build: Path) -> None:
+    report = read_report(build)
+    report.pop("gate")
+    (build / "build.json").write_text(json.dumps(report))
+    with pytest.raises(PublishError, match="never evaluated"):
+        publish(build)

@@ -1,0 +1,85 @@
+"""Assistant-only labels from the chat template, the data contract's errors, and the batch plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.models import tiny_model
+from pipeline.train_data import IGNORE, DataError, collate, plan_batches, read_samples, tokenize
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tmp_path_factory: pytest.TempPathFactory):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(tiny_model(tmp_path_factory.mktemp("tiny"))))
+
+
+SAMPLE = {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is a fox?"},
+                       {"role": "assistant", "content": "A quick brown dog."}],
+          "metadata": {"leaf": "knowledge/a", "flow": "knowledge", "source": "generated"}}
+
+
+def trained_text(tokenizer, example) -> str:
+    return tokenizer.decode([t for t, label in zip(example.input_ids, example.labels, strict=True) if label != IGNORE])
+
+
+def test_only_the_assistant_turn_and_its_end_marker_carry_loss(tokenizer) -> None:
+    example = tokenize(tokenizer, SAMPLE, max_length=256, unmask_user=False)
+    assert trained_text(tokenizer, example) == "A quick brown dog.<|im_end|>\n"
+    assert example.labels[0] == IGNORE
+
+
+def test_knowledge_samples_can_also_train_on_the_user_turn(tokenizer) -> None:
+    example = tokenize(tokenizer, SAMPLE, max_length=256, unmask_user=True)
+    text = trained_text(tokenizer, example)
+    assert "What is a fox?" in text and "A quick brown dog." in text and "Be brief." not in text
+
+
+def test_every_assistant_turn_of_a_multi_turn_conversation_is_trained(tokenizer) -> None:
+    sample = {"messages": [{"role": "user", "content": "one"}, {"role": "assistant", "content": "fox"},
+                           {"role": "user", "content": "two"}, {"role": "assistant", "content": "dog"}],
+              "metadata": {}}
+    text = trained_text(tokenizer, tokenize(tokenizer, sample, max_length=256, unmask_user=False))
+    assert "fox" in text and "dog" in text and "one" not in text and "two" not in text
+
+
+def test_truncation_keeps_ids_and_labels_aligned(tokenizer) -> None:
+    example = tokenize(tokenizer, SAMPLE, max_length=8, unmask_user=False)
+    assert len(example.input_ids) == len(example.labels) == 8
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("{not json", "not JSON"),
+    (json.dumps({"messages": []}), "non-empty `messages`"),
+    (json.dumps({"messages": [{"role": "robot", "content": "x"}]}), r"messages\[0\]"),
+    (json.dumps({"messages": [{"role": "user", "content": "x"}]}), "no assistant message"),
+])
+def test_a_malformed_line_is_refused_with_file_and_line(tmp_path: Path, line: str, expected: str) -> None:
+    path = tmp_path / "phase1.jsonl"
+    path.write_text(json.dumps(SAMPLE) + "\n" + line + "\n")
+    with pytest.raises(DataError, match=expected) as caught:
+        read_samples(path)
+    assert f"{path}:2" in str(caught.value)
+
+
+def test_the_batch_plan_is_a_pure_function_of_seed_and_phase() -> None:
+    lengths = [5, 50, 7, 30, 12, 9, 40, 3, 22, 18]
+    plan = plan_batches(lengths, batch_size=4, steps=6, seed=1, phase=0)
+    assert plan == plan_batches(lengths, batch_size=4, steps=6, seed=1, phase=0)
+    assert plan != plan_batches(lengths, batch_size=4, steps=6, seed=1, phase=1)
+    assert len(plan) == 6 and all(len(batch) == 4 for batch in plan)
+    seen = [i for batch in plan[:2] for i in batch]  # the first 8 indices: no repeats inside one epoch
+    assert len(set(seen)) == len(seen)
+
+
+def test_collate_pads_right_and_masks_padding(tokenizer) -> None:
+    short = tokenize(tokenizer, SAMPLE, max_length=6, unmask_user=False)
+    long = tokenize(tokenizer, SAMPLE, max_length=256, unmask_user=False)
+    batch = collate([short, long], pad_id=tokenizer.pad_token_id)
+    assert batch["input_ids"].shape == (2, len(long.input_ids))
+    assert int(batch["attention_mask"][0].sum()) == 6
+    assert (batch["labels"][0, 6:] == IGNORE).all()
