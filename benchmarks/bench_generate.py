@@ -5,7 +5,7 @@ into the repository) with the embedded SmolLM2 teacher in process, then measures
 a real `transformers serve` on loopback: the server's raw completion throughput, then generation
 at concurrency 1 and at the configured bound. Every figure comes from the same run.
 
-    .venv/bin/python -m benchmarks.bench_generate [--leaves 3] [--raw 4]
+    .venv/bin/python -m benchmarks.bench_generate [--leaves 3] [--raw 4] [--http-leaves 1]
 """
 
 from __future__ import annotations
@@ -102,7 +102,12 @@ def throughput(work: Path, args: argparse.Namespace) -> None:
     from tests.pipeline.serving import transformers_serve
 
     folder = default_model_dir(args.model_cache)
-    taxonomy = work / "taxonomy"
+    taxonomy = work / "http-taxonomy"
+    leaves = sorted(p.parent.relative_to(work / "taxonomy") for p in (work / "taxonomy").rglob("qna.yaml"))
+    for leaf in leaves[:args.http_leaves]:
+        shutil.copytree(work / "taxonomy" / leaf, taxonomy / leaf)
+    names = ", ".join(map(str, leaves[:args.http_leaves]))
+    print(f"HTTP runs on {min(args.http_leaves, len(leaves))} leaf(s): {names}")
     with transformers_serve(folder, threads=2) as url:
         client = openai.OpenAI(base_url=url + "/v1", api_key="none", max_retries=0, timeout=600)
         model = client.models.list().data[0].id
@@ -125,19 +130,21 @@ def throughput(work: Path, args: argparse.Namespace) -> None:
             f = figures(report)
             print(f"HTTP teacher at concurrency {concurrency}: {f['teacher']['requests']} requests, "
                   f"{f['candidates']} candidates, {f['kept']} samples kept in {took:.1f} s: "
-                  f"{f['kept'] / took:.4f} samples/s, {f['teacher']['requests'] / took:.3f} requests/s "
+                  f"{f['kept'] / took:.4f} samples/s, {f['candidates'] / took:.4f} candidates/s, "
+                  f"{f['teacher']['requests'] / took:.3f} requests/s "
                   f"({(f['teacher']['requests'] / took) / (args.raw / raw_s):.2f}x the raw completion rate)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--leaves", type=int, default=3, help="leaves sampled from taxonomy-2024-08")
+    parser.add_argument("--leaves", type=int, default=2, help="leaves sampled from taxonomy-2024-08")
     parser.add_argument("--questions", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--raw", type=int, default=4, help="raw completions timed against the server")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model-cache", type=Path, default=None)
+    parser.add_argument("--http-leaves", type=int, default=1, help="leaves generated through the server")
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
     if not (CORPUS / TAXONOMY).is_dir():

@@ -48,7 +48,8 @@ class IndexStore:
     def _path(self, repo: str) -> Path | None:
         return None if self.directory is None else self.directory / f"{repo.replace('/', '__')}.npz"
 
-    def _get(self, forge: Forge, repo: str, base_ref: str) -> Any:
+    def _get(self, forge: Forge, repo: str, base_ref: str, *, build: bool = True) -> Any:
+        """The repository's index: cached, else loaded from disk, else built from `base_ref` (or empty)."""
         from checks.index import EmbeddingIndex, IndexFileError
 
         if repo not in self._indexes:
@@ -61,7 +62,8 @@ class IndexStore:
                     index = None  # stale or foreign: rebuilt below
             if index is None:
                 index = EmbeddingIndex()
-                index.update(taxonomy_sources(forge, base_ref), origin=BASE)
+                if build:
+                    index.update(taxonomy_sources(forge, base_ref), origin=BASE)
             self._indexes[repo] = index
         return self._indexes[repo]
 
@@ -88,7 +90,7 @@ class IndexStore:
     def refresh_base(self, forge: Forge, repo: str, ref: str) -> int:
         """Re-index the default branch at `ref`; only new texts are embedded. Returns its leaf count."""
         with self._locks[repo]:
-            index = self._get(forge, repo, ref)
+            index = self._get(forge, repo, ref, build=False)
             sources = taxonomy_sources(forge, ref)
             index.remove_origin(BASE)
             index.update(sources, origin=BASE)

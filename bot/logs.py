@@ -49,3 +49,5 @@ def setup_logging(level: int = logging.INFO) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "huey"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # huey's per-task info lines carry no delivery; the bot logs job start and end itself, in scope.
+    logging.getLogger("huey").setLevel(logging.WARNING)

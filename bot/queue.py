@@ -118,6 +118,7 @@ class JobQueue:
     def _run(self, job: Job, token: str, task: Any) -> None:
         assert self.runner is not None, "a worker needs a runner"
         with log_scope(delivery=job.delivery, repo=job.repo, pr=job.pr, head_sha=job.head_sha):
+            log.info("job started", extra={"route": job.route, "event": job.event, "action": job.action})
             metrics.RUNNING.inc()
             try:
                 self.runner(job)

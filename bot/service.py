@@ -9,6 +9,7 @@ from bot.indexes import IndexStore
 from bot.queue import JobQueue, make_huey
 from bot.router import HandlerContext, Job, Router, dispatch, load_handlers
 from bot.settings import Settings
+from checks.registry import select
 
 
 class Service:
@@ -18,7 +19,9 @@ class Service:
         self.settings = settings
         self.router: Router = load_handlers()
         self.github = GitHubApp(settings)
-        self.indexes = IndexStore(settings.data_dir / "index")
+        # The duplicate check's index costs an embedding model: kept only when that check can run.
+        self.indexes = IndexStore(settings.data_dir / "index") if "duplicate" in select(
+            skip=settings.skip_checks) else None
         self.queue = JobQueue(make_huey(settings), retries=settings.job_retries, retry_delay=settings.retry_delay,
                               runner=self.run, on_failure=self.report_failure)
 

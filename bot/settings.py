@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from checks.registry import SelectionError, select
+
 ENV_PREFIX = "TAXONOMIST_"
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -94,6 +96,10 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     settings = Settings(**{k: _convert(k, v) for k, v in values.items()})
     if not settings.private_key.is_file():
         raise SettingsError(f"TAXONOMIST_PRIVATE_KEY: {settings.private_key} is not a file")
+    try:
+        select(skip=settings.skip_checks)
+    except SelectionError as exc:
+        raise SettingsError(f"TAXONOMIST_SKIP_CHECKS: {exc}") from None
     if settings.queue_url and not settings.queue_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"TAXONOMIST_QUEUE_URL: {settings.queue_url!r} is not a redis:// URL")
     return settings

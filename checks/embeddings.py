@@ -75,7 +75,9 @@ def model() -> Any:
                 folder = model_dir()
                 verify_weights(folder)
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
+                hf_logging.disable_progress_bar()  # a progress bar per load is noise in CI logs
                 _model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
     return _model
 

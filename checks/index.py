@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,27 +96,33 @@ class EmbeddingIndex:
         """How many distinct texts have a vector (grows only when something new is embedded)."""
         return len(self._vectors)
 
+    def texts(self) -> list[str]:
+        """Every distinct indexed text."""
+        return list({i.hash: i.text for items in self._leaves.values() for i in items}.values())
+
     def leaves(self) -> list[tuple[str, str]]:
         """(origin, leaf) of every indexed leaf, sorted."""
         return sorted(self._leaves)
 
-    def update(self, sources: Iterable[Source], origin: str = "base") -> list[str]:
+    def update(self, sources: Iterable[Source], origin: str = "base",
+               origin_of: Callable[[Source], str] | None = None) -> list[str]:
         """Index each file under its leaf, replacing what that leaf held; returns unreadable files.
 
-        Only texts whose hash is new are embedded, in one batch.
+        `origin_of` labels each source itself (one call for the base branch and every open PR).
+        Only texts whose hash is new are embedded, all in one batch.
         """
         problems: list[str] = []
-        parsed: dict[str, list[Example]] = {}
+        parsed: dict[tuple[str, str], list[Example]] = {}
         for source in sources:
             try:
                 data = Document.parse(decode(source.read())).data
             except (SourceError, OSError, DocumentError) as exc:
                 problems.append(f"{source.source}: {getattr(exc, 'message', exc)}")
                 continue
-            parsed[leaf_name(source)] = examples(data)
-        for leaf, found in parsed.items():
-            self.add_leaf(leaf, found, origin, embed_now=False)
-        self._embed_missing()
+            parsed[(origin_of(source) if origin_of else origin, leaf_name(source))] = examples(data)
+        for (leaf_origin, leaf), found in parsed.items():
+            self.add_leaf(leaf, found, leaf_origin, embed_now=False)
+        self.embed_missing()
         return problems
 
     def add_leaf(self, leaf: str, found: Sequence[Example], origin: str = "base", *, embed_now: bool = True) -> None:
@@ -125,7 +131,7 @@ class EmbeddingIndex:
             IndexedExample(format_yaml_path(e.at), e.text, text_hash(e.text), e.context_key) for e in found)
         self._matrix = None
         if embed_now:
-            self._embed_missing()
+            self.embed_missing()
 
     def remove_leaf(self, leaf: str, origin: str | None = None) -> None:
         """Forget a leaf (under one origin, or under all of them)."""
@@ -158,7 +164,8 @@ class EmbeddingIndex:
         out._leaves = dict(self._leaves)
         return out
 
-    def _embed_missing(self) -> int:
+    def embed_missing(self) -> int:
+        """Embed, in one batch, every indexed text with no vector yet (after `add_leaf(embed_now=False)`)."""
         todo: dict[str, str] = {}
         for items in self._leaves.values():
             for item in items:

@@ -52,6 +52,8 @@ def generate_command(
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Resynthesize training data from the taxonomy, regenerating only leaves that changed."""
+    from checks.config import ConfigError
+    from checks.discovery import DiscoveryError
     from pipeline.documents import DocumentFetchError
     from pipeline.generate import generate
     from pipeline.leaves import TaxonomyError
@@ -77,8 +79,8 @@ def generate_command(
         settings = dataclasses.replace(settings, teacher=t, mirrors=mirrors, schema_version=version)
         sections = generate(taxonomy, out, cache_dir, settings, ref=ref, previous=previous,
                             model_cache=cache_dir / "models", progress=progress)
-    except (SettingsError, TaxonomyError, ModelError, ReportError, DocumentFetchError, ValueError,
-            RuntimeError) as exc:
+    except (SettingsError, TaxonomyError, ModelError, ReportError, DocumentFetchError, ConfigError, DiscoveryError,
+            ValueError, RuntimeError) as exc:
         typer.echo(f"taxonomist build generate: {exc}", err=True)
         raise typer.Exit(2) from None
     leaves, teacher_counts = sections["leaves"], sections["teacher"]
@@ -200,6 +202,8 @@ def all_command(
     teacher: str | None = typer.Option(None, "--teacher", help="Teacher (and default judge) endpoint."),
     config: Path | None = typer.Option(None, "--config", help="YAML file with a `generate:` mapping of settings."),
     mirror: list[str] = typer.Option([], "--mirror", help="URL=PATH documents mirror; repeatable."),
+    schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N for the structural "
+                                              "checks (default: the taxonomy's config)."),
     previous_build: Path | None = PREVIOUS_BUILD,
     student: str = STUDENT, full: bool = FULL, phase1_steps: int = P1_STEPS, phase2_steps: int = P2_STEPS,
     phase1_lr: float = P1_LR, phase2_lr: float = P2_LR, warmup: int = WARMUP, batch_size: int = BATCH,
@@ -214,7 +218,7 @@ def all_command(
 
     generate_command(taxonomy=taxonomy, out=out, cache=cache, teacher=teacher, teacher_model=None, config=config,
                      ref=None, mirror=mirror, previous=[previous_build] if previous_build else [],
-                     schema_version=None, concurrency=None, progress=progress)
+                     schema_version=schema_version, concurrency=None, progress=progress)
     train_command(build_dir=out, student=student, full=full, phase1_steps=phase1_steps, phase2_steps=phase2_steps,
                   phase1_lr=phase1_lr, phase2_lr=phase2_lr, warmup=warmup, batch_size=batch_size,
                   micro_batch_size=micro_batch_size, checkpoint_every=checkpoint_every, seed=seed, nproc=nproc)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pipeline import parsing, prompts
-from pipeline.dedup import deduplicate
+from pipeline.dedup import deduplicate, normalise
 from pipeline.leaves import Leaf, Seed
 from pipeline.settings import GenerateSettings
 from pipeline.teacher import Request, Teacher
@@ -117,7 +117,16 @@ def _skill_questions(run: FlowRun, contexts: Sequence[str | None]) -> list[tuple
         found = run.generate_lists("questions", [user] * s.question_requests,
                                    lambda text: parsing.parse_questions(text, s.questions_per_leaf))
         out.extend((q, context) for q in found)
-    return out
+    return _drop_seed_questions(run, out)
+
+
+def _drop_seed_questions(run: FlowRun, questions: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """Weak teachers copy the examples: drop those before paying for their judgement and answer."""
+    seen = {normalise(s.question) for s in [*run.leaf.seeds, *run.leaf.heldout]}
+    kept = [(q, c) for q, c in questions if normalise(q) not in seen]
+    if len(kept) < len(questions):
+        run.stats.filtered["seed_copy"] += len(questions) - len(kept)
+    return kept
 
 
 def _new_contexts(run: FlowRun, given: Sequence[str]) -> list[str]:

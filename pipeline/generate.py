@@ -6,9 +6,11 @@ no teacher request at all (and does not even load the model).
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from pipeline.documents import DocumentFetchError, document_chunks
 from pipeline.flows import run_leaf
 from pipeline.leaves import Leaf, load_taxonomy
 from pipeline.mixing import mix
-from pipeline.report import update_report
+from pipeline.report import read_report, update_report
 from pipeline.settings import GenerateSettings
 from pipeline.teacher import Teacher, make_teacher
 
@@ -62,20 +64,19 @@ class LazyTeacher:
 
 def teacher_identity(settings: GenerateSettings, model_cache: Path | None) -> str:
     """What the cache keys name: the server's model, or the local model folder's content."""
-    t = settings.teacher
-    if t.is_http:
-        return f"openai:{t.model or t.endpoint}"
+    from pipeline.teacher import http_identity, local_identity
+
+    if settings.teacher.is_http:
+        return http_identity(settings.teacher)
     from pipeline.models import resolve_model_dir
-    from pipeline.teacher import folder_identity
 
-    folder = resolve_model_dir(t.endpoint, model_cache)
-    return f"local:{folder.name}:{folder_identity(folder)}"
+    return local_identity(resolve_model_dir(settings.teacher.endpoint, model_cache))
 
 
-def _progress(items: Sequence[Leaf], enabled: bool) -> Any:
+def _progress(total: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
-    return tqdm(items, desc="generate", unit="leaf", disable=not enabled)
+    return tqdm(total=total, desc="generate", unit="leaf", disable=not enabled)
 
 
 def _phase_totals(leaves: Sequence[Leaf], per_leaf: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -96,6 +97,53 @@ def _phase_totals(leaves: Sequence[Leaf], per_leaf: dict[str, dict[str, Any]]) -
     return out
 
 
+def _fetch_documents(leaves: Sequence[Leaf], cache_dir: Path, settings: GenerateSettings,
+                     model_cache: Path | None) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
+    """Chunks for the knowledge leaves to generate; a leaf whose documents fail is skipped, with why."""
+    knowledge = [leaf for leaf in leaves if leaf.flow == "knowledge"]
+    if not knowledge:
+        return {}, []
+    from pipeline.models import load_tokenizer
+
+    tokenizer = load_tokenizer(settings.student, model_cache)
+    chunks: dict[str, list[str]] = {}
+    failed: list[dict[str, Any]] = []
+    for leaf in knowledge:
+        try:
+            chunks[leaf.path] = document_chunks(leaf.document or {}, cache_dir, tokenizer, settings.chunk_tokens,
+                                                settings.mirrors)
+        except DocumentFetchError as exc:
+            failed.append({"leaf": leaf.path, "findings": [], "reason": f"documents: {exc}"})
+    return chunks, failed
+
+
+def _run_leaves(todo: Sequence[tuple[Leaf, str]], lazy: LazyTeacher, settings: GenerateSettings, cache: LeafCache,
+                chunks: dict[str, list[str]], progress: bool) -> dict[str, tuple[list[dict[str, str]], dict[str, Any]]]:
+    """Generate leaves side by side (the teacher bounds the requests in flight); cache each when done."""
+    if not todo:
+        return {}
+    teacher = lazy.get()
+
+    def one(leaf: Leaf, key: str) -> tuple[str, list[dict[str, str]], dict[str, Any]]:
+        samples, stats = run_leaf(leaf, teacher, settings, chunks.get(leaf.path, []))
+        cache.put(key, leaf.path, samples, stats.to_dict())
+        return leaf.path, samples, stats.to_dict()
+
+    out: dict[str, tuple[list[dict[str, str]], dict[str, Any]]] = {}
+    with _progress(len(todo), progress) as bar, ThreadPoolExecutor(max_workers=teacher.concurrency) as pool:
+        futures = [pool.submit(one, leaf, key) for leaf, key in todo]
+        try:
+            for future in as_completed(futures):
+                path, samples, stats = future.result()
+                out[path] = (samples, stats)
+                bar.update(1)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return out
+
+
 def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: GenerateSettings, *,
              ref: str | None = None, previous: Sequence[Path] = (), model_cache: Path | None = None,
              teacher: Teacher | None = None, progress: bool = True) -> dict[str, Any]:
@@ -103,10 +151,9 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
     build_dir, cache_dir = Path(build_dir), Path(cache_dir)
     build_dir.mkdir(parents=True, exist_ok=True)
     stages = Stages()
-    with stages.timed("leaves"):
-        taxonomy = load_taxonomy(Path(taxonomy_dir), build_dir / "work", ref=ref,
-                                 schema_version=settings.schema_version, heldout=settings.heldout_per_leaf,
-                                 seed=settings.seed)
+    with stages.timed("leaves"), tempfile.TemporaryDirectory(prefix="taxonomist-ref-") as work:
+        taxonomy = load_taxonomy(Path(taxonomy_dir), Path(work), ref=ref, schema_version=settings.schema_version,
+                                 heldout=settings.heldout_per_leaf, seed=settings.seed)
     if teacher is not None:
         lazy = LazyTeacher(settings, lambda: teacher, teacher.identity)
     else:
@@ -114,41 +161,28 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
                                                           model_cache=model_cache),
                            teacher_identity(settings, model_cache))
     cache = LeafCache(cache_dir)
-    tokenizer: Any = None
-    used: list[Leaf] = []
     skipped = list(taxonomy.skipped)
-    generated: dict[str, list[dict[str, str]]] = {}
-    per_leaf: dict[str, dict[str, Any]] = {}
-    regenerated: list[str] = []
-    reused: list[str] = []
-    for leaf in _progress(taxonomy.used, progress):
+    done: dict[str, tuple[list[dict[str, str]], dict[str, Any]]] = {}
+    todo: list[tuple[Leaf, str]] = []
+    for leaf in taxonomy.used:
         key = leaf_key(leaf, lazy.identity, settings)
         entry = cache.get(key)
         if entry is not None:
-            reused.append(leaf.path)
-            samples, stats = entry["samples"], entry["stats"]
+            done[leaf.path] = (entry["samples"], entry["stats"])
         else:
-            chunks: list[str] = []
-            if leaf.flow == "knowledge":
-                with stages.timed("documents"):
-                    if tokenizer is None:
-                        from pipeline.models import load_tokenizer
-
-                        tokenizer = load_tokenizer(settings.student, model_cache)
-                    try:
-                        chunks = document_chunks(leaf.document or {}, cache_dir, tokenizer, settings.chunk_tokens,
-                                                 settings.mirrors)
-                    except DocumentFetchError as exc:
-                        skipped.append({"leaf": leaf.path, "findings": [], "reason": f"documents: {exc}"})
-                        continue
-            with stages.timed("teacher"):
-                samples, leaf_stats = run_leaf(leaf, lazy.get(), settings, chunks)
-            stats = leaf_stats.to_dict()
-            cache.put(key, leaf.path, samples, stats)
-            regenerated.append(leaf.path)
-        used.append(leaf)
-        generated[leaf.path] = samples
-        per_leaf[leaf.path] = {**stats, "seed": len(leaf.seeds), "heldout": len(leaf.heldout), "flow": leaf.flow}
+            todo.append((leaf, key))
+    reused = [leaf.path for leaf in taxonomy.used if leaf.path in done]
+    with stages.timed("documents"):
+        chunks, failed = _fetch_documents([leaf for leaf, _ in todo], cache_dir, settings, model_cache)
+    skipped += failed
+    todo = [(leaf, key) for leaf, key in todo if leaf.path in chunks or leaf.flow != "knowledge"]
+    with stages.timed("teacher"):
+        done.update(_run_leaves(todo, lazy, settings, cache, chunks, progress))
+    used = [leaf for leaf in taxonomy.used if leaf.path in done]
+    regenerated = [leaf.path for leaf, _ in todo]
+    generated = {path: samples for path, (samples, _) in done.items()}
+    per_leaf = {leaf.path: {**done[leaf.path][1], "seed": len(leaf.seeds), "heldout": len(leaf.heldout),
+                            "flow": leaf.flow} for leaf in used}
     with stages.timed("mix"):
         recipe = mix(build_dir, used, generated, replay_phase1=settings.replay_phase1,
                      replay_previous=settings.replay_previous, previous=previous, seed=settings.seed)
@@ -162,7 +196,7 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
         "samples": {"per_leaf": per_leaf, "per_phase": _phase_totals(used, per_leaf),
                     "rows": {"phase1": recipe["phase1"]["rows"], "phase2": recipe["phase2"]["rows"],
                              "heldout": recipe["heldout"]["rows"]}},
-        "stages": stages.seconds,
+        "stages": {**read_report(build_dir).get("stages", {}), **stages.seconds},  # other stages' times kept
     }
     update_report(build_dir, sections)
     return sections

@@ -61,7 +61,6 @@ class Leaf:
 
 @dataclass(slots=True)
 class Taxonomy:
-    root: Path
     commit: str | None
     used: list[Leaf]
     skipped: list[dict[str, Any]]
@@ -179,4 +178,4 @@ def load_taxonomy(taxonomy_dir: Path, work_dir: Path, *, ref: str | None = None,
         commit = _git(["rev-parse", "HEAD"], taxonomy_dir).strip()
     used, skipped = collect(root, schema_version=schema_version, heldout=heldout, seed=seed)
     prs = merged_prs(taxonomy_dir, commit, [leaf.path for leaf in used]) if commit else []
-    return Taxonomy(root=root, commit=commit, used=used, skipped=skipped, prs=prs)
+    return Taxonomy(commit=commit, used=used, skipped=skipped, prs=prs)

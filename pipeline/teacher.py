@@ -78,12 +78,17 @@ class OpenAIBackend:
         return answer.choices[0].message.content or ""
 
 
-def folder_identity(folder: Path) -> str:
-    """A model folder's identity: a hash of its config and weight file sizes and names."""
+def local_identity(folder: Path) -> str:
+    """A local model's identity for cache keys: its folder name and a hash of its config and weight files."""
     digest = hashlib.sha256((folder / "config.json").read_bytes())
     for f in sorted(folder.glob("*.safetensors")):
         digest.update(f"{f.name}:{f.stat().st_size}".encode())
-    return digest.hexdigest()[:16]
+    return f"local:{folder.name}:{digest.hexdigest()[:16]}"
+
+
+def http_identity(settings: TeacherSettings) -> str:
+    """A server's identity for cache keys: the configured model name, or the endpoint when none is."""
+    return f"openai:{settings.model or settings.endpoint}"
 
 
 class LocalBackend:
@@ -94,7 +99,7 @@ class LocalBackend:
 
         self.model, self.tokenizer = load_student(folder)
         self.model.eval()
-        self.identity = f"local:{folder.name}:{folder_identity(folder)}"
+        self.identity = local_identity(folder)
         self.seed = seed
         self._lock = threading.Lock()
 
@@ -136,6 +141,7 @@ class Teacher:
         self.counters = Counters()
         self.errors: list[str] = []
         self._lock = threading.Lock()
+        self._in_flight = threading.BoundedSemaphore(self.concurrency)  # across every caller's threads
 
     @property
     def identity(self) -> str:
@@ -151,7 +157,8 @@ class Teacher:
         self._count(requests=1)
         for attempt in range(self.retries + 1):
             try:
-                return self.backend.complete(request)
+                with self._in_flight:
+                    return self.backend.complete(request)
             except RetryableError as exc:
                 if attempt == self.retries:
                     return self._fail(exc)

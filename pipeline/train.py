@@ -23,6 +23,7 @@ phases); phase 2 starts with fresh optimizer moments from phase 1's weights.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -76,7 +77,7 @@ class TrainConfig:
     checkpoint_every: int = 50
     keep_checkpoints: int = 2
     unmask_knowledge_user: bool = True
-    mixed_precision: str = "no"
+    mixed_precision: str | None = None  # None: what the launcher's config says (bf16 in fsdp-gpu.yaml)
     threads: int = 0
     stop_after_steps: int = 0  # for tests and drills: exit (as if killed) after this many steps of the run
 
@@ -93,6 +94,16 @@ class TrainConfig:
         raw["phases"] = tuple(Phase(**p) for p in raw["phases"])
         raw["lora_targets"] = tuple(raw.get("lora_targets", cls.lora_targets))
         return cls(**raw)
+
+    def fingerprint(self) -> str:
+        """What a checkpoint must match to be resumed: the settings that shape the run, and the data."""
+        settings = asdict(self)
+        for volatile in ("stop_after_steps", "threads", "checkpoint_every", "keep_checkpoints"):
+            settings.pop(volatile)
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+        for phase in self.phases:
+            digest.update(Path(phase.data).read_bytes())
+        return digest.hexdigest()[:16]
 
     def validate(self, world_size: int) -> None:
         if not self.phases:
@@ -177,9 +188,13 @@ def train(config: TrainConfig) -> dict[str, Any]:
     accelerator.register_for_checkpointing(scheduler)
 
     state: dict[str, Any] = {"global_step": 0, "phase": 0, "step": 0, "losses": [], "tokens": 0,
-                             "train_seconds": 0.0}
+                             "train_seconds": 0.0, "fingerprint": config.fingerprint()}
     saved = checkpoints(out)
     if saved:
+        found = json.loads((saved[-1] / STATE_FILE).read_text()).get("fingerprint")
+        if found != state["fingerprint"]:
+            raise TrainError(f"{saved[-1]}: this checkpoint was made with other settings or data; resume with the "
+                             f"same ones, or delete {out / 'checkpoints'} to start over")
         accelerator.load_state(str(saved[-1]))
         state = json.loads((saved[-1] / STATE_FILE).read_text())
         accelerator.print(f"resuming from {saved[-1].name} (phase {state['phase'] + 1}, step {state['step']})")
@@ -192,7 +207,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
         if state["step"] == 0 and index > 0:
             optimizer.optimizer.state.clear()  # phase 2 starts from phase 1's weights, not its moments
         plan = plan_batches([len(e.input_ids) for e in examples], batch_size=config.batch_size,
-                            steps=phase.steps, seed=config.seed, phase=index)
+                            steps=phase.steps, seed=config.seed, phase=index, name=phase.name)
         while state["phase"] == index:
             tick = time.perf_counter()
             batch = [examples[i] for i in plan[state["step"]]]

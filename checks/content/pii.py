@@ -13,8 +13,10 @@ import ipaddress
 import os
 import re
 import threading
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from checks.content.texts import locate_span, prose
@@ -61,9 +63,14 @@ class Hit:
     score: float
 
 
+def canonical_email(value: str) -> str:
+    """`john dot doe at gmail dot com` -> `john.doe@gmail.com` (plain addresses are unchanged)."""
+    return re.sub(DOT, ".", re.sub(AT, "@", value, count=1, flags=re.IGNORECASE), flags=re.IGNORECASE).replace(" ", "")
+
+
 def mask(value: str, entity: str) -> str:
     """Enough of the value to find it in the file, never the value itself."""
-    if entity == "EMAIL_ADDRESS" and "@" in value:
+    if entity == "EMAIL_ADDRESS" and "@" in (value := canonical_email(value)):
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
     if entity == "PERSON":
@@ -76,6 +83,7 @@ def mask(value: str, entity: str) -> str:
 def is_placeholder(entity: str, value: str, text: str, start: int) -> bool:
     """Documentation values and look-alikes that are not anyone's personal data."""
     if entity == "EMAIL_ADDRESS":
+        value = canonical_email(value)
         domain = value.rpartition("@")[2] if "@" in value else ""
         return bool(DOCUMENTATION_DOMAINS.search(domain.strip(". ")))
     if entity == "PHONE_NUMBER":
@@ -199,19 +207,26 @@ def find_pii(text: str, block: Sequence[str], warn: Sequence[str], allow: Sequen
             yield wanted[hit.entity], hit, value
 
 
+SEPARATOR = "\n\n"  # between a file's strings, analysed as one text: one spaCy pass per file, not per string
+
+
 def check_pii(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
     cfg = ctx.config.pii
     # Knowledge comes from public documents: the people it names are public figures.
     warn = () if qna.is_knowledge else cfg.warn
-    for path, text in prose(qna.document):
-        seen: set[tuple[str, str]] = set()
-        for severity, hit, value in find_pii(text, cfg.block, warn, cfg.allow):
-            if (hit.entity, value) in seen:
-                continue
-            seen.add((hit.entity, value))
-            line, column = locate_span(qna, path, text, hit.start)
-            shown = mask(value, hit.entity)
-            yield Finding(CHECK, severity,
-                          f"{hit.entity} \u201c{shown}\u201d looks like personal data: remove it or use a "
-                          "documentation placeholder (name@example.com, 555-0100, 192.0.2.1)",
-                          qna.path, line, column, format_yaml_path(path))
+    strings = list(prose(qna.document))
+    starts = list(accumulate((len(text) + len(SEPARATOR) for _, text in strings), initial=0))
+    joined = SEPARATOR.join(text for _, text in strings)
+    seen: set[tuple[int, str, str]] = set()
+    for severity, hit, value in find_pii(joined, cfg.block, warn, cfg.allow):
+        i = bisect_right(starts, hit.start) - 1
+        path, text = strings[i]
+        offset = hit.start - starts[i]
+        if offset + len(value) > len(text) or (i, hit.entity, value) in seen:
+            continue  # a match across two strings, or one already reported in this string
+        seen.add((i, hit.entity, value))
+        line, column = locate_span(qna, path, text, offset)
+        yield Finding(CHECK, severity,
+                      f"{hit.entity} \u201c{mask(value, hit.entity)}\u201d looks like personal data: remove it or "
+                      "use a documentation placeholder (name@example.com, 555-0100, 192.0.2.1)",
+                      qna.path, line, column, format_yaml_path(path))

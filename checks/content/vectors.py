@@ -31,3 +31,9 @@ def embed_cached(texts: Sequence[str]) -> np.ndarray:
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return np.stack(rows) if rows else embed([])
+
+
+def clear_cache() -> None:
+    """Forget every remembered embedding (benchmarks measure the cold path with it)."""
+    with _lock:
+        _cache.clear()

@@ -96,6 +96,9 @@ def fault_run(world: World, bot: BotProcess, prs: int, kills: int = 3, kill_ever
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and sum(bool(settled(world, n, EXPECTED_LABELS)) for n in numbers) < prs:
         time.sleep(0.5)
+    queue = JobQueue(SqliteHuey("taxonomist", filename=str(bot.data_dir / "queue.sqlite3")))
+    while time.monotonic() < deadline and queue.unfinished():  # the review workflow's jobs too
+        time.sleep(0.5)
     outcome.seconds = time.perf_counter() - started
     outcome.faults_hit = sum(f["hits"] for f in world.client.faults())
     world.client.clear_faults()
@@ -115,6 +118,7 @@ def fault_run(world: World, bot: BotProcess, prs: int, kills: int = 3, kill_ever
             outcome.problems.append(f"PR {n}: {len(runs)} check runs, {len(comments)} comments")
     outcome.stuck_check_runs = sum(r["status"] != "completed" for r in state["check_runs"])
     bot.stop()
-    queue = JobQueue(SqliteHuey("taxonomist", filename=str(bot.data_dir / "queue.sqlite3")))
-    outcome.unfinished_jobs = len(queue.unfinished())
+    unfinished = queue.unfinished()
+    outcome.unfinished_jobs = len(unfinished)
+    outcome.problems += [f"unfinished job {j.route} for PR {j.pr} ({j.event} {j.action})" for j in unfinished]
     return outcome

@@ -87,3 +87,19 @@ def test_make_demo_runs_offline() -> None:
                           cwd=ROOT, check=False, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr
     assert "taxonomist/triage: failure" in done.stdout and "triage-needed" in done.stdout
+
+
+@pytest.mark.slow
+def test_dry_run_with_every_check_flags_the_samples_problems(sample_repo: Path) -> None:
+    """Content checks included: presidio, MiniLM and the duplicate index built from the base branch."""
+    from bot.dryrun import effects
+    from bot.indexes import IndexStore
+
+    indexes = IndexStore(None)
+    found = effects(dry_run(sample_repo, "main", "contribution", indexes=indexes))
+    assert {"pii-suspected", "llm-text-suspected", "skill", "triage-needed"} <= set(found["labels"]["added"])
+    checks = {a["title"].split()[0] for a in found["check_run"]["annotations"]}
+    assert {"pii", "llm-text", "schema", "yamllint"} <= checks
+    leaves = indexes._indexes[sample_repo.name].leaves()
+    assert ("base", "compositional_skills/linguistics/synonyms") in leaves
+    assert ("pr/1", "compositional_skills/linguistics/antonyms") in leaves

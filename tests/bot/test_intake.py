@@ -30,7 +30,7 @@ def examples(corpus: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+def bot(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Iterator[BotProcess]:
     process = BotProcess.configure(tmp_path_factory.mktemp("intake")).start("--no-worker")
     yield process
     process.stop()
@@ -119,12 +119,16 @@ def test_bad_json_and_missing_headers(bot: BotProcess) -> None:
     assert bot.post("", b"{}").status == 400
 
 
-def test_metrics_and_logs(bot: BotProcess) -> None:
+def test_metrics_and_logs(bot: BotProcess, examples: dict) -> None:
+    body = example(examples, "pull_request", "opened")
+    bot.post("pull_request", body, secret="wrong")
+    bot.post("pull_request", body, signature=None)
+    assert bot.post("pull_request", body, delivery="logged-1").status == 202
     metrics = bot.get("/metrics")
     assert 'taxonomist_deliveries_rejected_total{reason="bad-signature"}' in metrics
-    assert "taxonomist_jobs_queued_total" in metrics
+    assert 'taxonomist_jobs_queued_total{route="bot.handlers.triage.triage_pull_request"}' in metrics
     lines = [json.loads(line) for line in bot.logs().splitlines() if line.startswith("{")]
-    accepted = [x for x in lines if x["message"] == "delivery accepted" and x["delivery"] == "pr-opened-1"]
+    accepted = [x for x in lines if x["message"] == "delivery accepted" and x["delivery"] == "logged-1"]
     assert accepted and accepted[0]["repo"] == "Codertocat/Hello-World" and accepted[0]["pr"] == 2
     assert accepted[0]["head_sha"] == "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
     assert any(x["message"] == "delivery rejected" and x["reason"] == "unsigned" for x in lines)

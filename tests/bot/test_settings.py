@@ -52,5 +52,7 @@ def test_bad_values_are_named(key: Path, tmp_path: Path) -> None:
         load_settings(env_for(key), config)
     with pytest.raises(SettingsError, match="TAXONOMIST_WORKERS: 'many'"):
         load_settings(env_for(key, TAXONOMIST_WORKERS="many"))
+    with pytest.raises(SettingsError, match="TAXONOMIST_SKIP_CHECKS: unknown check or group 'pi'"):
+        load_settings(env_for(key, TAXONOMIST_SKIP_CHECKS="pi"))
     with pytest.raises(SettingsError, match="not a redis:// URL"):
         load_settings(env_for(key, TAXONOMIST_QUEUE_URL="amqp://x"))

@@ -41,7 +41,8 @@ def test_obfuscated_and_international_forms(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "write to jane.doe@example.com", "call 555-0123", "the host 192.0.2.10", "the host 2001:db8::7",
+    "write to jane.doe@example.com", "write to jane dot doe at example dot com", "call 555-0123",
+    "the host 192.0.2.10", "the host 2001:db8::7",
     "published in 1998 and 2004", "ISBN 978-0-306-40615-7", "upgrade to version 10.0.19045.3693",
     "products at Apple. It was good", "95% CI (88.29-99.59)",
 ])
@@ -59,6 +60,7 @@ def test_mask_never_shows_the_value() -> None:
     assert mask("john.doe@gmail.com", "EMAIL_ADDRESS") == "j***@gmail.com"
     assert mask("+1 415 867 5309", "PHONE_NUMBER") == "+* *** *** **09"
     assert mask("Maria Garcia", "PERSON") == "M**** G*****"
+    assert mask("john dot doe at gmail dot com", "EMAIL_ADDRESS") == "j***@gmail.com"
 
 
 def test_finding_names_type_position_and_masks() -> None:

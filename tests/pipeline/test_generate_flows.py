@@ -71,7 +71,7 @@ def test_unreadable_question_list_counts_one_malformed_generation():
 
 def test_grounded_asks_per_context_and_keeps_the_context():
     backend = ScriptedBackend()
-    samples, stats = run_leaf(grounded(), scripted_teacher(backend), SETTINGS)
+    samples, _ = run_leaf(grounded(), scripted_teacher(backend), SETTINGS)
     contexts = {s["context"] for s in samples}
     assert contexts == {"Context one.", "Context two."}
     assert len(samples) == 6
@@ -99,13 +99,21 @@ def test_knowledge_pairs_per_chunk_then_faithfulness():
     assert {s["context"] for s in samples} == set(chunks)
 
 
-def test_exact_duplicates_of_seeds_and_of_each_other_are_dropped():
-    seed_question = SEEDS[0].question
-    text = f"1. {seed_question}\n2. Which word means fast?\n3. Which word means fast?"
-    backend = ScriptedBackend(answers={"questions": text, "answer": f"{SEEDS[0].answer}"})
+def test_copied_seed_questions_are_dropped_before_the_judge():
+    text = f"1. {SEEDS[0].question.upper()}\n2. Which word means fast?\n3. Which word means fast?"
+    backend = ScriptedBackend(answers={"questions": text})
     samples, stats = run_leaf(freeform(), scripted_teacher(backend), SETTINGS)
-    # the list parser drops the repeated line; the seed's own pair is an exact duplicate
+    # the list parser drops the repeated line; the copied seed question never reaches the judge
     assert [s["question"] for s in samples] == ["Which word means fast?"]
+    assert stats.filtered["seed_copy"] == 1
+    assert [k for k, _ in backend.calls].count("judge") == 1
+
+
+def test_generated_pairs_equal_to_a_seed_pair_are_exact_duplicates():
+    chunks = ["Chunk."]
+    backend = ScriptedBackend(answers={"pairs": "Q: What is the Sun?\nA: A star.\nQ: What is Mars?\nA: A planet."})
+    samples, stats = run_leaf(knowledge(), scripted_teacher(backend), SETTINGS, chunks)
+    assert [s["question"] for s in samples] == ["What is Mars?"]
     assert stats.filtered["duplicate_exact"] == 1
 
 
@@ -132,5 +140,5 @@ def test_a_model_error_is_a_failure_too():
         raise ValueError("CUDA out of memory")
 
     teacher = scripted_teacher(ScriptedBackend(override=override))
-    samples, stats = run_leaf(freeform(), teacher, SETTINGS)
+    samples, _ = run_leaf(freeform(), teacher, SETTINGS)
     assert samples == [] and teacher.counters.failed == 1 and teacher.counters.retried == 0

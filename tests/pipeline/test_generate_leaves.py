@@ -79,7 +79,7 @@ def test_documents_fetched_once_by_file_url_and_through_a_mirror(tmp_path, token
 def test_a_missing_commit_or_pattern_is_a_clear_error(tmp_path, tokenizer):
     commit = make_documents_repo(tmp_path / "docs")
     url = f"file://{tmp_path / 'docs'}"
-    with pytest.raises(DocumentFetchError, match="0{40}"):
+    with pytest.raises(DocumentFetchError, match=r"0{40}"):
         fetch(url, "0" * 40, tmp_path / "cache")
     with pytest.raises(DocumentFetchError, match="no file matches"):
         document_chunks({"repo": url, "commit": commit, "patterns": ["*.pdf"]}, tmp_path / "cache", tokenizer, 64)

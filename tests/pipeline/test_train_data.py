@@ -83,3 +83,8 @@ def test_collate_pads_right_and_masks_padding(tokenizer) -> None:
     assert batch["input_ids"].shape == (2, len(long.input_ids))
     assert int(batch["attention_mask"][0].sum()) == 6
     assert (batch["labels"][0, 6:] == IGNORE).all()
+
+
+def test_a_phase_smaller_than_one_batch_is_refused_by_name() -> None:
+    with pytest.raises(DataError, match="phase skills has 3 trainable samples, fewer than batch_size 4"):
+        plan_batches([5, 6, 7], batch_size=4, steps=2, seed=0, phase=1, name="skills")

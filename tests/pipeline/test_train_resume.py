@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.models import tiny_model
-from pipeline.train import TrainConfig, checkpoints, launch, learning_rate
+from pipeline.train import TrainConfig, TrainError, checkpoints, launch, learning_rate
 from tests.pipeline.train_helpers import tiny_config, write_phase_data
 
 
@@ -74,3 +74,10 @@ def test_two_gloo_processes_follow_the_single_process_loss_curve(
     # Same global batches and token-normalised loss; only LoRA dropout masks differ between the runs.
     assert losses(summary) == pytest.approx(losses(uninterrupted), rel=0.01)
     assert (tmp_path / "model" / "model.safetensors").is_file()
+
+
+def test_checkpoints_of_other_settings_are_not_resumed(setup: tuple[Path, Path], uninterrupted: dict) -> None:
+    student, data = setup
+    out = Path(uninterrupted["model"]).parent
+    with pytest.raises(TrainError, match="other settings or data"):
+        launch(tiny_config(student, data, out, seed=7))

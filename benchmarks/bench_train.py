@@ -1,0 +1,140 @@
+"""Training throughput and peak memory: `pipeline.train` beside a plain transformers `Trainer`.
+
+Same student (SmolLM2-135M-Instruct by default), same LoRA settings, same tokenised examples and
+collation, same batch (8 samples a step, micro-batches of 4), same number of steps, measured in the
+same run, each in its own process (so peak RSS is its own). Data: a build's `data/phase2.jsonl`
+(`--data`), else seed examples of ../shared/corpus/taxonomy-2024-08 turned into chat samples.
+
+    .venv/bin/python benchmarks/bench_train.py [--steps 20] [--data FILE.jsonl] [--student PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("TAXONOMIST_CORPUS", REPO.parent / "shared" / "corpus"))
+BATCH, MICRO, LR = 8, 4, 2e-4
+MAX_LENGTH = 256  # both runs truncate the same way; keeps a CPU run to minutes
+
+
+def corpus_samples(limit: int = 96) -> list[dict]:
+    """Seed question/answer pairs of the 2024-08 taxonomy as chat samples (the contract's format)."""
+    root = CORPUS / "taxonomy-2024-08"
+    if not root.is_dir():
+        raise SystemExit(f"the corpus is not at {root}; set TAXONOMIST_CORPUS or pass --data")
+    samples = []
+    for path in sorted(root.rglob("qna.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for seed in data.get("seed_examples") or []:
+            if isinstance(seed, dict) and seed.get("question") and seed.get("answer"):
+                samples.append({"messages": [{"role": "user", "content": str(seed["question"])},
+                                             {"role": "assistant", "content": str(seed["answer"])}],
+                                "metadata": {"leaf": str(path.parent.relative_to(root)), "flow": "freeform",
+                                             "source": "seed"}})
+    return samples[:limit]
+
+
+def run_ours(data: Path, student: str, steps: int, out: Path) -> dict:
+    from pipeline.train import Phase, TrainConfig, train
+
+    summary = train(TrainConfig(student=student, output_dir=str(out), phases=(Phase("bench", str(data), steps, LR, 2),),
+                                batch_size=BATCH, micro_batch_size=MICRO, max_length=MAX_LENGTH,
+                                checkpoint_every=10_000, keep_checkpoints=1))
+    return {"tokens": summary["tokens"], "seconds": summary["train_seconds"], "final_loss": summary["final_loss"]}
+
+
+def run_trainer(data: Path, student: str, steps: int, out: Path) -> dict:
+    """The baseline: `Trainer` with the same LoRA model, examples and collation."""
+    from transformers import Trainer, TrainingArguments
+
+    from pipeline.train import TrainConfig, build_model
+    from pipeline.train_data import collate, load_examples
+
+    config = TrainConfig(student=student, output_dir=str(out), phases=(), max_length=MAX_LENGTH)
+    model, tokenizer = build_model(config)
+    examples = load_examples(data, tokenizer, max_length=config.max_length, unmask_knowledge_user=True)
+    seen = {"tokens": 0}
+
+    def collator(batch: list) -> dict:
+        tensors = collate(batch, tokenizer.pad_token_id)
+        seen["tokens"] += int(tensors["attention_mask"].sum())
+        return tensors
+
+    args = TrainingArguments(output_dir=str(out), per_device_train_batch_size=MICRO,
+                             gradient_accumulation_steps=BATCH // MICRO, max_steps=steps, learning_rate=LR,
+                             warmup_steps=2, lr_scheduler_type="constant_with_warmup", logging_steps=steps,
+                             save_strategy="no", report_to=[], use_cpu=True, remove_unused_columns=False,
+                             dataloader_num_workers=0, seed=config.seed, disable_tqdm=True)
+    trainer = Trainer(model=model, args=args, train_dataset=examples, data_collator=collator)
+    started = time.perf_counter()
+    result = trainer.train()
+    return {"tokens": seen["tokens"], "seconds": time.perf_counter() - started,
+            "final_loss": result.training_loss}
+
+
+def child(kind: str, data: Path, student: str, steps: int) -> None:
+    import torch
+
+    torch.manual_seed(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = (run_ours if kind == "ours" else run_trainer)(data, student, steps, Path(tmp))
+    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(figures))
+
+
+def measure(kind: str, data: Path, student: str, steps: int) -> dict:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, __file__, "--child", kind, "--data", str(data), "--student", student,
+                           "--steps", str(steps)], capture_output=True, text=True, env=env, cwd=REPO, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode or not lines:
+        raise SystemExit(f"{kind} run failed:\n{done.stderr[-3000:]}")
+    figures = json.loads(lines[-1][len("RESULT "):])
+    figures["tokens_per_second"] = figures["tokens"] / figures["seconds"]
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`make bench` calls it with no arguments (the defaults); the command line passes its own."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--student", default="default")
+    parser.add_argument("--child", choices=("ours", "trainer"))
+    args = parser.parse_args(argv or [])
+    from pipeline.models import resolve_model_dir
+
+    student = str(resolve_model_dir(args.student))
+    if args.child:
+        child(args.child, args.data, student, args.steps)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        data = args.data
+        if data is None:
+            data = Path(tmp) / "samples.jsonl"
+            data.write_text("".join(json.dumps(s) + "\n" for s in corpus_samples()))
+        baseline = measure("trainer", data, student, args.steps)
+        ours = measure("ours", data, student, args.steps)
+    print(f"student: {student}; {args.steps} steps of {BATCH} samples (micro-batch {MICRO}, at most {MAX_LENGTH} "
+          "tokens), LoRA r=16, CPU")
+    for name, figures in (("transformers Trainer (baseline)", baseline), ("pipeline.train", ours)):
+        print(f"{name:34s} {figures['tokens_per_second']:8.1f} tokens/s  {figures['tokens']:7d} tokens  "
+              f"{figures['seconds']:7.1f} s  peak RSS {figures['peak_rss_mb']:7.0f} MB  "
+              f"final loss {figures['final_loss']:.4f}")
+    print(f"throughput ratio pipeline.train / Trainer: {ours['tokens_per_second'] / baseline['tokens_per_second']:.2f}")
+    print(f"peak memory ratio pipeline.train / Trainer: {ours['peak_rss_mb'] / baseline['peak_rss_mb']:.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
