@@ -7,6 +7,8 @@ adapter (`bot.github_forge`) is one implementation; a local git repository
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -77,6 +79,12 @@ class CheckRunResult:
         return {"name": self.name, "conclusion": self.conclusion, "title": self.title,
                 "summary": self.summary, "annotations": [a.to_api() for a in self.annotations]}
 
+    @property
+    def digest(self) -> str:
+        """The check run's `external_id`: a retry that finds it there knows the same result is being posted."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
+        return f"taxonomist:{hashlib.sha256(canonical).hexdigest()[:40]}"
+
 
 @dataclass(frozen=True, slots=True)
 class ExistingCheckRun:
@@ -85,6 +93,16 @@ class ExistingCheckRun:
     conclusion: str | None = None
     summary: str | None = None
     started_at: datetime | None = None  # server time: the review workflow dates the head by it
+    external_id: str | None = None  # the digest of the result posted into it (CheckRunResult.digest)
+    annotations_count: int = 0  # annotations already on it (the API only appends)
+
+
+@dataclass(frozen=True, slots=True)
+class ForcePush:
+    """A `head_ref_force_pushed` event: the PR's head became `sha` at `at` (server time)."""
+
+    sha: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +153,17 @@ class Forge(Protocol):
 
     def commits(self, pr: PullRequest) -> list[Commit]: ...
 
-    def find_check_run(self, head_sha: str, name: str) -> ExistingCheckRun | None: ...
+    def find_check_run(self, head_sha: str, name: str) -> ExistingCheckRun | None:
+        """The newest check run named `name` on `head_sha` (the one GitHub shows)."""
+        ...
+
+    def check_run_starts(self, head_sha: str, name: str) -> list[datetime]:
+        """When each check run named `name` on `head_sha` started (server time), every one of them."""
+        ...
+
+    def force_pushes(self, number: int) -> list[ForcePush]:
+        """The PR's force pushes, from its issue events."""
+        ...
 
     def start_check_run(self, head_sha: str, name: str) -> int:
         """Create the check run in progress and return its id."""
@@ -143,12 +171,14 @@ class Forge(Protocol):
 
     def mark_in_progress(self, check_run_id: int) -> None: ...
 
-    def add_annotations(self, check_run_id: int, title: str, summary: str,
-                        annotations: list[Annotation]) -> None:
-        """Append one batch (at most 50) of annotations to a check run still in progress."""
+    def add_annotations(self, check_run_id: int, result: CheckRunResult, annotations: list[Annotation]) -> None:
+        """Append one batch (at most 50) of `result`'s annotations to a check run still in progress,
+        marking the run with `result.digest` as its `external_id`."""
         ...
 
-    def complete_check_run(self, check_run_id: int, result: CheckRunResult) -> None: ...
+    def complete_check_run(self, check_run_id: int, result: CheckRunResult) -> None:
+        """Complete the run with `result` (its `external_id` set to `result.digest`)."""
+        ...
 
     def find_comment(self, number: int, marker: str) -> tuple[int, str] | None:
         """The id and body of the bot's own comment carrying `marker`, if any."""

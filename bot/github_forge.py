@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +25,7 @@ from bot.forge import (
     CheckRunResult,
     Commit,
     ExistingCheckRun,
+    ForcePush,
     IssueComment,
     PullRequest,
     PullReview,
@@ -129,9 +131,18 @@ class GitHubForge:
 
     def find_check_run(self, head_sha: str, name: str) -> ExistingCheckRun | None:
         for run in self.repo.get_commit(head_sha).get_check_runs(check_name=name):
-            summary = run.output.summary if run.output is not None else None
-            return ExistingCheckRun(run.id, run.status, run.conclusion, summary, run.started_at)
+            output = run.output
+            return ExistingCheckRun(run.id, run.status, run.conclusion, output.summary if output else None,
+                                    run.started_at, run.external_id, output.annotations_count or 0 if output else 0)
         return None
+
+    def check_run_starts(self, head_sha: str, name: str) -> list[datetime]:
+        runs = self.repo.get_commit(head_sha).get_check_runs(check_name=name, filter="all")
+        return [run.started_at for run in runs if run.started_at is not None]
+
+    def force_pushes(self, number: int) -> list[ForcePush]:
+        return [ForcePush(event.commit_id, event.created_at) for event in self.repo.get_issue(number).get_events()
+                if event.event == "head_ref_force_pushed" and event.commit_id and event.created_at]
 
     def start_check_run(self, head_sha: str, name: str) -> int:
         return self.repo.create_check_run(name=name, head_sha=head_sha, status="in_progress").id
@@ -139,14 +150,14 @@ class GitHubForge:
     def mark_in_progress(self, check_run_id: int) -> None:
         self.repo.get_check_run(check_run_id).edit(status="in_progress")
 
-    def add_annotations(self, check_run_id: int, title: str, summary: str,
-                        annotations: list[Annotation]) -> None:
-        self._edit_check_run(check_run_id, output={"title": title, "summary": summary,
-                                                   "annotations": [a.to_api() for a in annotations]})
+    def add_annotations(self, check_run_id: int, result: CheckRunResult, annotations: list[Annotation]) -> None:
+        self._edit_check_run(check_run_id, external_id=result.digest,
+                             output={"title": result.title, "summary": result.summary,
+                                     "annotations": [a.to_api() for a in annotations]})
 
     def complete_check_run(self, check_run_id: int, result: CheckRunResult) -> None:
         self._edit_check_run(check_run_id, status="completed", conclusion=result.conclusion,
-                             output={"title": result.title, "summary": result.summary})
+                             external_id=result.digest, output={"title": result.title, "summary": result.summary})
 
     def _edit_check_run(self, check_run_id: int, **fields: Any) -> None:
         """PATCH without fetching the run first (one request, not two)."""

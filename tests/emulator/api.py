@@ -435,6 +435,14 @@ def list_comments(ctx: Ctx) -> Reply:
     return Reply(200, [shapes.comment(ctx.urls, ctx.world, repo, c) for c in page], headers)
 
 
+@route("GET", "/repos/{owner}/{repo}/issues/{issue_number}/events")
+def list_issue_events(ctx: Ctx) -> Reply:
+    repo, issue = ctx.the_repo(), _issue(ctx)
+    events = [e for e in repo.issue_events if e.issue_number == issue.number]
+    page, headers = paginate(ctx, events)
+    return Reply(200, [shapes.issue_event(ctx.urls, ctx.world, repo, e) for e in page], headers)
+
+
 @route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
 def create_comment(ctx: Ctx) -> Reply:
     repo, issue = ctx.the_repo(), _issue(ctx)

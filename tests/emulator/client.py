@@ -101,6 +101,14 @@ class EmulatorClient:
             body["author"] = author
         return self._call("POST", f"/repos/{full_name}/pulls/{number}/commits", body)
 
+    def force_push(self, full_name: str, number: int, sha: str, actor: str | None = None) -> dict:
+        """Point the PR's head branch at SHA (an existing commit); a move to a commit that does not descend
+        from the old head records `head_ref_force_pushed`. Returns {"sha", "before", "branch"}."""
+        body: dict[str, Any] = {"sha": sha}
+        if actor:
+            body["actor"] = actor
+        return self._call("PUT", f"/repos/{full_name}/pulls/{number}/head", body)
+
     def edit_pull(self, full_name: str, number: int, **changes: Any) -> dict:
         """Change `title`, `body`, `state`, `draft`, or force `mergeable` (True/False; None: computed)."""
         return self._call("PATCH", f"/repos/{full_name}/pulls/{number}", changes)
@@ -154,7 +162,8 @@ class EmulatorClient:
         self._call("DELETE", "/calls")
 
     def state(self, full_name: str) -> dict:
-        """Check runs (with annotations), comments, labels per issue, statuses, reviews, merges, pulls."""
+        """Check runs (with annotations), comments, labels per issue, statuses, reviews, issue events, merges,
+        pulls."""
         return self._call("GET", f"/repos/{full_name}/state")
 
     def violations(self) -> list[dict]:

@@ -226,6 +226,17 @@ def push_to_pull(emulator: Emulator, params: dict[str, str], body: Any, urls: sh
     return {"sha": commit.sha, "before": before, "branch": pull.head_ref}
 
 
+@control("PUT", "/repos/{owner}/{repo}/pulls/{number}/head")
+def force_push_pull(emulator: Emulator, params: dict[str, str], body: Any, urls: shapes.Urls) -> Any:
+    """Move the PR's head branch to an existing commit, as `git push --force` would."""
+    world = emulator.world
+    repo = world.repo(params["owner"], params["repo"])
+    pull = repo.pull(int(params["number"]))
+    before = repo.head_sha(pull)
+    world.force_push(repo, pull.head_ref, body["sha"], body.get("actor", repo.issue(pull.number).user))
+    return {"sha": repo.head_sha(pull), "before": before, "branch": pull.head_ref}
+
+
 @control("PATCH", "/repos/{owner}/{repo}/pulls/{number}")
 def edit_pull(emulator: Emulator, params: dict[str, str], body: Any, urls: shapes.Urls) -> Any:
     """Change what a human would: title, body, state, draft, or force `mergeable` (null: computed)."""
@@ -332,6 +343,7 @@ def repo_state(emulator: Emulator, params: dict[str, str], body: Any, urls: shap
         "repo_labels": sorted(label.name for label in repo.labels.values()),
         "statuses": [shapes.status(urls, world, repo, s) for s in repo.statuses],
         "reviews": [shapes.review(urls, world, repo, r) for r in repo.reviews.values()],
+        "issue_events": [shapes.issue_event(urls, world, repo, e) for e in repo.issue_events],
         "merges": list(repo.merges),
         "pulls": {str(n): {"state": repo.issues[n].state, "merged": p.merged, "head_sha": repo.head_sha(p)}
                   for n, p in repo.pulls.items()},

@@ -20,6 +20,7 @@ from tests.emulator.state import (
     Comment,
     Installation,
     Issue,
+    IssueEvent,
     Label,
     Pull,
     Repo,
@@ -437,6 +438,14 @@ def review(urls: Urls, world: World, repo: Repo, item: Review) -> dict[str, Any]
             "_links": {"html": {"href": html}, "pull_request": {"href": pull_url}},
             "submitted_at": iso(item.submitted_at), "commit_id": item.commit_id,
             "author_association": author_association(world, repo, item.user)}
+
+
+def issue_event(urls: Urls, world: World, repo: Repo, item: IssueEvent) -> dict[str, Any]:
+    commit_url = f"{repo_url(urls, repo)}/commits/{item.commit_id}" if item.commit_id else None
+    return {"id": item.id, "node_id": node_id("HeadRefForcePushedEvent", item.id),
+            "url": f"{repo_url(urls, repo)}/issues/events/{item.id}", "actor": user(urls, world.account(item.actor)),
+            "event": item.event, "commit_id": item.commit_id, "commit_url": commit_url,
+            "created_at": iso(item.created_at), "performed_via_github_app": None}
 
 
 def error(message: str, status_code: int, **extra: Any) -> dict[str, Any]:

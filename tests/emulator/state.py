@@ -141,6 +141,18 @@ class Review:
 
 
 @dataclass
+class IssueEvent:
+    """An entry of an issue's event log; the emulator records `head_ref_force_pushed` (its `commit_id`: the new head)."""
+
+    id: int
+    issue_number: int
+    actor: str
+    event: str
+    commit_id: str | None = None
+    created_at: datetime = field(default_factory=now)
+
+
+@dataclass
 class CheckRun:
     id: int
     suite_id: int
@@ -183,6 +195,7 @@ class Repo:
     pulls: dict[int, Pull] = field(default_factory=dict)
     comments: dict[int, Comment] = field(default_factory=dict)
     reviews: dict[int, Review] = field(default_factory=dict)
+    issue_events: list[IssueEvent] = field(default_factory=list)
     check_runs: dict[int, CheckRun] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
     merges: list[dict[str, Any]] = field(default_factory=list)
@@ -288,6 +301,21 @@ class World:
         commit = repo.git.commit(files, (parent,), message, self._person(author))
         repo.branches[branch] = commit.sha
         return commit
+
+    def force_push(self, repo: Repo, branch: str, sha: str, actor: str) -> None:
+        """Point BRANCH at SHA; a move to a commit that does not descend from the old tip is recorded
+        as `head_ref_force_pushed` on every open pull request whose head is BRANCH, as GitHub does."""
+        if branch not in repo.branches:
+            raise NotFound(f"branch {branch} of {repo.full_name}")
+        new = repo.resolve(sha).sha
+        old = repo.branches[branch]
+        repo.branches[branch] = new
+        if repo.git.merge_base(old, new) == old:
+            return  # a fast-forward (or no move): an ordinary push
+        self.account(actor)
+        for pull in repo.pulls.values():
+            if pull.head_ref == branch and repo.issues[pull.number].state == "open":
+                repo.issue_events.append(IssueEvent(self.next_id(), pull.number, actor, "head_ref_force_pushed", new))
 
     def open_pull(self, repo: Repo, head: str, base: str | None, title: str, body: str | None, user: str,
                   draft: bool = False) -> Pull:
