@@ -5,6 +5,10 @@ leaf) at a time, 100 PRs, with every check (content checks' models warm after th
 against a baseline measured in the same run: the same flow with the structural checks only.
 Targets on the project's 2-core machine: p50 < 1.5 s, p95 < 3 s.
 
+API calls: how many calls one review event (a `/lgtm` comment) and one retried triage cost, by
+the number of commits in the PR (dating the head lists the triage check runs of each commit),
+against a baseline measured in the same run: a PR of one commit.
+
 Faults: 200 PR events (150 PRs opened, every third pushed to again) with about 20% of API calls
 failing (5xx, primary and secondary rate limits, timeouts) and the bot SIGKILLed three times:
 counts of PRs that end with a completed check run at their latest head, exactly one comment, the
@@ -22,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_PRS = int(os.environ.get("BENCH_BOT_PRS", "100"))
+CALL_COMMITS = (1, 5, 20)  # PR sizes for the API-call counts; the first is the baseline
 FAULT_PRS = int(os.environ.get("BENCH_BOT_FAULT_PRS", "150"))
 
 
@@ -42,6 +47,60 @@ def latency(tmp: Path, found: Path, skip: str, count: int) -> list[float]:
         world.stop()
 
 
+def api_calls(found: Path, commits: int) -> tuple[int, int, int]:
+    """(calls of one `/lgtm` review event, calls of one retried triage, writes of that triage)."""
+    import time
+
+    from bot.demo import SAMPLES
+    from bot.github_forge import GitHubApp
+    from bot.review.handler import review_pull_request, review_section_for
+    from bot.router import HandlerContext, Job
+    from bot.settings import Settings
+    from bot.triage import triage
+    from tests.bot.world import clean_contribution, tree
+    from tests.emulator.client import EmulatorClient
+    from tests.emulator.plugin import rsa_key_pair
+    from tests.emulator.server import EmulatorServer
+
+    server = EmulatorServer(found / "github" / "rest-openapi.json").start()
+    try:
+        gh = EmulatorClient(server.url)
+        private, public = rsa_key_pair()
+        gh.add_user("octo-org", type="Organization")
+        gh.register_app(4242, public, slug="taxonomist", owner="octo-org")
+        installation = gh.install(4242, "octo-org")
+        config = "review:\n  maintainers: [alice, bob]\n  approvers: [dave]\n"
+        gh.create_repo("octo-org/taxonomy", {**tree(SAMPLES / "taxonomy"), ".github/taxonomist.yml": config})
+        leaf = clean_contribution("compositional_skills/linguistics/opposites")
+        number = int(gh.open_pull("octo-org/taxonomy", "opposites", files=leaf, user="carla")["number"])
+        with tempfile.TemporaryDirectory(prefix="bench-bot-calls-") as tmp:
+            key = Path(tmp) / "app.pem"
+            key.write_text(private, encoding="utf-8")
+            settings = Settings(app_id="4242", private_key=key, webhook_secret="s", github_api_url=server.url)
+            forge = GitHubApp(settings).forge("octo-org/taxonomy", installation)
+            def triaged() -> None:
+                triage(forge, number, skip=("content",), review_section=review_section_for)
+                time.sleep(1.05)  # GitHub's times are to the second: pushes come at least a second apart
+
+            triaged()
+            for i in range(1, commits):
+                gh.push_to_pull("octo-org/taxonomy", number, {f"notes/{i}.txt": f"{i}\n"}, author="carla")
+                triaged()
+            comment = gh.comment_as("alice", "octo-org/taxonomy", number, "/lgtm")
+            job = Job(route="review", event="issue_comment", action="created", delivery="bench",
+                      repo="octo-org/taxonomy", installation=installation, pr=number, head_sha=None,
+                      payload={"comment": comment}, received_at=time.time(), coalesce=False)
+            gh.clear_calls()
+            review_pull_request(job, HandlerContext(forge=forge, skip_checks=("content",)))
+            review = len(gh.calls())
+            gh.clear_calls()
+            triage(forge, number, skip=("content",), review_section=review_section_for)
+            calls = gh.calls()
+        return review, len(calls), sum(1 for c in calls if c["method"] != "GET")
+    finally:
+        server.stop()
+
+
 def describe(name: str, seconds: list[float]) -> tuple[float, float]:
     from tests.bot.scenarios import percentile
 
@@ -58,6 +117,14 @@ def main() -> None:
         return
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from tests.bot.scenarios import fault_run, start
+
+    counts = {n: api_calls(found, n) for n in CALL_COMMITS}
+    base_review, base_triage, _ = counts[CALL_COMMITS[0]]
+    for n, (review, retriage, writes) in counts.items():
+        print(f"PR of {n:>2} commits: /lgtm review event {review:3d} API calls ({review / base_review:.2f}x),"
+              f"  retried triage {retriage:3d} calls ({retriage / base_triage:.2f}x), {writes} writes")
+    if os.environ.get("BENCH_BOT_ONLY") == "calls":
+        return
 
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as tmp:
         base = latency(Path(tmp) / "structural", found, "content", LATENCY_PRS)

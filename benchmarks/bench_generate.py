@@ -1,11 +1,15 @@
-"""Generation benchmark: full, unchanged and one-leaf-edited runs, and teacher throughput over HTTP.
+"""Generation benchmark: full, unchanged, cosmetically edited and one-leaf-edited runs, the judge
+comparison, and teacher throughput over HTTP.
 
 Runs on a sampled subset of the real taxonomy-2024-08 leaves (copied to a temporary folder, never
-into the repository) with the embedded SmolLM2 teacher in process, then measures the teacher over
-a real `transformers serve` on loopback: the server's raw completion throughput, then generation
-at concurrency 1 and at the configured bound. Every figure comes from the same run.
+into the repository) with the embedded SmolLM2 teacher in process. The judge comparison generates
+the same skill leaves twice with that teacher: judged from its text (`judge: text`, the baseline)
+and from its next-token probabilities calibrated on the seeds (`judge: auto`), and prints the
+samples each keeps. Then it measures the teacher over a real `transformers serve` on loopback: the
+server's raw completion throughput, then generation at concurrency 1 and at the configured bound.
+Every figure comes from the same run.
 
-    .venv/bin/python -m benchmarks.bench_generate [--leaves 3] [--raw 4] [--http-leaves 1]
+    .venv/bin/python -m benchmarks.bench_generate [--leaves 3] [--judge-leaves 3] [--raw 4] [--http-leaves 1]
 """
 
 from __future__ import annotations
@@ -50,10 +54,15 @@ def sample_taxonomy(dest: Path, count: int, seed: int) -> list[str]:
 
 
 def edit(leaf_dir: Path) -> None:
+    """A real edit: the first seed question changes."""
     path = leaf_dir / "qna.yaml"
-    text = path.read_text()
-    path.write_text(text.replace("task_description: ", "task_description: (edited) ", 1)
-                    if "task_description: " in text else text + "\n# edited\n")
+    path.write_text(path.read_text().replace("question: ", "question: (edited) ", 1))
+
+
+def cosmetic_edit(leaf_dir: Path) -> None:
+    """A comment and a blank line: the parsed content, and so the content hash, stay the same."""
+    path = leaf_dir / "qna.yaml"
+    path.write_text("# reviewed\n\n" + path.read_text())
 
 
 def figures(report: dict) -> dict:
@@ -76,7 +85,9 @@ def incremental(work: Path, args: argparse.Namespace) -> None:
     chosen = sample_taxonomy(taxonomy, args.leaves, args.seed)
     cache = work / "cache"
     runs = {}
-    for name in ("full", "unchanged", "one edited"):
+    for name in ("full", "unchanged", "cosmetic edit", "one edited"):
+        if name == "cosmetic edit":
+            cosmetic_edit(taxonomy / chosen[0])
         if name == "one edited":
             edit(taxonomy / chosen[0])
         start = time.perf_counter()
@@ -85,12 +96,42 @@ def incremental(work: Path, args: argparse.Namespace) -> None:
         runs[name] = {**figures(report), "wall_s": round(time.perf_counter() - start, 1)}
         print(f"run '{name}': {json.dumps(runs[name])}")
     full, again, edited = runs["full"], runs["unchanged"], runs["one edited"]
+    print(f"comment-only edit ({chosen[0]}): regenerated {runs['cosmetic edit']['regenerated']} leaves, "
+          f"{runs['cosmetic edit']['teacher']['requests']} teacher requests")
     print(f"unchanged rebuild: {again['teacher']['requests']} teacher requests "
           f"(full run: {full['teacher']['requests']}), {again['wall_s']} s vs {full['wall_s']} s "
           f"({full['wall_s'] / max(again['wall_s'], 0.01):.0f}x faster)")
     print(f"one leaf edited ({chosen[0]}): regenerated {edited['regenerated']} leaf, "
           f"{edited['teacher']['requests']} teacher requests "
           f"({edited['teacher']['requests'] / max(full['teacher']['requests'], 1):.0%} of the full run's)")
+
+
+def judges(work: Path, args: argparse.Namespace) -> None:
+    """Samples kept by the text judgement (baseline) and by the probability judge, same leaves and teacher."""
+    from pipeline.generate import generate
+    from pipeline.leaves import collect
+
+    used, _ = collect(CORPUS / TAXONOMY, schema_version="own", heldout=1)
+    skills = [leaf.path for leaf in used if leaf.flow != "knowledge"]
+    chosen = sorted(random.Random(args.seed).sample(skills, min(args.judge_leaves, len(skills))))
+    taxonomy = work / "judge-taxonomy"
+    for leaf in chosen:
+        shutil.copytree(CORPUS / TAXONOMY / leaf, taxonomy / leaf)
+    print(f"judge comparison on {len(chosen)} skill leaves: {', '.join(chosen)}")
+    kept = {}
+    for judge in ("text", "auto"):
+        settings = dataclasses.replace(bench_settings(args), judge=judge)
+        start = time.perf_counter()
+        report = generate(taxonomy, work / f"judge-{judge}", work / f"judge-cache-{judge}", settings,
+                          model_cache=args.model_cache, progress=False)
+        f = figures(report)
+        thresholds = {leaf: stats["thresholds"] for leaf, stats in report["samples"]["per_leaf"].items()}
+        kept[judge] = f["kept"]
+        print(f"judge {judge}: {f['candidates']} candidates, {f['kept']} kept, malformed {f['malformed']}, "
+              f"filtered {f['filtered']}, {f['teacher']['requests']} teacher requests in "
+              f"{time.perf_counter() - start:.1f} s; thresholds {json.dumps(thresholds)}")
+    print(f"kept samples: text judgement {kept['text']}, probability judge {kept['auto']} "
+          f"({kept['auto'] - kept['text']:+d})")
 
 
 def throughput(work: Path, args: argparse.Namespace) -> None:
@@ -146,6 +187,8 @@ def main() -> None:
     parser.add_argument("--model-cache", type=Path, default=None)
     parser.add_argument("--http-leaves", type=int, default=1, help="leaves generated through the server")
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--judge-leaves", type=int, default=3, help="skill leaves for the judge comparison")
+    parser.add_argument("--skip-judges", action="store_true")
     args = parser.parse_args()
     if not (CORPUS / TAXONOMY).is_dir():
         raise SystemExit(f"the corpus is not at {CORPUS / TAXONOMY} (set TAXONOMIST_CORPUS)")
@@ -156,6 +199,8 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="bench-generate-") as tmp:
         incremental(Path(tmp), args)
+        if not args.skip_judges:
+            judges(Path(tmp), args)
         if not args.skip_http:
             throughput(Path(tmp), args)
 

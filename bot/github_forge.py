@@ -4,15 +4,18 @@
 (`AppInstallationAuth` renews the installation token before it expires). Every client retries
 with `GithubRetry`: it waits out `Retry-After` and `X-RateLimit-Reset` (primary and secondary
 rate limits, up to `max_rate_limit_wait`, beyond which the job goes back to the queue) and backs
-off exponentially on 5xx and timeouts, for reads and for writes.
+off exponentially on 5xx and timeouts, for reads and for writes. Before that, `bot.ratelimit`
+paces the calls by `X-RateLimit-Remaining`, so the primary limit is rarely hit at all.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from github import Auth, GithubIntegration, GithubRetry
@@ -30,10 +33,12 @@ from bot.forge import (
     PullRequest,
     PullReview,
 )
+from bot.ratelimit import RatePacer
 from bot.settings import Settings
 
 PER_PAGE = 100  # the API's maximum page size
 MAX_CHANGED_FILES = 3000  # the pulls/files endpoint lists at most this many
+T = TypeVar("T")
 RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH"})
 
 
@@ -79,28 +84,45 @@ class GitHubApp:
             if installation not in self._clients:
                 self._clients[installation] = self.integration.get_github_for_installation(installation)
             client = self._clients[installation]
-        return GitHubForge(client.get_repo(repo), client.requester)
+        return GitHubForge(client.get_repo(repo), client.requester, RatePacer(self.settings.max_rate_limit_wait))
+
+
+def paced(method: Callable[..., T]) -> Callable[..., T]:
+    """Look at the rate limit left before the call (`bot.ratelimit`): slow down, wait, or defer the job."""
+
+    @functools.wraps(method)
+    def call(self: GitHubForge, *args: Any, **kwargs: Any) -> T:
+        self.pacer.before_call(self.requester)
+        return method(self, *args, **kwargs)
+
+    return call
 
 
 class GitHubForge:
-    """One repository through PyGithub. Pages of 100; at most 3000 changed files, as the API allows."""
+    """One repository through PyGithub. Pages of 100; at most 3000 changed files, as the API allows.
 
-    def __init__(self, repo: Any, requester: Any) -> None:
+    Each method is paced by the rate limit left (a method that reads many pages is paced once)."""
+
+    def __init__(self, repo: Any, requester: Any, pacer: RatePacer | None = None) -> None:
         self.repo = repo
         self.requester = requester
+        self.pacer = pacer or RatePacer(max_wait=Settings.max_rate_limit_wait)
 
     @property
     def name(self) -> str:
         return self.repo.url.split("/repos/", 1)[-1]
 
+    @paced
     def list_files(self, ref: str) -> list[str]:
         return [e.path for e in self.repo.get_git_tree(ref, recursive=True).tree if e.type == "blob"]
 
+    @paced
     def pull_request(self, number: int) -> PullRequest:
         pr = self.repo.get_pull(number)
         return PullRequest(number=pr.number, head_sha=pr.head.sha, base_ref=pr.base.ref, author=pr.user.login,
                            title=pr.title or "", body=pr.body or "", state=pr.state, draft=bool(pr.draft))
 
+    @paced
     def changed_files(self, pr: PullRequest) -> list[ChangedFile]:
         files = self.repo.get_pull(pr.number).get_files()
         out = []
@@ -110,6 +132,7 @@ class GitHubForge:
                 break
         return out
 
+    @paced
     def read_file(self, path: str, ref: str) -> bytes | None:
         try:
             content = self.repo.get_contents(path, ref=ref)
@@ -121,6 +144,7 @@ class GitHubForge:
             return base64.b64decode(self.repo.get_git_blob(content.sha).content)
         return content.decoded_content
 
+    @paced
     def commits(self, pr: PullRequest) -> list[Commit]:
         out = []
         for c in self.repo.get_pull(pr.number).get_commits():
@@ -129,6 +153,7 @@ class GitHubForge:
                               author_email=author.email if author else ""))
         return out
 
+    @paced
     def find_check_run(self, head_sha: str, name: str) -> ExistingCheckRun | None:
         for run in self.repo.get_commit(head_sha).get_check_runs(check_name=name):
             output = run.output
@@ -136,25 +161,31 @@ class GitHubForge:
                                     run.started_at, run.external_id, output.annotations_count or 0 if output else 0)
         return None
 
+    @paced
     def check_run_starts(self, head_sha: str, name: str) -> list[datetime]:
         runs = self.repo.get_commit(head_sha).get_check_runs(check_name=name, filter="all")
         return [run.started_at for run in runs if run.started_at is not None]
 
+    @paced
     def force_pushes(self, number: int) -> list[ForcePush]:
         return [ForcePush(event.commit_id, event.created_at) for event in self.repo.get_issue(number).get_events()
                 if event.event == "head_ref_force_pushed" and event.commit_id and event.created_at]
 
+    @paced
     def start_check_run(self, head_sha: str, name: str) -> int:
         return self.repo.create_check_run(name=name, head_sha=head_sha, status="in_progress").id
 
+    @paced
     def mark_in_progress(self, check_run_id: int) -> None:
         self.repo.get_check_run(check_run_id).edit(status="in_progress")
 
+    @paced
     def add_annotations(self, check_run_id: int, result: CheckRunResult, annotations: list[Annotation]) -> None:
         self._edit_check_run(check_run_id, external_id=result.digest,
                              output={"title": result.title, "summary": result.summary,
                                      "annotations": [a.to_api() for a in annotations]})
 
+    @paced
     def complete_check_run(self, check_run_id: int, result: CheckRunResult) -> None:
         self._edit_check_run(check_run_id, status="completed", conclusion=result.conclusion,
                              external_id=result.digest, output={"title": result.title, "summary": result.summary})
@@ -164,26 +195,32 @@ class GitHubForge:
         self.requester.requestJsonAndCheck("PATCH", f"{self.repo.url}/check-runs/{check_run_id}",
                                                  input=fields)
 
+    @paced
     def find_comment(self, number: int, marker: str) -> tuple[int, str] | None:
         for comment in self.repo.get_issue(number).get_comments():
             if (comment.body or "").startswith(marker):
                 return comment.id, comment.body
         return None
 
+    @paced
     def create_comment(self, number: int, body: str) -> int:
         return self.repo.get_issue(number).create_comment(body).id
 
+    @paced
     def edit_comment(self, comment_id: int, body: str) -> None:
         self.requester.requestJsonAndCheck("PATCH", f"{self.repo.url}/issues/comments/{comment_id}",
                                                  input={"body": body})
 
+    @paced
     def labels(self, number: int) -> set[str]:
         return {label.name for label in self.repo.get_issue(number).get_labels()}
 
+    @paced
     def add_labels(self, number: int, names: list[str]) -> None:
         self.requester.requestJsonAndCheck("POST", f"{self.repo.url}/issues/{number}/labels",
                                            input={"labels": names})
 
+    @paced
     def remove_label(self, number: int, name: str) -> None:
         try:
             self.repo.get_issue(number).remove_from_labels(name)
@@ -191,14 +228,17 @@ class GitHubForge:
             if exc.status != 404:  # already gone: the wanted state
                 raise
 
+    @paced
     def issue_comments(self, number: int) -> list[IssueComment]:
         return [IssueComment(c.id, c.user.login, c.body or "", c.created_at, c.updated_at)
                 for c in self.repo.get_issue(number).get_comments()]
 
+    @paced
     def reviews(self, number: int) -> list[PullReview]:
         return [PullReview(r.id, r.user.login if r.user else "", r.state, r.commit_id, r.submitted_at)
                 for r in self.repo.get_pull(number).get_reviews()]
 
+    @paced
     def is_team_member(self, team: str, user: str) -> bool:
         org, _, slug = team.partition("/")
         try:
@@ -208,6 +248,7 @@ class GitHubForge:
             return False
         return data.get("state") == "active"
 
+    @paced
     def commit_status(self, sha: str, context: str) -> tuple[str, str] | None:
         _, data = self.requester.requestJsonAndCheck("GET", f"{self.repo.url}/commits/{sha}/status")
         for status in data.get("statuses", []):
@@ -215,10 +256,12 @@ class GitHubForge:
                 return status.get("state", ""), status.get("description") or ""
         return None
 
+    @paced
     def set_commit_status(self, sha: str, state: str, context: str, description: str) -> None:
         self.requester.requestJsonAndCheck("POST", f"{self.repo.url}/statuses/{sha}",
                                            input={"state": state, "context": context, "description": description})
 
+    @paced
     def merge(self, number: int, sha: str, method: str) -> str | None:
         try:
             self.requester.requestJsonAndCheck("PUT", f"{self.repo.url}/pulls/{number}/merge",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.forge import (
@@ -17,6 +18,7 @@ from bot.forge import (
     CheckRunResult,
     Commit,
     ExistingCheckRun,
+    ForcePush,
     IssueComment,
     PullRequest,
     PullReview,
@@ -39,7 +41,9 @@ class RecordedCheckRun:
     conclusion: str | None = None
     title: str = ""
     summary: str = ""
+    external_id: str | None = None
     annotations: list[Annotation] = field(default_factory=list)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -111,8 +115,15 @@ class LocalGitForge:
     def find_check_run(self, head_sha: str, name: str) -> ExistingCheckRun | None:
         for run in reversed(self.check_runs):
             if run.head_sha == head_sha and run.name == name:
-                return ExistingCheckRun(run.id, run.status, run.conclusion, run.summary)
+                return ExistingCheckRun(run.id, run.status, run.conclusion, run.summary, run.started_at,
+                                        external_id=run.external_id, annotations_count=len(run.annotations))
         return None
+
+    def check_run_starts(self, head_sha: str, name: str) -> list[datetime]:
+        return [run.started_at for run in self.check_runs if run.head_sha == head_sha and run.name == name]
+
+    def force_pushes(self, number: int) -> list[ForcePush]:
+        return []  # a local branch has no event log
 
     def start_check_run(self, head_sha: str, name: str) -> int:
         self.check_runs.append(RecordedCheckRun(id=len(self.check_runs) + 1, head_sha=head_sha, name=name))
@@ -124,14 +135,16 @@ class LocalGitForge:
     def mark_in_progress(self, check_run_id: int) -> None:
         self._run(check_run_id).status = "in_progress"
 
-    def add_annotations(self, check_run_id: int, title: str, summary: str,
-                        annotations: list[Annotation]) -> None:
-        self._run(check_run_id).annotations.extend(annotations)
+    def add_annotations(self, check_run_id: int, result: CheckRunResult, annotations: list[Annotation]) -> None:
+        run = self._run(check_run_id)
+        run.annotations.extend(annotations)
+        run.external_id = result.digest
 
     def complete_check_run(self, check_run_id: int, result: CheckRunResult) -> None:
         run = self._run(check_run_id)
         run.status, run.conclusion, run.title, run.summary = "completed", result.conclusion, result.title, \
             result.summary
+        run.external_id = result.digest
 
     def find_comment(self, number: int, marker: str) -> tuple[int, str] | None:
         return next(((i, b) for i, b in self.comments.items() if marker in b), None)

@@ -5,6 +5,10 @@ it. The journal closes that gap: every job is written to huey's key-value store 
 enqueued (`pending:<key>`, newest job wins, which is also how jobs coalesce) and marked
 `done:<key>` when it finishes. A worker starting up re-enqueues every pending job not done, so a
 job runs at least once; a stale or already-finished copy is a no-op when it runs.
+
+Delivery ids and done marks carry the time they were written and are pruned after `retention`
+(by a worker at start and then at most hourly), with the journal entry of a finished job: GitHub
+redelivers a webhook only within its last 3 days, so the default keeps 4.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ log = logging.getLogger(__name__)
 PENDING, DONE, DELIVERY = "pending:", "done:", "delivery:"
 TASK_NAME = "taxonomist.run_job"
 
+DEFAULT_RETENTION = 4 * 24 * 3600.0  # seconds; GitHub redelivers a webhook within 3 days
+PRUNE_EVERY = 3600.0  # seconds between a worker's prunes
+
 Runner = Callable[[Job], Any]
 FailureReporter = Callable[[Job, str], None]
 
@@ -45,15 +52,40 @@ def _token(job: Job) -> str:
     return f"{job.delivery}:{job.head_sha or ''}"
 
 
+def _text(raw: Any) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _done_mark(raw: Any) -> tuple[str, float]:
+    """(token, written at) of a done mark; a mark from before marks were dated counts as written at 0."""
+    text = _text(raw)
+    if text.startswith("{"):
+        mark = json.loads(text)
+        return mark["token"], float(mark["at"])
+    return text, 0.0
+
+
+def _recorded_at(raw: Any) -> float:
+    """When a delivery id was recorded (an undated one, written as "1", counts as long ago)."""
+    try:
+        return float(_text(raw))
+    except ValueError:
+        return 0.0
+
+
 class JobQueue:
     """Submit jobs from the web process; run them in workers with retries, backoff and recovery."""
 
     def __init__(self, huey: Huey, *, retries: int = 5, retry_delay: float = 2.0,
-                 runner: Runner | None = None, on_failure: FailureReporter | None = None) -> None:
+                 runner: Runner | None = None, on_failure: FailureReporter | None = None,
+                 retention: float = DEFAULT_RETENTION, clock: Callable[[], float] = time.time) -> None:
         self.huey = huey
         self.storage = huey.storage
         self.runner = runner
         self.on_failure = on_failure
+        self.retention = retention
+        self.clock = clock
+        self._last_prune = float("-inf")
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._task = huey.task(retries=retries, retry_delay=retry_delay, retry_backoff=2, context=True,
                                name=TASK_NAME)(self._execute)
@@ -65,7 +97,7 @@ class JobQueue:
 
     def record_delivery(self, delivery: str) -> None:
         """Recorded after its jobs are journalled, so a crash in between loses nothing."""
-        self.storage.put_data(DELIVERY + delivery, b"1")
+        self.storage.put_data(DELIVERY + delivery, str(self.clock()).encode())
 
     def submit(self, job: Job) -> None:
         """Journal the job (superseding an older one with the same key), then enqueue it."""
@@ -80,24 +112,61 @@ class JobQueue:
 
     def _done(self, key: str) -> str | None:
         raw = self.storage.peek_data(DONE + key)
-        return None if raw is EmptyData else raw.decode() if isinstance(raw, bytes) else str(raw)
+        return None if raw is EmptyData else _done_mark(raw)[0]
+
+    def _mark_done(self, job: Job, token: str) -> None:
+        self.storage.put_data(DONE + job.key, json.dumps({"token": token, "at": self.clock()}).encode())
 
     def unfinished(self) -> list[Job]:
         """Journalled jobs with no matching done mark: what a crash may have left behind."""
-        items = self.storage.result_items()
+        items = {_text(k): raw for k, raw in self.storage.result_items().items()}
         out = []
-        for k, raw in items.items():
-            key = k.decode() if isinstance(k, bytes) else k
+        for key, raw in items.items():
             if not key.startswith(PENDING):
                 continue
             job = Job.from_dict(json.loads(raw))
-            done = items.get(DONE + job.key, items.get((DONE + job.key).encode()))
-            if done is None or (done.decode() if isinstance(done, bytes) else done) != _token(job):
+            done = items.get(DONE + job.key)
+            if done is None or _done_mark(done)[0] != _token(job):
                 out.append(job)
         return out
 
+    def prune(self) -> int:
+        """Forget delivery ids and finished jobs older than `retention`; returns how many entries went.
+
+        A journal entry goes only with its own done mark, and first: a crash in between leaves a
+        done mark alone (harmless), never a pending job without its mark (which would run again).
+        An entry that changed since it was read (a new delivery) is put back."""
+        cutoff = self.clock() - self.retention
+        items = {_text(k): raw for k, raw in self.storage.result_items().items()}
+        removed = 0
+        for key, raw in items.items():
+            if key.startswith(DELIVERY) and _recorded_at(raw) < cutoff:
+                removed += self._forget(key, lambda now: _recorded_at(now) < cutoff)
+            elif key.startswith(DONE):
+                token, at = _done_mark(raw)
+                if at >= cutoff:
+                    continue
+                pending = PENDING + key.removeprefix(DONE)
+                if pending in items and _token(Job.from_dict(json.loads(items[pending]))) == token:
+                    removed += self._forget(pending, lambda now, t=token: _token(Job.from_dict(json.loads(now))) == t)
+                removed += self._forget(key, lambda now: _done_mark(now)[1] < cutoff)
+        if removed:
+            log.info("pruned the queue store", extra={"entries": removed})
+        self._last_prune = self.clock()
+        return removed
+
+    def _forget(self, key: str, still_stale: Callable[[Any], bool]) -> int:
+        raw = self.storage.pop_data(key)
+        if raw is EmptyData:
+            return 0
+        if not still_stale(raw):  # rewritten since it was read: keep the new value
+            self.storage.put_data(key, raw)
+            return 0
+        return 1
+
     def recover(self) -> int:
-        """Re-enqueue unfinished jobs (run at worker start); duplicates are no-ops when they run."""
+        """Re-enqueue unfinished jobs (run at worker start, which also prunes); duplicates are no-ops."""
+        self.prune()
         jobs = self.unfinished()
         for job in jobs:
             self._task(job.key, _token(job))
@@ -114,6 +183,8 @@ class JobQueue:
             if self._done(key) == token:
                 return  # a recovered duplicate of a job that already ran
             self._run(job, token, task)
+        if self.clock() - self._last_prune >= PRUNE_EVERY:
+            self.prune()
 
     def _run(self, job: Job, token: str, task: Any) -> None:
         assert self.runner is not None, "a worker needs a runner"
@@ -132,7 +203,7 @@ class JobQueue:
                 return
             finally:
                 metrics.RUNNING.dec()
-            self.storage.put_data(DONE + job.key, token.encode())
+            self._mark_done(job, token)
             metrics.SUCCEEDED.labels(job.route).inc()
             metrics.LATENCY.labels(job.route).observe(time.time() - job.received_at)
             log.info("job done", extra={"route": job.route, "seconds": round(time.time() - job.received_at, 3)})
@@ -144,4 +215,4 @@ class JobQueue:
         log.error("job failed, retries spent", extra={"route": job.route, "reason": reason})
         if self.on_failure is not None:
             self.on_failure(job, reason)  # raising here leaves the job unfinished in the journal
-        self.storage.put_data(DONE + job.key, token.encode())
+        self._mark_done(job, token)

@@ -23,7 +23,8 @@ class Service:
         self.indexes = IndexStore(settings.data_dir / "index") if "duplicate" in select(
             skip=settings.skip_checks) else None
         self.queue = JobQueue(make_huey(settings), retries=settings.job_retries, retry_delay=settings.retry_delay,
-                              runner=self.run, on_failure=self.report_failure)
+                              runner=self.run, on_failure=self.report_failure,
+                              retention=settings.queue_retention_days * 24 * 3600)
 
     def context(self, job: Job) -> HandlerContext:
         return HandlerContext(forge=self.github.forge(job.repo, job.installation),

@@ -40,6 +40,7 @@ class Settings:
     request_timeout: float = 15.0
     api_retries: int = 6  # per API call, on 5xx, rate limits and timeouts, before the job itself retries
     max_rate_limit_wait: float = 120.0  # give the job back to the queue rather than sleep longer
+    queue_retention_days: float = 4.0  # delivery ids and done marks are kept this long (redeliveries: 3 days)
 
     @property
     def queue_path(self) -> Path:
@@ -100,6 +101,9 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         select(skip=settings.skip_checks)
     except SelectionError as exc:
         raise SettingsError(f"TAXONOMIST_SKIP_CHECKS: {exc}") from None
+    if settings.queue_retention_days <= 0:
+        raise SettingsError(f"TAXONOMIST_QUEUE_RETENTION_DAYS: {settings.queue_retention_days} is not a positive "
+                            "number of days")
     if settings.queue_url and not settings.queue_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"TAXONOMIST_QUEUE_URL: {settings.queue_url!r} is not a redis:// URL")
     return settings

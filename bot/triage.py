@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from bot.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, PullRequest
+from bot.heads import read_head_since
 from bot.indexes import IndexStore
 from bot.labels import label_plan, wanted_labels
 from bot.render import CHECK_RUN_NAME, MARKER, batches, failed_check_run, render_check_run, render_comment
@@ -106,15 +107,23 @@ def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, ski
 
 def publish_check_run(forge: Forge, head_sha: str, result: CheckRunResult,
                       existing: ExistingCheckRun | None = None) -> None:
-    """Complete the head's one check run, creating it only when it does not exist yet."""
+    """Post `result` on the head's newest check run, never twice and never on top of another result.
+
+    The API only appends annotations, so a run is marked with the digest of its result
+    (`external_id`): the same result already complete is a no-op (a redelivery, a retried job);
+    a run that a crashed attempt left half-filled with the same result is resumed after the
+    annotations it already has; a run holding another result (a `/recheck`, a changed base
+    configuration) or unmarked annotations is left as it is and a new run shows the new result
+    (GitHub shows the newest)."""
     existing = existing or forge.find_check_run(head_sha, CHECK_RUN_NAME)
-    if existing is not None and existing.status == "completed" and existing.summary == result.summary \
-            and existing.conclusion == result.conclusion:
-        return  # a redelivery or a retry: the same result is already there
-    run_id = existing.id if existing is not None else forge.start_check_run(head_sha, CHECK_RUN_NAME)
-    for batch in batches(result.annotations):
-        forge.add_annotations(run_id, result.title, result.summary, batch)
-    forge.complete_check_run(run_id, result)
+    if existing is not None and existing.external_id == result.digest and existing.status == "completed":
+        return
+    if existing is None or existing.status == "completed" or (
+            existing.annotations_count and existing.external_id != result.digest):
+        existing = ExistingCheckRun(forge.start_check_run(head_sha, CHECK_RUN_NAME), "in_progress")
+    for batch in batches(result.annotations[existing.annotations_count:]):
+        forge.add_annotations(existing.id, result, batch)
+    forge.complete_check_run(existing.id, result)
 
 
 def publish_comment(forge: Forge, number: int, body: str, existing: tuple[int, str] | None) -> None:
@@ -134,11 +143,14 @@ def publish_labels(forge: Forge, number: int, wanted: set[str], *, new_contribut
     return LabelChange(added=add, removed=remove)
 
 
-def mark_started(forge: Forge, head_sha: str) -> ExistingCheckRun:
-    """Show the head's check run in progress as soon as a worker picks the job up."""
-    existing = forge.find_check_run(head_sha, CHECK_RUN_NAME)
-    if existing is None:
-        return ExistingCheckRun(forge.start_check_run(head_sha, CHECK_RUN_NAME), "in_progress")
+def mark_started(forge: Forge, pr: PullRequest) -> ExistingCheckRun:
+    """Show the head's check run in progress as soon as a worker picks the job up.
+
+    A new run is started when no run dates the head's current stint (`bot.heads`): none yet,
+    or the head came back after another commit was seen (its old runs predate that)."""
+    existing = forge.find_check_run(pr.head_sha, CHECK_RUN_NAME)
+    if existing is None or read_head_since(forge, pr) is None:
+        return ExistingCheckRun(forge.start_check_run(pr.head_sha, CHECK_RUN_NAME), "in_progress")
     if existing.status == "queued":
         forge.mark_in_progress(existing.id)
     return existing
@@ -154,7 +166,7 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
     pr = forge.pull_request(number)
     if pr.state != "open":
         return None
-    run = mark_started(forge, pr.head_sha)
+    run = mark_started(forge, pr)
     review = review_section(forge, pr) if review_section is not None else None
     try:
         config = read_config(forge, pr)

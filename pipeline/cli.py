@@ -40,8 +40,8 @@ def generate_command(
                                        "or .gguf file, or `default` (embedded SmolLM2-135M-Instruct)."),
     teacher_model: str | None = typer.Option(None, "--teacher-model", help="Model name sent to the server."),
     config: Path | None = typer.Option(None, "--config", help="YAML file with a `generate:` mapping of settings."),
-    ref: str | None = typer.Option(None, "--ref", help="Git ref of the taxonomy to build (default: the checkout "
-                                   "as it is)."),
+    ref: str | None = typer.Option(None, "--ref", help="Git ref of the taxonomy to build (default: its default "
+                                   "branch; WORKTREE: the checkout's files as they are on disk)."),
     mirror: list[str] = typer.Option([], "--mirror", help="URL=PATH: fetch a documents repository from a local "
                                      "mirror; repeatable."),
     previous: list[Path] = typer.Option([], "--previous", help="An earlier build folder to replay data from; "

@@ -4,10 +4,15 @@ Each flow generates candidates, then has the teacher judge them, and keeps what 
 candidate that does not make it is counted under the stage that dropped it: `failed` (the
 teacher's request failed after retries), `malformed` (its text could not be read) or `filtered`
 (the judgement said no, the score was too low, or it duplicated another sample).
+
+Judgements (question fit, rating, faithfulness) are read from the judge's text, or, where the
+teacher gives next-token probabilities and `judge` is `auto`, from P(yes) against P(no) and the
+expected score over the digits 1..5: a small model that rambles still ranks its options.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,10 +22,21 @@ from pipeline import parsing, prompts
 from pipeline.dedup import deduplicate, normalise
 from pipeline.leaves import Leaf, Seed
 from pipeline.settings import GenerateSettings
-from pipeline.teacher import Request, Teacher
+from pipeline.teacher import Choice, Request, Teacher
 
 T = TypeVar("T")
 EXAMPLES_SHOWN = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """How a judgement becomes a number: its options and reply prefix for a probability judge, and
+    the parsers for a text judge and for a probability judge."""
+
+    options: tuple[str, ...]
+    prefix: str
+    from_text: Callable[[str | None], float | None]
+    from_probabilities: Callable[[list[float] | None], float | None]
 
 
 @dataclass(slots=True)
@@ -32,10 +48,11 @@ class LeafStats:
     malformed: Counter[str] = field(default_factory=Counter)
     filtered: Counter[str] = field(default_factory=Counter)
     kept: int = 0
+    thresholds: dict[str, float] = field(default_factory=dict)  # a probability judge's, after calibration
 
     def to_dict(self) -> dict[str, Any]:
         return {"candidates": self.candidates, "failed": dict(self.failed), "malformed": dict(self.malformed),
-                "filtered": dict(self.filtered), "kept": self.kept}
+                "filtered": dict(self.filtered), "kept": self.kept, "thresholds": self.thresholds}
 
 
 @dataclass(slots=True)
@@ -56,12 +73,48 @@ class FlowRun:
     def stage(self, name: str, items: Sequence[T], users: Sequence[str], parse: Callable[[str | None], Any],
               accept: Callable[[Any], bool] = lambda _: True, *, judge: bool = False) -> list[tuple[T, Any]]:
         """Ask one request per item; keep (item, parsed) pairs that parse and are accepted, count the rest."""
+        return self.sort(name, items, self.ask(users, judge=judge), parse, accept)
+
+    @property
+    def by_probability(self) -> bool:
+        return self.settings.judge == "auto" and self.teacher.scores_options
+
+    def verdicts(self, name: str, items: Sequence[T], users: Sequence[str], judgement: Judgement,
+                 threshold: float, reference: Sequence[str] = ()) -> list[T]:
+        """Keep the items whose judgement, as a number, reaches the threshold: from next-token
+        probabilities where the teacher gives them (and `judge` is auto), else from its text."""
+        if not items:
+            return []
+        if not self.by_probability:
+            judged = self.stage(name, items, users, judgement.from_text, lambda v: v >= threshold, judge=True)
+            return [item for item, _ in judged]
+        threshold = self.calibrated(name, judgement, threshold, reference)
+        answers = self.teacher.choose_many([Choice(prompts.chat(u), judgement.options, judgement.prefix)
+                                            for u in users])
+        return [item for item, _ in self.sort(name, items, answers, judgement.from_probabilities,
+                                              lambda v: v >= threshold)]
+
+    def calibrated(self, name: str, judgement: Judgement, threshold: float, reference: Sequence[str]) -> float:
+        """The threshold, lowered to the judge's median for the leaf's own seed examples when that is
+        lower: a small judge that is lukewarm about everything must like a sample as much as it likes
+        what people wrote; a strong judge likes the seeds, so its threshold stays as configured."""
+        answers = self.teacher.choose_many([Choice(prompts.chat(u), judgement.options, judgement.prefix)
+                                            for u in reference])
+        values = [v for v in map(judgement.from_probabilities, answers) if v is not None]
+        if values:
+            threshold = min(threshold, statistics.median(values))
+        self.stats.thresholds[name] = round(threshold, 4)
+        return threshold
+
+    def sort(self, name: str, items: Sequence[T], answers: Sequence[Any], parse: Callable[[Any], Any],
+             accept: Callable[[Any], bool]) -> list[tuple[T, Any]]:
+        """Count each answer as failed (None), malformed (parse gives None) or filtered (not accepted)."""
         kept = []
-        for item, text in zip(items, self.ask(users, judge=judge), strict=True):
-            if text is None:
+        for item, answer in zip(items, answers, strict=True):
+            if answer is None:
                 self.stats.failed[name] += 1
                 continue
-            value = parse(text)
+            value = parse(answer)
             if value is None:
                 self.stats.malformed[name] += 1
             elif not accept(value):
@@ -79,20 +132,37 @@ class FlowRun:
         return out
 
     def rate(self, pairs: Sequence[dict[str, str]]) -> list[dict[str, str]]:
-        users = [prompts.RATE.format(task=self.leaf.task, question=p["question"], answer=p["answer"]) for p in pairs]
-        rated = self.stage("rating", pairs, users, parsing.parse_score,
-                           lambda score: score >= self.settings.min_score, judge=True)
-        return [pair for pair, _ in rated]
+        task = self.leaf.task
+        users = [prompts.RATE.format(task=task, question=p["question"], answer=p["answer"]) for p in pairs]
+        reference = [prompts.RATE.format(task=task, question=s.question, answer=s.answer) for s in self.references()]
+        return self.verdicts("rating", pairs, users, SCORE, self.settings.min_score, reference)
 
     def judge_questions(self, questions: Sequence[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
         users = [prompts.JUDGE_QUESTION.format(task=self.leaf.task, question=q) for q, _ in questions]
-        return [item for item, _ in self.stage("question_judge", questions, users, parsing.parse_yes_no, bool,
-                                               judge=True)]
+        reference = [prompts.JUDGE_QUESTION.format(task=self.leaf.task, question=s.question)
+                     for s in self.references()]
+        return self.verdicts("question_judge", questions, users, YES_NO, self.settings.judge_yes_threshold,
+                             reference)
+
+    def references(self) -> list[Seed]:
+        """The seed examples a probability judge is calibrated on (never the held-out ones)."""
+        calibrate = self.by_probability and self.settings.judge_reference == "seeds"
+        return list(self.leaf.seeds[:EXAMPLES_SHOWN]) if calibrate else []
 
     def answer(self, questions: Sequence[tuple[str, str | None]]) -> list[dict[str, str]]:
         users = [prompts.ANSWER_GROUNDED.format(context=c, question=q) if c else prompts.ANSWER.format(question=q)
                  for q, c in questions]
         return [_sample(q, a, c) for (q, c), a in self.stage("answer", questions, users, parsing.parse_answer)]
+
+
+def _yes_as_number(text: str | None) -> float | None:
+    """A text judge's yes/no as the probability judge's share: 1.0 or 0.0."""
+    verdict = parsing.parse_yes_no(text)
+    return None if verdict is None else float(verdict)
+
+
+YES_NO = Judgement(("yes", "no"), "", _yes_as_number, parsing.yes_share)
+SCORE = Judgement(("1", "2", "3", "4", "5"), "Score:", parsing.parse_score, parsing.expected_score)
 
 
 def _sample(question: str, answer: str, context: str | None) -> dict[str, str]:
@@ -158,7 +228,9 @@ def knowledge_flow(run: FlowRun, chunks: Sequence[str]) -> list[dict[str, str]]:
         found = run.generate_lists("pairs", [user], lambda text: parsing.parse_qa_pairs(text, s.pairs_per_chunk))
         pairs.extend(_sample(q, a, chunk) for q, a in found)
     users = [prompts.FAITHFUL.format(chunk=p["context"], question=p["question"], answer=p["answer"]) for p in pairs]
-    return [p for p, _ in run.stage("faithfulness", pairs, users, parsing.parse_yes_no, bool, judge=True)]
+    reference = [prompts.FAITHFUL.format(chunk=x.context, question=x.question, answer=x.answer)
+                 for x in run.references() if x.context]
+    return run.verdicts("faithfulness", pairs, users, YES_NO, s.judge_yes_threshold, reference)
 
 
 def run_leaf(leaf: Leaf, teacher: Teacher, settings: GenerateSettings,

@@ -187,8 +187,8 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
         recipe = mix(build_dir, used, generated, replay_phase1=settings.replay_phase1,
                      replay_previous=settings.replay_previous, previous=previous, seed=settings.seed)
     sections = {
-        "taxonomy": {"path": str(Path(taxonomy_dir).resolve()), "ref": ref, "commit": taxonomy.commit,
-                     "prs": taxonomy.prs},
+        "taxonomy": {"path": str(Path(taxonomy_dir).resolve()), "source": taxonomy.source, "ref": taxonomy.ref,
+                     "commit": taxonomy.commit, "prs": taxonomy.prs},
         "leaves": {"used": [leaf.path for leaf in used], "skipped": sorted(skipped, key=lambda s: s["leaf"]),
                    "regenerated": regenerated, "reused": reused,
                    "hashes": {leaf.path: leaf.content_hash for leaf in used}},

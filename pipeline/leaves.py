@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import random
 import re
 import shutil
@@ -27,6 +28,8 @@ from checks.runner import Checker
 from checks.sources import DiskSource
 
 _PR_NUMBER = re.compile(r"(?:Merge pull request #|\(#|^#)(\d+)")
+WORKTREE = "WORKTREE"  # `--ref WORKTREE`: read a git checkout's files as they are on disk, on purpose
+DEFAULT_BRANCHES = ("main", "master")
 
 
 class TaxonomyError(RuntimeError):
@@ -53,7 +56,7 @@ class Leaf:
     path: str                 # identity: compositional_skills/.../haiku
     flow: str                 # knowledge | grounded | freeform
     task: str
-    content_hash: str         # sha256 of the qna.yaml bytes
+    content_hash: str         # sha256 of the parsed qna.yaml, canonically serialised (`content_hash`)
     seeds: list[Seed]
     heldout: list[Seed] = field(default_factory=list)
     document: dict[str, Any] | None = None
@@ -61,6 +64,11 @@ class Leaf:
 
 @dataclass(slots=True)
 class Taxonomy:
+    """The leaves read, and where from: `source` is `ref` (asked for), `default-branch`, `worktree`
+    (a git checkout's files on purpose) or `folder` (not a git repository: the files as they are)."""
+
+    source: str
+    ref: str | None
     commit: str | None
     used: list[Leaf]
     skipped: list[dict[str, Any]]
@@ -81,6 +89,28 @@ def _git(args: list[str], cwd: Path, *, binary: bool = False) -> Any:
 def is_git_repo(path: Path) -> bool:
     return subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True,
                           text=True).stdout.strip() == str(path.resolve())
+
+
+def _resolves(repo: Path, ref: str) -> bool:
+    return subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=repo,
+                          capture_output=True).returncode == 0
+
+
+def default_ref(repo: Path) -> str:
+    """The default branch: the remote's HEAD (origin first), else `main` or `master`, else HEAD."""
+    remotes = _git(["remote"], repo).split()
+    for remote in sorted(remotes, key=lambda name: name != "origin"):
+        head = subprocess.run(["git", "symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote}/HEAD"],
+                              cwd=repo, capture_output=True, text=True).stdout.strip()
+        if head and _resolves(repo, head):
+            return head
+    for branch in DEFAULT_BRANCHES:
+        if _resolves(repo, f"refs/heads/{branch}"):
+            return branch
+    if not _resolves(repo, "HEAD"):
+        raise TaxonomyError(f"{repo}: the git repository has no commit to build (pass --ref {WORKTREE} "
+                            "to read its files as they are)")
+    return "HEAD"
 
 
 def export_ref(repo: Path, ref: str, dest: Path) -> str:
@@ -126,14 +156,34 @@ def split_heldout(leaf_path: str, seeds: list[Seed], count: int, seed: int) -> t
     return [s for i, s in enumerate(seeds) if i not in held], [s for i, s in enumerate(seeds) if i in held]
 
 
-def make_leaf(leaf_path: str, kind: str, data: dict[str, Any], raw: bytes, heldout: int, seed: int) -> Leaf:
+def _canonical(value: Any) -> Any:
+    """Plain JSON values, strings stripped as generation strips them; keys as strings."""
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, str):
+        return value.strip()
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)  # dates and other YAML scalars
+
+
+def content_hash(data: Any) -> str:
+    """sha256 of the parsed content, canonically serialised: comments, quoting, indentation and key
+    order do not change it (a cosmetic edit reuses the cache); any change to a value does."""
+    text = json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def make_leaf(leaf_path: str, kind: str, data: dict[str, Any], heldout: int, seed: int) -> Leaf:
     seeds = _seeds(data)
     is_knowledge = kind == "knowledge"
     flow = "knowledge" if is_knowledge else ("grounded" if any(s.context for s in seeds) else "freeform")
     kept, held = split_heldout(leaf_path, seeds, heldout, seed)
     task = str(data.get("task_description") or data.get("document_outline") or leaf_path).strip()
     document = data.get("document") if is_knowledge and isinstance(data.get("document"), dict) else None
-    return Leaf(leaf_path, flow, task, hashlib.sha256(raw).hexdigest(), kept, held, document)
+    return Leaf(leaf_path, flow, task, content_hash(data), kept, held, document)
 
 
 def collect(taxonomy_dir: Path, *, schema_version: str | int | None = None, heldout: int = 1,
@@ -151,31 +201,44 @@ def collect(taxonomy_dir: Path, *, schema_version: str | int | None = None, held
         if errors:
             skipped.append({"leaf": leaf_path, "findings": [f.to_dict() for f in errors]})
             continue
-        raw = Path(file).read_bytes()
-        data = yaml.safe_load(raw)
-        used.append(make_leaf(leaf_path, file_report.kind, data, raw, heldout, seed))
+        data = yaml.safe_load(Path(file).read_bytes())
+        used.append(make_leaf(leaf_path, file_report.kind, data, heldout, seed))
     used.sort(key=lambda leaf: leaf.path)
     skipped.sort(key=lambda s: s["leaf"])
     return used, skipped
 
 
+def _where(taxonomy_dir: Path, ref: str | None) -> tuple[str, str | None]:
+    """(source, ref to export or None): an explicit ref wins; a git checkout defaults to its default branch."""
+    git = is_git_repo(taxonomy_dir)
+    if ref == WORKTREE:
+        return ("worktree" if git else "folder"), None
+    if not git:
+        if ref is not None:
+            raise TaxonomyError(f"{taxonomy_dir}: --ref {ref} needs a git repository")
+        return "folder", None
+    if ref is not None:
+        return "ref", ref
+    return "default-branch", default_ref(taxonomy_dir)
+
+
 def load_taxonomy(taxonomy_dir: Path, work_dir: Path, *, ref: str | None = None,
                   schema_version: str | int | None = None, heldout: int = 1, seed: int = 0) -> Taxonomy:
-    """The taxonomy at `ref` (exported under `work_dir`), or the working tree as it is when no ref."""
+    """The taxonomy at `ref` (exported under `work_dir`; default: a git checkout's default branch), or
+    the files as they are for a plain folder or `ref=WORKTREE`."""
     taxonomy_dir = taxonomy_dir.resolve()
     if not taxonomy_dir.is_dir():
         raise TaxonomyError(f"{taxonomy_dir}: no such taxonomy folder")
-    git = is_git_repo(taxonomy_dir)
-    if ref is not None and not git:
-        raise TaxonomyError(f"{taxonomy_dir}: --ref {ref} needs a git repository")
+    source, export = _where(taxonomy_dir, ref)
     root, commit = taxonomy_dir, None
-    if ref is not None:
+    if export is not None:
         root = work_dir / "taxonomy"
         if root.exists():
             shutil.rmtree(root)
-        commit = export_ref(taxonomy_dir, ref, root)
-    elif git:
-        commit = _git(["rev-parse", "HEAD"], taxonomy_dir).strip()
+        commit = export_ref(taxonomy_dir, export, root)
+    elif source == "worktree" and _resolves(taxonomy_dir, "HEAD"):
+        commit = _git(["rev-parse", "HEAD"], taxonomy_dir).strip()  # the files may differ from it
     used, skipped = collect(root, schema_version=schema_version, heldout=heldout, seed=seed)
     prs = merged_prs(taxonomy_dir, commit, [leaf.path for leaf in used]) if commit else []
-    return Taxonomy(commit=commit, used=used, skipped=skipped, prs=prs)
+    return Taxonomy(source=source, ref=export or (WORKTREE if source == "worktree" else None), commit=commit,
+                    used=used, skipped=skipped, prs=prs)

@@ -1,5 +1,6 @@
-"""Reading the teacher's free text. Weak teachers ramble: every parser returns None or an empty
-list for what it cannot read, and the flows count those as malformed instead of crashing."""
+"""Reading the teacher's free text (and a probability judge's option probabilities). Weak teachers
+ramble: every parser returns None or an empty list for what it cannot read, and the flows count
+those as malformed instead of crashing."""
 
 from __future__ import annotations
 
@@ -91,3 +92,17 @@ def parse_qa_pairs(text: str | None, limit: int) -> list[tuple[str, str]]:
             answer.append(line)
     flush()
     return pairs[:limit]
+
+
+def yes_share(probabilities: list[float] | None) -> float | None:
+    """P(yes) / (P(yes) + P(no)) from a probability judge's [yes, no]; None when neither is likely at all."""
+    if not probabilities or sum(probabilities) <= 0.0:
+        return None
+    return probabilities[0] / sum(probabilities)
+
+
+def expected_score(probabilities: list[float] | None) -> float | None:
+    """The mean score, 1..5, under a probability judge's [P(1), ..., P(5)]; None when no digit is likely."""
+    if not probabilities or sum(probabilities) <= 0.0:
+        return None
+    return sum(score * p for score, p in enumerate(probabilities, 1)) / sum(probabilities)

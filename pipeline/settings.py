@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 
 API_KEY_ENV = "TAXONOMIST_TEACHER_API_KEY"
+JUDGE_MODES = ("auto", "text")
+JUDGE_REFERENCES = ("seeds", "none")
 
 
 class SettingsError(ValueError):
@@ -55,7 +57,10 @@ class GenerateSettings:
     max_tokens: int = 128             # generation requests
     judge_max_tokens: int = 12        # judgement and rating requests
     temperature: float = 0.7
-    min_score: int = 3                # pairs rated below this (1..5) are dropped
+    min_score: int = 3                # pairs rated below this (1..5; a probability judge's expected score) go
+    judge: str = "auto"               # auto: next-token probabilities where the teacher gives them; text: always
+    judge_yes_threshold: float = 0.5  # probability judge: P(yes) / (P(yes) + P(no)) needed to keep
+    judge_reference: str = "seeds"    # probability judge: lower a threshold to the seeds' median; none: don't
     near_duplicate: float = 0.95      # cosine similarity at which a sample is a near duplicate
     heldout_per_leaf: int = 1         # seed examples kept out of training for the evaluation
     replay_phase1: float = 0.2        # share of phase-1 samples replayed in phase 2
@@ -65,6 +70,15 @@ class GenerateSettings:
     schema_version: str | int | None = None  # structural checks: None = the taxonomy's config
     mirrors: tuple[tuple[str, str], ...] = ()  # document repo URL -> local path or URL
     teacher: TeacherSettings = field(default_factory=TeacherSettings)
+
+    def __post_init__(self) -> None:
+        if self.judge not in JUDGE_MODES:
+            raise SettingsError(f"judge: expected one of {', '.join(JUDGE_MODES)}, got {self.judge!r}")
+        if self.judge_reference not in JUDGE_REFERENCES:
+            raise SettingsError(f"judge_reference: expected one of {', '.join(JUDGE_REFERENCES)}, "
+                                f"got {self.judge_reference!r}")
+        if not 0.0 <= self.judge_yes_threshold <= 1.0:
+            raise SettingsError(f"judge_yes_threshold: expected a number from 0 to 1, got {self.judge_yes_threshold!r}")
 
     def cache_fields(self) -> dict[str, Any]:
         """The settings that change a leaf's generated data (its cache key includes them)."""

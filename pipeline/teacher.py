@@ -3,6 +3,11 @@
 Both backends sit behind `Teacher`, which bounds concurrency, retries timeouts, connection errors,
 429 and 5xx answers with exponential backoff, and counts every request, retry and failure: a
 request that still fails is returned as None and counted, never raised into the run.
+
+A backend that can read its own next-token distribution (the in-process model) also answers
+`Choice` requests: the probability of each option as the first token of its reply. A small judge
+that rambles or garbles its text still ranks "yes" against "no" sensibly, so the flows use that
+where it exists; an OpenAI-compatible server keeps the text judgement.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +25,7 @@ from pipeline.settings import TeacherSettings
 
 Messages = list[dict[str, str]]
 MAX_ERRORS_KEPT = 20  # the report keeps the first failures' messages, counts all of them
+MAX_WHITESPACE_STEPS = 2  # a probability judge skips at most this many leading whitespace tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,16 @@ class Request:
     messages: Messages
     max_tokens: int
     temperature: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A judgement by next-token probabilities: `options` scored as the reply's first token, after
+    the assistant's reply has been started with `prefix` (e.g. `Score:`)."""
+
+    messages: Messages
+    options: tuple[str, ...]
+    prefix: str = ""
 
 
 class RetryableError(RuntimeError):
@@ -37,6 +53,10 @@ class Backend(Protocol):
     identity: str
 
     def complete(self, request: Request) -> str: ...
+
+
+class ScoringBackend(Backend, Protocol):
+    def option_probabilities(self, choice: Choice) -> list[float]: ...
 
 
 class OpenAIBackend:
@@ -119,6 +139,36 @@ class LocalBackend:
             new = out[0, encoded["input_ids"].shape[1]:]
             return self.tokenizer.decode(new, skip_special_tokens=True)
 
+    def _first_tokens(self, options: Sequence[str]) -> list[list[int]]:
+        """Per option, the token ids that start it as a model writes it (any case, with or without a
+        space), leaving out ids that start another option too (a lone space token, say)."""
+        found: list[set[int]] = []
+        for option in options:
+            variants = {option, option.lower(), option.capitalize(), option.upper()}
+            variants |= {" " + v for v in variants}
+            encoded = (self.tokenizer.encode(v, add_special_tokens=False) for v in variants)
+            found.append({ids[0] for ids in encoded if ids})
+        shared = {t for i, ids in enumerate(found) for t in ids if any(t in other for other in found[i + 1:])}
+        return [sorted(ids - shared) for ids in found]
+
+    def option_probabilities(self, choice: Choice) -> list[float]:
+        """P(option's first token) at the start of the reply (after `prefix`). When the likeliest next
+        token is only whitespace (` 4` is a space then a digit for some tokenizers), it is taken first."""
+        import torch
+
+        with self._lock:
+            tokens = self._first_tokens(choice.options)
+            text = self.tokenizer.apply_chat_template(choice.messages, add_generation_prompt=True, tokenize=False)
+            ids = self.tokenizer(text + choice.prefix, add_special_tokens=False, return_tensors="pt")["input_ids"]
+            for _ in range(MAX_WHITESPACE_STEPS + 1):
+                with torch.no_grad():
+                    probs = torch.softmax(self.model(input_ids=ids).logits[0, -1].float(), dim=-1)
+                top = int(probs.argmax())
+                if self.tokenizer.decode([top]).strip() or any(top in option for option in tokens):
+                    break
+                ids = torch.cat([ids, torch.tensor([[top]])], dim=1)
+            return [float(probs[option].sum()) if option else 0.0 for option in tokens]
+
 
 @dataclass(slots=True)
 class Counters:
@@ -147,6 +197,11 @@ class Teacher:
     def identity(self) -> str:
         return self.backend.identity
 
+    @property
+    def scores_options(self) -> bool:
+        """Whether the backend gives next-token probabilities (`choose`): the in-process model does."""
+        return callable(getattr(self.backend, "option_probabilities", None))
+
     def _count(self, **deltas: int) -> None:
         with self._lock:
             for name, delta in deltas.items():
@@ -154,11 +209,19 @@ class Teacher:
 
     def ask(self, request: Request) -> str | None:
         """The teacher's text, or None after the retries are spent (counted as failed)."""
+        return self._call(self.backend.complete, request)
+
+    def choose(self, choice: Choice) -> list[float] | None:
+        """Each option's probability, or None after the retries are spent (counted as failed)."""
+        backend: ScoringBackend = self.backend  # type: ignore[assignment]  # callers check scores_options
+        return self._call(backend.option_probabilities, choice)
+
+    def _call(self, method: Callable[[Any], Any], request: Any) -> Any:
         self._count(requests=1)
         for attempt in range(self.retries + 1):
             try:
                 with self._in_flight:
-                    return self.backend.complete(request)
+                    return method(request)
             except RetryableError as exc:
                 if attempt == self.retries:
                     return self._fail(exc)
@@ -177,10 +240,16 @@ class Teacher:
         return None
 
     def ask_many(self, requests: Sequence[Request]) -> list[str | None]:
+        return self._map(self.ask, requests)
+
+    def choose_many(self, choices: Sequence[Choice]) -> list[list[float] | None]:
+        return self._map(self.choose, choices)
+
+    def _map(self, method: Callable[[Any], Any], requests: Sequence[Any]) -> list[Any]:
         if len(requests) <= 1 or self.concurrency == 1:
-            return [self.ask(r) for r in requests]
+            return [method(r) for r in requests]
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:
-            return list(pool.map(self.ask, requests))
+            return list(pool.map(method, requests))
 
 
 def make_teacher(settings: TeacherSettings, *, seed: int = 0, model_cache: Path | None = None) -> Teacher:

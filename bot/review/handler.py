@@ -6,8 +6,10 @@ a redelivery or a retry is harmless: labels and the commit status are set only w
 the reply to a comment is found again by its marker and edited, the merge is pinned to the head
 SHA the state was derived at.
 
-The head's date is the start of its `taxonomist/triage` check run (server time, always after the
-push); while the head has none yet, the head is dated now, which drops every earlier LGTM.
+The head's date comes from `bot.heads`: the first sighting of the head (a start of its
+`taxonomist/triage` check run, a force push to it) after the last sighting of any other commit,
+so a head force-pushed back to an old commit is not dated by its old check run. While no sighting
+dates it, the head is dated now, which drops every earlier LGTM.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 from datetime import UTC, datetime
 
 from bot.forge import Forge, IssueComment, PullRequest
+from bot.heads import read_head_since
 from bot.render import CHECK_RUN_NAME, MARKER
 from bot.review.effects import SECTION_MARKER, STATUS_CONTEXT, Plan, plan, reply_marker, section
 from bot.review.membership import TeamCache
@@ -39,14 +42,14 @@ def _review_kind(state: str) -> ReviewKind:
 def read_timeline(forge: Forge, pr: PullRequest, comments: list[IssueComment]) -> tuple[Timeline, str | None]:
     """The PR's timeline as the forge shows it, and the triage check run's conclusion at the head."""
     run = forge.find_check_run(pr.head_sha, CHECK_RUN_NAME)
-    head_since = run.started_at if run is not None and run.started_at is not None else datetime.now(UTC)
+    since = read_head_since(forge, pr) or datetime.now(UTC)
     conclusion = run.conclusion if run is not None and run.status == "completed" else None
     reviews = tuple(Review(r.id, r.author, _review_kind(r.state), r.commit_sha, r.submitted_at)
                     for r in forge.reviews(pr.number) if r.submitted_at is not None)
     timeline = Timeline(
         author=pr.author,
         head_sha=pr.head_sha,
-        pushes=(Push(pr.head_sha, head_since),),
+        pushes=(Push(pr.head_sha, since),),
         comments=tuple(Comment(c.id, c.author, c.body, c.created_at, c.updated_at) for c in comments),
         reviews=reviews,
         open=pr.state == "open",

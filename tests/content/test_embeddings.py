@@ -17,5 +17,5 @@ def test_model_dir_is_inside_the_installed_package() -> None:
 
 def test_other_weights_are_refused(tmp_path: Path) -> None:
     (tmp_path / WEIGHTS).write_bytes(b"not the weights")
-    with pytest.raises(EmbeddingModelError, match="sha256 .* is not the expected"):
+    with pytest.raises(EmbeddingModelError, match=r"sha256 .* is not the expected"):
         verify_weights(tmp_path)

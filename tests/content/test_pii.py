@@ -16,16 +16,23 @@ pytestmark = pytest.mark.slow
 CFG = PiiConfig()
 
 
+def all_errors(texts: list[str]) -> list[list[tuple[str, str]]]:
+    return [[(hit.entity, value) for sev, hit, value in hits if sev is Severity.ERROR]
+            for hits in find_pii(texts, CFG.block, CFG.warn)]
+
+
 def errors(text: str) -> list[tuple[str, str]]:
-    return [(hit.entity, value) for sev, hit, value in find_pii(text, CFG.block, CFG.warn) if sev is Severity.ERROR]
+    return all_errors([text])[0]
 
 
 def test_labelled_set_recall_and_clean_errors(pii_cases: list[dict[str, Any]]) -> None:
     positives = [c for c in pii_cases if c["pii"]]
     clean = [c for c in pii_cases if not c["pii"]]
     assert len(positives) >= 200 and len(clean) >= 200
-    missed = [c["text"] for c in positives if c["entity"] not in {e for e, _ in errors(c["text"])}]
-    flagged = [c["text"] for c in clean if errors(c["text"])]
+    found = all_errors([c["text"] for c in pii_cases])
+    missed = [c["text"] for c, errs in zip(pii_cases, found, strict=True)
+              if c["pii"] and c["entity"] not in {e for e, _ in errs}]
+    flagged = [c["text"] for c, errs in zip(pii_cases, found, strict=True) if not c["pii"] and errs]
     assert 1 - len(missed) / len(positives) >= 0.95, missed
     assert len(flagged) / len(clean) <= 0.02, flagged
 
@@ -96,3 +103,13 @@ def test_person_warns_in_skills_not_in_knowledge() -> None:
     assert [(f.severity, "PERSON" in f.message) for f in skill] == [(Severity.WARNING, True)]
     knowledge = list(check_pii(qna("knowledge/x/y/qna.yaml", text), CheckContext(ChecksConfig())))
     assert knowledge == []
+
+
+def test_one_finding_per_value_and_no_people_in_grounded_contexts() -> None:
+    from checks.content.pii import check_pii
+
+    text = skill_yaml([("Mail maria.garcia@gmail.com", "Yes, maria.garcia@gmail.com it is.")]).replace(
+        '  - question: "Mail', '  - context: "The tenant Maria Garcia signed the lease."\n    question: "Mail')
+    found = list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), CheckContext(ChecksConfig())))
+    assert len(found) == 1 and "(2 times in this file)" in found[0].message
+    assert found[0].yaml_path == ".seed_examples[0].question"

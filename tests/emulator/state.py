@@ -142,7 +142,7 @@ class Review:
 
 @dataclass
 class IssueEvent:
-    """An entry of an issue's event log; the emulator records `head_ref_force_pushed` (its `commit_id`: the new head)."""
+    """An entry of an issue's event log; the emulator records `head_ref_force_pushed` (`commit_id`: the new head)."""
 
     id: int
     issue_number: int

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.settings import GenerateSettings, TeacherSettings
-from pipeline.teacher import Request, RetryableError, Teacher
+from pipeline.teacher import Choice, Request, RetryableError, Teacher
 from taxonomist.samples import DOCUMENTS_REPO_URL, TAXONOMY_DIR, make_documents_repo
 
 GOOD_ANSWERS = {
@@ -107,3 +107,16 @@ def edit_leaf(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new, 1))
+
+
+class ProbabilityBackend(ScriptedBackend):
+    """A scripted backend that also gives next-token option probabilities, as the in-process model does."""
+
+    def __init__(self, probabilities: Callable[[Choice], list[float]], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.probabilities = probabilities
+        self.choices: list[Choice] = []
+
+    def option_probabilities(self, choice: Choice) -> list[float]:
+        self.choices.append(choice)
+        return self.probabilities(choice)

@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from pipeline.generate import generate
+from pipeline.leaves import WORKTREE
 from pipeline.models import tiny_model
 from pipeline.teacher import Teacher
 from tests.pipeline.generate_helpers import (
@@ -16,6 +17,7 @@ from tests.pipeline.generate_helpers import (
     documents_mirror,
     edit_leaf,
     fast_settings,
+    run_git,
     scripted_teacher,
     small_taxonomy,
 )
@@ -129,3 +131,33 @@ def test_build_json_sections_and_other_stages_kept(setup, tmp_path):
     assert per_leaf["kept"] == 3 and per_leaf["seed"] >= 4 and per_leaf["heldout"] == 1
     assert report["samples"]["per_phase"]["phase1"]["leaves"] == 1
     assert {"leaves", "teacher", "documents", "mix"} <= set(report["stages"])
+
+
+def test_a_cosmetic_edit_reuses_the_cache_and_a_real_one_does_not(setup, tmp_path):
+    taxonomy, settings, cache = setup
+    first, _ = run(taxonomy, tmp_path / "b1", cache, settings)
+    qna = taxonomy / SYNONYMS / "qna.yaml"
+    qna.write_text("# reviewed\n" + qna.read_text().replace("seed_examples:\n", "seed_examples:\n\n", 1))
+    cosmetic, teacher = run(taxonomy, tmp_path / "b2", cache, settings)
+    assert teacher.counters.requests == 0 and cosmetic["leaves"]["regenerated"] == []
+    assert cosmetic["leaves"]["hashes"] == first["leaves"]["hashes"]
+    edit_leaf(qna, "happy", "glad")
+    real, _ = run(taxonomy, tmp_path / "b3", cache, settings)
+    assert real["leaves"]["regenerated"] == [SYNONYMS]
+
+
+def test_a_git_taxonomy_builds_its_default_branch_and_records_it(tmp_path, tiny):
+    taxonomy = small_taxonomy(tmp_path / "taxonomy")
+    commit = run_git(taxonomy, "rev-parse", "HEAD").strip()
+    settings = fast_settings(tiny, documents_mirror(tmp_path / "docs"))
+    cache = tmp_path / "cache"
+    first, _ = run(taxonomy, tmp_path / "b1", cache, settings)
+    assert first["taxonomy"] == {"path": str(taxonomy.resolve()), "source": "default-branch", "ref": "main",
+                                 "commit": commit, "prs": [12]}
+    edit_leaf(taxonomy / SYNONYMS / "qna.yaml", "happy", "glad")  # not committed: not in the build
+    again, teacher = run(taxonomy, tmp_path / "b2", cache, settings)
+    assert teacher.counters.requests == 0 and again["leaves"]["hashes"] == first["leaves"]["hashes"]
+    teacher = scripted_teacher(ScriptedBackend())
+    worktree = generate(taxonomy, tmp_path / "b3", cache, settings, ref=WORKTREE, teacher=teacher, progress=False)
+    assert worktree["leaves"]["regenerated"] == [SYNONYMS]
+    assert (worktree["taxonomy"]["source"], worktree["taxonomy"]["ref"]) == ("worktree", WORKTREE)

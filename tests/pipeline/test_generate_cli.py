@@ -30,6 +30,7 @@ def test_generate_command_on_the_embedded_sample_taxonomy(tiny, tmp_path):
     assert summary["used"] == 3 and summary["regenerated"] == 3 and summary["teacher"]["requests"] > 0
     report = json.loads((tmp_path / "build/build.json").read_text())
     assert report["taxonomy"]["path"].endswith("samples/taxonomy")
+    assert (report["taxonomy"]["source"], report["taxonomy"]["commit"]) == ("folder", None)  # not a git repository
     for name in ("phase1.jsonl", "phase2.jsonl", "heldout.jsonl", "recipe.json"):
         assert (tmp_path / "build/data" / name).is_file()
     again = CliRunner().invoke(app, args)
@@ -71,3 +72,14 @@ def test_settings_from_a_mapping():
     assert settings.temperature == 1.0 and settings.mirrors == (("https://x/y", "/srv/y"),)
     assert settings.teacher.is_http and settings.teacher.concurrency == 8
     assert "teacher" not in settings.cache_fields() and "temperature" in settings.cache_fields()
+
+
+def test_judge_settings_are_checked_and_change_the_cache_key(tmp_path):
+    settings = settings_from_mapping({"judge": "text", "judge_yes_threshold": 0.7, "judge_reference": "none"})
+    assert (settings.judge, settings.judge_yes_threshold, settings.judge_reference) == ("text", 0.7, "none")
+    assert {"judge", "judge_yes_threshold", "judge_reference"} <= set(settings.cache_fields())
+    for bad, message in (({"judge": "maybe"}, "judge: expected one of auto, text"),
+                         ({"judge_yes_threshold": 1.5}, "judge_yes_threshold: expected a number from 0 to 1"),
+                         ({"judge_reference": "all"}, "judge_reference: expected one of seeds, none")):
+        with pytest.raises(SettingsError, match=message):
+            settings_from_mapping(bad)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+
+import pytest
 
 from pipeline.flows import run_leaf
 from pipeline.leaves import Leaf, Seed
 from pipeline.settings import GenerateSettings
-from pipeline.teacher import Teacher
-from tests.pipeline.generate_helpers import Flaky, ScriptedBackend, scripted_teacher
+from pipeline.teacher import Choice, OpenAIBackend, Teacher
+from tests.pipeline.generate_helpers import Flaky, ProbabilityBackend, ScriptedBackend, scripted_teacher
 
 SETTINGS = GenerateSettings(near_duplicate=1.0, questions_per_leaf=3)
 SEEDS = [Seed(f"What is a synonym of word{i}?", f"word{i}-synonym") for i in range(4)]
@@ -142,3 +145,63 @@ def test_a_model_error_is_a_failure_too():
     teacher = scripted_teacher(ScriptedBackend(override=override))
     samples, _ = run_leaf(freeform(), teacher, SETTINGS)
     assert samples == [] and teacher.counters.failed == 1 and teacher.counters.retried == 0
+
+
+GARBLED = {"judge": "The question asks about the task and", "rate": "This answer is a good"}
+
+
+def judge_probabilities(seed_yes: float, new_yes: Callable[[str], float],
+                        scores: tuple[float, ...] = (0.0, 0.0, 0.2, 0.8, 0.0)) -> Callable[[Choice], list[float]]:
+    """P(yes)/P(no) (a third of the mass, as a rambling small model gives) and P(1..5) (`scores` for
+    generated pairs; the seeds are rated 3.8) per prompt."""
+    def probabilities(choice: Choice) -> list[float]:
+        text = choice.messages[-1]["content"]
+        seed = "synonym of word" in text or "What is the Sun?" in text
+        if choice.options == ("yes", "no"):
+            share = seed_yes if seed else new_yes(text)
+            return [share / 3, (1 - share) / 3]
+        assert choice.prefix == "Score:"
+        return [0.0, 0.0, 0.2, 0.8, 0.0] if seed else list(scores)
+    return probabilities
+
+
+def test_a_small_judge_is_read_from_its_next_token_probabilities_calibrated_on_the_seeds():
+    backend = ProbabilityBackend(judge_probabilities(0.35, lambda _: 0.4), answers=GARBLED)
+    samples, stats = run_leaf(freeform(), scripted_teacher(backend), SETTINGS)
+    assert len(samples) == 3 and not stats.malformed and not stats.filtered
+    assert stats.thresholds == {"question_judge": pytest.approx(0.35), "rating": 3}
+    assert {k for k, _ in backend.calls} == {"questions", "answer"}  # no judgement read from text
+    judged = [c.messages[-1]["content"] for c in backend.choices]
+    assert sum("word0" in text for text in judged) == 2  # the seeds calibrate both judgements
+
+    uncalibrated = dataclasses.replace(SETTINGS, judge_reference="none")
+    samples, stats = run_leaf(freeform(), scripted_teacher(ProbabilityBackend(
+        judge_probabilities(0.35, lambda _: 0.4), answers=GARBLED)), uncalibrated)
+    assert samples == [] and stats.filtered["question_judge"] == 3
+
+    text_only = dataclasses.replace(SETTINGS, judge="text")
+    samples, stats = run_leaf(freeform(), scripted_teacher(ProbabilityBackend(
+        judge_probabilities(0.35, lambda _: 0.4), answers=GARBLED)), text_only)
+    assert samples == [] and stats.malformed["question_judge"] == 3
+
+
+def test_a_strong_judge_keeps_the_configured_thresholds():
+    backend = ProbabilityBackend(judge_probabilities(0.95, lambda text: 0.4 if "small" in text else 0.9))
+    samples, stats = run_leaf(freeform(), scripted_teacher(backend), SETTINGS)
+    assert stats.thresholds["question_judge"] == 0.5
+    assert stats.filtered["question_judge"] == 1 and len(samples) == 2
+    low = ProbabilityBackend(judge_probabilities(0.95, lambda _: 0.9, scores=(0.5, 0.5, 0.0, 0.0, 0.0)))
+    samples, stats = run_leaf(freeform(), scripted_teacher(low), SETTINGS)
+    assert samples == [] and stats.filtered["rating"] == 3 and stats.thresholds["rating"] == 3
+
+
+def test_knowledge_faithfulness_by_probabilities():
+    backend = ProbabilityBackend(judge_probabilities(0.3, lambda _: 0.32))
+    samples, stats = run_leaf(knowledge(), scripted_teacher(backend), SETTINGS, chunks=["The Sun is a star."])
+    assert len(samples) == 2 and stats.thresholds == {"faithfulness": pytest.approx(0.3)}
+
+
+def test_a_teacher_without_probabilities_keeps_the_text_judgement():
+    assert not scripted_teacher(ScriptedBackend()).scores_options
+    assert not hasattr(OpenAIBackend, "option_probabilities")
+    assert scripted_teacher(ProbabilityBackend(judge_probabilities(0.5, lambda _: 0.5))).scores_options

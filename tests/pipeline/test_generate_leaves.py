@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from pipeline.documents import DocumentFetchError, chunk_markdown, document_chunks, fetch
-from pipeline.leaves import TaxonomyError, load_taxonomy, split_heldout
+from pipeline.leaves import WORKTREE, TaxonomyError, content_hash, load_taxonomy, split_heldout
 from pipeline.models import load_tokenizer, tiny_model
 from taxonomist.samples import CONTRIBUTION_DIR, DOCUMENTS_REPO_URL, make_documents_repo
 from tests.pipeline.generate_helpers import edit_leaf, run_git, small_taxonomy
 
 ANTONYMS = "compositional_skills/linguistics/antonyms"
+SYNONYMS = "compositional_skills/linguistics/synonyms"
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +51,81 @@ def test_taxonomy_at_a_ref_and_the_merged_prs_in_its_history(tmp_path):
     assert {leaf.path: leaf.content_hash for leaf in at_head.used}[changed] != hashes[changed]
     with pytest.raises(TaxonomyError, match="no-such-ref"):
         load_taxonomy(repo, tmp_path / "w3", ref="no-such-ref")
+
+
+def _hashes(taxonomy) -> dict[str, str]:
+    return {leaf.path: leaf.content_hash for leaf in taxonomy.used}
+
+
+def test_a_git_checkout_defaults_to_its_default_branch_not_the_working_tree(tmp_path):
+    repo = small_taxonomy(tmp_path / "t")
+    main = run_git(repo, "rev-parse", "HEAD").strip()
+    run_git(repo, "checkout", "-q", "-b", "feature")
+    edit_leaf(repo / SYNONYMS / "qna.yaml", "happy", "joyful")
+    run_git(repo, "commit", "-qam", "Joyful (#40)")
+    edit_leaf(repo / SYNONYMS / "qna.yaml", '"buy"', '"sell"')  # uncommitted
+    default = load_taxonomy(repo, tmp_path / "w1")
+    assert (default.source, default.ref, default.commit, default.prs) == ("default-branch", "main", main, [12])
+    worktree = load_taxonomy(repo, tmp_path / "w2", ref=WORKTREE)
+    assert (worktree.source, worktree.ref, worktree.prs) == ("worktree", WORKTREE, [12, 40])
+    feature = load_taxonomy(repo, tmp_path / "w3", ref="feature")
+    assert (feature.source, feature.ref) == ("ref", "feature")
+    hashes = {name: _hashes(t)[SYNONYMS] for name, t in
+              (("main", default), ("worktree", worktree), ("feature", feature))}
+    assert len(set(hashes.values())) == 3  # each read its own content
+
+
+def test_the_default_branch_is_the_remotes_head_then_main_or_master_then_head(tmp_path):
+    origin = small_taxonomy(tmp_path / "origin")
+    pushed = run_git(origin, "rev-parse", "HEAD").strip()
+    clone = tmp_path / "clone"
+    run_git(tmp_path, "clone", "-q", str(origin), str(clone))
+    edit_leaf(clone / SYNONYMS / "qna.yaml", "happy", "joyful")
+    run_git(clone, "commit", "-qam", "not pushed yet")
+    at_remote = load_taxonomy(clone, tmp_path / "w1")
+    assert (at_remote.ref, at_remote.commit) == ("origin/main", pushed)
+
+    master = small_taxonomy(tmp_path / "m")
+    run_git(master, "branch", "-m", "main", "master")
+    run_git(master, "checkout", "-q", "-b", "topic")
+    assert load_taxonomy(master, tmp_path / "w2").ref == "master"
+
+    trunk = small_taxonomy(tmp_path / "trunk")
+    run_git(trunk, "branch", "-m", "main", "trunk")
+    only = load_taxonomy(trunk, tmp_path / "w3")
+    assert (only.ref, only.commit) == ("HEAD", run_git(trunk, "rev-parse", "HEAD").strip())
+
+
+def test_a_plain_folder_is_read_as_it_is_and_says_so(tmp_path):
+    folder = small_taxonomy(tmp_path / "t", git=False)
+    for ref in (None, WORKTREE):
+        loaded = load_taxonomy(folder, tmp_path / "w", ref=ref)
+        assert (loaded.source, loaded.ref, loaded.commit, loaded.prs) == ("folder", None, None, [])
+        assert len(loaded.used) == 3
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run_git(empty, "init", "-q")
+    with pytest.raises(TaxonomyError, match=f"no commit.*--ref {WORKTREE}"):
+        load_taxonomy(empty, tmp_path / "w")
+
+
+def test_the_content_hash_ignores_cosmetic_edits_and_sees_real_ones(tmp_path):
+    folder = small_taxonomy(tmp_path / "t", git=False)
+    qna = folder / SYNONYMS / "qna.yaml"
+    before = _hashes(load_taxonomy(folder, tmp_path / "w"))
+    original = qna.read_text()
+    cosmetic = ("# a comment on top\n" + original.replace("version: 3\ncreated_by: sample-contributor",
+                                                          "created_by:   'sample-contributor'  # who\nversion: 3")
+                .replace("seed_examples:\n", "seed_examples:\n\n", 1))
+    assert cosmetic != original
+    qna.write_text(cosmetic)
+    assert _hashes(load_taxonomy(folder, tmp_path / "w")) == before
+    edit_leaf(qna, "happy", "glad")
+    after = _hashes(load_taxonomy(folder, tmp_path / "w"))
+    assert after[SYNONYMS] != before[SYNONYMS]
+    assert {k: v for k, v in after.items() if k != SYNONYMS} == {k: v for k, v in before.items() if k != SYNONYMS}
+    assert content_hash({"a": 1, "b": ["x "]}) == content_hash({"b": ["x"], "a": 1})
+    assert content_hash({"a": 1}) != content_hash({"a": "1"})
 
 
 def test_a_missing_taxonomy_is_a_clear_error(tmp_path):

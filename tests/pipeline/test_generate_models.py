@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from pipeline.models import ModelError, load_student, resolve_model_dir, smollm2_gguf, tiny_model
-from pipeline.teacher import LocalBackend, Request
+from pipeline.teacher import Choice, LocalBackend, Request
 
 torch.set_num_threads(1)
 
@@ -39,3 +39,24 @@ def test_smollm2_from_the_wheel_becomes_a_cached_plain_folder(tmp_path):
     backend = LocalBackend(folder)
     answer = backend.complete(Request([{"role": "user", "content": "What is the capital of France?"}], 8))
     assert "Paris" in answer
+
+
+def test_option_probabilities_from_the_next_token_distribution(tmp_path):
+    backend = LocalBackend(tiny_model(tmp_path / "tiny"))
+    messages = [{"role": "user", "content": "Is the sky blue? Reply with one word: yes or no."}]
+    yes, no = backend.option_probabilities(Choice(messages, ("yes", "no")))
+    assert 0.0 <= yes <= 1.0 and 0.0 <= no <= 1.0 and yes + no <= 1.0 + 1e-6
+    digits = backend.option_probabilities(Choice(messages, tuple("12345"), "Score:"))
+    assert len(digits) == 5 and sum(digits) <= 1.0 + 1e-6
+    starts = backend._first_tokens(("yes", "no", "1", "2"))
+    assert all(set(a).isdisjoint(b) for i, a in enumerate(starts) for b in starts[i + 1:])
+
+
+@pytest.mark.slow
+def test_smollm2_scores_digits_after_a_space_token():
+    """` 4` is a space token then a digit for SmolLM2: the judge steps over the space."""
+    backend = LocalBackend(resolve_model_dir("default", None))
+    messages = [{"role": "user", "content": "Rate this answer from 1 to 5. Question: What is 2+2? Answer: 4. "
+                                            "Reply in the form: Score: N"}]
+    scores = backend.option_probabilities(Choice(messages, tuple("12345"), "Score:"))
+    assert sum(scores) > 0.3 and len(set(scores)) == 5

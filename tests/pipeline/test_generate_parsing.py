@@ -5,7 +5,15 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.parsing import parse_answer, parse_qa_pairs, parse_questions, parse_score, parse_yes_no
+from pipeline.parsing import (
+    expected_score,
+    parse_answer,
+    parse_qa_pairs,
+    parse_questions,
+    parse_score,
+    parse_yes_no,
+    yes_share,
+)
 
 
 def test_questions_from_numbered_and_bulleted_lines_with_chatter_around():
@@ -48,6 +56,14 @@ def test_yes_no():
     assert parse_yes_no("I think that, after a long consideration of the matter, yes") is None
     assert parse_yes_no("Maybe") is None
     assert parse_yes_no("") is None
+
+
+def test_probability_judgements():
+    assert yes_share([0.1, 0.3]) == 0.25
+    assert yes_share([0.0, 0.0]) is None and yes_share(None) is None
+    assert expected_score([0.0, 0.0, 0.0, 0.1, 0.1]) == 4.5
+    assert expected_score([0.2, 0.0, 0.0, 0.0, 0.0]) == 1.0
+    assert expected_score([0.0] * 5) is None
 
 
 def test_answer():

@@ -91,14 +91,20 @@ class Scene:
         """Deliver a `pull_request` event, then the `check_run completed` GitHub sends once triage is done."""
         self.deliver(webhook)
         head = self.head
-        (run,) = [r for r in self.state()["check_runs"] if r["head_sha"] == head and r["name"] == CHECK_RUN_NAME]
-        self.deliver(self.hooks.check_run(REPO, run, sender=BOT, action="completed"))
+        runs = [r for r in self.state()["check_runs"] if r["head_sha"] == head and r["name"] == CHECK_RUN_NAME]
+        newest = max(runs, key=lambda r: r["id"])  # a head seen again may have a newer run beside its old one
+        self.deliver(self.hooks.check_run(REPO, newest, sender=BOT, action="completed"))
         next_second()
 
     def push(self, note: str) -> str:
         pushed = self.gh.push_to_pull(REPO, self.number, contribution(note), author=AUTHOR)
         self.triaged(self.hooks.pull_request(REPO, self.number, "synchronize", before=pushed["before"]))
         return pushed["sha"]
+
+    def force_push(self, sha: str) -> None:
+        """`git push --force` of an existing commit to the PR's branch, then its `synchronize` event."""
+        moved = self.gh.force_push(REPO, self.number, sha, actor=AUTHOR)
+        self.triaged(self.hooks.pull_request(REPO, self.number, "synchronize", before=moved["before"]))
 
     # --- what the emulator recorded ------------------------------------------------------------
 
@@ -349,3 +355,51 @@ def test_an_invalid_configuration_sets_the_review_status_to_error(scene_for: Cal
     scene.say("alice", "/lgtm")
     assert scene.status() == ("error", "invalid .github/taxonomist.yml")
     assert scene.merge_calls() == []
+
+
+def test_lgtms_on_a_later_head_do_not_survive_a_force_push_back_to_an_older_one(scene: Scene) -> None:
+    malicious = scene.head  # A: triaged at the PR's opening, long before the LGTMs below
+    harmless = scene.push("\n")  # B
+    scene.say("alice", "/lgtm")
+    scene.review("bob", "APPROVED")
+    assert scene.status() == ("success", "2/2 LGTM")
+    scene.force_push(malicious)
+    assert scene.head == malicious
+    (event,) = scene.state()["issue_events"]
+    assert event["event"] == "head_ref_force_pushed" and event["commit_id"] == malicious
+    assert scene.status() == ("pending", "0/2 LGTM")  # A's old check run no longer dates the head
+    assert "lgtm" not in scene.labels()
+    sticky = scene.sticky()
+    assert "**LGTM: 0/2**" in sticky and f"LGTM by bob was given on `{harmless[:7]}`" in sticky
+    scene.say("dave", "/approve")
+    assert scene.merge_calls() == []
+
+
+def test_lgtms_do_not_survive_a_fast_forward_back_after_a_force_push_to_an_ancestor(scene: Scene) -> None:
+    malicious = scene.head
+    base = scene.state()["branches"]["main"]
+    scene.force_push(base)  # back to an ancestor of A (recorded), then forward to A again (not a force push)
+    scene.say("alice", "/lgtm")
+    scene.say("bob", "/lgtm")
+    assert scene.status() == ("success", "2/2 LGTM")
+    scene.force_push(malicious)
+    assert [e["commit_id"] for e in scene.state()["issue_events"]] == [base]  # the fast-forward left no event
+    assert scene.status() == ("pending", "0/2 LGTM")
+    runs = [r for r in scene.state()["check_runs"] if r["head_sha"] == malicious]
+    assert len(runs) == 2  # triage started a fresh run: it dates A from now on
+    scene.say("alice", "/lgtm")
+    assert scene.status() == ("pending", "1/2 LGTM: alice")
+
+
+def test_a_recheck_with_new_findings_starts_a_new_check_run_and_keeps_the_lgtms(scene: Scene) -> None:
+    scene.say("alice", "/lgtm")
+    scene.say("bob", "/lgtm")
+    assert scene.status() == ("success", "2/2 LGTM")
+    stricter = CONFIG + "checks:\n  min_examples: {skill: 50}\n"
+    scene.gh.push(REPO, {".github/taxonomist.yml": stricter})  # the base branch's configuration changes
+    scene.say(AUTHOR, "/recheck")
+    old, new = sorted((r for r in scene.state()["check_runs"] if r["head_sha"] == scene.head),
+                      key=lambda r: r["id"])
+    assert new["conclusion"] == "failure" and old["conclusion"] != "failure"
+    assert len(new["annotations"]) == new["output"]["annotations_count"]  # nothing appended to the old run
+    assert scene.status() == ("success", "2/2 LGTM")  # the head was not pushed: its date is its first run
