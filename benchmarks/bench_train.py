@@ -5,7 +5,7 @@ collation, same batch (8 samples a step, micro-batches of 4), same number of ste
 same run, each in its own process (so peak RSS is its own). Data: a build's `data/phase2.jsonl`
 (`--data`), else seed examples of ../shared/corpus/taxonomy-2024-08 turned into chat samples.
 
-    .venv/bin/python benchmarks/bench_train.py [--steps 20] [--data FILE.jsonl] [--student PATH]
+    .venv/bin/python benchmarks/bench_train.py [--steps 6] [--data FILE.jsonl] [--student PATH]
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ def measure(kind: str, data: Path, student: str, steps: int) -> dict:
 def main(argv: list[str] | None = None) -> None:
     """`make bench` calls it with no arguments (the defaults); the command line passes its own."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--data", type=Path)
     parser.add_argument("--student", default="default")
     parser.add_argument("--child", choices=("ours", "trainer"))

@@ -14,6 +14,7 @@ from tests.core.helpers import SKILL_V3, knowledge_v3, write_leaf
 
 
 def run(path: Path, **kwargs) -> FileReport:
+    kwargs.setdefault("only", ["structural"])
     return Checker(**kwargs).check_file(DiskSource(str(path)))
 
 
