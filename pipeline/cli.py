@@ -121,7 +121,8 @@ PREVIOUS_BUILD = typer.Option(None, "--previous-build", help="The previous build
 JUDGE = typer.Option(None, "--judge", help="Judge: OpenAI-compatible URL, model folder, `default` (SmolLM2), "
                      "or `none` (embedding similarity only).")
 METRIC = typer.Option("similarity", "--gate-metric", help="What the gate decides on: similarity|judge|mean.")
-MARGIN = typer.Option(0.05, "--max-regression", help="How far an unchanged leaf or the replay set may fall.")
+MARGIN = typer.Option(0.05, "--max-regression", help="How far an unchanged leaf, the replay set or the "
+                      "general questions may fall.")
 
 
 def _fail(command: str, exc: Exception) -> None:
@@ -168,7 +169,8 @@ def evaluate_command(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
-        gate = GateSettings(metric=gate_metric, max_regression=max_regression, max_replay_regression=max_regression)
+        gate = GateSettings(metric=gate_metric, max_regression=max_regression, max_replay_regression=max_regression,
+                            max_general_regression=max_regression)
         sections = run_evaluate(build_dir, previous=previous_build, judge=judge, gate=gate)
     except (EvaluationError, ModelError, ValueError) as exc:
         _fail("evaluate", exc)

@@ -4,7 +4,9 @@ Each leaf's held-out seed questions (`data/heldout.jsonl`, never trained on) are
 models, greedily. Every answer gets two scores: the cosine similarity of its embedding to the seed
 answer's (`checks.embeddings`, the same MiniLM the duplicate check uses), and a 1..5 rating from a
 judge model (the teacher, through `pipeline.teacher`, so any OpenAI-compatible server works). A
-"(replay)" row probes forgetting on samples replayed in phase 2. Leaves are marked new, changed or
+"(replay)" row probes forgetting on samples replayed in phase 2, and a "(general)" row on
+everyday questions no taxonomy leaf teaches (`GENERAL_PROBES`): a model that learned its leaves by
+losing what the base model knew falls there, whatever its leaves say. Leaves are marked new, changed or
 unchanged by comparing their content hashes with the previous build's. `pipeline.gate` decides.
 """
 
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.gate import REPLAY, GateSettings, decide
+from pipeline.gate import GENERAL, REPLAY, GateSettings, decide
 
 JUDGE_PROMPT = (
     "Rate how well the answer matches the reference answer, from 1 (wrong or unrelated) to 5 (same meaning).\n"
@@ -25,6 +27,24 @@ JUDGE_PROMPT = (
     "Reply in the form: Score: N"
 )
 SCORE = re.compile(r"\b([1-5])\b")
+# Everyday questions with one plain answer, outside any taxonomy leaf: what the base model knew.
+GENERAL_PROBES: tuple[tuple[str, str], ...] = (
+    ("What is the capital of France?", "The capital of France is Paris."),
+    ("How many days are there in a week?", "There are seven days in a week."),
+    ("At what temperature does water boil at sea level, in degrees Celsius?",
+     "Water boils at 100 degrees Celsius at sea level."),
+    ("Who wrote the play Romeo and Juliet?", "William Shakespeare wrote Romeo and Juliet."),
+    ("Which gas do plants take from the air to make their food?",
+     "Plants take in carbon dioxide from the air for photosynthesis."),
+    ("What is 7 multiplied by 8?", "7 multiplied by 8 is 56."),
+    ("What is the largest ocean on Earth?", "The Pacific Ocean is the largest ocean on Earth."),
+    ("What does a thermometer measure?", "A thermometer measures temperature."),
+    ("How do you say \"thank you\" in Spanish?", "\"Thank you\" in Spanish is \"gracias\"."),
+    ("Write one sentence about a dog playing in a park.",
+     "The dog chased a ball across the grass of the park, wagging its tail."),
+    ("What is the opposite of \"cold\"?", "The opposite of \"cold\" is \"hot\"."),
+    ("Why do people brush their teeth?", "People brush their teeth to remove food and plaque and prevent cavities."),
+)
 
 
 class EvaluationError(RuntimeError):
@@ -45,8 +65,9 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def probe_items(build_dir: Path, replay_limit: int) -> list[dict[str, str]]:
-    """Held-out seed questions, plus up to `replay_limit` replayed phase-2 samples as the "(replay)" row."""
+def probe_items(build_dir: Path, replay_limit: int, general_limit: int = len(GENERAL_PROBES)) -> list[dict[str, str]]:
+    """Held-out seed questions, up to `replay_limit` replayed phase-2 samples as the "(replay)" row and
+    up to `general_limit` of `GENERAL_PROBES` as the "(general)" row."""
     items = [{"leaf": h["leaf"], "question": h["question"], "answer": h["answer"], "context": h.get("context", "")}
              for h in read_jsonl(Path(build_dir) / "data" / "heldout.jsonl")]
     phase2 = Path(build_dir) / "data" / "phase2.jsonl"
@@ -57,6 +78,7 @@ def probe_items(build_dir: Path, replay_limit: int) -> list[dict[str, str]]:
         last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
         answer = next(m["content"] for m in messages[last_user:] if m["role"] == "assistant")
         items.append({"leaf": REPLAY, "question": messages[last_user]["content"], "answer": answer, "context": ""})
+    items += [{"leaf": GENERAL, "question": q, "answer": a, "context": ""} for q, a in GENERAL_PROBES[:general_limit]]
     return items
 
 
@@ -134,6 +156,8 @@ def leaf_status(leaf: str, hashes: dict[str, str], previous_hashes: dict[str, st
     """new (absent before, or no previous build), changed (other content hash) or unchanged."""
     if leaf == REPLAY:
         return "replay"
+    if leaf == GENERAL:
+        return "general"
     if previous_hashes is None or leaf not in previous_hashes:
         return "new"
     return "changed" if hashes.get(leaf) != previous_hashes[leaf] else "unchanged"
@@ -147,12 +171,13 @@ def score_model(model_dir: str | Path, items: Sequence[dict[str, str]], judge: A
 
 
 def evaluate(build_dir: Path, *, baseline: str | Path, previous_report: dict[str, Any] | None, judge: Any,
-             gate: GateSettings, max_new_tokens: int = 64, replay_limit: int = 16) -> dict[str, Any]:
+             gate: GateSettings, max_new_tokens: int = 64, replay_limit: int = 16,
+             general_limit: int = len(GENERAL_PROBES)) -> dict[str, Any]:
     """The `evaluation` and `gate` sections of build.json: the per-leaf table and the decision."""
     from pipeline.report import read_report
 
-    items = probe_items(build_dir, replay_limit)
-    if not items:
+    items = probe_items(build_dir, replay_limit, general_limit)
+    if not any(i["leaf"] not in (REPLAY, GENERAL) for i in items):
         raise EvaluationError(f"{build_dir}/data/heldout.jsonl has no held-out question: nothing to evaluate")
     before, before_answers = score_model(baseline, items, judge, max_new_tokens=max_new_tokens)
     after, after_answers = score_model(model_of_build(build_dir), items, judge, max_new_tokens=max_new_tokens)
@@ -161,7 +186,7 @@ def evaluate(build_dir: Path, *, baseline: str | Path, previous_report: dict[str
     rows = [{"leaf": leaf, "status": leaf_status(leaf, hashes, previous_hashes), "n": after[leaf]["n"],
              "before": {k: before[leaf][k] for k in ("similarity", "judge")},
              "after": {k: after[leaf][k] for k in ("similarity", "judge")}}
-            for leaf in sorted(after, key=lambda name: (name == REPLAY, name))]
+            for leaf in sorted(after, key=lambda name: (name in (REPLAY, GENERAL), name))]
     decision = decide(rows, gate)
     learned = [r for r in rows if r["status"] in ("new", "changed")]
     closer = sum(1 for r in learned if (r["after"]["similarity"] or 0) > (r["before"]["similarity"] or 0))

@@ -2,7 +2,10 @@
 
 Rules (the issue's): a new or changed leaf must improve on the previous build; any other leaf may
 not fall by more than `max_regression`; the replay probe (phase-1 and earlier builds' data replayed
-in phase 2) may not fall by more than `max_replay_regression` (catastrophic forgetting). Kept apart
+in phase 2) may not fall by more than `max_replay_regression`; the general probe (questions no
+taxonomy teaches, that the base model already answers) may not fall by more than
+`max_general_regression` (catastrophic forgetting: a build that learns its leaves by wrecking what
+the base model knew is rejected). Kept apart
 from the model code so the rules are tested on plain numbers and read in one screen.
 """
 
@@ -13,6 +16,7 @@ from typing import Any
 
 METRICS = ("similarity", "judge", "mean")
 REPLAY = "(replay)"
+GENERAL = "(general)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,7 @@ class GateSettings:
     min_improvement: float = 0.0        # new and changed leaves: after - before must exceed this
     max_regression: float = 0.05        # other leaves: after - before may not fall below -this
     max_replay_regression: float = 0.05
+    max_general_regression: float = 0.05
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
@@ -55,7 +60,8 @@ def decide(rows: list[dict[str, Any]], settings: GateSettings) -> dict[str, Any]
             ok = delta > settings.min_improvement
             rule = f"must improve by more than {settings.min_improvement}"
         else:
-            margin = settings.max_replay_regression if row["status"] == "replay" else settings.max_regression
+            margin = {"replay": settings.max_replay_regression,
+                      "general": settings.max_general_regression}.get(row["status"], settings.max_regression)
             ok = delta >= -margin
             rule = f"may not fall by more than {margin}"
         row["verdict"] = "pass" if ok else "fail"

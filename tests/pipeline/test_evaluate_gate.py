@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaluate import evaluate, leaf_status, parse_score, probe_items
-from pipeline.gate import REPLAY, GateSettings, decide
+from pipeline.evaluate import GENERAL_PROBES, evaluate, leaf_status, parse_score, probe_items
+from pipeline.gate import GENERAL, REPLAY, GateSettings, decide
 from pipeline.models import tiny_model
 from pipeline.report import update_report
 from pipeline.teacher import Request, Teacher
@@ -34,6 +34,16 @@ def test_the_gate_passes_when_every_rule_holds_and_can_decide_on_the_judge() -> 
     rows = [row("a", "new", 0.4, 0.3, judge=(2.0, 4.0)), row("c", "unchanged", 0.6, 0.7, judge=(3.0, 3.0))]
     assert decide(rows, GateSettings(metric="judge"))["passed"]
     assert not decide(rows, GateSettings(metric="similarity"))["passed"]
+
+
+def test_a_build_that_learns_its_leaves_but_forgets_what_the_base_model_knew_is_rejected() -> None:
+    rows = [row("a", "new", 0.4, 0.9), row("b", "new", 0.5, 0.8), row(REPLAY, "replay", 0.6, 0.9),
+            row(GENERAL, "general", 0.7, 0.3)]
+    result = decide(rows, GateSettings())
+    assert not result["passed"]
+    assert result["reasons"] == ["(general) (general): similarity 0.700 -> 0.300, may not fall by more than 0.05"]
+    rows[-1]["after"]["similarity"] = 0.66  # within the margin: the same build passes
+    assert decide(rows, GateSettings())["passed"]
 
 
 def test_a_leaf_without_scores_blocks_the_gate_and_says_so() -> None:
@@ -88,8 +98,12 @@ def write_build(build: Path) -> None:
 def test_probe_items_take_heldout_questions_and_the_replayed_samples(tmp_path: Path) -> None:
     write_build(tmp_path)
     items = probe_items(tmp_path, replay_limit=4)
-    assert [i["leaf"] for i in items] == ["compositional_skills/words", "knowledge/sun", REPLAY]
+    assert [i["leaf"] for i in items] == ["compositional_skills/words", "knowledge/sun", REPLAY,
+                                          *[GENERAL] * len(GENERAL_PROBES)]
     assert items[2]["answer"] == "A satellite."
+    assert (items[3]["question"], items[3]["answer"]) == GENERAL_PROBES[0]
+    assert [i["leaf"] for i in probe_items(tmp_path, replay_limit=0, general_limit=0)] == [
+        "compositional_skills/words", "knowledge/sun"]
 
 
 @pytest.mark.slow
@@ -100,12 +114,13 @@ def test_a_real_evaluation_scores_both_models_and_writes_the_table(tmp_path: Pat
     backend = FixedJudge()
     judge = Teacher(backend, concurrency=1)
     sections = evaluate(build, baseline=model, previous_report={"leaves": {"hashes": {"knowledge/sun": "h2"}}},
-                        judge=judge, gate=GateSettings(), max_new_tokens=8)
+                        judge=judge, gate=GateSettings(), max_new_tokens=8, general_limit=2)
     rows = {r["leaf"]: r for r in sections["evaluation"]["leaves"]}
     assert rows["compositional_skills/words"]["status"] == "new"
     assert rows["knowledge/sun"]["status"] == "unchanged"
     assert rows[REPLAY]["status"] == "replay"
-    assert len(backend.asked) == 6  # 3 questions, each answered by the baseline and the candidate
+    assert rows[GENERAL]["status"] == "general" and rows[GENERAL]["n"] == 2
+    assert len(backend.asked) == 10  # 5 questions, each answered by the baseline and the candidate
     for r in rows.values():
         assert -1.0 <= r["after"]["similarity"] <= 1.0 and r["after"]["judge"] == 3.0
         assert r["delta"] == pytest.approx(0.0, abs=1e-6)  # same model on both sides: nothing moved

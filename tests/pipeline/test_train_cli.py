@@ -35,7 +35,8 @@ def test_train_evaluate_publish_from_the_command_line(tmp_path: Path) -> None:
     evaluated = runner.invoke(app, ["build", "evaluate", str(build), "--judge", "none"])
     assert evaluated.exit_code == 0, evaluated.output
     report = read_report(build)
-    assert [r["leaf"] for r in report["evaluation"]["leaves"]] == ["compositional_skills/writing/words", "(replay)"]
+    assert [r["leaf"] for r in report["evaluation"]["leaves"]] == ["compositional_skills/writing/words", "(general)",
+                                                                  "(replay)"]
     assert set(report["stages"]) == {"generate", "train", "evaluate"}  # generation's entry is kept
 
     if not report["gate"]["passed"]:

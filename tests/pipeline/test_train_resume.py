@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.models import tiny_model
+from pipeline.models import load_student, tiny_model
 from pipeline.train import TrainConfig, TrainError, checkpoints, launch, learning_rate
 from tests.pipeline.train_helpers import tiny_config, write_phase_data
 
@@ -38,6 +38,23 @@ def test_a_run_writes_both_phases_the_adapter_and_a_merged_model(uninterrupted: 
     assert (out / "model" / "model.safetensors").is_file() and (out / "model" / "tokenizer.json").is_file()
     assert uninterrupted["tokens_per_second"] > 0
     assert uninterrupted["samples"] == {"knowledge": 12, "skills": 12}
+
+
+def test_the_merged_model_is_the_base_with_the_saved_adapter_folded_in(uninterrupted: dict) -> None:
+    import torch
+    from peft import PeftModel
+    from safetensors.torch import load_file
+
+    out = Path(uninterrupted["model"]).parent
+    base, _ = load_student(uninterrupted["settings"]["student"])
+    original = {name: tensor.clone() for name, tensor in base.state_dict().items()}
+    expected = PeftModel.from_pretrained(base, str(out / "adapter")).merge_and_unload().state_dict()
+    merged = load_file(str(out / "model" / "model.safetensors"))
+    assert not any("lora" in name for name in merged)
+    changed = [name for name, tensor in merged.items() if not torch.equal(tensor, original[name])]
+    assert changed  # training moved the weights the adapter targets
+    for name, tensor in merged.items():
+        torch.testing.assert_close(tensor, expected[name], rtol=1e-5, atol=1e-6)
 
 
 def test_learning_rate_warms_up_per_phase_and_never_decays_to_zero(setup: tuple[Path, Path], tmp_path: Path) -> None:
