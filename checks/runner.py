@@ -41,10 +41,13 @@ class Checker:
         self.schema_mode = schema_version if schema_version is not None else self.config.schema_version
         self.index = index
         self.jobs = max(1, jobs)
-        self._file_checks = [(c.id, c.load()) for c in CHECKS
-                             if c.id in self.selected and c.target and c.scope == "file"]
-        self._pr_checks = [(c.id, c.load()) for c in CHECKS
-                           if c.id in self.selected and c.target and c.scope == "pr"]
+        self._load_checks()
+
+    def _load_checks(self) -> None:
+        """Import the selected checks' code (content checks pull in their libraries here)."""
+        chosen = [c for c in CHECKS if c.id in self.selected and c.target]
+        self._file_checks = [(c.id, c.load()) for c in chosen if c.scope == "file"]
+        self._pr_checks = [(c.id, c.load()) for c in chosen if c.scope == "pr"]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -54,10 +57,7 @@ class Checker:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._file_checks = [(c.id, c.load()) for c in CHECKS
-                             if c.id in self.selected and c.target and c.scope == "file"]
-        self._pr_checks = [(c.id, c.load()) for c in CHECKS
-                           if c.id in self.selected and c.target and c.scope == "pr"]
+        self._load_checks()
 
     def check(self, sources: Iterable[Source], pr: Any = None) -> Report:
         """Check every file, then the PR metadata when given."""
