@@ -3,22 +3,50 @@
 Reads the build folder's `build.json` (written by `pipeline`; the bot reads the file, it never
 imports `pipeline`): for each merged PR in `taxonomy.prs`, one comment (found again by a hidden
 marker carrying the build's taxonomy commit, so a rerun edits it instead of posting twice) and the
-`community-build-ready` label, as upstream labels PRs whose content reached a community build.
+`community-build-ready` label, as upstream labels PRs whose content reached a community build. The
+label is created with its colour and description where the repository lacks it (adding an unknown
+label would make a grey one that says nothing). A PR that cannot be announced (a wrong number, no
+access) is reported with the reason and does not stop the others.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from bot.forge import Forge
+from typing import Any, Protocol
 
 LABEL = "community-build-ready"
+LABEL_COLOR = "0e8a16"
+LABEL_DESCRIPTION = "The content of this pull request is in a published community build"
 
 
 class AnnounceError(RuntimeError):
     """The build folder cannot be announced: the message names the file and what is missing."""
+
+
+class AnnounceForge(Protocol):
+    """What announcing needs of a forge: `bot.forge.Forge`'s comment and label methods, and `ensure_label`."""
+
+    def find_comment(self, number: int, marker: str) -> tuple[int, str] | None: ...
+
+    def create_comment(self, number: int, body: str) -> int: ...
+
+    def edit_comment(self, comment_id: int, body: str) -> None: ...
+
+    def labels(self, number: int) -> set[str]: ...
+
+    def add_labels(self, number: int, names: list[str]) -> None: ...
+
+    def ensure_label(self, name: str, color: str, description: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """The PRs announced, and each one that could not be, with the forge's reason."""
+
+    announced: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
 
 
 def read_build(build_dir: Path) -> dict[str, Any]:
@@ -40,19 +68,33 @@ def comment_body(report: dict[str, Any], marker: str) -> str:
             f"The build {passed} the evaluation gate; its model card and report are published with it.")
 
 
-def announce(forge: Forge, build_dir: Path) -> list[int]:
-    """Comment on and label every merged PR of the build; returns the PR numbers announced."""
+def _reason(exc: Exception) -> str:
+    """`HTTP 404: Not Found` for a forge's HTTP error (PyGithub's carry `status` and `data`), else the message."""
+    status, data = getattr(exc, "status", None), getattr(exc, "data", None)
+    message = data.get("message") if isinstance(data, dict) and data.get("message") else str(exc)
+    return f"HTTP {status}: {message}" if status else message
+
+
+def announce(forge: AnnounceForge, build_dir: Path) -> Announcement:
+    """Comment on and label every merged PR of the build; one PR's failure does not stop the others."""
     report = read_build(build_dir)
     marker = f"<!-- taxonomist:build:{report.get('taxonomy', {}).get('commit')} -->"
     body = comment_body(report, marker)
-    announced = []
+    result, label_ready = Announcement(), False
     for number in report.get("taxonomy", {}).get("prs", []):
-        existing = forge.find_comment(number, marker)
-        if existing is None:
-            forge.create_comment(number, body)
-        elif existing[1] != body:
-            forge.edit_comment(existing[0], body)
-        if LABEL not in forge.labels(number):
-            forge.add_labels(number, [LABEL])
-        announced.append(number)
-    return announced
+        try:
+            existing = forge.find_comment(number, marker)
+            if existing is None:
+                forge.create_comment(number, body)
+            elif existing[1] != body:
+                forge.edit_comment(existing[0], body)
+            if LABEL not in forge.labels(number):
+                if not label_ready:
+                    forge.ensure_label(LABEL, LABEL_COLOR, LABEL_DESCRIPTION)
+                    label_ready = True
+                forge.add_labels(number, [LABEL])
+        except Exception as exc:  # a wrong number or no access on one PR: say which, announce the rest
+            result.failed[number] = _reason(exc)
+            continue
+        result.announced.append(number)
+    return result

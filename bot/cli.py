@@ -64,14 +64,14 @@ def dry_run_command(
     raise typer.Exit(1 if run and run["conclusion"] == "failure" else 0)
 
 
-def _settings(config: Path | None) -> Settings:
+def _settings(config: Path | None, webhooks: bool = True) -> Settings:
     """The settings, or exit status 2 with the reason (a missing secret or key among them)."""
     from bot.logs import setup_logging
     from bot.settings import SettingsError, load_settings
 
     setup_logging()
     try:
-        return load_settings(config_file=config)
+        return load_settings(config_file=config, webhooks=webhooks)
     except SettingsError as exc:
         raise fail(str(exc)) from None
 
@@ -110,7 +110,7 @@ def worker_command(
     """Run queue workers alone (scale-out: any number of them against one Redis queue)."""
     from bot.service import Service
 
-    settings = _settings(config)
+    settings = _settings(config, webhooks=False)
     service = Service(settings)
     service.queue.recover()
     consumer = service.queue.huey.create_consumer(workers=workers or settings.workers,
@@ -125,12 +125,19 @@ def announce_build_command(
     repo: Annotated[str, typer.Option("--repo", help="owner/name of the taxonomy repository.")],
     config: Annotated[Path | None, typer.Option("--config", help="Bot config file (else environment).")] = None,
 ) -> None:
-    """Comment on each merged PR whose content went into the build and label it community-build-ready."""
+    """Comment on each merged PR whose content went into the build and label it community-build-ready.
+
+    Exit status 1, naming them, when some PRs could not be announced (the others still are)."""
     from bot.announce import AnnounceError, announce
     from bot.github_forge import GitHubApp
 
     try:
-        numbers = announce(GitHubApp(_settings(config)).forge(repo, None), build_dir)
+        result = announce(GitHubApp(_settings(config, webhooks=False)).forge(repo, None), build_dir)
     except AnnounceError as exc:
         raise fail(str(exc)) from None
-    typer.echo(json.dumps({"announced": numbers}))
+    typer.echo(json.dumps({"announced": result.announced, "failed": result.failed}))
+    if result.failed:
+        reasons = "; ".join(f"#{number}: {reason}" for number, reason in result.failed.items())
+        typer.echo(f"taxonomist bot: announce-build: {len(result.failed)} pull request(s) of {repo} not announced "
+                   f"({reasons})", err=True)
+        raise typer.Exit(1)

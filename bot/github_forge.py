@@ -221,6 +221,19 @@ class GitHubForge:
                                            input={"labels": names})
 
     @paced
+    def ensure_label(self, name: str, color: str, description: str) -> None:
+        """Create the repository's label NAME unless it exists (adding an unknown one makes it grey, undescribed)."""
+        try:  # a request of its own: the client is lazy, so `repo.get_label` would not ask
+            self.requester.requestJsonAndCheck("GET", f"{self.repo.url}/labels/{quote(name, safe='')}")
+        except UnknownObjectException:
+            try:
+                self.requester.requestJsonAndCheck("POST", f"{self.repo.url}/labels",
+                                                   input={"name": name, "color": color, "description": description})
+            except GithubException as exc:
+                if exc.status != 422:  # created meanwhile: the wanted state
+                    raise
+
+    @paced
     def remove_label(self, number: int, name: str) -> None:
         try:
             self.repo.get_issue(number).remove_from_labels(name)

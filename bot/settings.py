@@ -28,7 +28,7 @@ class SettingsError(Exception):
 class Settings:
     app_id: str
     private_key: Path
-    webhook_secret: str
+    webhook_secret: str = ""  # needed where webhooks are received (serve), not by the API-only commands
     github_api_url: str = DEFAULT_API_URL
     data_dir: Path = Path(".taxonomist")
     queue_url: str = ""  # empty: SQLite in data_dir; redis://... for scale-out
@@ -53,7 +53,7 @@ class Settings:
             raise SettingsError(f"TAXONOMIST_PRIVATE_KEY: cannot read {self.private_key}: {exc.strerror}") from None
 
 
-_REQUIRED = ("app_id", "private_key", "webhook_secret")
+_REQUIRED = ("app_id", "private_key")
 _KNOWN = {f.name for f in fields(Settings)}
 
 
@@ -72,8 +72,12 @@ def _convert(name: str, raw: Any) -> Any:
         raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {raw!r} is not a valid value") from None
 
 
-def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
-    """Settings from `config_file` (YAML mapping of the lower-case names), then the environment."""
+def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None,
+                  webhooks: bool = True) -> Settings:
+    """Settings from `config_file` (YAML mapping of the lower-case names), then the environment.
+
+    `webhooks=False` is for commands that only call the API (announcing a build): they need the
+    app's identity, not the secret that signs deliveries."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     if config_file is not None:
@@ -90,7 +94,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     for name in _KNOWN:
         if env.get(ENV_PREFIX + name.upper()):
             values[name] = env[ENV_PREFIX + name.upper()]
-    missing = [ENV_PREFIX + n.upper() for n in _REQUIRED if not values.get(n)]
+    required = (*_REQUIRED, "webhook_secret") if webhooks else _REQUIRED
+    missing = [ENV_PREFIX + n.upper() for n in required if not values.get(n)]
     if missing:
         raise SettingsError(f"missing {', '.join(missing)}: the bot never runs unauthenticated "
                             "(set them in the environment or in --config)")

@@ -25,6 +25,7 @@ WEIGHTS = "model.safetensors"
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSIONS = 384
 BATCH_SIZE = 64
+MAX_LENGTH_SPREAD = 1.3  # longest / shortest text in one batch (padding is wasted work)
 
 _lock = threading.Lock()
 _model: Any = None
@@ -79,10 +80,28 @@ def model() -> Any:
     return _model
 
 
+def length_batches(texts: Sequence[str], batch_size: int = BATCH_SIZE,
+                   max_spread: float = MAX_LENGTH_SPREAD) -> list[list[int]]:
+    """Indices of `texts` in batches of similar length, longest first.
+
+    A batch is padded to its longest text, so one long answer beside short ones multiplies the
+    work; a new batch starts when the longest text is more than `max_spread` times the shortest.
+    """
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+    batches: list[list[int]] = []
+    for i in order:
+        batch = batches[-1] if batches else None
+        if batch is None or len(batch) >= batch_size or len(texts[batch[0]]) > max_spread * max(len(texts[i]), 1):
+            batches.append([i])
+        else:
+            batch.append(i)
+    return batches
+
+
 def embed(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
     """One L2-normalised float32 row of `DIMENSIONS` per text, in order; (0, DIMENSIONS) for none."""
-    if not texts:
-        return np.zeros((0, DIMENSIONS), dtype=np.float32)
-    vectors = model().encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
-                             convert_to_numpy=True, show_progress_bar=False)
-    return np.ascontiguousarray(vectors, dtype=np.float32)
+    vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
+    for batch in length_batches(texts, batch_size):
+        vectors[batch] = model().encode([texts[i] for i in batch], batch_size=len(batch),
+                                        normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    return vectors

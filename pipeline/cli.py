@@ -1,17 +1,77 @@
-"""`taxonomist build ...`: the weekly build's sub-commands. Heavy imports stay inside the commands."""
+"""`taxonomist build ...`: the weekly build, whole or one stage at a time. Heavy imports stay inside the commands.
+
+`taxonomist build [TAXONOMY] --out BUILD_DIR` runs every stage; `taxonomist build generate|train|evaluate|publish`
+runs one. Defaults live in the settings dataclasses (`pipeline.settings`, `pipeline.gate`): options here
+default to None and replace a field only when given, over the `--config` file's sections.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
-app = typer.Typer(name="build", help="Turn the merged taxonomy into datasets and a model build.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+from pipeline.gate import GateSettings
+from pipeline.settings import SettingsError, TrainOptions, given, load_config, parse_mirrors
+
+WHOLE_BUILD = "all"  # the hidden command behind `taxonomist build [TAXONOMY] --out BUILD_DIR`
+TRAIN, GATE = TrainOptions(), GateSettings()  # the defaults, shown in the options' help
+
+
+class WholeBuildByDefault(TyperGroup):
+    """A group that runs its whole-build command when the first argument is not a sub-command.
+
+    `taxonomist build --out B` and `taxonomist build ../taxonomy --out B` start the whole build;
+    `taxonomist build train B` runs one stage; `taxonomist build --help` lists the stages and then
+    the whole build's own options. A taxonomy folder named like a stage is reached as `./train`.
+    """
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            self._refuse_typo(ctx, args[0] if args else "")
+            args = [WHOLE_BUILD, *args]
+        return super().parse_args(ctx, args)
+
+    def _refuse_typo(self, ctx: typer.Context, first: str) -> None:
+        """`taxonomist build trian B` is a mistyped stage, not a taxonomy folder named `trian`."""
+        if not first or first.startswith("-") or Path(first).exists():
+            return
+        stages = [name for name, command in self.commands.items() if not command.hidden]
+        close = difflib.get_close_matches(first, stages, n=1)
+        if close:
+            ctx.fail(f"No such command or taxonomy folder {first!r}. Did you mean {close[0]!r}?")
+
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+        super().format_help(ctx, formatter)
+        whole = self.commands[WHOLE_BUILD]
+        whole.format_help(whole.make_context(WHOLE_BUILD, [], parent=ctx, resilient_parsing=True), formatter)
+
+
+class AtGroupPath(typer.Context):
+    """The whole build's context: its usage lines and error hints name `taxonomist build` itself."""
+
+    @property
+    def command_path(self) -> str:
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class WholeBuildCommand(TyperCommand):
+    context_class = AtGroupPath
+
+
+app = typer.Typer(name="build", cls=WholeBuildByDefault, add_completion=False, pretty_exceptions_enable=False,
+                  subcommand_metavar="[COMMAND] [ARGS]...",
+                  help="Turn the merged taxonomy into datasets and a model build. Without a command, runs the "
+                       "whole build (generate, train, evaluate, publish) with the options listed after the "
+                       "commands; a command runs one stage.")
+CONFIG = typer.Option(None, "--config", help="YAML settings file with `generate:`, `train:` and `evaluate:` "
+                      "sections (example: pipeline/configs/build.example.yaml); options given here win.")
 
 
 def default_cache() -> Path:
@@ -39,7 +99,7 @@ def generate_command(
     teacher: str | None = typer.Option(None, "--teacher", help="OpenAI-compatible base URL, a local model folder "
                                        "or .gguf file, or `default` (embedded SmolLM2-135M-Instruct)."),
     teacher_model: str | None = typer.Option(None, "--teacher-model", help="Model name sent to the server."),
-    config: Path | None = typer.Option(None, "--config", help="YAML file with a `generate:` mapping of settings."),
+    config: Path | None = CONFIG,
     ref: str | None = typer.Option(None, "--ref", help="Git ref of the taxonomy to build (default: its default "
                                    "branch; WORKTREE: the checkout's files as they are on disk)."),
     mirror: list[str] = typer.Option([], "--mirror", help="URL=PATH: fetch a documents repository from a local "
@@ -59,21 +119,18 @@ def generate_command(
     from pipeline.leaves import TaxonomyError
     from pipeline.models import ModelError
     from pipeline.report import ReportError
-    from pipeline.settings import SettingsError, load_settings, parse_mirrors
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     cache_dir = cache or default_cache()
     try:
-        settings = load_settings(config)
+        settings = load_config(config).generate
         mirrors = settings.mirrors + parse_mirrors(mirror, "--mirror")
         if taxonomy is None:
             from taxonomist.samples import TAXONOMY_DIR
 
             taxonomy, mirrors = TAXONOMY_DIR, mirrors + sample_mirrors(cache_dir)
-        t = settings.teacher
-        t = dataclasses.replace(t, endpoint=teacher or t.endpoint, model=teacher_model or t.model,
-                                concurrency=concurrency or t.concurrency)
+        t = given(settings.teacher, endpoint=teacher, model=teacher_model, concurrency=concurrency)
         version = settings.schema_version if schema_version is None else (
             int(schema_version) if schema_version.isdigit() else schema_version)
         settings = dataclasses.replace(settings, teacher=t, mirrors=mirrors, schema_version=version)
@@ -91,38 +148,37 @@ def generate_command(
     typer.echo(json.dumps(summary))
 
 
-def _train_options(student: str, full: bool, phase1_steps: int, phase2_steps: int, phase1_lr: float,
-                   phase2_lr: float, warmup: int, batch_size: int, micro_batch_size: int, checkpoint_every: int,
-                   seed: int, nproc: int) -> Any:
-    from pipeline.weekly import TrainOptions
-
-    return TrainOptions(student=student, full=full, phase1_steps=phase1_steps, phase2_steps=phase2_steps,
-                        phase1_lr=phase1_lr, phase2_lr=phase2_lr, phase1_warmup=warmup, phase2_warmup=warmup,
-                        batch_size=batch_size, micro_batch_size=micro_batch_size,
-                        checkpoint_every=checkpoint_every, seed=seed, nproc=nproc)
+def train_option(flag: str, field: str, text: str, shown: object = None, **kwargs: Any) -> Any:
+    """An option of `taxonomist build train` whose default is read from `TrainOptions` (shown in the help)."""
+    default = getattr(TRAIN, field) if shown is None else shown
+    return typer.Option(None, flag, help=f"{text} Default: {default:g}." if isinstance(default, float)
+                        else f"{text} Default: {default}.", **kwargs)
 
 
-STUDENT = typer.Option("default", "--student", help="Student: a model folder, a .gguf file, or `default` "
+STUDENT = train_option("--student", "student", "Student: a model folder, a .gguf file, or `default` "
                        "(embedded SmolLM2-135M-Instruct).")
-FULL = typer.Option(False, "--full", help="Full fine-tuning instead of LoRA.")
-P1_STEPS = typer.Option(20, "--phase1-steps", min=1, help="Optimizer steps of phase 1 (knowledge).")
-P2_STEPS = typer.Option(20, "--phase2-steps", min=1, help="Optimizer steps of phase 2 (skills + replay).")
-P1_LR = typer.Option(2e-4, "--phase1-lr", help="Phase 1 learning rate (after warm-up; constant, no decay).")
-P2_LR = typer.Option(1e-4, "--phase2-lr", help="Phase 2 learning rate.")
-WARMUP = typer.Option(5, "--warmup", min=0, help="Linear warm-up steps at the start of each phase.")
-BATCH = typer.Option(8, "--batch-size", min=1, help="Samples per optimizer step (all processes together).")
-MICRO = typer.Option(4, "--micro-batch-size", min=1, help="Samples per forward pass in one process.")
-EVERY = typer.Option(10, "--checkpoint-every", min=1, help="Steps between checkpoints (also at each phase end).")
-SEED = typer.Option(42, "--seed", help="Seed of the data order, the adapter's init and dropout.")
-NPROC = typer.Option(1, "--nproc", min=1, help="Processes: >1 launches torchrun (CPU, gloo) or accelerate "
-                     "with FSDP (CUDA, NCCL; pipeline/configs/fsdp-gpu.yaml).")
+FULL = train_option("--full/--lora", "full", "Full fine-tuning, or LoRA.", shown="full" if TRAIN.full else "LoRA")
+P1_STEPS = train_option("--phase1-steps", "phase1_steps", "Optimizer steps of phase 1 (knowledge).", min=1)
+P2_STEPS = train_option("--phase2-steps", "phase2_steps", "Optimizer steps of phase 2 (skills + replay).", min=1)
+P1_LR = train_option("--phase1-lr", "phase1_lr", "Phase 1 learning rate (after warm-up; constant, no decay).")
+P2_LR = train_option("--phase2-lr", "phase2_lr", "Phase 2 learning rate.")
+WARMUP = train_option("--warmup", "phase1_warmup", "Linear warm-up steps at the start of each phase (both "
+                      "phase1_warmup and phase2_warmup).", min=0)
+BATCH = train_option("--batch-size", "batch_size", "Samples per optimizer step (all processes together).", min=1)
+MICRO = train_option("--micro-batch-size", "micro_batch_size", "Samples per forward pass in one process.", min=1)
+EVERY = train_option("--checkpoint-every", "checkpoint_every", "Steps between checkpoints (also at each phase end).",
+                     min=1)
+SEED = train_option("--seed", "seed", "Seed of the data order, the adapter's init and dropout.")
+NPROC = train_option("--nproc", "nproc", "Processes: >1 launches torchrun (CPU, gloo) or accelerate with FSDP "
+                     "(CUDA, NCCL; pipeline/configs/fsdp-gpu.yaml).", min=1)
 PREVIOUS_BUILD = typer.Option(None, "--previous-build", help="The previous build folder to compare with "
                               "(default: the base model, as for a first build).")
 JUDGE = typer.Option(None, "--judge", help="Judge: OpenAI-compatible URL, model folder, `default` (SmolLM2), "
                      "or `none` (embedding similarity only).")
-METRIC = typer.Option("similarity", "--gate-metric", help="What the gate decides on: similarity|judge|mean.")
-MARGIN = typer.Option(0.05, "--max-regression", help="How far an unchanged leaf, the replay set or the "
-                      "general questions may fall.")
+METRIC = typer.Option(None, "--gate-metric", help="What the gate decides on: similarity|judge|mean. "
+                      f"Default: {GATE.metric}.")
+MARGIN = typer.Option(None, "--max-regression", help="How far an unchanged leaf, the replay set or the general "
+                      f"questions may fall (all three margins). Default: {GATE.max_regression}.")
 
 
 def _fail(command: str, exc: Exception) -> None:
@@ -133,9 +189,11 @@ def _fail(command: str, exc: Exception) -> None:
 @app.command("train")
 def train_command(
     build_dir: Path = typer.Argument(..., help="Build folder with data/phase1.jsonl and data/phase2.jsonl."),
-    student: str = STUDENT, full: bool = FULL, phase1_steps: int = P1_STEPS, phase2_steps: int = P2_STEPS,
-    phase1_lr: float = P1_LR, phase2_lr: float = P2_LR, warmup: int = WARMUP, batch_size: int = BATCH,
-    micro_batch_size: int = MICRO, checkpoint_every: int = EVERY, seed: int = SEED, nproc: int = NPROC,
+    config: Path | None = CONFIG,
+    student: str | None = STUDENT, full: bool | None = FULL, phase1_steps: int | None = P1_STEPS,
+    phase2_steps: int | None = P2_STEPS, phase1_lr: float | None = P1_LR, phase2_lr: float | None = P2_LR,
+    warmup: int | None = WARMUP, batch_size: int | None = BATCH, micro_batch_size: int | None = MICRO,
+    checkpoint_every: int | None = EVERY, seed: int | None = SEED, nproc: int | None = NPROC,
 ) -> None:
     """Train phase 1 then phase 2 (resuming from the last checkpoint if a run was cut short)."""
     from pipeline.models import ModelError
@@ -146,10 +204,12 @@ def train_command(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
-        summary = run_train(build_dir, _train_options(student, full, phase1_steps, phase2_steps, phase1_lr,
-                                                      phase2_lr, warmup, batch_size, micro_batch_size,
-                                                      checkpoint_every, seed, nproc))
-    except (TrainError, DataError, ModelError) as exc:
+        options = given(load_config(config).train, student=student, full=full, phase1_steps=phase1_steps,
+                        phase2_steps=phase2_steps, phase1_lr=phase1_lr, phase2_lr=phase2_lr, phase1_warmup=warmup,
+                        phase2_warmup=warmup, batch_size=batch_size, micro_batch_size=micro_batch_size,
+                        checkpoint_every=checkpoint_every, seed=seed, nproc=nproc)
+        summary = run_train(build_dir, options)
+    except (SettingsError, TrainError, DataError, ModelError) as exc:
         _fail("train", exc)
     typer.echo(json.dumps({k: summary[k] for k in ("steps", "final_loss", "tokens_per_second", "model")}))
 
@@ -157,22 +217,22 @@ def train_command(
 @app.command("evaluate")
 def evaluate_command(
     build_dir: Path = typer.Argument(..., help="Build folder with a trained model and data/heldout.jsonl."),
-    previous_build: Path | None = PREVIOUS_BUILD, judge: str | None = JUDGE, gate_metric: str = METRIC,
-    max_regression: float = MARGIN,
+    config: Path | None = CONFIG,
+    previous_build: Path | None = PREVIOUS_BUILD, judge: str | None = JUDGE, gate_metric: str | None = METRIC,
+    max_regression: float | None = MARGIN,
 ) -> None:
     """Score the build against the previous one on held-out seed questions, and apply the gate."""
     from pipeline.evaluate import EvaluationError
-    from pipeline.gate import GateSettings
     from pipeline.models import ModelError
     from pipeline.weekly import run_evaluate
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
-        gate = GateSettings(metric=gate_metric, max_regression=max_regression, max_replay_regression=max_regression,
-                            max_general_regression=max_regression)
+        gate = given(load_config(config).evaluate, metric=gate_metric, max_regression=max_regression,
+                     max_replay_regression=max_regression, max_general_regression=max_regression)
         sections = run_evaluate(build_dir, previous=previous_build, judge=judge, gate=gate)
-    except (EvaluationError, ModelError, ValueError) as exc:
+    except (EvaluationError, ModelError, ValueError) as exc:  # ValueError: SettingsError, a bad gate setting
         _fail("evaluate", exc)
     typer.echo(json.dumps({"passed": sections["gate"]["passed"], "reasons": sections["gate"]["reasons"],
                            "closer_after_training": sections["evaluation"]["closer_after_training"]}))
@@ -195,43 +255,48 @@ def publish_command(
     typer.echo(str(target))
 
 
-@app.command("all")
-def all_command(
+@app.command(WHOLE_BUILD, cls=WholeBuildCommand, hidden=True)
+def whole_build_command(
     taxonomy: Path | None = typer.Argument(None, help="Taxonomy checkout (default: the embedded sample taxonomy)."),
-    out: Path = typer.Option(..., "--out", help="Build folder."),
+    out: Path | None = typer.Option(None, "--out", help="Build folder (needed)."),
     cache: Path | None = typer.Option(None, "--cache", help="Cache folder (default: $TAXONOMIST_CACHE or "
                                       "~/.cache/taxonomist)."),
     teacher: str | None = typer.Option(None, "--teacher", help="Teacher (and default judge) endpoint."),
-    config: Path | None = typer.Option(None, "--config", help="YAML file with a `generate:` mapping of settings."),
+    config: Path | None = CONFIG,
     mirror: list[str] = typer.Option([], "--mirror", help="URL=PATH documents mirror; repeatable."),
     schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N for the structural "
                                               "checks (default: the taxonomy's config)."),
     previous_build: Path | None = PREVIOUS_BUILD,
-    student: str = STUDENT, full: bool = FULL, phase1_steps: int = P1_STEPS, phase2_steps: int = P2_STEPS,
-    phase1_lr: float = P1_LR, phase2_lr: float = P2_LR, warmup: int = WARMUP, batch_size: int = BATCH,
-    micro_batch_size: int = MICRO, checkpoint_every: int = EVERY, seed: int = SEED, nproc: int = NPROC,
-    judge: str | None = JUDGE, gate_metric: str = METRIC, max_regression: float = MARGIN,
+    student: str | None = STUDENT, full: bool | None = FULL, phase1_steps: int | None = P1_STEPS,
+    phase2_steps: int | None = P2_STEPS, phase1_lr: float | None = P1_LR, phase2_lr: float | None = P2_LR,
+    warmup: int | None = WARMUP, batch_size: int | None = BATCH, micro_batch_size: int | None = MICRO,
+    checkpoint_every: int | None = EVERY, seed: int | None = SEED, nproc: int | None = NPROC,
+    judge: str | None = JUDGE, gate_metric: str | None = METRIC, max_regression: float | None = MARGIN,
     force: bool = typer.Option(False, "--force", help="Publish even though the gate rejected the build."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
     """The whole weekly build: generate, train, evaluate, publish (exit 1 when the gate rejects it)."""
     from pipeline.publish import PublishError
     from pipeline.report import read_report
+    from pipeline.weekly import run_publish, summary_line
 
+    if out is None:
+        typer.echo("taxonomist build: --out BUILD_DIR is needed (the folder the build is written to); "
+                   "`taxonomist build --help` lists the options and the single-stage commands", err=True)
+        raise typer.Exit(2)
     generate_command(taxonomy=taxonomy, out=out, cache=cache, teacher=teacher, teacher_model=None, config=config,
                      ref=None, mirror=mirror, previous=[previous_build] if previous_build else [],
                      schema_version=schema_version, concurrency=None, progress=progress)
-    train_command(build_dir=out, student=student, full=full, phase1_steps=phase1_steps, phase2_steps=phase2_steps,
-                  phase1_lr=phase1_lr, phase2_lr=phase2_lr, warmup=warmup, batch_size=batch_size,
-                  micro_batch_size=micro_batch_size, checkpoint_every=checkpoint_every, seed=seed, nproc=nproc)
-    evaluate_command(build_dir=out, previous_build=previous_build, judge=judge or teacher, gate_metric=gate_metric,
-                     max_regression=max_regression)
-    from pipeline.weekly import run_publish, summary_line
-
+    train_command(build_dir=out, config=config, student=student, full=full, phase1_steps=phase1_steps,
+                  phase2_steps=phase2_steps, phase1_lr=phase1_lr, phase2_lr=phase2_lr, warmup=warmup,
+                  batch_size=batch_size, micro_batch_size=micro_batch_size, checkpoint_every=checkpoint_every,
+                  seed=seed, nproc=nproc)
+    evaluate_command(build_dir=out, config=config, previous_build=previous_build, judge=judge or teacher,
+                     gate_metric=gate_metric, max_regression=max_regression)
     try:
         run_publish(out, None, force)
     except PublishError as exc:
-        typer.echo(f"taxonomist build all: not published: {exc}", err=True)
+        typer.echo(f"taxonomist build: not published: {exc}", err=True)
         typer.echo(summary_line(read_report(out)))
         raise typer.Exit(1) from None
     typer.echo(summary_line(read_report(out)))

@@ -29,7 +29,7 @@ class GateSettings:
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
-            raise ValueError(f"gate metric must be one of {', '.join(METRICS)}, not {self.metric!r}")
+            raise ValueError(f"metric: expected one of {', '.join(METRICS)}, got {self.metric!r}")
 
 
 def score(row: dict[str, Any], side: str, metric: str) -> float | None:

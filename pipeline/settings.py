@@ -1,27 +1,42 @@
-"""Generation settings: small CPU-friendly defaults, overridable from a YAML file and the command line.
+"""The build's settings: small CPU-friendly defaults, overridable from a YAML file and the command line.
 
-Every field that changes what the teacher is asked is part of a leaf's cache key (`cache_fields`),
-so changing it regenerates; fields that only change how requests are sent (concurrency, retries,
-timeouts) are not.
+The dataclasses here (and the gate's `GateSettings`) are the one place a default is written: the
+command line's options default to None and replace a field only when given, a `--config` file's
+`generate:`, `train:` and `evaluate:` mappings replace fields before that (`load_config`).
+
+Every generation field that changes what the teacher is asked is part of a leaf's cache key
+(`cache_fields`), so changing it regenerates; fields that only change how requests are sent
+(concurrency, retries, timeouts) are not.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
+from pipeline.gate import GateSettings
+
+T = TypeVar("T")
 API_KEY_ENV = "TAXONOMIST_TEACHER_API_KEY"
 JUDGE_MODES = ("auto", "text")
 JUDGE_REFERENCES = ("seeds", "none")
+SECTIONS = ("generate", "train", "evaluate")  # of a --config file
+# YAML 1.1 (PyYAML) reads `2e-4` as text; a number field takes it as the number it means.
+EXPONENT_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 class SettingsError(ValueError):
-    """A bad setting: the message names the key and what is expected."""
+    """A bad setting: the message names the key and what is expected; `key` is its path in the file."""
+
+    def __init__(self, message: str, key: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,33 +101,87 @@ class GenerateSettings:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
 
 
-def _coerce(name: str, value: Any, default: Any) -> Any:
-    """Check a value against its default's type (int, float, str); a clear error otherwise."""
-    if isinstance(default, bool) or default is None:
+@dataclass(frozen=True, slots=True)
+class TrainOptions:
+    """The build's training choices; `pipeline.weekly.train_config` turns them into a `TrainConfig`.
+
+    Defaults measured on the embedded sample taxonomy (docs/build.md, "Choosing the defaults"):
+    higher phase-2 rates (1e-3, 5e-3) memorise the seeds and break a leaf's answer; 6 steps a
+    phase at 2e-4/3e-4 costs 3.3 times fewer tokens but passed the gate on one seed of two.
+    """
+
+    student: str = "default"     # a model folder, a .gguf file, or `default` (embedded SmolLM2-135M-Instruct)
+    full: bool = False           # full fine-tuning instead of LoRA
+    phase1_steps: int = 20
+    phase2_steps: int = 20
+    phase1_lr: float = 2e-4
+    phase2_lr: float = 1e-4
+    phase1_warmup: int = 5
+    phase2_warmup: int = 5
+    batch_size: int = 8          # samples per optimizer step, all processes together
+    micro_batch_size: int = 4    # samples per forward pass in one process
+    max_length: int = 512        # tokens; longer conversations are cut
+    checkpoint_every: int = 10
+    seed: int = 42
+    nproc: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BuildConfig:
+    """A `--config` file: one section per stage that has settings."""
+
+    generate: GenerateSettings = field(default_factory=GenerateSettings)
+    train: TrainOptions = field(default_factory=TrainOptions)
+    evaluate: GateSettings = field(default_factory=GateSettings)
+
+
+def given(base: T, **options: Any) -> T:
+    """`base` with each command-line option that was given (not None) in its field: the command line wins."""
+    return dataclasses.replace(base, **{name: value for name, value in options.items() if value is not None})
+
+
+def _coerce(key: tuple[str, ...], value: Any, default: Any) -> Any:
+    """Check a value against its default's type (bool, int, float, str); a clear error otherwise."""
+    name = ".".join(key)
+    if default is None:
+        return value
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise SettingsError(f"{name}: expected true or false, got {value!r}", key)
         return value
     if isinstance(default, int) and not (isinstance(value, int) and not isinstance(value, bool)):
-        raise SettingsError(f"{name}: expected an integer, got {value!r}")
+        raise SettingsError(f"{name}: expected an integer, got {value!r}", key)
     if isinstance(default, float):
+        if isinstance(value, str) and EXPONENT_NUMBER.fullmatch(value):
+            return float(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SettingsError(f"{name}: expected a number, got {value!r}")
+            raise SettingsError(f"{name}: expected a number, got {value!r}", key)
         return float(value)
     if isinstance(default, str) and not isinstance(value, str):
-        raise SettingsError(f"{name}: expected a string, got {value!r}")
+        raise SettingsError(f"{name}: expected a string, got {value!r}", key)
     if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-        raise SettingsError(f"{name}: must not be negative, got {value!r}")
+        raise SettingsError(f"{name}: must not be negative, got {value!r}", key)
     return value
 
 
-def _build(cls: type, values: dict[str, Any], where: str) -> Any:
-    known = {f.name: f for f in dataclasses.fields(cls)}
+def _build(cls: type[T], values: dict[str, Any], where: tuple[str, ...]) -> T:
+    """`cls` from a mapping of its fields; an unknown key, a wrong type or a bad value names its key."""
+    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key not in known:
-            raise SettingsError(f"{where}{key}: unknown setting (known: {', '.join(sorted(known))})")
+            raise SettingsError(f"{'.'.join((*where, str(key)))}: unknown setting (known: "
+                                f"{', '.join(sorted(known))})", (*where, str(key)))
         spec = known[key]
         default = spec.default if spec.default is not dataclasses.MISSING else None
-        out[key] = _coerce(f"{where}{key}", value, default)
-    return cls(**out)
+        out[key] = _coerce((*where, key), value, default)
+    try:
+        return cls(**out)
+    except ValueError as exc:  # the class's own checks; their messages start with the field's name
+        name, colon, _ = str(exc).partition(":")
+        if colon and name in known:
+            raise SettingsError(".".join((*where, str(exc))), (*where, name)) from None
+        raise SettingsError(f"{'.'.join(where)}: {exc}" if where else str(exc), where) from None
 
 
 def parse_mirrors(items: Any, where: str = "mirrors") -> tuple[tuple[str, str], ...]:
@@ -129,27 +198,69 @@ def parse_mirrors(items: Any, where: str = "mirrors") -> tuple[tuple[str, str], 
     return tuple((str(u), str(p)) for u, p in pairs)
 
 
-def settings_from_mapping(data: dict[str, Any], where: str = "") -> GenerateSettings:
-    """Settings from a mapping like the YAML file's (`teacher:` and `mirrors:` nested)."""
+def settings_from_mapping(data: Any, where: tuple[str, ...] = ()) -> GenerateSettings:
+    """Generation settings from a mapping like the file's `generate:` (`teacher:` and `mirrors:` nested)."""
     if not isinstance(data, dict):
-        raise SettingsError(f"{where or 'settings'}: expected a mapping")
+        raise SettingsError(f"{'.'.join(where) or 'settings'}: expected a mapping", where)
     data = dict(data)
     teacher = data.pop("teacher", {}) or {}
     if not isinstance(teacher, dict):
-        raise SettingsError(f"{where}teacher: expected a mapping")
-    mirrors = parse_mirrors(data.pop("mirrors", ()), f"{where}mirrors")
+        raise SettingsError(f"{'.'.join((*where, 'teacher'))}: expected a mapping", (*where, "teacher"))
+    mirrors = parse_mirrors(data.pop("mirrors", ()), ".".join((*where, "mirrors")))
     base = _build(GenerateSettings, data, where)
-    return dataclasses.replace(base, mirrors=mirrors, teacher=_build(TeacherSettings, teacher, f"{where}teacher."))
+    return dataclasses.replace(base, mirrors=mirrors, teacher=_build(TeacherSettings, teacher, (*where, "teacher")))
 
 
-def load_settings(path: Path | None) -> GenerateSettings:
-    """Settings from a YAML file (its `generate:` mapping), or the defaults."""
+def _section(data: Any, cls: type[T], where: tuple[str, ...]) -> T:
+    if not isinstance(data, dict):
+        raise SettingsError(f"{'.'.join(where)}: expected a mapping", where)
+    return _build(cls, data, where)
+
+
+def _key_line(root: yaml.Node | None, key: tuple[str, ...]) -> int | None:
+    """The 1-based line of the deepest part of `key` found in the composed YAML document."""
+    node, line = root, None
+    for part in key:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        match = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+        if match is None:
+            break
+        line, node = match[0].start_mark.line + 1, match[1]
+    return line
+
+
+def load_config(path: Path | None) -> BuildConfig:
+    """The settings file's `generate:`, `train:` and `evaluate:` mappings over the defaults.
+
+    Every section is checked whichever stage reads the file, so a bad training key stops the whole
+    build before generation, not after it. Errors read `FILE:LINE: section.key: what is wrong`.
+    """
     if path is None:
-        return GenerateSettings()
+        return BuildConfig()
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        loader = yaml.SafeLoader(Path(path).read_text(encoding="utf-8"))
+        try:
+            root = loader.get_single_node()
+            data = loader.construct_document(root) if root is not None else {}
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        at = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        raise SettingsError(f"{path}{at}: not valid YAML: {exc.problem or exc.context}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SettingsError(f"{path}: cannot read the settings: {exc}") from None
-    if not isinstance(data, dict) or set(data) - {"generate"}:
-        raise SettingsError(f"{path}: expected one top-level key, `generate:`")
-    return settings_from_mapping(data.get("generate") or {}, f"{path}: generate.")
+    if data is None:
+        data = {}
+    if not isinstance(data, dict) or set(data) - set(SECTIONS):
+        extra = sorted(map(str, set(data) - set(SECTIONS))) if isinstance(data, dict) else []
+        found = f" (found {', '.join(extra)})" if extra else ""
+        raise SettingsError(f"{path}: expected a mapping with the sections {', '.join(f'`{s}:`' for s in SECTIONS)}"
+                            f"{found}")
+    try:
+        return BuildConfig(generate=settings_from_mapping(data.get("generate") or {}, ("generate",)),
+                           train=_section(data.get("train") or {}, TrainOptions, ("train",)),
+                           evaluate=_section(data.get("evaluate") or {}, GateSettings, ("evaluate",)))
+    except SettingsError as exc:
+        line = _key_line(root, exc.key)
+        raise SettingsError(f"{path}:{line}: {exc}" if line else f"{path}: {exc}", exc.key) from None

@@ -1,8 +1,9 @@
-"""The weekly build's later stages as plain functions: train, evaluate, publish, and all of them in a row.
+"""The weekly build's later stages as plain functions: train, evaluate, publish.
 
-`pipeline.cli` turns these into `taxonomist build train|evaluate|publish|all`; each stage reads what
-the earlier ones left in the build folder and adds its own sections to `build.json` (through
-`pipeline.report`), including its wall time under `stages`.
+`pipeline.cli` turns these into `taxonomist build train|evaluate|publish` and runs them after
+generation for the whole `taxonomist build`; each stage reads what the earlier ones left in the
+build folder and adds its own sections to `build.json` (through `pipeline.report`), including its
+wall time under `stages`.
 """
 
 from __future__ import annotations
@@ -11,37 +12,12 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pipeline.gate import GateSettings
 from pipeline.report import read_report, update_report
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """The command line's training choices; `train_config` turns them into a `TrainConfig`.
-
-    Defaults measured on the embedded sample taxonomy (docs/build.md, "Choosing the defaults"):
-    higher phase-2 rates (1e-3, 5e-3) memorise the seeds and break a leaf's answer; 6 steps a
-    phase at 2e-4/3e-4 costs 3.3 times fewer tokens but passed the gate on one seed of two.
-    """
-
-    student: str = "default"
-    full: bool = False
-    phase1_steps: int = 20
-    phase2_steps: int = 20
-    phase1_lr: float = 2e-4
-    phase2_lr: float = 1e-4
-    phase1_warmup: int = 5
-    phase2_warmup: int = 5
-    batch_size: int = 8
-    micro_batch_size: int = 4
-    max_length: int = 512
-    checkpoint_every: int = 10
-    seed: int = 42
-    nproc: int = 1
+from pipeline.settings import TeacherSettings, TrainOptions
 
 
 @contextmanager
@@ -90,7 +66,6 @@ def run_evaluate(build_dir: Path, *, previous: Path | None, judge: str | None, g
                  max_new_tokens: int = 64) -> dict[str, Any]:
     """Score against the previous build's model, or the base model on a first build."""
     from pipeline.evaluate import evaluate, model_of_build
-    from pipeline.settings import TeacherSettings
     from pipeline.teacher import make_teacher
 
     report = read_report(build_dir)

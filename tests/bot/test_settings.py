@@ -29,6 +29,13 @@ def test_missing_secret_or_key_is_a_start_up_error(key: Path) -> None:
         load_settings(env_for(key, TAXONOMIST_PRIVATE_KEY=str(key.parent / "nope.pem")))
 
 
+def test_commands_that_only_call_the_api_need_no_webhook_secret(key: Path) -> None:
+    s = load_settings({"TAXONOMIST_APP_ID": "1", "TAXONOMIST_PRIVATE_KEY": str(key)}, webhooks=False)
+    assert (s.app_id, s.webhook_secret) == ("1", "")
+    with pytest.raises(SettingsError, match="TAXONOMIST_PRIVATE_KEY"):
+        load_settings({"TAXONOMIST_APP_ID": "1"}, webhooks=False)
+
+
 def test_environment_defaults_and_conversions(key: Path, tmp_path: Path) -> None:
     s = load_settings(env_for(key, TAXONOMIST_DATA_DIR=str(tmp_path), TAXONOMIST_SKIP_CHECKS="pii, duplicate",
                               TAXONOMIST_WORKERS="3"))

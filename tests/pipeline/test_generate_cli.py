@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.models import tiny_model
-from pipeline.settings import SettingsError, load_settings, settings_from_mapping
+from pipeline.settings import SettingsError, load_config, settings_from_mapping
 from taxonomist.cli import app
 from tests.pipeline.generate_helpers import small_taxonomy
 
@@ -56,14 +56,14 @@ def test_bad_input_exits_2_with_a_reason(tiny, tmp_path):
 def test_settings_file_errors_name_the_key(tmp_path):
     path = tmp_path / "s.yml"
     path.write_text("generate:\n  questions_per_leaf: many\n")
-    with pytest.raises(SettingsError, match=r"generate\.questions_per_leaf: expected an integer"):
-        load_settings(path)
+    with pytest.raises(SettingsError, match=r"s\.yml:2: generate\.questions_per_leaf: expected an integer"):
+        load_config(path)
     path.write_text("generate:\n  teacher:\n    concurency: 2\n")
-    with pytest.raises(SettingsError, match=r"teacher\.concurency: unknown setting"):
-        load_settings(path)
+    with pytest.raises(SettingsError, match=r"s\.yml:3: generate\.teacher\.concurency: unknown setting"):
+        load_config(path)
     path.write_text("other: 1\n")
-    with pytest.raises(SettingsError, match="generate:"):
-        load_settings(path)
+    with pytest.raises(SettingsError, match=r"sections `generate:`, `train:`, `evaluate:` \(found other\)"):
+        load_config(path)
 
 
 def test_settings_from_a_mapping():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.announce import LABEL, AnnounceError, announce
+from bot.announce import LABEL, LABEL_COLOR, AnnounceError, Announcement, announce
 
 
 class RecordingForge:
@@ -16,6 +16,7 @@ class RecordingForge:
     def __init__(self) -> None:
         self.comments: dict[int, dict[int, str]] = {}
         self.label_sets: dict[int, set[str]] = {}
+        self.repo_labels: dict[str, str] = {}
         self.next_id = 1
 
     def find_comment(self, number: int, marker: str) -> tuple[int, str] | None:
@@ -37,6 +38,9 @@ class RecordingForge:
     def add_labels(self, number: int, names: list[str]) -> None:
         self.label_sets.setdefault(number, set()).update(names)
 
+    def ensure_label(self, name: str, color: str, description: str) -> None:
+        self.repo_labels.setdefault(name, color)
+
 
 def write_report(build: Path, published: bool = True) -> None:
     build.mkdir(parents=True, exist_ok=True)
@@ -50,12 +54,13 @@ def write_report(build: Path, published: bool = True) -> None:
 def test_each_merged_pr_gets_one_comment_and_the_label_even_when_run_twice(tmp_path: Path) -> None:
     write_report(tmp_path)
     forge = RecordingForge()
-    assert announce(forge, tmp_path) == [7, 9]
-    assert announce(forge, tmp_path) == [7, 9]
+    assert announce(forge, tmp_path) == Announcement(announced=[7, 9])
+    assert announce(forge, tmp_path) == Announcement(announced=[7, 9])
     for number in (7, 9):
         assert len(forge.comments[number]) == 1
         assert "c0ffee" in next(iter(forge.comments[number].values()))
         assert forge.label_sets[number] == {LABEL}
+    assert forge.repo_labels == {LABEL: LABEL_COLOR}
 
 
 def test_an_unpublished_build_is_not_announced(tmp_path: Path) -> None:

@@ -1,0 +1,145 @@
+"""`taxonomist build`: the whole build without a command, one stage with one, and `--config` for every stage."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import pipeline.weekly
+from pipeline.models import tiny_model
+from pipeline.report import read_report
+from pipeline.settings import TrainOptions
+from taxonomist.cli import app
+
+
+def flat(text: str) -> str:
+    """Help text without rich's boxes and line breaks, for phrase checks."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+def test_help_lists_the_stages_and_says_that_without_one_it_runs_the_whole_build() -> None:
+    result = CliRunner().invoke(app, ["build", "--help"], env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
+    assert result.exit_code == 0
+    text = flat(result.output)
+    assert "Without a command, runs the whole build (generate, train, evaluate, publish)" in text
+    for stage in ("generate", "train", "evaluate", "publish"):
+        assert re.search(rf"Commands .*\b{stage}\b", text)
+    assert "Usage: taxonomist build [OPTIONS] [taxonomy]" in text  # then the whole build's own options
+    assert "--phase1-steps" in text and "--out" in text and "Default: 20." in text
+    assert " all " not in text.split("Commands", 1)[1].split("Usage:", 1)[0]  # the routing name stays hidden
+
+
+@pytest.mark.parametrize("args", [["build"], ["build", "--no-progress"], ["build", "some/taxonomy"]])
+def test_the_whole_build_without_out_is_a_one_line_error(args: list[str]) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line
+    assert result.stderr.startswith("taxonomist build: --out BUILD_DIR is needed")
+    assert "Traceback" not in result.output
+
+
+def test_a_mistyped_stage_is_not_taken_for_a_taxonomy_folder() -> None:
+    result = CliRunner().invoke(app, ["build", "trian", "b"])
+    assert result.exit_code == 2 and "Did you mean 'train'?" in result.output
+
+
+def test_a_bad_config_stops_the_whole_build_before_generation(tmp_path: Path) -> None:
+    config = tmp_path / "build.yml"
+    config.write_text("generate:\n  seed: 1\ntrain:\n  phase9_steps: 3\n")
+    result = CliRunner().invoke(app, ["build", "--out", str(tmp_path / "b"), "--config", str(config)])
+    assert result.exit_code == 2
+    assert f"{config}:4: train.phase9_steps: unknown setting" in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What `train` and `evaluate` hand to the stage functions (a double: these tests are about the options)."""
+    seen: dict[str, Any] = {}
+
+    def run_train(build_dir: Path, options: TrainOptions) -> dict[str, Any]:
+        seen["train"] = options
+        return {"steps": 0, "final_loss": None, "tokens_per_second": None, "model": str(build_dir)}
+
+    def run_evaluate(build_dir: Path, **kwargs: Any) -> dict[str, Any]:
+        seen["evaluate"] = kwargs
+        return {"gate": {"passed": True, "reasons": []}, "evaluation": {"closer_after_training": 0}}
+
+    monkeypatch.setattr(pipeline.weekly, "run_train", run_train)
+    monkeypatch.setattr(pipeline.weekly, "run_evaluate", run_evaluate)
+    return seen
+
+
+def test_train_options_come_from_the_command_line_then_the_file_then_the_defaults(
+        tmp_path: Path, recorded: dict[str, Any]) -> None:
+    config = tmp_path / "build.yml"
+    config.write_text("train:\n  phase1_steps: 3\n  phase2_steps: 4\n  phase2_lr: 3.0e-4\n  full: true\n")
+    result = CliRunner().invoke(app, ["build", "train", str(tmp_path), "--config", str(config),
+                                      "--phase2-steps", "7", "--warmup", "2", "--lora"])
+    assert result.exit_code == 0, result.output
+    options, defaults = recorded["train"], TrainOptions()
+    assert (options.phase1_steps, options.phase2_lr) == (3, 3e-4)  # the file
+    assert (options.phase2_steps, options.phase1_warmup, options.phase2_warmup, options.full) == (7, 2, 2, False)
+    assert (options.phase1_lr, options.batch_size, options.seed) == (defaults.phase1_lr, defaults.batch_size,
+                                                                     defaults.seed)
+
+    CliRunner().invoke(app, ["build", "train", str(tmp_path)])
+    assert recorded["train"] == defaults  # no file, no option: every field is the dataclass default
+
+
+def test_gate_settings_come_from_the_command_line_then_the_file_then_the_defaults(
+        tmp_path: Path, recorded: dict[str, Any]) -> None:
+    config = tmp_path / "build.yml"
+    config.write_text("evaluate:\n  metric: mean\n  max_replay_regression: 0.2\n  min_improvement: 0.01\n")
+    result = CliRunner().invoke(app, ["build", "evaluate", str(tmp_path), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    gate = recorded["evaluate"]["gate"]
+    assert (gate.metric, gate.max_replay_regression, gate.min_improvement, gate.max_regression) == (
+        "mean", 0.2, 0.01, 0.05)
+    CliRunner().invoke(app, ["build", "evaluate", str(tmp_path), "--config", str(config), "--gate-metric", "judge",
+                             "--max-regression", "0.1"])
+    gate = recorded["evaluate"]["gate"]
+    assert (gate.metric, gate.max_regression, gate.max_replay_regression, gate.max_general_regression) == (
+        "judge", 0.1, 0.1, 0.1)
+
+
+@pytest.mark.parametrize(("command", "text", "message"), [
+    ("train", "train:\n  phase1_stepz: 3\n", ":2: train.phase1_stepz: unknown setting"),
+    ("train", "train:\n  batch_size: eight\n", ":2: train.batch_size: expected an integer, got 'eight'"),
+    ("evaluate", "evaluate:\n  metric: mean\n  margin: 1\n", ":3: evaluate.margin: unknown setting"),
+    ("evaluate", "evaluate:\n  max_regression: [1]\n", ":2: evaluate.max_regression: expected a number"),
+])
+def test_a_bad_config_exits_2_naming_file_line_and_key(tmp_path: Path, recorded: dict[str, Any], command: str,
+                                                       text: str, message: str) -> None:
+    config = tmp_path / "build.yml"
+    config.write_text(text)
+    result = CliRunner().invoke(app, ["build", command, str(tmp_path), "--config", str(config)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"taxonomist build {command}: {config}{message}")
+    assert command not in recorded  # the stage never ran
+
+
+@pytest.mark.slow
+def test_the_whole_build_runs_every_stage_with_config_and_options(tmp_path: Path) -> None:
+    tiny = tiny_model(tmp_path / "tiny")
+    config = tmp_path / "build.yml"
+    config.write_text(f"generate:\n  student: {tiny}\n  near_duplicate: 1.0\n  max_tokens: 16\n  judge_max_tokens: 4\n"
+                      f"  teacher:\n    concurrency: 1\ntrain:\n  student: {tiny}\n  phase1_steps: 2\n"
+                      "  phase2_steps: 5\n  batch_size: 4\n  micro_batch_size: 2\n  phase1_warmup: 1\n"
+                      "  phase2_warmup: 1\n")
+    build = tmp_path / "build"
+    result = CliRunner().invoke(app, ["build", "--out", str(build), "--cache", str(tmp_path / "cache"),
+                                      "--teacher", str(tiny), "--config", str(config), "--phase2-steps", "1",
+                                      "--judge", "none", "--force", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["published"] == str(build / "published")
+    report = read_report(build)
+    assert set(report["stages"]) >= {"leaves", "teacher", "train", "evaluate", "publish"}
+    assert report["training"]["steps"] == 3  # phase 1 from the file (2), phase 2 from the command line (1)
+    assert (build / "published" / "report.html").is_file()
