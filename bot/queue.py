@@ -4,7 +4,8 @@ huey removes a task from its queue when a worker takes it, so a worker killed mi
 it. The journal closes that gap: every job is written to huey's key-value store before it is
 enqueued (`pending:<key>`, newest job wins, which is also how jobs coalesce) and marked
 `done:<key>` when it finishes. A worker starting up re-enqueues every pending job not done, so a
-job runs at least once; a stale or already-finished copy is a no-op when it runs.
+job runs at least once; a stale or already-finished copy is a no-op when it runs. A lease per key
+(`bot.leases`) keeps two workers from running one key's job at the same moment.
 
 Delivery ids and done marks carry the time they were written and are pruned after `retention`
 (by a worker at start and then at most hourly), with the journal entry of a finished job: GitHub
@@ -15,16 +16,16 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.constants import EmptyData
+from huey.exceptions import RetryTask
 
 from bot import metrics
+from bot.leases import DEFAULT_LEASE, Leases
 from bot.logs import log_scope
 from bot.router import Job
 from bot.settings import Settings
@@ -35,6 +36,7 @@ TASK_NAME = "taxonomist.run_job"
 
 DEFAULT_RETENTION = 4 * 24 * 3600.0  # seconds; GitHub redelivers a webhook within 3 days
 PRUNE_EVERY = 3600.0  # seconds between a worker's prunes
+BUSY_RETRY = 1.0  # seconds before a job whose key another worker holds is tried again
 
 Runner = Callable[[Job], Any]
 FailureReporter = Callable[[Job, str], None]
@@ -78,7 +80,8 @@ class JobQueue:
 
     def __init__(self, huey: Huey, *, retries: int = 5, retry_delay: float = 2.0,
                  runner: Runner | None = None, on_failure: FailureReporter | None = None,
-                 retention: float = DEFAULT_RETENTION, clock: Callable[[], float] = time.time) -> None:
+                 retention: float = DEFAULT_RETENTION, lease: float = DEFAULT_LEASE,
+                 clock: Callable[[], float] = time.time) -> None:
         self.huey = huey
         self.storage = huey.storage
         self.runner = runner
@@ -86,7 +89,7 @@ class JobQueue:
         self.retention = retention
         self.clock = clock
         self._last_prune = float("-inf")
-        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self.leases = Leases(self.storage, lease, clock)
         self._task = huey.task(retries=retries, retry_delay=retry_delay, retry_backoff=2, context=True,
                                name=TASK_NAME)(self._execute)
 
@@ -175,7 +178,9 @@ class JobQueue:
         return len(jobs)
 
     def _execute(self, key: str, token: str, task: Any = None) -> None:
-        with self._locks[key]:
+        with self.leases.hold(key) as held:
+            if not held:  # another worker runs this key's job now: come back when it is through
+                raise RetryTask(f"{key} is held by another worker", delay=BUSY_RETRY)
             job = self._pending(key)
             if job is None or _token(job) != token:
                 metrics.COALESCED.labels(job.route if job else "unknown").inc()

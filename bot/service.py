@@ -24,7 +24,7 @@ class Service:
             skip=settings.skip_checks) else None
         self.queue = JobQueue(make_huey(settings), retries=settings.job_retries, retry_delay=settings.retry_delay,
                               runner=self.run, on_failure=self.report_failure,
-                              retention=settings.queue_retention_days * 24 * 3600)
+                              retention=settings.queue_retention_days * 24 * 3600, lease=settings.job_lease)
 
     def context(self, job: Job) -> HandlerContext:
         return HandlerContext(forge=self.github.forge(job.repo, job.installation),

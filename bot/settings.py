@@ -41,6 +41,7 @@ class Settings:
     api_retries: int = 6  # per API call, on 5xx, rate limits and timeouts, before the job itself retries
     max_rate_limit_wait: float = 120.0  # give the job back to the queue rather than sleep longer
     queue_retention_days: float = 4.0  # delivery ids and done marks are kept this long (redeliveries: 3 days)
+    job_lease: float = 30.0  # seconds a running job's lease lasts unrenewed: a killed worker's job waits this long
 
     @property
     def queue_path(self) -> Path:
@@ -109,6 +110,8 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     if settings.queue_retention_days <= 0:
         raise SettingsError(f"TAXONOMIST_QUEUE_RETENTION_DAYS: {settings.queue_retention_days} is not a positive "
                             "number of days")
+    if settings.job_lease <= 0:
+        raise SettingsError(f"TAXONOMIST_JOB_LEASE: {settings.job_lease} is not a positive number of seconds")
     if settings.queue_url and not settings.queue_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"TAXONOMIST_QUEUE_URL: {settings.queue_url!r} is not a redis:// URL")
     return settings

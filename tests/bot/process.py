@@ -61,7 +61,8 @@ class BotProcess:
                "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "", "OMP_NUM_THREADS": "1",
                "TAXONOMIST_APP_ID": "1", "TAXONOMIST_WEBHOOK_SECRET": SECRET,
                "TAXONOMIST_PRIVATE_KEY": str(write_private_key(tmp / "app.pem")),
-               "TAXONOMIST_GITHUB_API_URL": api_url, "TAXONOMIST_DATA_DIR": str(data), **extra}
+               "TAXONOMIST_GITHUB_API_URL": api_url, "TAXONOMIST_DATA_DIR": str(data),
+               "TAXONOMIST_JOB_LEASE": "3", **extra}  # a killed bot's job is taken over 3 s later
         return cls(data_dir=data, env=env)
 
     @property

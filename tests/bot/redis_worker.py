@@ -3,7 +3,7 @@
 It runs the bot's `JobQueue` exactly as `taxonomist bot worker` does (recovery, then a huey
 consumer), with a runner that appends each job's delivery id to LOG. A job whose payload names a
 `block_once` file that does not exist yet creates it and hangs, so a test can SIGKILL the worker
-in the middle of that job.
+in the middle of that job. Leases last 2 s, so a killed worker's job is taken over quickly.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main(url: str, log: Path) -> None:
             out.flush()
             os.fsync(out.fileno())
 
-    queue = JobQueue(RedisHuey("taxonomist", url=url), retries=1, retry_delay=0, runner=run)
+    queue = JobQueue(RedisHuey("taxonomist", url=url), retries=1, retry_delay=0, runner=run, lease=2.0)
     queue.recover()
     consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.02,
                                           backoff=1.5, max_delay=0.2)

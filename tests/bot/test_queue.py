@@ -132,6 +132,29 @@ def test_deliveries_are_recognised(db: Path) -> None:
     assert make(db, Recorder()).seen_delivery("abc")
 
 
+def test_a_copy_taken_while_another_worker_runs_the_job_waits_and_then_does_nothing(db: Path) -> None:
+    """A recovered job sits in the queue twice; two workers taking both copies run it once."""
+    rec = Recorder()
+    first = make(db, rec)
+    first.submit(job("d1"))
+    original = first.huey.dequeue()
+    other = make(db, rec)
+    other.recover()  # a second worker starting: it re-enqueues the journalled job
+    copy = other.huey.dequeue()
+    scheduled: list[int] = []
+
+    def run_the_copy_meanwhile(j: Job) -> None:
+        other.huey.execute(copy)  # finds the lease held: scheduled again, not run
+        scheduled.append(other.huey.scheduled_count())
+        rec.ran.append(j.delivery)
+
+    first.runner = run_the_copy_meanwhile
+    first.huey.execute(original)
+    assert scheduled == [1] and rec.ran == ["d1"]
+    drain(other)  # the copy's retry comes round after the job finished: a no-op
+    assert rec.ran == ["d1"] and other.unfinished() == []
+
+
 def test_the_journal_works_on_hueys_redis_storage_too() -> None:
     """Scale-out runs huey's Redis storage; its key-value API returns other types than SQLite's."""
     import fakeredis

@@ -89,7 +89,8 @@ def test_a_job_survives_a_sigkill_of_its_worker(redis_url: str, tmp_path: Path) 
         worker.wait(timeout=10)
         assert [j.delivery for j in web.unfinished()] == ["d1"]  # journalled, not done
         worker = start_worker(redis_url, log)  # a new worker recovers the journalled job
-        wait_for(lambda: ran(log) == ["d1"], timeout=30, what="the recovered job to run")
+        wait_for(lambda: ran(log) == ["d1"], timeout=30, what="the recovered job to run",  # once its lease lapsed
+                 logs=lambda: f"ran: {ran(log)}")
         wait_for(lambda: web.unfinished() == [], timeout=10, what="the job's done mark")
         web.submit(job("d2", "b" * 40, pr=2))
         wait_for(lambda: ran(log) == ["d1", "d2"], timeout=30, what="the next job")
@@ -107,7 +108,8 @@ def test_jobs_for_one_pr_coalesce_across_processes(redis_url: str, tmp_path: Pat
     web.record_delivery("d3")
     workers = [start_worker(redis_url, log) for _ in range(2)]
     try:
-        wait_for(lambda: sorted(ran(log)) == ["d3", "e1"], timeout=30, what="the newest job of each PR")
+        wait_for(lambda: sorted(ran(log)) == ["d3", "e1"], timeout=30, what="the newest job of each PR, once",
+                 logs=lambda: f"ran: {ran(log)}")
         wait_for(lambda: web.huey.pending_count() == 0, timeout=10, what="the queue to empty")
     finally:
         for worker in workers:
