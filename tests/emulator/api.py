@@ -403,10 +403,8 @@ def _edit_issue(issue: Any, ctx: Ctx) -> None:
     for name in ("title", "body"):
         if ctx.field(name) is not None:
             setattr(issue, name, ctx.field(name))
-    state = ctx.field("state")
-    if state and state != issue.state:
-        issue.state = state
-        issue.closed_at = now() if state == "closed" else None
+    if ctx.field("state"):
+        issue.set_state(ctx.field("state"))
     issue.updated_at = now()
 
 

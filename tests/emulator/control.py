@@ -248,8 +248,7 @@ def edit_pull(emulator: Emulator, params: dict[str, str], body: Any, urls: shape
         if name in body:
             setattr(issue, name, body[name])
     if "state" in body:
-        issue.state = body["state"]
-        issue.closed_at = now() if issue.state == "closed" else None
+        issue.set_state(body["state"])
     if "draft" in body:
         pull.draft = bool(body["draft"])
     if "mergeable" in body:

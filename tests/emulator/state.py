@@ -114,6 +114,13 @@ class Issue:
     updated_at: datetime = field(default_factory=now)
     closed_at: datetime | None = None
 
+    def set_state(self, state: str) -> None:
+        """Open or close; `closed_at` follows, as GitHub keeps it."""
+        if state != self.state:
+            self.state = state
+            self.closed_at = now() if state == "closed" else None
+        self.updated_at = now()
+
 
 @dataclass
 class Pull:
@@ -359,7 +366,7 @@ class World:
         commit = repo.git.commit_snapshot(merged_files, parents, text, self._person(actor))
         repo.branches[pull.base_ref] = commit.sha
         pull.merged, pull.merged_by, pull.merged_at, pull.merge_commit_sha = True, actor, now(), commit.sha
-        issue.state, issue.closed_at = "closed", now()
+        issue.set_state("closed")
         repo.merges.append({"pull_number": pull.number, "sha": commit.sha, "head_sha": head,
                             "merge_method": method, "merged_by": actor})
         return commit
