@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot.leases import DEFAULT_LEASE
 from checks.registry import SelectionError, select
 
 ENV_PREFIX = "TAXONOMIST_"
@@ -41,7 +42,7 @@ class Settings:
     api_retries: int = 6  # per API call, on 5xx, rate limits and timeouts, before the job itself retries
     max_rate_limit_wait: float = 120.0  # give the job back to the queue rather than sleep longer
     queue_retention_days: float = 4.0  # delivery ids and done marks are kept this long (redeliveries: 3 days)
-    job_lease: float = 30.0  # seconds a running job's lease lasts unrenewed: a killed worker's job waits this long
+    job_lease: float = DEFAULT_LEASE  # seconds a running job's lease lasts unrenewed (a killed worker's job waits)
 
     @property
     def queue_path(self) -> Path:
