@@ -105,7 +105,7 @@ def serve_command(
 def worker_command(
     config: ConfigOption = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1,
-                                                help="Worker threads [default: TAXONOMIST_WORKERS or 1].")] = None,
+                                                help="Worker threads (default: TAXONOMIST_WORKERS, else 1).")] = None,
 ) -> None:
     """Run queue workers alone (scale-out: any number of them against one Redis queue)."""
     from bot.service import Service

@@ -77,15 +77,15 @@ def check(
     schema_version: Annotated[str | None, typer.Option(
         "--schema-version", metavar="latest|own|N",
         help="Schema to validate against: the latest, each file's own `version:`, or a number "
-             "[default: from the config, else latest].")] = None,
+             "(default: from the config, else latest).")] = None,
     only: Annotated[list[str] | None, typer.Option(
         "--only", metavar="IDS", help="Run only these checks or groups (structural, content); repeatable, "
                                       "comma-separated.")] = None,
     skip: Annotated[list[str] | None, typer.Option(
         "--skip", metavar="IDS", help="Skip these checks or groups; repeatable, comma-separated.")] = None,
     config: Annotated[Path | None, typer.Option(
-        "--config", metavar="FILE", help=f"Repository configuration [default: {CONFIG_PATH} at the taxonomy "
-                                         "root].")] = None,
+        "--config", metavar="FILE", help=f"Repository configuration (default: {CONFIG_PATH} at the taxonomy "
+                                         "root).")] = None,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")] = None,
     against: Annotated[Path | None, typer.Option(
