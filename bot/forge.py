@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -25,7 +26,6 @@ class PullRequest:
     title: str = ""
     body: str = ""
     state: str = "open"
-    draft: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +65,34 @@ class Annotation:
         return out
 
 
+EXTERNAL_ID_PREFIX = "taxonomist:"
+_PR_TAG = re.compile(r"taxonomist:pr(\d+)(?::|$)")
+
+
+def pr_tag(pr: int) -> str:
+    """The `external_id` a check run made for PR `pr` starts with: only such runs date that PR's head."""
+    return f"{EXTERNAL_ID_PREFIX}pr{pr}"
+
+
+def tagged_pr(external_id: str | None) -> int | None:
+    """The PR a check run was made for, from its `external_id` (None: made for no PR, or not by the bot)."""
+    match = _PR_TAG.match(external_id or "")
+    return int(match.group(1)) if match else None
+
+
 @dataclass(frozen=True, slots=True)
 class CheckRunResult:
-    """A completed check run: its conclusion, the output's title and summary, and every annotation."""
+    """A completed check run: its conclusion, the output's title and summary, and every annotation.
+
+    `pr`: the pull request it was made for; it is part of the run's `external_id`, so a run made
+    for another PR on the same commit is never taken for this PR's (docs/review.md)."""
 
     name: str
     conclusion: str  # success, neutral, failure
     title: str
     summary: str
     annotations: tuple[Annotation, ...] = ()
+    pr: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "conclusion": self.conclusion, "title": self.title,
@@ -83,7 +102,8 @@ class CheckRunResult:
     def digest(self) -> str:
         """The check run's `external_id`: a retry that finds it there knows the same result is being posted."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
-        return f"taxonomist:{hashlib.sha256(canonical).hexdigest()[:40]}"
+        tag = pr_tag(self.pr) if self.pr is not None else EXTERNAL_ID_PREFIX.rstrip(":")
+        return f"{tag}:{hashlib.sha256(canonical).hexdigest()[:40]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +115,11 @@ class ExistingCheckRun:
     started_at: datetime | None = None  # server time: the review workflow dates the head by it
     external_id: str | None = None  # the digest of the result posted into it (CheckRunResult.digest)
     annotations_count: int = 0  # annotations already on it (the API only appends)
+
+    @property
+    def pr(self) -> int | None:
+        """The pull request the bot made this run for (`tagged_pr`)."""
+        return tagged_pr(self.external_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +139,7 @@ class IssueComment:
     body: str
     created_at: datetime
     updated_at: datetime | None = None
+    by_this_app: bool = False  # written by this app (not by a person, nor by another app's bot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,20 +179,23 @@ class Forge(Protocol):
 
     def commits(self, pr: PullRequest) -> list[Commit]: ...
 
-    def find_check_run(self, head_sha: str, name: str) -> ExistingCheckRun | None:
-        """The newest check run named `name` on `head_sha` (the one GitHub shows)."""
+    def find_check_run(self, head_sha: str, name: str, *, pr: int | None = None) -> ExistingCheckRun | None:
+        """This app's newest check run named `name` on `head_sha` (made for PR `pr` when given).
+
+        Runs of other apps never count, whatever their name."""
         ...
 
-    def check_run_starts(self, head_sha: str, name: str) -> list[datetime]:
-        """When each check run named `name` on `head_sha` started (server time), every one of them."""
+    def check_run_starts(self, head_sha: str, name: str, *, pr: int | None = None) -> list[datetime]:
+        """When each of this app's check runs named `name` on `head_sha` (made for PR `pr` when given)
+        started (server time), every one of them."""
         ...
 
     def force_pushes(self, number: int) -> list[ForcePush]:
         """The PR's force pushes, from its issue events."""
         ...
 
-    def start_check_run(self, head_sha: str, name: str) -> int:
-        """Create the check run in progress and return its id."""
+    def start_check_run(self, head_sha: str, name: str, *, pr: int | None = None) -> int:
+        """Create the check run in progress (tagged `pr_tag(pr)` when made for a PR) and return its id."""
         ...
 
     def mark_in_progress(self, check_run_id: int) -> None: ...
@@ -181,7 +210,8 @@ class Forge(Protocol):
         ...
 
     def find_comment(self, number: int, marker: str) -> tuple[int, str] | None:
-        """The id and body of the bot's own comment carrying `marker`, if any."""
+        """The id and body of this app's own comment starting with `marker`, if any (a person's or
+        another app's comment carrying the marker is never taken for it)."""
         ...
 
     def create_comment(self, number: int, body: str) -> int: ...

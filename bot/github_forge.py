@@ -32,9 +32,11 @@ from bot.forge import (
     IssueComment,
     PullRequest,
     PullReview,
+    pr_tag,
+    tagged_pr,
 )
 from bot.ratelimit import RatePacer
-from bot.settings import Settings
+from bot.settings import DEFAULT_MAX_RATE_LIMIT_WAIT, Settings
 
 PER_PAGE = 100  # the API's maximum page size
 MAX_CHANGED_FILES = 3000  # the pulls/files endpoint lists at most this many
@@ -84,7 +86,8 @@ class GitHubApp:
             if installation not in self._clients:
                 self._clients[installation] = self.integration.get_github_for_installation(installation)
             client = self._clients[installation]
-        return GitHubForge(client.get_repo(repo), client.requester, RatePacer(self.settings.max_rate_limit_wait))
+        return GitHubForge(client.get_repo(repo), client.requester, RatePacer(self.settings.max_rate_limit_wait),
+                           app_id=int(self.settings.app_id))
 
 
 def paced(method: Callable[..., T]) -> Callable[..., T]:
@@ -101,12 +104,15 @@ def paced(method: Callable[..., T]) -> Callable[..., T]:
 class GitHubForge:
     """One repository through PyGithub. Pages of 100; at most 3000 changed files, as the API allows.
 
-    Each method is paced by the rate limit left (a method that reads many pages is paced once)."""
+    Each method is paced by the rate limit left (a method that reads many pages is paced once).
+    Check runs and comments count as the bot's own only when `app_id` made them: another app's
+    run named `taxonomist/triage`, or a person's comment carrying the marker, is never ours."""
 
-    def __init__(self, repo: Any, requester: Any, pacer: RatePacer | None = None) -> None:
+    def __init__(self, repo: Any, requester: Any, pacer: RatePacer | None = None, *, app_id: int) -> None:
         self.repo = repo
         self.requester = requester
-        self.pacer = pacer or RatePacer(max_wait=Settings.max_rate_limit_wait)
+        self.pacer = pacer or RatePacer(max_wait=DEFAULT_MAX_RATE_LIMIT_WAIT)
+        self.app_id = app_id
 
     @property
     def name(self) -> str:
@@ -120,7 +126,7 @@ class GitHubForge:
     def pull_request(self, number: int) -> PullRequest:
         pr = self.repo.get_pull(number)
         return PullRequest(number=pr.number, head_sha=pr.head.sha, base_ref=pr.base.ref, author=pr.user.login,
-                           title=pr.title or "", body=pr.body or "", state=pr.state, draft=bool(pr.draft))
+                           title=pr.title or "", body=pr.body or "", state=pr.state)
 
     @paced
     def changed_files(self, pr: PullRequest) -> list[ChangedFile]:
@@ -153,18 +159,24 @@ class GitHubForge:
                               author_email=author.email if author else ""))
         return out
 
+    def _own_runs(self, head_sha: str, name: str, pr: int | None) -> list[Any]:
+        """This app's runs named `name` on `head_sha` (made for `pr` when given), newest first."""
+        runs = self.repo.get_commit(head_sha).get_check_runs(check_name=name, filter="all")
+        own = [run for run in runs if run.app is not None and run.app.id == self.app_id
+               and (pr is None or tagged_pr(run.external_id) == pr)]
+        return sorted(own, key=lambda run: run.id, reverse=True)
+
     @paced
-    def find_check_run(self, head_sha: str, name: str) -> ExistingCheckRun | None:
-        for run in self.repo.get_commit(head_sha).get_check_runs(check_name=name):
+    def find_check_run(self, head_sha: str, name: str, *, pr: int | None = None) -> ExistingCheckRun | None:
+        for run in self._own_runs(head_sha, name, pr):
             output = run.output
             return ExistingCheckRun(run.id, run.status, run.conclusion, output.summary if output else None,
                                     run.started_at, run.external_id, output.annotations_count or 0 if output else 0)
         return None
 
     @paced
-    def check_run_starts(self, head_sha: str, name: str) -> list[datetime]:
-        runs = self.repo.get_commit(head_sha).get_check_runs(check_name=name, filter="all")
-        return [run.started_at for run in runs if run.started_at is not None]
+    def check_run_starts(self, head_sha: str, name: str, *, pr: int | None = None) -> list[datetime]:
+        return [run.started_at for run in self._own_runs(head_sha, name, pr) if run.started_at is not None]
 
     @paced
     def force_pushes(self, number: int) -> list[ForcePush]:
@@ -172,8 +184,9 @@ class GitHubForge:
                 if event.event == "head_ref_force_pushed" and event.commit_id and event.created_at]
 
     @paced
-    def start_check_run(self, head_sha: str, name: str) -> int:
-        return self.repo.create_check_run(name=name, head_sha=head_sha, status="in_progress").id
+    def start_check_run(self, head_sha: str, name: str, *, pr: int | None = None) -> int:
+        tag = {"external_id": pr_tag(pr)} if pr is not None else {}
+        return self.repo.create_check_run(name=name, head_sha=head_sha, status="in_progress", **tag).id
 
     @paced
     def mark_in_progress(self, check_run_id: int) -> None:
@@ -198,9 +211,13 @@ class GitHubForge:
     @paced
     def find_comment(self, number: int, marker: str) -> tuple[int, str] | None:
         for comment in self.repo.get_issue(number).get_comments():
-            if (comment.body or "").startswith(marker):
+            if self._by_this_app(comment) and (comment.body or "").startswith(marker):
                 return comment.id, comment.body
         return None
+
+    def _by_this_app(self, comment: Any) -> bool:
+        app = comment.performed_via_github_app
+        return app is not None and app.id == self.app_id
 
     @paced
     def create_comment(self, number: int, body: str) -> int:
@@ -243,7 +260,7 @@ class GitHubForge:
 
     @paced
     def issue_comments(self, number: int) -> list[IssueComment]:
-        return [IssueComment(c.id, c.user.login, c.body or "", c.created_at, c.updated_at)
+        return [IssueComment(c.id, c.user.login, c.body or "", c.created_at, c.updated_at, self._by_this_app(c))
                 for c in self.repo.get_issue(number).get_comments()]
 
     @paced

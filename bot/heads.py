@@ -2,8 +2,12 @@
 
 GitHub gives no server time for an ordinary push, so the bot collects *sightings*: moments at
 which a commit is known (by server time) to have been the PR's head. A `taxonomist/triage` check
-run is created when the bot sees a push, so its start is a sighting of its commit; a
-`head_ref_force_pushed` event is a sighting of the commit pushed. A head can be the head more
+run that this app created for this PR (tagged with the PR's number, `bot.forge.pr_tag`) is
+created when the bot sees a push to this PR, so its start is a sighting of its commit; a
+`head_ref_force_pushed` event of this PR is a sighting of the commit pushed. Nothing else is a
+sighting: a run on the same commit made for another PR (a decoy PR opened with the commit the
+author means to fast-forward to), or a run of another app with the same name, says nothing
+about when the commit became *this* PR's head. A head can be the head more
 than once (force-pushed back to an older commit, or fast-forwarded back to it after a force push
 to one of its ancestors), so an old sighting of it proves nothing about now: only a sighting
 later than every sighting of another commit, and no earlier than the last force push, dates the
@@ -44,5 +48,5 @@ def read_head_since(forge: Forge, pr: PullRequest) -> datetime | None:
     those now below it) and the PR's force pushes (which also cover commits no longer in it)."""
     forced = [Push(p.sha, p.at) for p in forge.force_pushes(pr.number)]
     shas = {c.sha for c in forge.commits(pr)} | {pr.head_sha}
-    runs = [Push(sha, at) for sha in sorted(shas) for at in forge.check_run_starts(sha, CHECK_RUN_NAME)]
+    runs = [Push(sha, at) for sha in sorted(shas) for at in forge.check_run_starts(sha, CHECK_RUN_NAME, pr=pr.number)]
     return head_since(pr.head_sha, runs, forced)

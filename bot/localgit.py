@@ -112,20 +112,20 @@ class LocalGitForge:
             commits.append(Commit(sha=sha, message=message.strip(), author_name=name, author_email=email))
         return commits
 
-    def find_check_run(self, head_sha: str, name: str) -> ExistingCheckRun | None:
+    def find_check_run(self, head_sha: str, name: str, *, pr: int | None = None) -> ExistingCheckRun | None:
         for run in reversed(self.check_runs):
             if run.head_sha == head_sha and run.name == name:
                 return ExistingCheckRun(run.id, run.status, run.conclusion, run.summary, run.started_at,
                                         external_id=run.external_id, annotations_count=len(run.annotations))
         return None
 
-    def check_run_starts(self, head_sha: str, name: str) -> list[datetime]:
+    def check_run_starts(self, head_sha: str, name: str, *, pr: int | None = None) -> list[datetime]:
         return [run.started_at for run in self.check_runs if run.head_sha == head_sha and run.name == name]
 
     def force_pushes(self, number: int) -> list[ForcePush]:
         return []  # a local branch has no event log
 
-    def start_check_run(self, head_sha: str, name: str) -> int:
+    def start_check_run(self, head_sha: str, name: str, *, pr: int | None = None) -> int:
         self.check_runs.append(RecordedCheckRun(id=len(self.check_runs) + 1, head_sha=head_sha, name=name))
         return len(self.check_runs)
 

@@ -19,6 +19,7 @@ from checks.registry import SelectionError, select
 
 ENV_PREFIX = "TAXONOMIST_"
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_MAX_RATE_LIMIT_WAIT = 120.0  # seconds; a module constant, since a slotted class attribute is a descriptor
 
 
 class SettingsError(Exception):
@@ -40,7 +41,7 @@ class Settings:
     write_interval: float = 0.0  # seconds between API writes (GitHub asks apps to space them out)
     request_timeout: float = 15.0
     api_retries: int = 6  # per API call, on 5xx, rate limits and timeouts, before the job itself retries
-    max_rate_limit_wait: float = 120.0  # give the job back to the queue rather than sleep longer
+    max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT  # give the job back to the queue rather than sleep longer
     queue_retention_days: float = 4.0  # delivery ids and done marks are kept this long (redeliveries: 3 days)
     job_lease: float = DEFAULT_LEASE  # seconds a running job's lease lasts unrenewed (a killed worker's job waits)
 

@@ -9,7 +9,7 @@ by marker, labels by name) and updates it, so running twice leaves the same stat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -105,7 +105,7 @@ def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, ski
     return checker.check(sources, pr=metadata), [p for p, _ in changed]
 
 
-def publish_check_run(forge: Forge, head_sha: str, result: CheckRunResult,
+def publish_check_run(forge: Forge, pr: PullRequest, result: CheckRunResult,
                       existing: ExistingCheckRun | None = None) -> None:
     """Post `result` on the head's newest check run, never twice and never on top of another result.
 
@@ -114,13 +114,15 @@ def publish_check_run(forge: Forge, head_sha: str, result: CheckRunResult,
     a run that a crashed attempt left half-filled with the same result is resumed after the
     annotations it already has; a run holding another result (a `/recheck`, a changed base
     configuration) or unmarked annotations is left as it is and a new run shows the new result
-    (GitHub shows the newest)."""
-    existing = existing or forge.find_check_run(head_sha, CHECK_RUN_NAME)
+    (GitHub shows the newest). Only this app's runs made for this PR are looked at: a run on the same
+    commit made for another PR (or by another app) is never resumed nor taken as this PR's result."""
+    head_sha, result = pr.head_sha, replace(result, pr=pr.number)
+    existing = existing or forge.find_check_run(head_sha, CHECK_RUN_NAME, pr=pr.number)
     if existing is not None and existing.external_id == result.digest and existing.status == "completed":
         return
     if existing is None or existing.status == "completed" or (
             existing.annotations_count and existing.external_id != result.digest):
-        existing = ExistingCheckRun(forge.start_check_run(head_sha, CHECK_RUN_NAME), "in_progress")
+        existing = ExistingCheckRun(forge.start_check_run(head_sha, CHECK_RUN_NAME, pr=pr.number), "in_progress")
     for batch in batches(result.annotations[existing.annotations_count:]):
         forge.add_annotations(existing.id, result, batch)
     forge.complete_check_run(existing.id, result)
@@ -148,9 +150,9 @@ def mark_started(forge: Forge, pr: PullRequest) -> ExistingCheckRun:
 
     A new run is started when no run dates the head's current stint (`bot.heads`): none yet,
     or the head came back after another commit was seen (its old runs predate that)."""
-    existing = forge.find_check_run(pr.head_sha, CHECK_RUN_NAME)
+    existing = forge.find_check_run(pr.head_sha, CHECK_RUN_NAME, pr=pr.number)
     if existing is None or read_head_since(forge, pr) is None:
-        return ExistingCheckRun(forge.start_check_run(pr.head_sha, CHECK_RUN_NAME), "in_progress")
+        return ExistingCheckRun(forge.start_check_run(pr.head_sha, CHECK_RUN_NAME, pr=pr.number), "in_progress")
     if existing.status == "queued":
         forge.mark_in_progress(existing.id)
     return existing
@@ -173,13 +175,13 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
     except ConfigError as exc:
         result = failed_check_run(f"the repository configuration is invalid: {exc}")
         body = f"{MARKER}\n## Taxonomist triage\n\n{result.summary}\n"
-        publish_check_run(forge, pr.head_sha, result, run)
+        publish_check_run(forge, pr, result, run)
         publish_comment(forge, number, body, forge.find_comment(number, MARKER))
         return TriageOutcome(pr, None, result, body, LabelChange())
     report, changed = check_pull_request(forge, pr, config, skip=skip, indexes=indexes)
     result = render_check_run(report)
     body = render_comment(report, pr.head_sha, review)
-    publish_check_run(forge, pr.head_sha, result, run)
+    publish_check_run(forge, pr, result, run)
     comment = forge.find_comment(number, MARKER)
     labels = publish_labels(forge, number, wanted_labels(report, changed), new_contribution=comment is None)
     publish_comment(forge, number, body, comment)
@@ -189,4 +191,4 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
 def report_failure(forge: Forge, number: int, reason: str) -> None:
     """Retries are spent: say so on the PR's head as a failed check run, never drop it silently."""
     pr = forge.pull_request(number)
-    publish_check_run(forge, pr.head_sha, failed_check_run(reason))
+    publish_check_run(forge, pr, failed_check_run(reason))

@@ -41,7 +41,7 @@ def _review_kind(state: str) -> ReviewKind:
 
 def read_timeline(forge: Forge, pr: PullRequest, comments: list[IssueComment]) -> tuple[Timeline, str | None]:
     """The PR's timeline as the forge shows it, and the triage check run's conclusion at the head."""
-    run = forge.find_check_run(pr.head_sha, CHECK_RUN_NAME)
+    run = forge.find_check_run(pr.head_sha, CHECK_RUN_NAME, pr=pr.number)
     since = read_head_since(forge, pr) or datetime.now(UTC)
     conclusion = run.conclusion if run is not None and run.status == "completed" else None
     reviews = tuple(Review(r.id, r.author, _review_kind(r.state), r.commit_sha, r.submitted_at)
@@ -72,7 +72,8 @@ def splice_section(body: str, review: str) -> str:
 
 
 def _bot_comment(comments: list[IssueComment], marker: str) -> IssueComment | None:
-    return next((c for c in comments if is_bot(c.author) and c.body.startswith(marker)), None)
+    """This app's own comment starting with `marker`: a person's or another app's copy is never it."""
+    return next((c for c in comments if c.by_this_app and c.body.startswith(marker)), None)
 
 
 def _apply(forge: Forge, pr: PullRequest, the_plan: Plan, comments: list[IssueComment]) -> str | None:

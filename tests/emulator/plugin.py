@@ -89,3 +89,17 @@ def github_app(github_emulator: EmulatorClient, app_key_pair: tuple[str, str]) -
     github_emulator.register_app(APP_ID, public, slug=APP_SLUG, owner=ORG, name="Taxonomist")
     installation_id = github_emulator.install(APP_ID, ORG)
     return GitHubApp(APP_ID, APP_SLUG, private, public, installation_id, ORG)
+
+
+OTHER_APP_ID = 4343
+OTHER_APP_SLUG = "impostor"
+
+
+@pytest.fixture
+def other_app(github_app: GitHubApp, github_emulator: EmulatorClient) -> GitHubApp:
+    """A second app (`impostor`, id 4343) installed on `octo-org` beside `taxonomist`: its check runs
+    and comments are its own, whatever it names them (the trust tests' attacker)."""
+    private, public = rsa_key_pair()
+    github_emulator.register_app(OTHER_APP_ID, public, slug=OTHER_APP_SLUG, owner=ORG, name="Impostor")
+    installation_id = github_emulator.install(OTHER_APP_ID, ORG)
+    return GitHubApp(OTHER_APP_ID, OTHER_APP_SLUG, private, public, installation_id, ORG)

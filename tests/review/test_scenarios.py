@@ -328,7 +328,7 @@ def test_triager_labels_and_a_push_after_requested_changes_goes_back_to_triage(s
 def test_a_standing_approval_merges_when_triage_completes(scene: Scene) -> None:
     head = scene.gh.push_to_pull(REPO, scene.number, contribution("\n"), author=AUTHOR)["sha"]
     forge = scene.ctx.forge
-    forge.start_check_run(head, CHECK_RUN_NAME)  # triage has started on the new head, not finished
+    forge.start_check_run(head, CHECK_RUN_NAME, pr=scene.number)  # triage has started on the new head, not finished
     next_second()
     scene.say("alice", "/lgtm")
     scene.say("bob", "/lgtm")
