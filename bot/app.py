@@ -22,9 +22,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
+from bot.jobs import head_sha_of, pull_request_numbers
 from bot.logs import log_scope
 from bot.queue import JobQueue
-from bot.router import Router, head_sha_of, pull_request_numbers
+from bot.router import Router
 from bot.signature import verify
 
 log = logging.getLogger(__name__)

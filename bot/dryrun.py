@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.indexes import IndexStore
 from bot.localgit import LocalGitForge
-from bot.router import HandlerContext, dispatch, load_handlers
+from bot.router import HandlerContext, load_handlers
 
 
 def dry_run(repo: Path, base: str, head: str, *, body: str = "", skip: tuple[str, ...] = (),
@@ -24,10 +24,10 @@ def dry_run(repo: Path, base: str, head: str, *, body: str = "", skip: tuple[str
     payload = {"action": "opened", "number": pr.number,
                "pull_request": {"number": pr.number, "head": {"sha": pr.head_sha}, "body": body},
                "repository": {"full_name": repo.name}}
-    ctx = HandlerContext(forge=forge, skip_checks=skip, review_section=router.review_section,
+    ctx = HandlerContext(forge=forge, skip_checks=skip,
                          indexes=indexes if indexes is not None else IndexStore(None))
     for job in router.jobs_for("pull_request", "dry-run", payload, time.time()):
-        dispatch(job, ctx)
+        router.dispatch(job, ctx)
     return forge
 
 

@@ -19,11 +19,20 @@ and triage starts a fresh check run, whose start dates it from then on.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.forge import Forge, PullRequest
-from bot.render import CHECK_RUN_NAME
-from bot.review.state import Push
+
+CHECK_RUN_NAME = "taxonomist/triage"
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A moment `at` (server time) at which `sha` was the PR's head."""
+
+    sha: str
+    at: datetime  # never earlier than the moment `sha` became the head (see `bot.review.state`)
 
 
 def head_since(head_sha: str, runs: Iterable[Push], force_pushes: Iterable[Push]) -> datetime | None:

@@ -15,3 +15,8 @@ COALESCED = Counter("taxonomist_jobs_coalesced_total", "Jobs dropped because a n
                     ["route"])
 LATENCY = Histogram("taxonomist_job_latency_seconds", "Webhook received to job finished", ["route"],
                     buckets=(0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300))
+COMMANDS_LIMITED = Counter("taxonomist_commands_rate_limited_total",
+                           "Comments with commands dropped at intake: their writer sent too many")
+POISONED = Counter("taxonomist_jobs_poisoned_total",
+                   "Jobs marked done unfinished: their failure could not even be reported, or no route runs them",
+                   ["route"])

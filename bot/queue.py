@@ -25,9 +25,9 @@ from huey.constants import EmptyData
 from huey.exceptions import RetryTask
 
 from bot import metrics
+from bot.jobs import Job, UnknownRoute
 from bot.leases import DEFAULT_LEASE, Leases
 from bot.logs import log_scope
-from bot.router import Job
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -198,6 +198,11 @@ class JobQueue:
             metrics.RUNNING.inc()
             try:
                 self.runner(job)
+            except UnknownRoute as exc:  # no retry can help: fail once, loudly, and never run it again
+                metrics.POISONED.labels(job.route).inc()
+                log.error("job dropped: unknown route", extra={"route": job.route, "reason": str(exc)})
+                self._mark_done(job, token)
+                return
             except Exception as exc:
                 if task is not None and task.retries > 0:
                     metrics.RETRIED.labels(job.route).inc()
@@ -214,10 +219,18 @@ class JobQueue:
             log.info("job done", extra={"route": job.route, "seconds": round(time.time() - job.received_at, 3)})
 
     def _give_up(self, job: Job, token: str, exc: Exception) -> None:
-        """Retries spent: report on the PR; if even that fails, keep the job for the next recovery."""
+        """Retries spent: report on the PR. If even that fails (an unknown installation, a deleted
+        repository), the job is poison: marked done with a log line and a metric, never re-run on
+        every restart."""
         reason = f"{type(exc).__name__}: {exc}"
         metrics.FAILED.labels(job.route).inc()
         log.error("job failed, retries spent", extra={"route": job.route, "reason": reason})
         if self.on_failure is not None:
-            self.on_failure(job, reason)  # raising here leaves the job unfinished in the journal
+            try:
+                self.on_failure(job, reason)
+            except Exception as report_exc:
+                metrics.POISONED.labels(job.route).inc()
+                log.error("job dropped: reporting its failure failed too",
+                          extra={"route": job.route, "reason": reason,
+                                 "report_error": f"{type(report_exc).__name__}: {report_exc}"})
         self._mark_done(job, token)

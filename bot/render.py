@@ -1,30 +1,37 @@
 """What triage shows people: the sticky comment and the check run, rendered from a report.
 
 Pure functions of their inputs, so a redelivered webhook or a retried job renders the same
-text and the forge edits are no-ops. The review workflow owns the comment's review-state
-section and passes it in as text.
+text and the forge edits are no-ops. The comment's layout (marker, sections, limits) belongs to
+`bot.sticky`; this module renders the triage section and the check run. Every piece of user
+text (paths, messages) passes through `bot.sticky.escape`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+from dataclasses import dataclass
 
 from bot.fixes import fix_for
 from bot.forge import Annotation, CheckRunResult
+from bot.heads import CHECK_RUN_NAME
+from bot.sticky import CHECK_RUN_LIMIT, MARKER, compose, escape, fit
 from checks.findings import Finding, Report, Severity
 
-CHECK_RUN_NAME = "taxonomist/triage"
-MARKER = "<!-- taxonomist:triage -->"
+__all__ = ["CHECK_RUN_NAME", "MARKER"]  # where the triage handler and its tests have always found them
+
 ANNOTATION_BATCH = 50  # the API's limit per request
 MAX_COMMENT_ROWS = 200  # GitHub comments hold 65536 characters; the check run has the rest
+ANNOTATION_TEXT_LIMIT = 4000  # an annotation's message (GitHub takes 64 KB; nobody reads that much)
 _LEVEL = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.INFO: "notice"}
 _ICON = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 
 
-def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: one line, pipes escaped, no HTML comment openers."""
-    return " ".join(text.split()).replace("|", "\\|").replace("<!--", "&lt;!--")
+@dataclass(frozen=True, slots=True)
+class AnnotationLimits:
+    """At most `per_file` annotations per file and `per_run` per check run (settings
+    `annotations_per_file`, `annotations_per_run`); the summary counts what was left out."""
+
+    per_file: int = 200
+    per_run: int = 1000
 
 
 def conclusion_of(report: Report) -> str:
@@ -42,16 +49,11 @@ def headline(report: Report) -> str:
             f"{report.warnings} warning{'s' * (report.warnings != 1)} in {files} file{'s' * (files != 1)}")
 
 
-def digest(report: Report) -> str:
-    """A short fingerprint of the findings: an unchanged result needs no new check-run output."""
-    return hashlib.sha256(json.dumps(report.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
-
-
 def _rows(findings: list[Finding]) -> list[str]:
     rows = ["| Check | Severity | Line | Message | Fix |", "| --- | --- | --- | --- | --- |"]
     for f in findings:
-        rows.append(f"| `{f.check}` | {_ICON[f.severity]} | {f.line or ''} | {cell(f.message)} | "
-                    f"{cell(fix_for(f.check))} |")
+        rows.append(f"| `{f.check}` | {_ICON[f.severity]} | {f.line or ''} | {escape(f.message)} | "
+                    f"{fix_for(f.check)} |")
     return rows
 
 
@@ -66,12 +68,16 @@ def what_happens_next(report: Report) -> str:
 
 
 def render_comment(report: Report, head_sha: str, review_section: str | None = None) -> str:
-    """The sticky comment: one table per file, PR-level findings, next steps, and the review state."""
-    out = [MARKER, "## Taxonomist triage", "",
-           f"**{headline(report)}** at `{head_sha[:7]}`.", ""]
+    """The whole sticky comment as triage leaves it: its section and the review section handed to it."""
+    return compose({"triage": triage_section(report, head_sha), "review": review_section})
+
+
+def triage_section(report: Report, head_sha: str) -> str:
+    """The sticky comment's triage section: one table per file, PR-level findings, next steps."""
+    out = [f"**{headline(report)}** at {escape(head_sha[:7], code=True)}.", ""]
     shown = 0
     for fr in report.files:
-        out.append(f"### `{fr.path}` ({fr.kind})")
+        out.append(f"### {escape(fr.path, code=True)} ({fr.kind})")
         if not fr.findings:
             out += ["", "No problems found.", ""]
             continue
@@ -83,30 +89,37 @@ def render_comment(report: Report, head_sha: str, review_section: str | None = N
     if report.findings:
         out += ["### Pull request", "", *_rows(report.findings), ""]
     out += [what_happens_next(report), ""]
-    if review_section:
-        out += ["### Review", "", review_section.strip(), ""]
     return "\n".join(out).rstrip() + "\n"
 
 
 def _annotation(f: Finding, repo_path: str) -> Annotation:
     line = f.line or 1
     return Annotation(path=repo_path, start_line=line, end_line=line, annotation_level=_LEVEL[f.severity],
-                      message=f.message, title=f"{f.check} ({f.severity})")
+                      message=escape(f.message, plain=True, limit=ANNOTATION_TEXT_LIMIT),
+                      title=f"{f.check} ({f.severity})")
 
 
-def render_check_run(report: Report) -> CheckRunResult:
-    """The completed check run: a summary table per file and one annotation per located finding."""
+def render_check_run(report: Report, limits: AnnotationLimits = AnnotationLimits()) -> CheckRunResult:
+    """The completed check run: a summary table per file and one annotation per located finding, as
+    many as `limits` allow (the summary says how many were left out)."""
     lines = ["| File | Kind | Errors | Warnings |", "| --- | --- | --- | --- |"]
     annotations: list[Annotation] = []
+    left_out = 0
     for fr in report.files:
         errors = sum(f.severity is Severity.ERROR for f in fr.findings)
         warnings = sum(f.severity is Severity.WARNING for f in fr.findings)
-        lines.append(f"| `{cell(fr.path)}` | {fr.kind} | {errors} | {warnings} |")
-        annotations += [_annotation(f, fr.source) for f in fr.findings]
+        lines.append(f"| {escape(fr.path, code=True)} | {fr.kind} | {errors} | {warnings} |")
+        room = max(0, min(limits.per_file, limits.per_run - len(annotations)))
+        annotations += [_annotation(f, fr.source) for f in fr.findings[:room]]
+        left_out += max(0, len(fr.findings) - room)
     for f in report.findings:
         lines.append(f"| (pull request) `{f.check}` | | {int(f.severity is Severity.ERROR)} | "
                      f"{int(f.severity is Severity.WARNING)} |")
-    summary = "\n".join([f"**{headline(report)}**", "", *lines, "", f"<!-- result {digest(report)} -->"])
+    if left_out:
+        lines += ["", f"{left_out} more finding{'s' * (left_out != 1)} left out of the annotations (at most "
+                      f"{limits.per_file} per file and {limits.per_run} per run); `taxonomist check` lists them all."]
+    summary = fit("\n".join([f"**{headline(report)}**", "", *lines]), CHECK_RUN_LIMIT,
+                  "run `taxonomist check` on the branch for the full report.")
     return CheckRunResult(name=CHECK_RUN_NAME, conclusion=conclusion_of(report), title=headline(report),
                           summary=summary, annotations=tuple(annotations))
 
@@ -114,7 +127,7 @@ def render_check_run(report: Report) -> CheckRunResult:
 def failed_check_run(reason: str) -> CheckRunResult:
     """What the PR shows when triage itself could not finish (retries spent, bad configuration)."""
     return CheckRunResult(name=CHECK_RUN_NAME, conclusion="failure", title="Triage could not run",
-                          summary=f"Triage could not run: {reason}\n\nComment `/recheck` to try again.")
+                          summary=f"Triage could not run: {escape(reason)}\n\nComment `/recheck` to try again.")
 
 
 def batches(annotations: tuple[Annotation, ...]) -> list[list[Annotation]]:

@@ -6,8 +6,10 @@ from typing import Any
 
 from bot.github_forge import GitHubApp
 from bot.indexes import IndexStore
+from bot.jobs import Job
 from bot.queue import JobQueue, make_huey
-from bot.router import HandlerContext, Job, Router, dispatch, load_handlers
+from bot.render import AnnotationLimits
+from bot.router import HandlerContext, Router, load_handlers
 from bot.settings import Settings
 from checks.registry import select
 
@@ -29,12 +31,13 @@ class Service:
     def context(self, job: Job) -> HandlerContext:
         return HandlerContext(forge=self.github.forge(job.repo, job.installation),
                               skip_checks=self.settings.skip_checks, indexes=self.indexes,
-                              review_section=self.router.review_section)
+                              annotation_limits=AnnotationLimits(self.settings.annotations_per_file,
+                                                                 self.settings.annotations_per_run))
 
     def run(self, job: Job) -> Any:
-        return dispatch(job, self.context(job))
+        return self.router.dispatch(job, self.context(job))
 
     def report_failure(self, job: Job, reason: str) -> None:
-        route = self.router.routes.get(job.route)
-        if route is not None and route.on_failure is not None:
+        route = self.router.route(job)
+        if route.on_failure is not None:
             route.on_failure(job, self.context(job), reason)

@@ -43,6 +43,8 @@ class Settings:
     api_retries: int = 6  # per API call, on 5xx, rate limits and timeouts, before the job itself retries
     max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT  # give the job back to the queue rather than sleep longer
     queue_retention_days: float = 4.0  # delivery ids and done marks are kept this long (redeliveries: 3 days)
+    annotations_per_file: int = 200  # check-run annotations per file; the summary counts the rest
+    annotations_per_run: int = 1000  # check-run annotations per run
     job_lease: float = DEFAULT_LEASE  # seconds a running job's lease lasts unrenewed (a killed worker's job waits)
 
     @property
@@ -112,6 +114,9 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     if settings.queue_retention_days <= 0:
         raise SettingsError(f"TAXONOMIST_QUEUE_RETENTION_DAYS: {settings.queue_retention_days} is not a positive "
                             "number of days")
+    for name in ("annotations_per_file", "annotations_per_run"):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {getattr(settings, name)} is not a count")
     if settings.job_lease <= 0:
         raise SettingsError(f"TAXONOMIST_JOB_LEASE: {settings.job_lease} is not a positive number of seconds")
     if settings.queue_url and not settings.queue_url.startswith(("redis://", "rediss://", "unix://")):

@@ -17,8 +17,17 @@ from bot.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, Pull
 from bot.heads import read_head_since
 from bot.indexes import IndexStore
 from bot.labels import label_plan, wanted_labels
-from bot.render import CHECK_RUN_NAME, MARKER, batches, failed_check_run, render_check_run, render_comment
-from checks.config import CONFIG_PATH, ConfigError, RepoConfig, parse_config
+from bot.render import (
+    CHECK_RUN_NAME,
+    AnnotationLimits,
+    batches,
+    failed_check_run,
+    render_check_run,
+    triage_section,
+)
+from bot.repoconfig import read_config
+from bot.sticky import MARKER, upsert
+from checks.config import ConfigError, RepoConfig
 from checks.findings import Report
 from checks.paths import QNA_NAMES, kind_of, taxonomy_path
 from checks.pr import PullRequest as PrMetadata
@@ -62,14 +71,6 @@ def contribution_paths(changed: Sequence[tuple[str, str]], exists: Callable[[str
             if exists(sibling):
                 found[sibling] = None
     return list(found)
-
-
-def read_config(forge: Forge, pr: PullRequest) -> RepoConfig:
-    """The configuration from the base branch: a PR never relaxes its own checks."""
-    data = forge.read_file(CONFIG_PATH, pr.base_ref)
-    if data is None:
-        return RepoConfig()
-    return parse_config(data.decode("utf-8", errors="replace"), f"{CONFIG_PATH}@{pr.base_ref}")
 
 
 def pr_metadata(forge: Forge, pr: PullRequest) -> dict[str, Any]:
@@ -128,14 +129,6 @@ def publish_check_run(forge: Forge, pr: PullRequest, result: CheckRunResult,
     forge.complete_check_run(existing.id, result)
 
 
-def publish_comment(forge: Forge, number: int, body: str, existing: tuple[int, str] | None) -> None:
-    """The one sticky comment: created once, edited in place afterwards."""
-    if existing is None:
-        forge.create_comment(number, body)
-    elif existing[1] != body:
-        forge.edit_comment(existing[0], body)
-
-
 def publish_labels(forge: Forge, number: int, wanted: set[str], *, new_contribution: bool) -> LabelChange:
     add, remove = label_plan(forge.labels(number), wanted, new_contribution=new_contribution)
     if add:
@@ -158,13 +151,15 @@ def mark_started(forge: Forge, pr: PullRequest) -> ExistingCheckRun:
     return existing
 
 
-def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
-           indexes: IndexStore | None = None, review_section: ReviewSection | None = None) -> TriageOutcome | None:
+def triage(forge: Forge, number: int, *, skip: Sequence[str] = (), indexes: IndexStore | None = None,
+           review_section: ReviewSection | None = None,
+           limits: AnnotationLimits = AnnotationLimits()) -> TriageOutcome | None:
     """Triage the PR's current head and publish the check run, the comment and the labels.
 
     A PR with no triage comment yet is a new contribution (`triage-needed`): that survives
     coalescing and redelivery, unlike the event's action. Labels go before the comment, so a
-    crash between them still labels the PR on the retry. Returns None for a closed PR."""
+    crash between them still labels the PR on the retry. `review_section` renders the review
+    workflow's part of the sticky comment (the caller hands it in). Returns None for a closed PR."""
     pr = forge.pull_request(number)
     if pr.state != "open":
         return None
@@ -174,17 +169,15 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
         config = read_config(forge, pr)
     except ConfigError as exc:
         result = failed_check_run(f"the repository configuration is invalid: {exc}")
-        body = f"{MARKER}\n## Taxonomist triage\n\n{result.summary}\n"
         publish_check_run(forge, pr, result, run)
-        publish_comment(forge, number, body, forge.find_comment(number, MARKER))
+        body = upsert(forge, number, {"triage": result.summary, "review": review})
         return TriageOutcome(pr, None, result, body, LabelChange())
     report, changed = check_pull_request(forge, pr, config, skip=skip, indexes=indexes)
-    result = render_check_run(report)
-    body = render_comment(report, pr.head_sha, review)
+    result = render_check_run(report, limits)
     publish_check_run(forge, pr, result, run)
     comment = forge.find_comment(number, MARKER)
     labels = publish_labels(forge, number, wanted_labels(report, changed), new_contribution=comment is None)
-    publish_comment(forge, number, body, comment)
+    body = upsert(forge, number, {"triage": triage_section(report, pr.head_sha), "review": review}, comment)
     return TriageOutcome(pr, report, result, body, labels)
 
 

@@ -27,3 +27,13 @@ def corpus() -> Path:
     if not (CORPUS / "README.md").is_file():
         pytest.skip(f"the real-world corpus is not at {CORPUS} (set TAXONOMIST_CORPUS to point at it)")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _fresh_command_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no review commands counted against anyone (`bot.handlers.review.COMMANDS`)."""
+    import sys
+
+    review = sys.modules.get("bot.handlers.review")
+    if review is not None:
+        monkeypatch.setattr(review, "COMMANDS", review.UserRateLimit(*review.COMMAND_RATE))

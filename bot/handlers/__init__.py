@@ -1,1 +1,1 @@
-"""Handler modules, one per concern; each registers its functions on `bot.router.router`."""
+"""Handler modules, one per concern; each has its own `router`, joined by `bot.router.load_handlers`."""

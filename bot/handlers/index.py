@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from bot.router import HandlerContext, Job, router
+from bot.router import HandlerContext, Job, Router
 
 log = logging.getLogger(__name__)
+router = Router()
 
 
-@router.on("push", coalesce=True, per_pull_request=False)
+@router.on("push", name="refresh_merged_taxonomy", coalesce=True, per_pull_request=False)
 def refresh_merged_taxonomy(job: Job, ctx: HandlerContext) -> None:
     """A push to the default branch changes the merged taxonomy: re-index it (new texts only)."""
     payload = job.payload
@@ -20,7 +21,7 @@ def refresh_merged_taxonomy(job: Job, ctx: HandlerContext) -> None:
     log.info("merged-taxonomy index refreshed", extra={"leaves": leaves})
 
 
-@router.on("pull_request", "closed", per_pull_request=True)
+@router.on("pull_request", "closed", name="forget_closed_pull_request", per_pull_request=True)
 def forget_closed_pull_request(job: Job, ctx: HandlerContext) -> None:
     """A closed PR's leaves stop counting as open contributions (merged ones return via push)."""
     if ctx.indexes is None:

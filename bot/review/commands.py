@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.sticky import escape
+
 
 class Name(StrEnum):
     LGTM = "lgtm"
@@ -101,7 +103,7 @@ def _parse_line(number: int, text: str) -> Command | Problem | None:
     if name in CANCELLABLE and len(args) == 1 and args[0].lower() == "cancel":
         return Command(name, cancel=True, line=number)
     usage = f"`/{name}` or `/{name} cancel`" if name in CANCELLABLE else f"`/{name}`"
-    return Problem(text, f"`{text}` not understood: write {usage} on a line of its own.", number)
+    return Problem(text, f"{escape(text, code=True)} not understood: write {usage} on a line of its own.", number)
 
 
 def parse(body: str | None) -> Parsed:

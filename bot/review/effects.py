@@ -13,17 +13,17 @@ from dataclasses import dataclass
 
 from bot.review.commands import HELP_TEXT, Command, Name
 from bot.review.state import ReviewState, Vote
+from bot.sticky import escape
 from checks.config import ReviewConfig
 
 STATUS_CONTEXT = "taxonomist/review"
 LGTM_LABEL = "lgtm"
 TRIAGE_PREFIX = "triage-"
 NEEDS_TRIAGE = "triage-needed"
-CHANGES_REQUESTED = "triage-requested-changes"
+CHANGES_REQUESTED_LABEL = "triage-requested-changes"
 # `neutral` means warnings that ask a human to look: the approver is that human.
 TRIAGE_PASSING = frozenset({"success", "neutral"})
 MAX_DESCRIPTION = 140  # GitHub's limit for a commit status description
-SECTION_MARKER = "<!-- taxonomist:review -->"
 
 
 def reply_marker(comment_id: int) -> str:
@@ -67,7 +67,11 @@ def short(sha: str) -> str:
 
 
 def _users(votes: tuple[Vote, ...]) -> str:
-    return ", ".join(v.user for v in votes)  # names, not @mentions: the comment is edited often
+    return ", ".join(escape(v.user) for v in votes)  # names, not @mentions: the comment is edited often
+
+
+def _holders(state: ReviewState) -> str:
+    return ", ".join(escape(user) for user in state.holds)
 
 
 def status_of(state: ReviewState) -> Status:
@@ -101,7 +105,7 @@ def blockers_of(state: ReviewState, triage: str | None) -> tuple[str, ...]:
                      f"(has {len(state.lgtms)})" if state.maintainers_configured
                      else "LGTMs, but no maintainers are configured")
     if state.holds:
-        found.append(f"the hold by {', '.join(state.holds)} to be lifted")
+        found.append(f"the hold by {_holders(state)} to be lifted")
     if triage not in TRIAGE_PASSING:
         found.append("the triage check to finish" if triage is None
                      else f"the triage check to pass (it concluded `{triage}`)")
@@ -112,8 +116,8 @@ def _label_ops(state: ReviewState, config: ReviewConfig, labels: set[str], comma
                pushed: bool, refused: set[Command]) -> tuple[set[str], list[str]]:
     """The labels wanted after this event, and what to tell the commenter about label commands."""
     wanted, notes = set(labels), []
-    if pushed and CHANGES_REQUESTED in wanted:
-        wanted.discard(CHANGES_REQUESTED)
+    if pushed and CHANGES_REQUESTED_LABEL in wanted:
+        wanted.discard(CHANGES_REQUESTED_LABEL)
         wanted.add(NEEDS_TRIAGE)
     allowed = {n.lower(): n for n in config.labels}  # GitHub's label names ignore case
     for command in commands:
@@ -122,7 +126,7 @@ def _label_ops(state: ReviewState, config: ReviewConfig, labels: set[str], comma
         for asked in command.labels:
             name = allowed.get(asked.lower())
             if name is None:
-                notes.append(f"`{asked}` is not a label I may change; allowed: "
+                notes.append(f"{escape(asked, code=True)} is not a label I may change; allowed: "
                              + ", ".join(f"`{n}`" for n in config.labels))
             elif command.name is Name.REMOVE_LABEL:
                 wanted.discard(name)
@@ -139,7 +143,8 @@ def _label_ops(state: ReviewState, config: ReviewConfig, labels: set[str], comma
 
 def _reply(state: ReviewState, comment_id: int, refused: set[Command], notes: list[str],
            blockers: tuple[str, ...]) -> Reply | None:
-    lines = [f"@{r.user}: {r.reason}" for r in state.refusals if r.comment_id == comment_id]
+    lines = [f"@{escape(r.user, plain=True)}: {r.reason}"  # the one intended mention: the commenter
+             for r in state.refusals if r.comment_id == comment_id]
     lines += [p.message for cid, p in state.problems if cid == comment_id]
     lines += notes
     commands = state.commands_of(comment_id)
@@ -158,22 +163,22 @@ def section(state: ReviewState, config: ReviewConfig, blockers: tuple[str, ...],
     """The sticky comment's review part (under its `### Review` heading): who gave what, what a push
     dropped, what blocks the merge. `merge_note` replaces the merge line once a merge was tried."""
     head = f"`{short(state.head_sha)}`"
-    lines = [SECTION_MARKER]
+    lines: list[str] = []
     if not state.maintainers_configured:
         lines.append("- **LGTM:** nobody can give one: no `review.maintainers` in `.github/taxonomist.yml`.")
     else:
         given = f": {_users(state.lgtms)}" if state.lgtms else ""
         lines.append(f"- **LGTM: {len(state.lgtms)}/{state.required_lgtms}** on {head}{given}")
     for vote in state.dropped_lgtms:
-        lines.append(f"- LGTM by {vote.user} was given {_on(vote)} and dropped by the push of {head}: "
+        lines.append(f"- LGTM by {escape(vote.user)} was given {_on(vote)} and dropped by the push of {head}: "
                      "`/lgtm` again to count it.")
     if state.approvals:
         lines.append(f"- **Approved** by {_users(state.approvals)}")
     for vote in state.dropped_approvals:
-        lines.append(f"- Approval by {vote.user} was given {_on(vote)} and dropped by the push of {head}: "
+        lines.append(f"- Approval by {escape(vote.user)} was given {_on(vote)} and dropped by the push of {head}: "
                      "`/approve` again.")
     if state.holds:
-        lines.append(f"- **On hold** by {', '.join(state.holds)}: `/hold cancel` lifts it.")
+        lines.append(f"- **On hold** by {_holders(state)}: `/hold cancel` lifts it.")
     if merge_note:
         lines.append(f"- {merge_note}")
     elif blockers:

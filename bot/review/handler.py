@@ -1,13 +1,13 @@
 """The review workflow on the bot: read the PR's timeline through the forge, derive, apply the plan.
 
-Registered for comments (created, edited, deleted), reviews, pushes and the triage check run
-finishing. Every run derives the state from what the forge shows now, so jobs need no order and
+Routed (`bot.handlers.review`) for comments (created, edited, deleted), reviews, pushes and the
+triage check run finishing. Every run derives the state from what the forge shows now, so jobs need no order and
 a redelivery or a retry is harmless: labels and the commit status are set only when they differ,
 the reply to a comment is found again by its marker and edited, the merge is pinned to the head
 SHA the state was derived at.
 
-The head's date comes from `bot.heads`: the first sighting of the head (a start of its
-`taxonomist/triage` check run, a force push to it) after the last sighting of any other commit,
+The head's date comes from `bot.heads`: the first sighting of the head (a start of this app's
+`taxonomist/triage` check run made for this PR, a force push to it) after the last sighting of any other commit,
 so a head force-pushed back to an old commit is not dated by its old check run. While no sighting
 dates it, the head is dated now, which drops every earlier LGTM.
 """
@@ -15,21 +15,21 @@ dates it, the head is dated now, which drops every earlier LGTM.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.forge import Forge, IssueComment, PullRequest
-from bot.heads import read_head_since
-from bot.render import CHECK_RUN_NAME, MARKER
-from bot.review.effects import SECTION_MARKER, STATUS_CONTEXT, Plan, plan, reply_marker, section
+from bot.heads import CHECK_RUN_NAME, read_head_since
+from bot.jobs import Job
+from bot.repoconfig import read_config
+from bot.review.effects import STATUS_CONTEXT, Plan, plan, reply_marker, section
 from bot.review.membership import TeamCache
-from bot.review.state import Comment, Push, Review, ReviewKind, ReviewState, Timeline, derive, is_bot
-from bot.router import HandlerContext, Job, router
-from bot.triage import read_config, triage
+from bot.review.state import Comment, Push, Review, ReviewKind, ReviewState, Timeline, derive
+from bot.sticky import MARKER, splice, upsert_comment
 from checks.config import ConfigError, RepoConfig
 
 log = logging.getLogger(__name__)
 TEAMS = TeamCache()
-REVIEW_HEADING = "### Review"
 
 
 def _review_kind(state: str) -> ReviewKind:
@@ -40,7 +40,8 @@ def _review_kind(state: str) -> ReviewKind:
 
 
 def read_timeline(forge: Forge, pr: PullRequest, comments: list[IssueComment]) -> tuple[Timeline, str | None]:
-    """The PR's timeline as the forge shows it, and the triage check run's conclusion at the head."""
+    """The PR's timeline as the forge shows it, and the triage check run's conclusion at the head
+    (this app's run made for this PR only: another app's or another PR's never unblocks a merge)."""
     run = forge.find_check_run(pr.head_sha, CHECK_RUN_NAME, pr=pr.number)
     since = read_head_since(forge, pr) or datetime.now(UTC)
     conclusion = run.conclusion if run is not None and run.status == "completed" else None
@@ -64,16 +65,10 @@ def derive_for(forge: Forge, pr: PullRequest, config: RepoConfig,
     return derive(timeline, config.review, membership), conclusion
 
 
-def splice_section(body: str, review: str) -> str:
-    """The sticky comment with its review part (always last, under `### Review`) replaced."""
-    at = body.rfind(f"{REVIEW_HEADING}\n\n{SECTION_MARKER}")
-    before = body[:at] if at >= 0 else body
-    return f"{before.rstrip()}\n\n{REVIEW_HEADING}\n\n{review.strip()}\n"
-
-
-def _bot_comment(comments: list[IssueComment], marker: str) -> IssueComment | None:
+def _own_comment(comments: list[IssueComment], marker: str) -> tuple[int, str] | None:
     """This app's own comment starting with `marker`: a person's or another app's copy is never it."""
-    return next((c for c in comments if c.by_this_app and c.body.startswith(marker)), None)
+    found = next((c for c in comments if c.by_this_app and c.body.startswith(marker)), None)
+    return (found.id, found.body) if found is not None else None
 
 
 def _apply(forge: Forge, pr: PullRequest, the_plan: Plan, comments: list[IssueComment]) -> str | None:
@@ -86,11 +81,8 @@ def _apply(forge: Forge, pr: PullRequest, the_plan: Plan, comments: list[IssueCo
     if forge.commit_status(pr.head_sha, STATUS_CONTEXT) != (status.state, status.description):
         forge.set_commit_status(pr.head_sha, status.state, STATUS_CONTEXT, status.description)
     for reply in the_plan.replies:
-        existing = _bot_comment(comments, reply_marker(reply.comment_id))
-        if existing is None:
-            forge.create_comment(pr.number, reply.body)
-        elif existing.body != reply.body:
-            forge.edit_comment(existing.id, reply.body)
+        marker = reply_marker(reply.comment_id)
+        upsert_comment(forge, pr.number, marker, reply.body, _own_comment(comments, marker))
     if the_plan.merge is None:
         return None
     failure = forge.merge(pr.number, the_plan.merge.sha, the_plan.merge.method)
@@ -107,17 +99,14 @@ def _triggering_comment(job: Job) -> int | None:
     return None
 
 
-@router.on("issue_comment", "created", "edited", "deleted")
-@router.on("pull_request_review", "submitted", "edited", "dismissed")
-@router.on("pull_request", "synchronize")
-@router.on("check_run", "completed")
-def review_pull_request(job: Job, ctx: HandlerContext) -> Plan | None:
-    """Derive the review state of the job's PR and apply its effects; returns the plan (dry run)."""
+def review_pull_request(job: Job, forge: Forge, retriage: Callable[[], object]) -> Plan | None:
+    """Derive the review state of the job's PR and apply its effects; returns the plan (dry run).
+
+    `retriage()` runs triage again for `/recheck` (the caller wires it: review never imports triage);
+    triage then renders the whole sticky comment, the review section included."""
     if job.event == "check_run" and job.payload.get("check_run", {}).get("name") != CHECK_RUN_NAME:
         return None
-    if job.event == "issue_comment" and is_bot(job.payload.get("comment", {}).get("user", {}).get("login", "")):
-        return None  # our own replies and sticky comment
-    forge: Forge = ctx.forge
+    assert job.pr is not None, "the review route runs per pull request"
     pr = forge.pull_request(job.pr)
     if pr.state != "open":
         return None
@@ -132,14 +121,14 @@ def review_pull_request(job: Job, ctx: HandlerContext) -> Plan | None:
     the_plan = plan(state, config.review, labels=forge.labels(pr.number), triage=conclusion,
                     comment_id=_triggering_comment(job), pushed=job.action == "synchronize")
     merge_note = _apply(forge, pr, the_plan, comments)
-    if the_plan.recheck and merge_note is None:  # triage renders the sticky comment, review part included
-        triage(forge, pr.number, skip=ctx.skip_checks, indexes=ctx.indexes, review_section=review_section_for)
+    if the_plan.recheck and merge_note is None:
+        retriage()
         return the_plan
-    sticky = _bot_comment(comments, MARKER)
+    sticky = _own_comment(comments, MARKER)
     if sticky is not None:
-        body = splice_section(sticky.body, section(state, config.review, the_plan.blockers, merge_note))
-        if body != sticky.body:
-            forge.edit_comment(sticky.id, body)
+        body = splice(sticky[1], "review", section(state, config.review, the_plan.blockers, merge_note))
+        if body != sticky[1]:
+            forge.edit_comment(sticky[0], body)
     return the_plan
 
 
@@ -152,7 +141,3 @@ def review_section_for(forge: Forge, pr: PullRequest) -> str | None:
     state, conclusion = derive_for(forge, pr, config, forge.issue_comments(pr.number))
     the_plan = plan(state, config.review, labels=frozenset(), triage=conclusion)
     return the_plan.section
-
-
-router.provide_review_section(review_section_for)
-

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.heads import Push
 from bot.review.commands import Command, Name, Problem, parse
 from checks.config import ReviewConfig
 
@@ -69,12 +70,6 @@ class Review:
     state: ReviewKind
     commit_sha: str
     submitted_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Push:
-    sha: str
-    at: datetime  # never earlier than the moment `sha` became the head (see module doc)
 
 
 @dataclass(frozen=True, slots=True)

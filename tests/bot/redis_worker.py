@@ -15,8 +15,8 @@ from pathlib import Path
 
 from huey import RedisHuey
 
+from bot.jobs import Job
 from bot.queue import JobQueue
-from bot.router import Job
 
 
 def main(url: str, log: Path) -> None:

@@ -126,7 +126,7 @@ def test_metrics_and_logs(bot: BotProcess, examples: dict) -> None:
     assert bot.post("pull_request", body, delivery="logged-1").status == 202
     metrics = bot.get("/metrics")
     assert 'taxonomist_deliveries_rejected_total{reason="bad-signature"}' in metrics
-    assert 'taxonomist_jobs_queued_total{route="bot.handlers.triage.triage_pull_request"}' in metrics
+    assert 'taxonomist_jobs_queued_total{route="triage"}' in metrics
     lines = [json.loads(line) for line in bot.logs().splitlines() if line.startswith("{")]
     accepted = [x for x in lines if x["message"] == "delivery accepted" and x["delivery"] == "logged-1"]
     assert accepted and accepted[0]["repo"] == "Codertocat/Hello-World" and accepted[0]["pr"] == 2

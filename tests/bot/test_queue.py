@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from huey import SqliteHuey
 
+from bot import metrics
+from bot.jobs import Job
 from bot.queue import JobQueue
-from bot.router import Job
 
 
 def job(delivery: str, sha: str = "a" * 40, pr: int = 1, coalesce: bool = True) -> Job:
@@ -98,17 +99,21 @@ def test_spent_retries_are_reported_with_the_reason(db: Path) -> None:
     assert q.unfinished() == []
 
 
-def test_unreportable_failure_stays_in_the_journal(db: Path) -> None:
+def test_unreportable_failure_is_poison_marked_done_with_a_metric(db: Path) -> None:
+    """Issue 11.9 (this test asserted the opposite before): a job whose failure report fails too
+    (an unknown installation) would re-run on every restart, forever; it is marked done instead."""
     rec = Recorder(failures=10)
     q = make(db, rec, retries=0)
 
     def broken_report(j: Job, reason: str) -> None:
         raise ConnectionError("still down")
 
+    before = metrics.POISONED.labels("tests.triage")._value.get()
     q.on_failure = broken_report
     q.submit(job("d1"))
     drain(q)
-    assert [j.delivery for j in q.unfinished()] == ["d1"]
+    assert q.unfinished() == []
+    assert metrics.POISONED.labels("tests.triage")._value.get() == before + 1
 
 
 def test_a_job_taken_by_a_killed_worker_is_recovered_once(db: Path) -> None:

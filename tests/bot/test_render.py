@@ -27,7 +27,8 @@ def test_comment_has_marker_table_row_fix_and_next_steps() -> None:
 
 def test_comment_escapes_pipes_newlines_and_comment_openers_from_messages() -> None:
     body = render_comment(report(finding(message="a | b\nc <!-- taxonomist:triage -->")), "b" * 40)
-    assert "a \\| b c &lt;!-- taxonomist:triage -->" in body
+    # `>` is escaped too now (issue 11.4: HTML in user text is escaped, not only comment openers)
+    assert "a \\| b c &lt;!-- taxonomist:triage --&gt;" in body
     assert body.count(MARKER) == 1
 
 
@@ -70,7 +71,9 @@ def test_check_run_annotations_at_real_lines_in_batches_of_50() -> None:
 def test_rendering_is_deterministic_and_summary_changes_with_findings() -> None:
     a, b = render_check_run(report(finding())), render_check_run(report(finding()))
     assert a == b
-    assert render_check_run(report(finding(line=6))).summary != a.summary
+    # the summary's `<!-- result ... -->` digest was never read (issue 12.6 removed it): the run's
+    # external_id digest is what tells a changed result apart
+    assert render_check_run(report(finding(line=6))).digest != a.digest
 
 
 def test_failed_check_run_says_why() -> None:

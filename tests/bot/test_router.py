@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.router import Job, Router, load_handlers
 
-TRIAGE = "bot.handlers.triage.triage_pull_request"
-REVIEW = "bot.review.handler.review_pull_request"
+TRIAGE = "triage"
+REVIEW = "review"
 
 
 def pr_event(action: str = "synchronize", number: int = 7, sha: str = "a" * 40) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def test_decorator_registration_and_non_coalescing_keys() -> None:
     router = Router()
     seen: list[int | None] = []
 
-    @router.on("issue_comment", "created")
+    @router.on("issue_comment", "created", name="on_comment")
     def on_comment(job: Job, ctx: Any) -> None:
         seen.append(job.pr)
 

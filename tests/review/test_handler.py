@@ -1,11 +1,11 @@
-"""The handler's pure helper: replacing the review part of the triage comment in place."""
+"""`bot.sticky.splice`: replacing the review part of the triage comment in place."""
 
 from __future__ import annotations
 
 from bot.render import render_comment
 from bot.review.effects import section
-from bot.review.handler import splice_section
 from bot.review.state import derive
+from bot.sticky import splice
 from checks.config import ReviewConfig
 from checks.findings import Report
 
@@ -16,6 +16,10 @@ CONFIG = ReviewConfig(maintainers=("alice", "bob"))
 
 def report() -> Report:
     return Report(files=[], findings=[])
+
+
+def splice_section(body: str, review: str) -> str:
+    return splice(body, "review", review)
 
 
 def review_part(*items) -> str:

@@ -22,7 +22,8 @@ from bot.github_forge import GitHubApp
 from bot.render import CHECK_RUN_NAME, MARKER
 from bot.review.commands import HELP_TEXT
 from bot.review.effects import reply_marker
-from bot.router import HandlerContext, dispatch, load_handlers
+from bot.review.handler import review_section_for
+from bot.router import HandlerContext, load_handlers
 from bot.settings import Settings
 from bot.triage import triage
 from tests.emulator.client import EmulatorClient
@@ -75,7 +76,7 @@ class Scene:
         """Run every job the router makes of this delivery, as a worker would."""
         router = load_handlers()
         for job in router.jobs_for(webhook.event, webhook.delivery, webhook.payload, time.time()):
-            dispatch(job, self.ctx)
+            router.dispatch(job, self.ctx)
 
     def say(self, user: str, body: str) -> tuple[dict[str, Any], Webhook]:
         comment = self.gh.comment_as(user, REPO, self.number, body)
@@ -160,7 +161,7 @@ def scene_for(github_emulator: EmulatorClient, github_app: EmulatedApp, tmp_path
         hooks = WebhookFactory(gh, github_app.installation_id, corpus)
         pull = gh.open_pull(REPO, "opposites", files=contribution(), user=AUTHOR,
                             body="Adds a skill.\n\nSigned-off-by: Carla <carla@example.org>")
-        ctx = HandlerContext(forge=forge, skip_checks=("content",), review_section=load_handlers().review_section)
+        ctx = HandlerContext(forge=forge, skip_checks=("content",))
         scene = Scene(gh, hooks, ctx, int(pull["number"]))
         scene.triaged(hooks.pull_request(REPO, scene.number, "opened"))
         return scene
@@ -334,7 +335,7 @@ def test_a_standing_approval_merges_when_triage_completes(scene: Scene) -> None:
     scene.say("bob", "/lgtm")
     comment, _ = scene.say("dave", "/approve")
     assert scene.merge_calls() == [] and "the triage check to finish" in scene.reply_to(comment)[0]
-    triage(forge, scene.number, skip=("content",), review_section=scene.ctx.review_section)
+    triage(forge, scene.number, skip=("content",), review_section=review_section_for)
     (run,) = [r for r in scene.state()["check_runs"] if r["head_sha"] == head]
     scene.deliver(scene.hooks.check_run(REPO, run, sender=BOT, action="completed"))
     (merge,) = scene.merge_calls()

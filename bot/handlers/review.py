@@ -1,0 +1,86 @@
+"""The review workflow's route: commands in comments, reviews, pushes, the triage run finishing.
+
+Intake decides from the payload alone whether a job is worth its API calls (`wants_review`): a
+comment without a command (nor a line that looks like one) makes no job, unless it is an edit or
+a deletion of a comment that held one; comments by bots make none; one user's commands are
+rate-limited per repository (`COMMAND_RATE`). The handler wires triage in for `/recheck`, so
+`bot.review` and `bot.triage` never import each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+from bot import metrics
+from bot.handlers.triage import run_triage
+from bot.review.commands import parse
+from bot.review.effects import Plan
+from bot.review.handler import review_pull_request
+from bot.review.state import is_bot
+from bot.router import HandlerContext, Job, Router
+
+log = logging.getLogger(__name__)
+router = Router()
+COMMAND_RATE = (10, 60.0)  # at most 10 commanding comments per user and repository in 60 seconds
+
+
+class UserRateLimit:
+    """A sliding window per (repository, user): `allow` is False once `limit` came within `window` seconds."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, repo: str, user: str) -> bool:
+        now = self.clock()
+        with self._lock:
+            seen = self._seen[(repo, user.lower())]
+            while seen and seen[0] <= now - self.window:
+                seen.popleft()
+            if len(seen) >= self.limit:
+                return False
+            seen.append(now)
+            return True
+
+
+COMMANDS = UserRateLimit(*COMMAND_RATE)
+
+
+def _commanding(body: object) -> bool:
+    parsed = parse(body if isinstance(body, str) else "")
+    return bool(parsed.commands or parsed.problems)
+
+
+def wants_review(event: str, payload: dict[str, Any]) -> bool:
+    """Whether a delivery can change the review state or needs a reply, from the payload alone."""
+    if event != "issue_comment":
+        return True
+    comment = payload.get("comment") or {}
+    user = comment.get("user") or {}
+    login = str(user.get("login", ""))
+    if is_bot(login) or user.get("type") == "Bot":
+        return False  # our own sticky comment and replies, and other apps: never commands
+    previous = ((payload.get("changes") or {}).get("body") or {}).get("from")
+    if not (_commanding(comment.get("body")) or _commanding(previous)):  # a deletion carries the old body
+        return False
+    repo = str((payload.get("repository") or {}).get("full_name", ""))
+    if not COMMANDS.allow(repo, login):
+        metrics.COMMANDS_LIMITED.inc()
+        log.warning("commands rate-limited", extra={"repo": repo, "user": login})
+        return False
+    return True
+
+
+@router.on("issue_comment", "created", "edited", "deleted", name="review", wants=wants_review)
+@router.on("pull_request_review", "submitted", "edited", "dismissed", name="review")
+@router.on("pull_request", "synchronize", name="review")
+@router.on("check_run", "completed", name="review")
+def review(job: Job, ctx: HandlerContext) -> Plan | None:
+    """Derive the review state of the job's PR and apply it; `/recheck` runs triage here."""
+    return review_pull_request(job, ctx.forge, lambda: run_triage(job, ctx))
