@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from github import Auth, GithubIntegration, GithubRetry
-from github.GithubException import GithubException, UnknownObjectException
+from github.GithubException import GithubException, RateLimitExceededException, UnknownObjectException
 from urllib3.util.retry import Retry
 
 from bot.forge import (
@@ -297,8 +297,9 @@ class GitHubForge:
             self.requester.requestJsonAndCheck("PUT", f"{self.repo.url}/pulls/{number}/merge",
                                                input={"sha": sha, "merge_method": method})
         except GithubException as exc:
-            if exc.status >= 500 or exc.status == 429:
-                raise  # the forge failed, not the merge: the job is retried
             message = exc.data.get("message") if isinstance(exc.data, dict) else None
+            if exc.status >= 500 or exc.status == 429 or isinstance(exc, RateLimitExceededException) \
+                    or "rate limit" in str(message).lower():
+                raise  # the forge failed (or said "later"), not the merge: the job is retried with backoff
             return f"{message or 'the merge was refused'} (HTTP {exc.status})"
         return None

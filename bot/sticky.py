@@ -40,7 +40,8 @@ def escape(text: object, *, code: bool = False, plain: bool = False, limit: int 
 
     Markdown (default): HTML and Markdown punctuation escaped, `@` broken so it never pings, a
     leading `/` broken so the line never reads as a command. `code=True`: an inline code span
-    whose fence is longer than any backtick run inside (pipes escaped for tables). `plain=True`:
+    whose fence is longer than any backtick run inside (pipes escaped for tables, `@` broken: HTML
+    inside a code span is shown as text). `plain=True`:
     for annotations, which GitHub shows as text: only made one line, visible and bounded."""
     one_line = " ".join(_INVISIBLE.sub(" ", str(text)).split())
     if len(one_line) > limit:
@@ -50,7 +51,8 @@ def escape(text: object, *, code: bool = False, plain: bool = False, limit: int 
     if code:
         fence = "`" * (max((len(run) for run in re.findall(r"`+", one_line)), default=0) + 1)
         pad = " " if one_line.startswith("`") or one_line.endswith("`") or not one_line else ""
-        return f"{fence}{pad}{one_line.replace('|', chr(92) + '|')}{pad}{fence}"
+        inner = one_line.replace("|", "\\|").replace("@", _NO_PING)
+        return f"{fence}{pad}{inner}{pad}{fence}"
     out = _MARKDOWN.sub(r"\\\1", html.escape(one_line, quote=False)).replace("@", _NO_PING)
     return "\u200b" + out if out.startswith(("/", "#", "+", "-", "=")) else out
 

@@ -1,0 +1,86 @@
+"""Issue 11.9: comments without commands cost nothing, commands are rate-limited per user, a merge
+refused by a rate limit is retried (poison jobs: `tests/bot/test_queue.py`,
+`test_unreportable_failure_is_poison_marked_done_with_a_metric`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from github.GithubException import GithubException, RateLimitExceededException
+
+from bot.github_forge import GitHubForge
+from bot.handlers import review
+from bot.router import load_handlers
+from tests.review.test_scenarios import Scene
+
+
+def comment_event(body: str, action: str = "created", user: str = "sam", previous: str | None = None) -> dict:
+    payload: dict[str, Any] = {"action": action, "repository": {"full_name": "o/r"}, "installation": {"id": 1},
+                               "issue": {"number": 4, "pull_request": {}},
+                               "comment": {"id": 9, "body": body, "user": {"login": user, "type": "User"}}}
+    if previous is not None:
+        payload["changes"] = {"body": {"from": previous}}
+    return payload
+
+
+def review_jobs(payload: dict) -> list:
+    return [j for j in load_handlers().jobs_for("issue_comment", "d", payload, 0.0) if j.route == "review"]
+
+
+def test_a_comment_without_a_command_makes_no_job() -> None:
+    assert review_jobs(comment_event("Looks great, thanks!\n> /lgtm (quoted)")) == []
+    assert len(review_jobs(comment_event("Looks great.\n/lgtm"))) == 1
+    assert len(review_jobs(comment_event("/lgmt"))) == 1  # a near-command gets its reply
+
+
+def test_an_edit_or_deletion_of_a_commanding_comment_still_counts() -> None:
+    assert len(review_jobs(comment_event("never mind", action="edited", previous="/lgtm"))) == 1
+    assert len(review_jobs(comment_event("/lgtm", action="deleted"))) == 1
+    assert review_jobs(comment_event("typo fixed", action="edited", previous="typo")) == []
+
+
+def test_comments_by_bots_make_no_job() -> None:
+    payload = comment_event("/lgtm", user="taxonomist[bot]")
+    assert review_jobs(payload) == []
+
+
+def test_a_plain_comment_costs_no_api_call(scene: Scene) -> None:
+    scene.gh.clear_calls()
+    scene.say("sam", "Thanks for the contribution!")
+    assert scene.gh.calls() == []
+
+
+def test_commands_are_rate_limited_per_user() -> None:
+    jobs = [review_jobs(comment_event("/hold")) for _ in range(review.COMMAND_RATE[0] + 3)]
+    assert [len(j) for j in jobs] == [1] * review.COMMAND_RATE[0] + [0] * 3
+    assert len(review_jobs(comment_event("/hold", user="tess"))) == 1  # another user is not held back
+
+
+class RefusingRequester:
+    def __init__(self, exc: GithubException) -> None:
+        self.exc = exc
+
+    def requestJsonAndCheck(self, *args: Any, **kwargs: Any) -> Any:  # PyGithub's name
+        raise self.exc
+
+
+class Repo:
+    url = "https://api.example/repos/o/r"
+
+
+def forge_refusing(exc: GithubException) -> GitHubForge:
+    forge = GitHubForge(Repo(), RefusingRequester(exc), app_id=1)
+    forge.pacer.before_call = lambda requester: None  # type: ignore[method-assign]
+    return forge
+
+
+def test_a_merge_refused_by_a_rate_limit_is_retried_not_reported_as_failed() -> None:
+    limited = RateLimitExceededException(403, {"message": "API rate limit exceeded for installation"}, {})
+    with pytest.raises(RateLimitExceededException):
+        forge_refusing(limited).merge(4, "a" * 40, "squash")
+    secondary = GithubException(403, {"message": "You have exceeded a secondary rate limit."}, {})
+    with pytest.raises(GithubException):
+        forge_refusing(secondary).merge(4, "a" * 40, "squash")
+    refused = GithubException(405, {"message": "Pull Request is not mergeable"}, {})
+    assert forge_refusing(refused).merge(4, "a" * 40, "squash") == "Pull Request is not mergeable (HTTP 405)"

@@ -1,0 +1,88 @@
+"""Issue 11.4: user text reaches GitHub only through `bot.sticky.escape`, and within GitHub's limits."""
+
+from __future__ import annotations
+
+import re
+
+from bot.render import AnnotationLimits, render_check_run, render_comment
+from bot.review.commands import parse
+from bot.review.effects import plan
+from bot.review.state import derive
+from bot.sticky import CHECK_RUN_LIMIT, COMMENT_LIMIT, MARKER, escape, sections_of
+from checks.config import ReviewConfig
+from checks.findings import FileReport, Report
+from tests.bot.helpers import finding, report
+from tests.review.helpers import comment, team_membership, timeline
+
+HOSTILE = "@octocat `x` <img src=x onerror=alert(1)> | </details> &amp; [a](http://t.example/p.png)\n/approve"
+
+
+def _outside_code(text: str) -> str:
+    """`text` without its inline code spans (HTML inside one is shown as text)."""
+    return re.sub(r"(`+)(?:(?!\1).)+?\1", "", text)
+
+
+def _unescaped_pipes(row: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", row))
+
+
+def test_user_text_cannot_ping_inject_html_break_tables_or_issue_commands() -> None:
+    bad_path = "compositional_skills/x`y|z/@team <b>/qna.yaml"
+    body = render_comment(Report(files=[FileReport(path=bad_path, source=bad_path, kind="skill", schema_version=3,
+                                                   findings=[finding(message=HOSTILE, path=bad_path)])]), "f" * 40)
+    assert "@octocat" not in body and "@team" not in body  # shown, but as @\u200bname: no ping
+    outside = _outside_code(body)
+    assert "<img" not in outside and "</details>" not in outside and "<b>" not in outside
+    assert "[a](http" not in body and "\\[a\\](http" in body  # no link nor tracking image
+    assert not any(line.lstrip().startswith("/approve") for line in body.splitlines())
+    (row,) = [line for line in body.splitlines() if "onerror" in line]
+    assert _unescaped_pipes(row) == 6  # five cells: the message's pipe did not add one
+    heading = next(line for line in body.splitlines() if line.startswith("### ") and "qna.yaml" in line)
+    assert heading.startswith("### ``compositional") and "x`y" in heading  # a code span the backtick cannot close
+    assert body.count(MARKER) == 1 and list(sections_of(body)) == ["triage"]
+
+
+def test_annotation_and_summary_text_is_escaped_and_bounded() -> None:
+    result = render_check_run(report(finding(message="k" * 70_000 + "\n::error::forged")))
+    (annotation,) = result.annotations
+    assert len(annotation.message) <= 4000 and "\n" not in annotation.message
+    assert "<" not in render_check_run(report(finding(path="<script>/qna.yaml"))).summary.replace("<!--", "")
+
+
+def test_replies_escape_what_a_commenter_wrote() -> None:
+    body = "/label `@everyone <b>`"
+    state = derive(timeline(comment(1, "tess", body, 1)), ReviewConfig(triagers=("tess",), labels=("ok",)),
+                   team_membership)
+    (reply,) = plan(state, ReviewConfig(triagers=("tess",), labels=("ok",)), labels=set(), triage=None,
+                    comment_id=1).replies
+    assert "@everyone" not in reply.body and "<b>" not in _outside_code(reply.body)
+    (problem,) = parse("/lgtm @everyone now").problems
+    assert "@everyone" not in problem.message.replace("@\u200b", "")
+    assert escape("@someone") == "@\u200bsomeone" and escape("/lgtm").startswith("\u200b")
+
+
+def test_a_pull_request_with_3000_files_fits_the_comment_and_the_check_run() -> None:
+    files = [FileReport(path=f"compositional_skills/area/leaf{i:04}/qna.yaml",
+                        source=f"compositional_skills/area/leaf{i:04}/qna.yaml", kind="skill", schema_version=3,
+                        findings=[finding(line=i, message=f"problem {i}")]) for i in range(3000)]
+    big = Report(files=files)
+    body = render_comment(big, "a" * 40, review_section="- **LGTM: 0/2**")
+    assert len(body.encode()) <= COMMENT_LIMIT
+    assert "**Cut here:**" in body and "check run" in body
+    assert "### Review" in body and "**LGTM: 0/2**" in body  # the review section survives the cut
+    result = render_check_run(big, AnnotationLimits(per_file=5, per_run=1000))
+    assert len(result.summary.encode()) <= CHECK_RUN_LIMIT and "**Cut here:**" in result.summary
+    assert len(result.annotations) == 1000
+
+
+def test_annotations_are_capped_per_file_and_per_run_with_the_count_left_out() -> None:
+    many = report(*[finding(line=i) for i in range(1, 31)])
+    result = render_check_run(many, AnnotationLimits(per_file=10, per_run=25))
+    assert len(result.annotations) == 10
+    assert "20 more findings left out of the annotations (at most 10 per file and 25 per run)" in result.summary
+
+
+def test_a_70000_character_key_still_gets_a_bounded_comment() -> None:
+    key = "k" * 70_000
+    body = render_comment(report(finding(message=f"unknown key {key}")), "b" * 40)
+    assert len(body.encode()) <= COMMENT_LIMIT and "k" * 1000 not in body
