@@ -109,8 +109,7 @@ def worker_lifespan(queue: JobQueue, workers: int) -> Callable[[Starlette], Any]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        consumer = queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
-                                              initial_delay=0.02, backoff=1.5, max_delay=0.5)
+        consumer = queue.consumer(workers)
         await run_in_threadpool(queue.recover)
         consumer.scheduler.start()
         for _, thread in consumer.worker_threads:

@@ -113,10 +113,7 @@ def worker_command(
     settings = _settings(config, webhooks=False)
     service = Service(settings)
     service.queue.recover()
-    consumer = service.queue.huey.create_consumer(workers=workers or settings.workers,
-                                                  worker_type="thread", periodic=False, initial_delay=0.02,
-                                                  backoff=1.5, max_delay=0.5)
-    consumer.run()
+    service.queue.consumer(workers or settings.workers).run()
 
 
 @app.command("announce-build")

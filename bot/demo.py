@@ -1,6 +1,6 @@
 """`make demo`: the dry run on the project's samples, end to end, with no GitHub and no network.
 
-Builds a throw-away git repository from `taxonomist/samples/`: the sample taxonomy committed on
+Builds a throw-away git repository from `checks/samples/`: the sample taxonomy committed on
 `main`, the sample contribution committed on a branch `contribution`; then runs
 `taxonomist bot dry-run --repo TMP --base main --head contribution` on it.
 """
@@ -14,7 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-SAMPLES = Path(__file__).resolve().parent.parent / "taxonomist" / "samples"
+from checks.samples import SAMPLES_DIR
+
+SAMPLES = SAMPLES_DIR
 _IDENTITY = {"GIT_AUTHOR_NAME": "Sam Contributor", "GIT_AUTHOR_EMAIL": "sam@example.org",
              "GIT_COMMITTER_NAME": "Sam Contributor", "GIT_COMMITTER_EMAIL": "sam@example.org"}
 
@@ -45,9 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         command = ["taxonomist", "bot", "dry-run", "--repo", str(repo), "--base", "main", "--head", "contribution",
                    *args]
         print("$ " + " ".join(command), file=sys.stderr, flush=True)
-        from taxonomist.cli import app
+        from bot.cli import app  # `taxonomist bot`: bot never imports the top-level package
 
-        status = app(command[1:], standalone_mode=False) or 0
+        status = app(command[2:], standalone_mode=False) or 0
         return 0 if status in (0, 1) else int(status)  # 1 only says the sample has errors, as it should
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.constants import EmptyData
+from huey.consumer import Consumer
 from huey.exceptions import RetryTask
 
 from bot import metrics
@@ -92,6 +93,12 @@ class JobQueue:
         self.leases = Leases(self.storage, lease, clock)
         self._task = huey.task(retries=retries, retry_delay=retry_delay, retry_backoff=2, context=True,
                                name=TASK_NAME)(self._execute)
+
+    def consumer(self, workers: int) -> Consumer:
+        """huey's consumer for this queue's workers: threads, no periodic tasks, polled every 0.02-0.5 s
+        (the one place these settings live, for `serve` and `worker` alike)."""
+        return self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
+                                         initial_delay=0.02, backoff=1.5, max_delay=0.5)
 
     # intake side ----------------------------------------------------------------------------
     def seen_delivery(self, delivery: str) -> bool:

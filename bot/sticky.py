@@ -39,10 +39,11 @@ def escape(text: object, *, code: bool = False, plain: bool = False, limit: int 
     """User text made harmless for GitHub, on one line and at most `limit` characters.
 
     Markdown (default): HTML and Markdown punctuation escaped, `@` broken so it never pings, a
-    leading `/` broken so the line never reads as a command. `code=True`: an inline code span
-    whose fence is longer than any backtick run inside (pipes escaped for tables, `@` broken: HTML
-    inside a code span is shown as text). `plain=True`:
-    for annotations, which GitHub shows as text: only made one line, visible and bounded."""
+    leading `/` broken so the line never reads as a command; balanced backtick pairs stay code
+    spans, each re-fenced as `code=True` does (so a quoted key reads as code and cannot break out).
+    `code=True`: an inline code span whose fence is longer than any backtick run inside (pipes
+    escaped for tables, `@` broken; HTML inside a code span is shown as text). `plain=True`: for
+    annotations, which GitHub shows as text: only made one line, visible and bounded."""
     one_line = " ".join(_INVISIBLE.sub(" ", str(text)).split())
     if len(one_line) > limit:
         one_line = one_line[:limit - 1] + "…"
@@ -53,8 +54,17 @@ def escape(text: object, *, code: bool = False, plain: bool = False, limit: int 
         pad = " " if one_line.startswith("`") or one_line.endswith("`") or not one_line else ""
         inner = one_line.replace("|", "\\|").replace("@", _NO_PING)
         return f"{fence}{pad}{inner}{pad}{fence}"
-    out = _MARKDOWN.sub(r"\\\1", html.escape(one_line, quote=False)).replace("@", _NO_PING)
+    parts = one_line.split("`")
+    if len(parts) > 1 and len(parts) % 2:  # balanced `code` spans (as messages quote keys): each one re-fenced
+        out = "".join(escape(part, code=True, limit=limit) if i % 2 else _markdown(part)
+                      for i, part in enumerate(parts))
+    else:
+        out = _markdown(one_line)
     return "\u200b" + out if out.startswith(("/", "#", "+", "-", "=")) else out
+
+
+def _markdown(text: str) -> str:
+    return _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False)).replace("@", _NO_PING)
 
 
 def fit(text: str, limit: int, rest: str) -> str:

@@ -82,7 +82,7 @@ def default_cache() -> Path:
 
 def sample_mirrors(cache: Path) -> tuple[tuple[str, str], ...]:
     """The embedded sample taxonomy's documents repository, built locally (same commit SHA)."""
-    from taxonomist.samples import DOCUMENTS_REPO_URL, make_documents_repo
+    from checks.samples import DOCUMENTS_REPO_URL, make_documents_repo
 
     dest = cache / "mirrors" / "solar-system-notes"
     if not (dest / ".git").is_dir():
@@ -127,7 +127,7 @@ def generate_command(
         settings = load_config(config).generate
         mirrors = settings.mirrors + parse_mirrors(mirror, "--mirror")
         if taxonomy is None:
-            from taxonomist.samples import TAXONOMY_DIR
+            from checks.samples import TAXONOMY_DIR
 
             taxonomy, mirrors = TAXONOMY_DIR, mirrors + sample_mirrors(cache_dir)
         t = given(settings.teacher, endpoint=teacher, model=teacher_model, concurrency=concurrency)

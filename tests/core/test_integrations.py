@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from taxonomist.samples import CONTRIBUTION_DIR
+from checks.samples import CONTRIBUTION_DIR
 from tests.conftest import REPO_ROOT
 
 
