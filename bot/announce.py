@@ -12,9 +12,12 @@ access) is reported with the reason and does not stop the others.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from bot.sticky import escape, upsert_comment
 
 LABEL = "community-build-ready"
 LABEL_COLOR = "0e8a16"
@@ -64,7 +67,7 @@ def comment_body(report: dict[str, Any], marker: str) -> str:
     taxonomy, gate = report.get("taxonomy", {}), report.get("gate", {})
     passed = "passed" if gate.get("passed") else "was forced past"
     return (f"{marker}\nThe content of this pull request is in the community build of taxonomy commit "
-            f"`{taxonomy.get('commit')}` ({len(report.get('leaves', {}).get('used', []))} leaves). "
+            f"{escape(taxonomy.get('commit'), code=True)} ({len(report.get('leaves', {}).get('used', []))} leaves). "
             f"The build {passed} the evaluation gate; its model card and report are published with it.")
 
 
@@ -78,16 +81,13 @@ def _reason(exc: Exception) -> str:
 def announce(forge: AnnounceForge, build_dir: Path) -> Announcement:
     """Comment on and label every merged PR of the build; one PR's failure does not stop the others."""
     report = read_build(build_dir)
-    marker = f"<!-- taxonomist:build:{report.get('taxonomy', {}).get('commit')} -->"
+    commit = re.sub(r"[^0-9A-Za-z]", "", str(report.get("taxonomy", {}).get("commit")))[:64]  # cannot end the marker
+    marker = f"<!-- taxonomist:build:{commit} -->"
     body = comment_body(report, marker)
     result, label_ready = Announcement(), False
     for number in report.get("taxonomy", {}).get("prs", []):
         try:
-            existing = forge.find_comment(number, marker)
-            if existing is None:
-                forge.create_comment(number, body)
-            elif existing[1] != body:
-                forge.edit_comment(existing[0], body)
+            upsert_comment(forge, number, marker, body)
             if LABEL not in forge.labels(number):
                 if not label_ready:
                     forge.ensure_label(LABEL, LABEL_COLOR, LABEL_DESCRIPTION)
