@@ -13,6 +13,7 @@ from checks.config import ReviewConfig
 from checks.findings import FileReport, Report
 from tests.bot.helpers import finding, report
 from tests.review.helpers import comment, team_membership, timeline
+from tests.review.test_scenarios import AUTHOR, LEAF, REPO, Scene, contribution
 
 HOSTILE = "@octocat `x` <img src=x onerror=alert(1)> | </details> &amp; [a](http://t.example/p.png)\n/approve"
 
@@ -86,3 +87,15 @@ def test_a_70000_character_key_still_gets_a_bounded_comment() -> None:
     key = "k" * 70_000
     body = render_comment(report(finding(message=f"unknown key {key}")), "b" * 40)
     assert len(body.encode()) <= COMMENT_LIMIT and "k" * 1000 not in body
+
+
+def test_a_70000_character_key_on_github_gets_its_comment_and_a_completed_check_run(scene: Scene) -> None:
+    files = contribution("\n")
+    qna = f"{LEAF}/qna.yaml"
+    files[qna] = files[qna] + f"{'k' * 70_000}: @octocat <b>\n"
+    pushed = scene.gh.push_to_pull(REPO, scene.number, files, author=AUTHOR)
+    scene.triaged(scene.hooks.pull_request(REPO, scene.number, "synchronize", before=pushed["before"]))
+    (run,) = [r for r in scene.state()["check_runs"] if r["head_sha"] == scene.head]
+    assert run["status"] == "completed" and run["conclusion"] == "failure"
+    sticky = scene.sticky()
+    assert scene.head[:7] in sticky and len(sticky.encode()) <= COMMENT_LIMIT and "@octocat" not in sticky
