@@ -57,19 +57,23 @@ def _commanding(body: object) -> bool:
     return bool(parsed.commands or parsed.problems)
 
 
+def _field(data: object, name: str) -> Any:
+    """`data[name]` when `data` is a mapping (payload fields are hostile: any type may come)."""
+    return data.get(name) if isinstance(data, dict) else None
+
+
 def wants_review(event: str, payload: dict[str, Any]) -> bool:
     """Whether a delivery can change the review state or needs a reply, from the payload alone."""
     if event != "issue_comment":
         return True
-    comment = payload.get("comment") or {}
-    user = comment.get("user") or {}
-    login = str(user.get("login", ""))
-    if is_bot(login) or user.get("type") == "Bot":
+    comment, user = _field(payload, "comment"), _field(_field(payload, "comment"), "user")
+    login = str(_field(user, "login") or "")
+    if is_bot(login) or _field(user, "type") == "Bot":
         return False  # our own sticky comment and replies, and other apps: never commands
-    previous = ((payload.get("changes") or {}).get("body") or {}).get("from")
-    if not (_commanding(comment.get("body")) or _commanding(previous)):  # a deletion carries the old body
+    previous = _field(_field(_field(payload, "changes"), "body"), "from")
+    if not (_commanding(_field(comment, "body")) or _commanding(previous)):  # a deletion carries the old body
         return False
-    repo = str((payload.get("repository") or {}).get("full_name", ""))
+    repo = str(_field(_field(payload, "repository"), "full_name") or "")
     if not COMMANDS.allow(repo, login):
         metrics.COMMANDS_LIMITED.inc()
         log.warning("commands rate-limited", extra={"repo": repo, "user": login})

@@ -84,3 +84,9 @@ def test_a_merge_refused_by_a_rate_limit_is_retried_not_reported_as_failed() -> 
         forge_refusing(secondary).merge(4, "a" * 40, "squash")
     refused = GithubException(405, {"message": "Pull Request is not mergeable"}, {})
     assert forge_refusing(refused).merge(4, "a" * 40, "squash") == "Pull Request is not mergeable (HTTP 405)"
+
+
+def test_hostile_payload_shapes_make_no_job_and_no_error() -> None:
+    payloads = (comment_event("/lgtm") | {"changes": ["x"]}, comment_event("/lgtm") | {"comment": "x"},
+                comment_event("x") | {"changes": {"body": {"from": 7}}})
+    assert [len(review_jobs(p)) for p in payloads] == [1, 0, 0]
