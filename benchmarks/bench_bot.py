@@ -53,8 +53,8 @@ def api_calls(found: Path, commits: int) -> tuple[int, int, int]:
 
     from bot.demo import SAMPLES
     from bot.github_forge import GitHubApp
+    from bot.jobs import Job
     from bot.review.handler import review_pull_request, review_section_for
-    from bot.router import HandlerContext, Job
     from bot.settings import Settings
     from bot.triage import triage
     from tests.bot.world import clean_contribution, tree
@@ -91,7 +91,7 @@ def api_calls(found: Path, commits: int) -> tuple[int, int, int]:
                       repo="octo-org/taxonomy", installation=installation, pr=number, head_sha=None,
                       payload={"comment": comment}, received_at=time.time(), coalesce=False)
             gh.clear_calls()
-            review_pull_request(job, HandlerContext(forge=forge, skip_checks=("content",)))
+            review_pull_request(job, forge, retriage=lambda: None)
             review = len(gh.calls())
             gh.clear_calls()
             triage(forge, number, skip=("content",), review_section=review_section_for)
