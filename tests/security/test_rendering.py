@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import re
 
-from bot.render import AnnotationLimits, render_check_run, render_comment
+from bot.render import MARKER, render_check_run, render_comment
 from bot.review.commands import parse
 from bot.review.effects import plan
 from bot.review.state import derive
-from bot.sticky import CHECK_RUN_LIMIT, COMMENT_LIMIT, MARKER, escape, sections_of
 from checks.config import ReviewConfig
 from checks.findings import FileReport, Report
 from tests.bot.helpers import finding, report
 from tests.review.helpers import comment, team_membership, timeline
 from tests.review.test_scenarios import AUTHOR, LEAF, REPO, Scene, contribution
 
+COMMENT_LIMIT, CHECK_RUN_LIMIT = 65536, 65535  # GitHub's (the emulator refuses a longer comment)
 HOSTILE = "@octocat `x` <img src=x onerror=alert(1)> | </details> &amp; [a](http://t.example/p.png)\n/approve"
 
 
@@ -40,7 +40,7 @@ def test_user_text_cannot_ping_inject_html_break_tables_or_issue_commands() -> N
     assert _unescaped_pipes(row) == 6  # five cells: the message's pipe did not add one
     heading = next(line for line in body.splitlines() if line.startswith("### ") and "qna.yaml" in line)
     assert heading.startswith("### ``compositional") and "x`y" in heading  # a code span the backtick cannot close
-    assert body.count(MARKER) == 1 and list(sections_of(body)) == ["triage"]
+    assert body.count(MARKER) == 1
 
 
 def test_annotation_and_summary_text_is_escaped_and_bounded() -> None:
@@ -58,29 +58,7 @@ def test_replies_escape_what_a_commenter_wrote() -> None:
                     comment_id=1).replies
     assert "@everyone" not in reply.body and "<b>" not in _outside_code(reply.body)
     (problem,) = parse("/lgtm @everyone now").problems
-    assert "@everyone" not in problem.message.replace("@\u200b", "")
-    assert escape("@someone") == "@\u200bsomeone" and escape("/lgtm").startswith("\u200b")
-
-
-def test_a_pull_request_with_3000_files_fits_the_comment_and_the_check_run() -> None:
-    files = [FileReport(path=f"compositional_skills/area/leaf{i:04}/qna.yaml",
-                        source=f"compositional_skills/area/leaf{i:04}/qna.yaml", kind="skill", schema_version=3,
-                        findings=[finding(line=i, message=f"problem {i}")]) for i in range(3000)]
-    big = Report(files=files)
-    body = render_comment(big, "a" * 40, review_section="- **LGTM: 0/2**")
-    assert len(body.encode()) <= COMMENT_LIMIT
-    assert "**Cut here:**" in body and "check run" in body
-    assert "### Review" in body and "**LGTM: 0/2**" in body  # the review section survives the cut
-    result = render_check_run(big, AnnotationLimits(per_file=5, per_run=1000))
-    assert len(result.summary.encode()) <= CHECK_RUN_LIMIT and "**Cut here:**" in result.summary
-    assert len(result.annotations) == 1000
-
-
-def test_annotations_are_capped_per_file_and_per_run_with_the_count_left_out() -> None:
-    many = report(*[finding(line=i) for i in range(1, 31)])
-    result = render_check_run(many, AnnotationLimits(per_file=10, per_run=25))
-    assert len(result.annotations) == 10
-    assert "20 more findings left out of the annotations (at most 10 per file and 25 per run)" in result.summary
+    assert "@everyone" not in problem.message
 
 
 def test_a_70000_character_key_still_gets_a_bounded_comment() -> None:
