@@ -21,6 +21,8 @@ import re
 from collections.abc import Mapping
 from typing import Literal, Protocol
 
+from checks.excerpt import excerpt
+
 MARKER = "<!-- taxonomist:triage -->"
 SECTIONS = ("triage", "precheck", "review")  # their order in the comment
 HEADINGS = {"triage": "## Taxonomist triage", "precheck": "### Model precheck", "review": "### Review"}
@@ -44,9 +46,7 @@ def escape(text: object, *, code: bool = False, plain: bool = False, limit: int 
     `code=True`: an inline code span whose fence is longer than any backtick run inside (pipes
     escaped for tables, `@` broken; HTML inside a code span is shown as text). `plain=True`: for
     annotations, which GitHub shows as text: only made one line, visible and bounded."""
-    one_line = " ".join(_INVISIBLE.sub(" ", str(text)).split())
-    if len(one_line) > limit:
-        one_line = one_line[:limit - 1] + "…"
+    one_line = excerpt(_INVISIBLE.sub(" ", str(text)), limit)
     if plain:
         return one_line
     if code:

@@ -15,6 +15,7 @@ from bot.review.commands import HELP_TEXT, Command, Name
 from bot.review.state import ReviewState, Vote
 from bot.sticky import escape
 from checks.config import ReviewConfig
+from checks.excerpt import excerpt
 
 STATUS_CONTEXT = "taxonomist/review"
 LGTM_LABEL = "lgtm"
@@ -89,7 +90,7 @@ def status_of(state: ReviewState) -> Status:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+    return excerpt(text, MAX_DESCRIPTION)
 
 
 def blockers_of(state: ReviewState, triage: str | None) -> tuple[str, ...]:

@@ -13,18 +13,13 @@ from checks.content.texts import examples
 from checks.content.vectors import embed_cached
 from checks.context import CheckContext
 from checks.document import format_yaml_path
+from checks.excerpt import excerpt as quote
 from checks.findings import Finding, Severity
 from checks.index import EmbeddingIndex, centroid
 from checks.paths import leaf_of
 from checks.qna import QnaFile
 
 CHECK = "duplicate"
-
-
-def quote(text: str, limit: int = 80) -> str:
-    """One line of an example, short enough for a PR comment."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

@@ -18,6 +18,7 @@ from checks.content.texts import examples, locate_span, prose
 from checks.content.vectors import embed_cached
 from checks.context import CheckContext
 from checks.document import PathKey, format_yaml_path
+from checks.excerpt import excerpt
 from checks.findings import Finding, Severity
 from checks.qna import QnaFile
 
@@ -106,10 +107,8 @@ def topic_vectors() -> tuple[list[str], np.ndarray]:
 
 
 def quote(text: str, start: int = 0) -> str:
-    """From `start` to the end of its line, at most 80 characters: the span a reviewer reads."""
-    line_end = text.find("\n", start)
-    flat = " ".join(text[start: line_end if line_end != -1 else len(text)].split())
-    return flat if len(flat) <= 80 else flat[:79] + "\u2026"
+    """From `start` to the end of its line, shortened: the span a reviewer reads."""
+    return excerpt(text[start:].partition("\n")[0])
 
 
 def rule_hits(text: str) -> Iterator[tuple[str, int, int]]:
