@@ -18,6 +18,7 @@ from typing import Any
 
 from bot import metrics
 from bot.handlers.triage import run_triage
+from bot.jobs import pull_request_numbers
 from bot.review.commands import parse
 from bot.review.effects import Plan
 from bot.review.handler import review_pull_request
@@ -66,6 +67,8 @@ def wants_review(event: str, payload: dict[str, Any]) -> bool:
     """Whether a delivery can change the review state or needs a reply, from the payload alone."""
     if event != "issue_comment":
         return True
+    if not pull_request_numbers(event, payload):
+        return False  # an issue's comment: no review, and no count against the writer
     comment, user = _field(payload, "comment"), _field(_field(payload, "comment"), "user")
     login = str(_field(user, "login") or "")
     if is_bot(login) or _field(user, "type") == "Bot":
