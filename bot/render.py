@@ -12,6 +12,7 @@ import json
 
 from bot.fixes import fix_for
 from bot.forge import Annotation, CheckRunResult
+from bot.summary import Row, fold, lines_text, verdict
 from checks.findings import Finding, Report, Severity
 
 CHECK_RUN_NAME = "taxonomist/triage"
@@ -47,27 +48,18 @@ def digest(report: Report) -> str:
     return hashlib.sha256(json.dumps(report.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _rows(findings: list[Finding]) -> list[str]:
-    rows = ["| Check | Severity | Line | Message | Fix |", "| --- | --- | --- | --- | --- |"]
-    for f in findings:
-        rows.append(f"| `{f.check}` | {_ICON[f.severity]} | {f.line or ''} | {cell(f.message)} | "
-                    f"{cell(fix_for(f.check))} |")
+def _table(folded: list[Row]) -> list[str]:
+    """A table of folded findings: repeats are one row with their lines listed."""
+    rows = ["| Check | Severity | Lines | Message | Fix |", "| --- | --- | --- | --- | --- |"]
+    for r in folded:
+        rows.append(f"| `{r.check}` | {_ICON[r.severity]} | {lines_text(r.lines)} | {cell(r.message)} | "
+                    f"{cell(fix_for(r.check))} |")
     return rows
-
-
-def what_happens_next(report: Report) -> str:
-    if report.errors:
-        return ("**What happens next:** fix the errors above and push to this branch; triage runs again on "
-                "every push and this comment is updated. A reviewer looks at the PR once the checks pass.")
-    if report.warnings:
-        return ("**What happens next:** no blocking problem. A triager will look at the warnings above; you "
-                "can address them now with a new push.")
-    return "**What happens next:** the checks pass. A triager will review the contribution."
 
 
 def render_comment(report: Report, head_sha: str, review_section: str | None = None) -> str:
     """The sticky comment: one table per file, PR-level findings, next steps, and the review state."""
-    out = [MARKER, "## Taxonomist triage", "",
+    out = [MARKER, verdict(report, conclusion_of(report)), "", "## Taxonomist triage", "",
            f"**{headline(report)}** at `{head_sha[:7]}`.", ""]
     shown = 0
     for fr in report.files:
@@ -76,13 +68,13 @@ def render_comment(report: Report, head_sha: str, review_section: str | None = N
             out += ["", "No problems found.", ""]
             continue
         room = max(0, MAX_COMMENT_ROWS - shown)
-        out += ["", *_rows(fr.findings[:room]), ""]
-        shown += min(room, len(fr.findings))
-        if len(fr.findings) > room:
-            out += [f"…and {len(fr.findings) - room} more in the `{CHECK_RUN_NAME}` check run.", ""]
+        folded = fold(fr.findings)
+        out += ["", *_table(folded[:room]), ""]
+        shown += min(room, len(folded))
+        if len(folded) > room:
+            out += [f"…and {len(folded) - room} more in the `{CHECK_RUN_NAME}` check run.", ""]
     if report.findings:
-        out += ["### Pull request", "", *_rows(report.findings), ""]
-    out += [what_happens_next(report), ""]
+        out += ["### Pull request", "", *_table(fold(report.findings)), ""]
     if review_section:
         out += ["### Review", "", review_section.strip(), ""]
     return "\n".join(out).rstrip() + "\n"
