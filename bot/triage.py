@@ -167,7 +167,6 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
     if pr.state != "open":
         return None
     run = mark_started(forge, pr)
-    review = review_section(forge, pr) if review_section is not None else None
     try:
         config = read_config(forge, pr)
     except ConfigError as exc:
@@ -178,8 +177,10 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
         return TriageOutcome(pr, None, result, body, LabelChange())
     report, changed = check_pull_request(forge, pr, config, skip=skip, indexes=indexes)
     result = render_check_run(report)
-    body = render_comment(report, pr.head_sha, review)
     publish_check_run(forge, pr.head_sha, result, run)
+    # The review part reads the check run just completed, so it never waits for a finished check.
+    review = review_section(forge, pr) if review_section is not None else None
+    body = render_comment(report, pr.head_sha, review)
     comment = forge.find_comment(number, MARKER)
     labels = publish_labels(forge, number, wanted_labels(report, changed), new_contribution=comment is None)
     publish_comment(forge, number, body, comment)

@@ -103,3 +103,12 @@ def test_dry_run_with_every_check_flags_the_samples_problems(sample_repo: Path) 
     leaves = indexes._indexes[sample_repo.name].leaves()
     assert ("base", "compositional_skills/linguistics/synonyms") in leaves
     assert ("pr/1", "compositional_skills/linguistics/antonyms") in leaves
+
+
+def test_review_section_agrees_with_the_finished_check_run(sample_repo: Path) -> None:
+    forge = dry_run(sample_repo, "main", "contribution", skip=("content",))
+    body = next(iter(forge.comments.values()))
+    assert forge.check_runs[-1].status == "completed"
+    assert "the triage check to finish" not in body
+    assert "the triage check to pass (it concluded `failure`)" in body
+    assert body.splitlines()[1].startswith("**Blocked:")
