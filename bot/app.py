@@ -23,7 +23,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -128,6 +128,8 @@ def create_app(secret: str, queue: JobQueue, router: Router,
                     response = _reject(408, "slow-body", f"the body did not arrive within {body_deadline:g} s")
                     response.headers["Connection"] = "close"
                     return response
+                except ClientDisconnect:
+                    return _reject(400, "disconnected", "the client went away before its body arrived")
             if body is None:
                 return _reject(413, "oversized", f"payload over {MAX_BODY} bytes")
             signature = request.headers.get("x-hub-signature-256")

@@ -7,27 +7,24 @@ closed), and a client that trickles its headers is disconnected. Counts and wait
 
 from __future__ import annotations
 
-import http.client
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from huey import SqliteHuey
 from starlette.testclient import TestClient
 
-from bot.app import create_app, serve_options
+from bot.app import create_app
 from bot.queue import JobQueue
 from bot.router import Router
 from bot.signature import sign
+from tests.security.loopback import WAIT, healthz, serving, slow_body
 
 SECRET = "slow-client-secret"
 FLOOD = 300  # connections, each one byte into a declared 100 KB body
-WAIT = 10.0  # the most any single socket operation in these tests may wait
 
 
 def _app(tmp: Path) -> Any:
@@ -37,38 +34,8 @@ def _app(tmp: Path) -> Any:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(_app(tmp_path), **serve_options(header_deadline=1.0, max_connections=FLOOD + 100))
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if running.started:
-            break
-        thread.join(0.05)
-    assert running.started
-    yield port
-    running.should_exit = True
-    thread.join(WAIT)
-    sock.close()
-
-
-def _slow_body(port: int) -> socket.socket:
-    conn = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
-    conn.sendall(b"POST /webhook HTTP/1.1\r\nHost: bot\r\nContent-Length: 102400\r\nContent-Type: application/json\r\n"
-                 b"X-GitHub-Event: ping\r\nX-GitHub-Delivery: slow\r\nX-Hub-Signature-256: sha256=00\r\n\r\n{")
-    return conn
-
-
-def _healthz(port: int) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-    try:
-        conn.request("GET", "/healthz")
-        return conn.getresponse().status
-    finally:
-        conn.close()
+    with serving(_app(tmp_path), header_deadline=1.0, max_connections=FLOOD + 100) as port:
+        yield port
 
 
 def _status(conn: socket.socket) -> int:
@@ -78,16 +45,16 @@ def _status(conn: socket.socket) -> int:
 
 
 def test_healthz_answers_during_a_slow_body_flood_and_every_slow_client_is_cut_off(server: int) -> None:
-    flood = [_slow_body(server) for _ in range(FLOOD)]
+    flood = [slow_body(server) for _ in range(FLOOD)]
     try:
-        assert [_healthz(server) for _ in range(5)] == [200] * 5
+        assert [healthz(server) for _ in range(5)] == [200] * 5
         statuses = [_status(conn) for conn in flood]
     finally:
         for conn in flood:
             conn.close()
     assert set(statuses) <= {408, 503}
     assert statuses.count(408) >= 1 and statuses.count(503) >= FLOOD - 8 - 8  # a few bodies read at once
-    assert _healthz(server) == 200
+    assert healthz(server) == 200
 
 
 def test_a_client_that_trickles_its_headers_is_disconnected(server: int) -> None:
@@ -95,7 +62,7 @@ def test_a_client_that_trickles_its_headers_is_disconnected(server: int) -> None
     try:
         for conn in slow:
             conn.sendall(b"POST /webhook HTTP/1.1\r\nHost: b")
-        assert _healthz(server) == 200
+        assert healthz(server) == 200
         assert [conn.recv(1) for conn in slow] == [b""] * 20  # closed by the server, not by the timeout
     finally:
         for conn in slow:
