@@ -23,6 +23,7 @@ from github.GithubException import GithubException, UnknownObjectException
 from urllib3.util.retry import Retry
 
 from bot.forge import (
+    ENTRY_KINDS,
     Annotation,
     ChangedFile,
     CheckRunResult,
@@ -107,6 +108,7 @@ class GitHubForge:
         self.repo = repo
         self.requester = requester
         self.pacer = pacer or RatePacer(max_wait=Settings.max_rate_limit_wait)
+        self._modes: dict[str, dict[str, str]] = {}  # tree entry modes by commit, for entry_kind
 
     @property
     def name(self) -> str:
@@ -114,7 +116,18 @@ class GitHubForge:
 
     @paced
     def list_files(self, ref: str) -> list[str]:
-        return [e.path for e in self.repo.get_git_tree(ref, recursive=True).tree if e.type == "blob"]
+        return [e.path for e in self.repo.get_git_tree(ref, recursive=True).tree if ENTRY_KINDS.get(e.mode) == "file"]
+
+    @paced
+    def entry_kind(self, path: str, ref: str) -> str | None:
+        """From the trees API, which tells links and submodules apart: the contents API answers a
+        link to a file in the repository with that file's content."""
+        modes = self._modes.get(ref)
+        if modes is None:
+            modes = {e.path: e.mode for e in self.repo.get_git_tree(ref, recursive=True).tree}
+            self._modes = {ref: modes} if len(ref) == 40 else {}  # a commit's tree never changes; a branch may
+        mode = modes.get(path)
+        return None if mode is None else ENTRY_KINDS.get(mode, "file")
 
     @paced
     def pull_request(self, number: int) -> PullRequest:

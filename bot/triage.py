@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from bot.entries import ATTRIBUTION, read_contribution
 from bot.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, PullRequest
 from bot.heads import read_head_since
 from bot.indexes import IndexStore
@@ -24,10 +25,8 @@ from checks.paths import QNA_NAMES, kind_of, taxonomy_path
 from checks.pr import PullRequest as PrMetadata
 from checks.registry import CHECKS
 from checks.runner import Checker
-from checks.sources import MemorySource
 
 PR_TEMPLATE_PATH = ".github/pull_request_template.md"
-ATTRIBUTION = "attribution.txt"
 TRIAGED_KINDS = ("skill", "knowledge")  # foundational_skills is upstream-only, as in upstream CI
 
 ReviewSection = Callable[[Forge, PullRequest], str | None]
@@ -89,20 +88,14 @@ def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, ski
     """Run the checks on the PR's contribution files at its head SHA."""
     changed = [(c.path, c.status) for c in forge.changed_files(pr)]
     paths = contribution_paths(changed, lambda p: forge.read_file(p, pr.head_sha) is not None)
-    sources = []
-    for path in paths:
-        data = forge.read_file(path, pr.head_sha)
-        if data is None:
-            continue
-        attribution = forge.read_file((PurePosixPath(path).parent / ATTRIBUTION).as_posix(), pr.head_sha)
-        siblings = ((ATTRIBUTION, attribution),) if attribution is not None else ()
-        sources.append(MemorySource(source=path, data=data, siblings=siblings))
+    contribution = read_contribution(forge, paths, pr.head_sha)
+    sources = contribution.sources
     checker = Checker(config, skip=skip)
     if indexes is not None and "duplicate" in checker.selected:
         checker.index = indexes.for_pull_request(forge, forge.name, pr.number, pr.base_ref, sources)
     wants_pr = any(c.scope == "pr" and c.id in checker.selected for c in CHECKS)
     metadata = PrMetadata.from_dict(pr_metadata(forge, pr), f"pull request #{pr.number}") if wants_pr else None
-    return checker.check(sources, pr=metadata), [p for p, _ in changed]
+    return contribution.complete(checker.check(sources, pr=metadata)), [p for p, _ in changed]
 
 
 def publish_check_run(forge: Forge, head_sha: str, result: CheckRunResult,
