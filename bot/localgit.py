@@ -73,6 +73,10 @@ class LocalGitForge:
     def name(self) -> str:
         return self.repo.name
 
+    @property
+    def base_sha(self) -> str:
+        return self._resolve(self.base)
+
     def _modes(self, ref: str, *paths: str, recursive: bool = False) -> dict[str, str]:
         """`git ls-tree` at `ref` (the whole tree, or exactly `paths`): path -> mode."""
         out = self._git("ls-tree", "-z", *(["-r"] if recursive else []), self._resolve(ref), "--",

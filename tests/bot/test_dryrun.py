@@ -112,3 +112,30 @@ def test_review_section_agrees_with_the_finished_check_run(sample_repo: Path) ->
     assert "the triage check to finish" not in body
     assert "the triage check to pass (it concluded `failure`)" in body
     assert body.splitlines()[1].startswith("**Blocked:")
+
+
+def test_base_index_is_cached_by_base_commit_and_against_skips_it(sample_repo: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.indexes
+    from bot.dryrun import cached_indexes
+    from bot.indexes import IndexStore
+    from checks.index import EmbeddingIndex
+
+    built: list[str] = []
+    real = bot.indexes.taxonomy_sources
+    monkeypatch.setattr(bot.indexes, "taxonomy_sources", lambda forge, ref: built.append(ref) or real(forge, ref))
+    only_duplicate = ("pii", "topic", "llm-text")
+
+    def run(indexes: IndexStore) -> LocalGitForge:
+        return dry_run(sample_repo, "main", "contribution", skip=only_duplicate, indexes=indexes)
+
+    run(cached_indexes(sample_repo, "main", tmp_path))
+    assert len(built) == 1
+    base = LocalGitForge(repo=sample_repo, base="main", head="main").base_sha
+    assert (tmp_path / "dry-run-indexes" / base / f"{sample_repo.name}.npz").is_file()
+    run(cached_indexes(sample_repo, "main", tmp_path))
+    assert len(built) == 1  # the second run on the same base loaded the index
+    given = IndexStore(None)
+    given.seed(sample_repo.name, EmbeddingIndex())
+    forge = run(given)
+    assert len(built) == 1 and forge.check_runs[-1].status == "completed"
