@@ -82,11 +82,22 @@ def test_config_is_read_from_the_base_branch(sample_repo: Path, tmp_path: Path) 
     assert len(commits) == 1 and "Signed-off-by: Sam Contributor <sam@example.org>" in commits[0].message
 
 
-def test_make_demo_runs_offline() -> None:
-    done = subprocess.run([sys.executable, "-m", "bot.demo", "--skip", "content"], capture_output=True, text=True,
-                          cwd=ROOT, check=False, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+def test_make_demo_runs_offline_shows_the_contribution_and_keeps_its_repository(tmp_path: Path) -> None:
+    def demo() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot.demo", "--dir", str(tmp_path / "demo"), "--skip", "content"],
+                              capture_output=True, text=True, cwd=ROOT, check=False,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+    done = demo()
     assert done.returncode == 0, done.stderr
     assert "taxonomist/triage: failure" in done.stdout and "triage-needed" in done.stdout
+    assert f"--- {SAMPLE_QNA}" in done.stdout and "   7 | " in done.stdout  # the lines the findings point at
+    assert f"kept in {tmp_path / 'demo'}" in done.stderr
+    kept = LocalGitForge(repo=tmp_path / "demo", base="main", head="contribution")
+    assert kept.read_file(SAMPLE_QNA, "contribution") is not None
+    again = demo()
+    assert again.returncode == 0, again.stderr
+    assert LocalGitForge(repo=tmp_path / "demo", base="main", head="main").base_sha == kept.base_sha  # same cache key
 
 
 @pytest.mark.slow
