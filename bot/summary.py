@@ -80,3 +80,9 @@ def verdict(report: Report, conclusion: str) -> str:
                 f"{'finding' if report.warnings == 1 else 'findings'}; nothing blocks the PR.")
     what = "no problems found" if report.files or report.findings else "no taxonomy files changed"
     return f"**{word}: {what}.** Next: maintainers review it (`/lgtm`, then `/approve`)."
+
+
+def could_not_run() -> str:
+    """The verdict when triage itself failed (the check run concludes `failure` with the reason)."""
+    return f"**{VERDICTS['failure']}: triage could not run.** Next: a maintainer fixes the cause below, then " \
+           "comments `/recheck`."

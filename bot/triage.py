@@ -19,6 +19,7 @@ from bot.heads import read_head_since
 from bot.indexes import IndexStore
 from bot.labels import label_plan, wanted_labels
 from bot.render import CHECK_RUN_NAME, MARKER, batches, failed_check_run, render_check_run, render_comment
+from bot.summary import could_not_run
 from checks.config import CONFIG_PATH, ConfigError, RepoConfig, parse_config
 from checks.findings import Report
 from checks.paths import QNA_NAMES, kind_of, taxonomy_path
@@ -164,7 +165,7 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
         config = read_config(forge, pr)
     except ConfigError as exc:
         result = failed_check_run(f"the repository configuration is invalid: {exc}")
-        body = f"{MARKER}\n## Taxonomist triage\n\n{result.summary}\n"
+        body = f"{MARKER}\n{could_not_run()}\n\n## Taxonomist triage\n\n{result.summary}\n"
         publish_check_run(forge, pr.head_sha, result, run)
         publish_comment(forge, number, body, forge.find_comment(number, MARKER))
         return TriageOutcome(pr, None, result, body, LabelChange())

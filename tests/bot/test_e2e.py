@@ -61,7 +61,7 @@ def test_new_pull_request_gets_check_run_comment_and_labels(env: tuple[World, Bo
                      logs=bot.logs)
     assert [r["conclusion"] for r in after["runs"]] == ["success"]
     assert [c["id"] for c in after["comments"]] == [comment["id"]]
-    assert "the checks pass" in after["comments"][0]["body"]
+    assert after["comments"][0]["body"].splitlines()[1].startswith("**Ready for review:")
     assert after["labels"] == {"skill", "triage-needed"}
 
 

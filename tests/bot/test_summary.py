@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from bot.render import conclusion_of, render_comment
@@ -54,3 +57,18 @@ def test_comment_opens_with_the_verdict_and_folds_a_file_of_repeats() -> None:
     assert first.startswith("**Needs a human look: `topic-review`.**")
     assert body.count("knock-knock jokes") == 1
     assert "| `topic` | warning | 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55 | knock-knock jokes |" in body
+
+
+def test_triage_that_could_not_run_opens_with_blocked(tmp_path: Path) -> None:
+    from bot.demo import make_sample_repo
+    from bot.localgit import LocalGitForge
+    from bot.triage import triage
+
+    repo = make_sample_repo(tmp_path / "taxonomy")
+    (repo / ".github").mkdir(exist_ok=True)
+    (repo / ".github" / "taxonomist.yml").write_text("checks: {no_such_key: 1}\n", encoding="utf-8")
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=a", "-c", "user.email=a@example.org", "commit", "-qam",
+                    "bad config"], check=True, capture_output=True)
+    outcome = triage(LocalGitForge(repo=repo, base="main", head="contribution"), 1)
+    assert outcome is not None and outcome.check_run.conclusion == "failure"
+    assert outcome.comment.splitlines()[1].startswith(f"**{VERDICTS['failure']}: triage could not run.**")
