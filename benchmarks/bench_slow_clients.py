@@ -34,14 +34,15 @@ def main() -> None:
     logging.getLogger("bot").setLevel(logging.ERROR)  # one rejection line per flooding connection otherwise
     from huey import SqliteHuey
 
-    from bot.app import MAX_CONNECTIONS, create_app
+    from bot.app import create_app, raise_descriptor_limit
     from bot.queue import JobQueue
     from bot.router import Router
     from tests.security.loopback import serving, slow_body
 
+    raise_descriptor_limit(3 * FLOOD)  # both ends of every connection live in this process
     with tempfile.TemporaryDirectory() as tmp:
         queue = JobQueue(SqliteHuey("taxonomist", filename=str(Path(tmp) / "queue.sqlite3")))
-        with serving(create_app("bench", queue, Router()), max_connections=max(MAX_CONNECTIONS, FLOOD + 50)) as port:
+        with serving(create_app("bench", queue, Router())) as port:
             quiet = probe(port)
             flood = [slow_body(port) for _ in range(FLOOD)]
             try:

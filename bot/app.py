@@ -40,7 +40,7 @@ BODY_DEADLINE = 10.0  # seconds for a whole body; GitHub itself gives up on a de
 MAX_BODIES = 64  # webhook bodies read at once; more are refused at once rather than queued on sockets
 MAX_DEPTH = 32  # GitHub's payloads nest about 8 deep
 HEADER_DEADLINE = 5.0  # seconds from connecting to a complete request line and headers
-MAX_CONNECTIONS = 512  # beyond this uvicorn answers 503 at once (the default limit is 1,024 descriptors)
+MAX_CONNECTIONS = 2048  # beyond this uvicorn answers 503 at once; `bot serve` raises the descriptor limit above it
 KEEP_ALIVE = 5  # seconds an idle keep-alive connection is kept
 
 # The types of the payload fields the router and handlers read (checked where present): a type,
@@ -193,6 +193,19 @@ class HeaderDeadlineH11(H11Protocol):
         if self.cycle is None and not self.transport.is_closing():
             metrics.REJECTED.labels("slow-headers").inc()
             self.transport.close()
+
+
+def raise_descriptor_limit(wanted: int = 2 * MAX_CONNECTIONS) -> int:
+    """Lift the soft open-files limit towards `wanted` (within the hard limit): the default 1,024 would
+    run out before MAX_CONNECTIONS does. Returns the limit now in force."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
 
 
 def serve_options(header_deadline: float = HEADER_DEADLINE, max_connections: int = MAX_CONNECTIONS) -> dict[str, Any]:

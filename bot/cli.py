@@ -106,13 +106,14 @@ def serve_command(
     """Serve the webhook (POST /webhook, GET /healthz, GET /metrics), with an in-process worker by default."""
     import uvicorn
 
-    from bot.app import create_app, serve_options, worker_lifespan
+    from bot.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
     from bot.service import Service
 
     settings = _settings(config)
     service = Service(settings)
     lifespan = worker_lifespan(service.queue, settings.workers) if worker else None
     web = create_app(settings.webhook_secret, service.queue, service.router, lifespan)
+    raise_descriptor_limit()
     uvicorn.run(web, host=host, port=port, **serve_options())
 
 

@@ -17,7 +17,7 @@ import pytest
 from huey import SqliteHuey
 from starlette.testclient import TestClient
 
-from bot.app import create_app
+from bot.app import create_app, raise_descriptor_limit
 from bot.queue import JobQueue
 from bot.router import Router
 from bot.signature import sign
@@ -99,3 +99,12 @@ def test_signed_deeply_nested_payload_gets_400(tmp_path: Path, depth: int) -> No
     with TestClient(_app(tmp_path), raise_server_exceptions=False) as client:
         reply = _signed(client, body)
     assert reply.status_code == 400, reply.text
+
+
+def test_serve_lifts_the_open_files_limit_within_the_hard_limit() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = soft + 1 if hard == resource.RLIM_INFINITY or soft < hard else soft
+    assert raise_descriptor_limit(wanted) >= wanted
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= wanted
