@@ -43,17 +43,32 @@ def dry_run_command(
     output_format: Annotated[DryRunFormat, typer.Option("--format", "-f")] = DryRunFormat.text,
     body_file: Annotated[Path | None, typer.Option("--body-file", help="The PR description, from a file.")] = None,
     skip: Annotated[list[str] | None, typer.Option("--skip", help="Checks or groups to skip.")] = None,
+    against: Annotated[Path | None, typer.Option(
+        "--against", metavar="INDEX", help="Check duplicates against this embedding index (`taxonomist index "
+                                           "build`) instead of indexing BASE.")] = None,
+    cache: Annotated[Path | None, typer.Option(
+        "--cache-dir", metavar="DIR", help="Where BASE's index is kept by commit, so a second run on the same "
+                                           "base skips indexing (default: ~/.cache/taxonomist).")] = None,
 ) -> None:
-    """Triage HEAD against BASE of a local repository and print the check run, comment and labels."""
-    from bot.dryrun import dry_run, effects, render_text
+    """Triage HEAD against BASE of a local repository and print the check run, comment and labels.
+
+    Example: taxonomist bot dry-run --repo ../taxonomy --base main --head my-skill"""
+    from bot.dryrun import cached_indexes, dry_run, effects, render_text
+    from bot.indexes import IndexStore
     from bot.localgit import GitError
+    from checks.cli import load_index
     from checks.registry import SelectionError
 
     if not (repo / ".git").exists():
         raise fail(f"{repo}: not a git repository")
     try:
         body = body_file.read_text(encoding="utf-8") if body_file else ""
-        found = effects(dry_run(repo.resolve(), base, head, body=body, skip=split_ids(skip)))
+        if against is not None:
+            indexes = IndexStore(None)
+            indexes.seed(repo.resolve().name, load_index(against))
+        else:
+            indexes = cached_indexes(repo.resolve(), base, cache)
+        found = effects(dry_run(repo.resolve(), base, head, body=body, skip=split_ids(skip), indexes=indexes))
     except (GitError, SelectionError, OSError) as exc:
         raise fail(str(exc)) from None
     if output_format is DryRunFormat.json:
@@ -91,14 +106,15 @@ def serve_command(
     """Serve the webhook (POST /webhook, GET /healthz, GET /metrics), with an in-process worker by default."""
     import uvicorn
 
-    from bot.app import create_app, worker_lifespan
+    from bot.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
     from bot.service import Service
 
     settings = _settings(config)
     service = Service(settings)
     lifespan = worker_lifespan(service.queue, settings.workers) if worker else None
     web = create_app(settings.webhook_secret, service.queue, service.router, lifespan)
-    uvicorn.run(web, host=host, port=port, log_config=None, access_log=False)
+    raise_descriptor_limit()
+    uvicorn.run(web, host=host, port=port, **serve_options())
 
 
 @app.command("worker")

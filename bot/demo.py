@@ -1,24 +1,28 @@
 """`make demo`: the dry run on the project's samples, end to end, with no GitHub and no network.
 
-Builds a throw-away git repository from `checks/samples/`: the sample taxonomy committed on
-`main`, the sample contribution committed on a branch `contribution`; then runs
-`taxonomist bot dry-run --repo TMP --base main --head contribution` on it.
+Builds a git repository from `checks/samples/`: the sample taxonomy committed on `main`, the
+sample contribution committed on a branch `contribution`; prints the contribution, then runs
+`taxonomist bot dry-run --repo DIR --base main --head contribution` on it. The repository is kept
+(in `--dir`, default under the cache folder) so it can be looked at and dry-run again; commits have
+fixed dates, so the base commit, and with it the cached base index, is the same on every run.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+from bot.dryrun import cache_root
 from checks.samples import SAMPLES_DIR
 
 SAMPLES = SAMPLES_DIR
 _IDENTITY = {"GIT_AUTHOR_NAME": "Sam Contributor", "GIT_AUTHOR_EMAIL": "sam@example.org",
-             "GIT_COMMITTER_NAME": "Sam Contributor", "GIT_COMMITTER_EMAIL": "sam@example.org"}
+             "GIT_COMMITTER_NAME": "Sam Contributor", "GIT_COMMITTER_EMAIL": "sam@example.org",
+             "GIT_AUTHOR_DATE": "2025-01-01T12:00:00Z", "GIT_COMMITTER_DATE": "2025-01-01T12:00:00Z"}
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -40,17 +44,35 @@ def make_sample_repo(target: Path, samples: Path = SAMPLES) -> Path:
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    with tempfile.TemporaryDirectory(prefix="taxonomist-demo-") as tmp:
-        repo = make_sample_repo(Path(tmp) / "taxonomy")
-        command = ["taxonomist", "bot", "dry-run", "--repo", str(repo), "--base", "main", "--head", "contribution",
-                   *args]
-        print("$ " + " ".join(command), file=sys.stderr, flush=True)
-        from bot.cli import app  # `taxonomist bot`: bot never imports the top-level package
+def show_contribution(samples: Path = SAMPLES) -> str:
+    """The sample contribution's files with line numbers: the findings below point at these lines."""
+    out = ["== the sample contribution (branch `contribution`)", ""]
+    for path in sorted(p for p in (samples / "contribution").rglob("*") if p.is_file()):
+        out.append(f"--- {path.relative_to(samples / 'contribution').as_posix()}")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        out += [f"{n:4} | {line}" for n, line in enumerate(lines, 1)]
+        out.append("")
+    return "\n".join(out) + "\n"
 
-        status = app(command[2:], standalone_mode=False) or 0
-        return 0 if status in (0, 1) else int(status)  # 1 only says the sample has errors, as it should
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=cache_root() / "demo" / "taxonomy",
+                        help="where to build the demo repository (replaced on every run; kept afterwards)")
+    args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    repo = args.dir.resolve()
+    shutil.rmtree(repo, ignore_errors=True)
+    make_sample_repo(repo)
+    command = ["taxonomist", "bot", "dry-run", "--repo", str(repo), "--base", "main", "--head", "contribution",
+               *rest]
+    sys.stdout.write(show_contribution())
+    print("$ " + " ".join(command), file=sys.stderr, flush=True)
+    from bot.cli import app  # `taxonomist bot`: bot never imports the top-level package
+
+    status = app(command[2:], standalone_mode=False) or 0
+    print(f"\nThe demo repository is kept in {repo} (`git -C {repo} show contribution`); run the line above "
+          "again to dry-run it, or change the branch first.", file=sys.stderr)
+    return 0 if status in (0, 1) else int(status)  # 1 only says the sample has errors, as it should
 
 
 if __name__ == "__main__":

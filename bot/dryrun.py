@@ -6,6 +6,8 @@ event for `head` against `base`; the local forge records the check run, comment 
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,28 @@ from typing import Any
 from bot.indexes import IndexStore
 from bot.localgit import LocalGitForge
 from bot.router import HandlerContext, load_handlers
+
+KEEP_BASES = 8  # base commits whose index the cache keeps (the newest used)
+
+
+def cache_root() -> Path:
+    """`$TAXONOMIST_CACHE_DIR`, else `$XDG_CACHE_HOME/taxonomist` (`~/.cache/taxonomist`)."""
+    configured = os.environ.get("TAXONOMIST_CACHE_DIR")
+    return Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") \
+        / "taxonomist"
+
+
+def cached_indexes(repo: Path, base: str, root: Path | None = None) -> IndexStore:
+    """The duplicate index of `repo` at `base`, kept under the base commit: a second dry run on the
+    same base loads it instead of embedding the whole taxonomy again. The KEEP_BASES newest stay."""
+    cache = (root or cache_root()) / "dry-run-indexes"
+    folder = cache / LocalGitForge(repo=repo, base=base, head=base).base_sha
+    if folder.is_dir():
+        folder.touch()  # the newest used
+    if cache.is_dir():
+        for old in sorted((p for p in cache.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)[:-KEEP_BASES]:
+            shutil.rmtree(old, ignore_errors=True)
+    return IndexStore(folder)
 
 
 def dry_run(repo: Path, base: str, head: str, *, body: str = "", skip: tuple[str, ...] = (),

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+# A git tree entry's mode as the kind of thing it is (`git ls-tree` and GitHub's trees API agree).
+ENTRY_KINDS = {"100644": "file", "100755": "file", "120000": "symlink", "160000": "submodule", "040000": "dir"}
+
 
 @dataclass(frozen=True, slots=True)
 class PullRequest:
@@ -175,6 +178,11 @@ class Forge(Protocol):
 
     def read_file(self, path: str, ref: str) -> bytes | None:
         """The file's bytes at `ref`, None when it does not exist there."""
+        ...
+
+    def entry_kind(self, path: str, ref: str) -> str | None:
+        """What the tree at `ref` holds at `path`: one of ENTRY_KINDS, None when nothing. A link or a
+        submodule is never read as a file's content (see `bot.entries`)."""
         ...
 
     def commits(self, pr: PullRequest) -> list[Commit]: ...

@@ -23,6 +23,7 @@ from github.GithubException import GithubException, RateLimitExceededException, 
 from urllib3.util.retry import Retry
 
 from bot.forge import (
+    ENTRY_KINDS,
     Annotation,
     ChangedFile,
     CheckRunResult,
@@ -113,6 +114,7 @@ class GitHubForge:
         self.requester = requester
         self.pacer = pacer or RatePacer(max_wait=DEFAULT_MAX_RATE_LIMIT_WAIT)
         self.app_id = app_id
+        self._modes: dict[str, dict[str, str]] = {}  # tree entry modes by commit, for entry_kind
 
     @property
     def name(self) -> str:
@@ -120,7 +122,18 @@ class GitHubForge:
 
     @paced
     def list_files(self, ref: str) -> list[str]:
-        return [e.path for e in self.repo.get_git_tree(ref, recursive=True).tree if e.type == "blob"]
+        return [e.path for e in self.repo.get_git_tree(ref, recursive=True).tree if ENTRY_KINDS.get(e.mode) == "file"]
+
+    @paced
+    def entry_kind(self, path: str, ref: str) -> str | None:
+        """From the trees API, which tells links and submodules apart: the contents API answers a
+        link to a file in the repository with that file's content."""
+        modes = self._modes.get(ref)
+        if modes is None:
+            modes = {e.path: e.mode for e in self.repo.get_git_tree(ref, recursive=True).tree}
+            self._modes = {ref: modes} if len(ref) == 40 else {}  # a commit's tree never changes; a branch may
+        mode = modes.get(path)
+        return None if mode is None else ENTRY_KINDS.get(mode, "file")
 
     @paced
     def pull_request(self, number: int) -> PullRequest:

@@ -45,6 +45,10 @@ class IndexStore:
         self._indexes: dict[str, Any] = {}
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
+    def seed(self, repo: str, index: Any) -> None:
+        """Use `index` (say, one given with `bot dry-run --against`) as the repository's index."""
+        self._indexes[repo] = index
+
     def _path(self, repo: str) -> Path | None:
         return None if self.directory is None else self.directory / f"{repo.replace('/', '__')}.npz"
 

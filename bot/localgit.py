@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.forge import (
+    ENTRY_KINDS,
     Annotation,
     ChangedFile,
     CheckRunResult,
@@ -72,9 +73,22 @@ class LocalGitForge:
     def name(self) -> str:
         return self.repo.name
 
+    @property
+    def base_sha(self) -> str:
+        return self._resolve(self.base)
+
+    def _modes(self, ref: str, *paths: str, recursive: bool = False) -> dict[str, str]:
+        """`git ls-tree` at `ref` (the whole tree, or exactly `paths`): path -> mode."""
+        out = self._git("ls-tree", "-z", *(["-r"] if recursive else []), self._resolve(ref), "--",
+                        *paths).stdout.decode()
+        return {path: info.split(" ", 1)[0] for info, _, path in (e.partition("\t") for e in out.split("\0") if e)}
+
     def list_files(self, ref: str) -> list[str]:
-        out = self._git("ls-tree", "-r", "-z", "--name-only", self._resolve(ref)).stdout.decode()
-        return [p for p in out.split("\0") if p]
+        return [p for p, mode in self._modes(ref, recursive=True).items() if ENTRY_KINDS.get(mode) == "file"]
+
+    def entry_kind(self, path: str, ref: str) -> str | None:
+        mode = self._modes(ref, path).get(path)
+        return None if mode is None else ENTRY_KINDS.get(mode, "file")
 
     def pull_request(self, number: int) -> PullRequest:
         head_sha = self._resolve(self.head)

@@ -14,6 +14,7 @@ from bot.fixes import fix_for
 from bot.forge import Annotation, CheckRunResult
 from bot.heads import CHECK_RUN_NAME
 from bot.sticky import CHECK_RUN_LIMIT, MARKER, compose, escape, fit
+from bot.summary import Row, fold, lines_text, verdict
 from checks.findings import Finding, Report, Severity
 
 __all__ = ["CHECK_RUN_NAME", "MARKER"]  # where the triage handler and its tests have always found them
@@ -49,27 +50,19 @@ def headline(report: Report) -> str:
             f"{report.warnings} warning{'s' * (report.warnings != 1)} in {files} file{'s' * (files != 1)}")
 
 
-def _rows(findings: list[Finding]) -> list[str]:
-    rows = ["| Check | Severity | Line | Message | Fix |", "| --- | --- | --- | --- | --- |"]
-    for f in findings:
-        rows.append(f"| `{f.check}` | {_ICON[f.severity]} | {f.line or ''} | {escape(f.message)} | "
-                    f"{fix_for(f.check)} |")
+def _table(folded: list[Row]) -> list[str]:
+    """A table of folded findings: repeats are one row with their lines listed."""
+    rows = ["| Check | Severity | Lines | Message | Fix |", "| --- | --- | --- | --- | --- |"]
+    for r in folded:
+        rows.append(f"| `{r.check}` | {_ICON[r.severity]} | {lines_text(r.lines)} | {escape(r.message)} | "
+                    f"{fix_for(r.check)} |")
     return rows
-
-
-def what_happens_next(report: Report) -> str:
-    if report.errors:
-        return ("**What happens next:** fix the errors above and push to this branch; triage runs again on "
-                "every push and this comment is updated. A reviewer looks at the PR once the checks pass.")
-    if report.warnings:
-        return ("**What happens next:** no blocking problem. A triager will look at the warnings above; you "
-                "can address them now with a new push.")
-    return "**What happens next:** the checks pass. A triager will review the contribution."
 
 
 def render_comment(report: Report, head_sha: str, review_section: str | None = None) -> str:
     """The whole sticky comment as triage leaves it: its section and the review section handed to it."""
-    return compose({"triage": triage_section(report, head_sha), "review": review_section})
+    return compose({"verdict": verdict(report, conclusion_of(report)), "triage": triage_section(report, head_sha),
+                    "review": review_section})
 
 
 def triage_section(report: Report, head_sha: str) -> str:
@@ -82,13 +75,13 @@ def triage_section(report: Report, head_sha: str) -> str:
             out += ["", "No problems found.", ""]
             continue
         room = max(0, MAX_COMMENT_ROWS - shown)
-        out += ["", *_rows(fr.findings[:room]), ""]
-        shown += min(room, len(fr.findings))
-        if len(fr.findings) > room:
-            out += [f"…and {len(fr.findings) - room} more in the `{CHECK_RUN_NAME}` check run.", ""]
+        folded = fold(fr.findings)
+        out += ["", *_table(folded[:room]), ""]
+        shown += min(room, len(folded))
+        if len(folded) > room:
+            out += [f"…and {len(folded) - room} more in the `{CHECK_RUN_NAME}` check run.", ""]
     if report.findings:
-        out += ["### Pull request", "", *_rows(report.findings), ""]
-    out += [what_happens_next(report), ""]
+        out += ["### Pull request", "", *_table(fold(report.findings)), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

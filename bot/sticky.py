@@ -24,8 +24,10 @@ from typing import Literal, Protocol
 from checks.excerpt import excerpt
 
 MARKER = "<!-- taxonomist:triage -->"
-SECTIONS = ("triage", "precheck", "review")  # their order in the comment
-HEADINGS = {"triage": "## Taxonomist triage", "precheck": "### Model precheck", "review": "### Review"}
+SECTIONS = ("verdict", "triage", "precheck", "review")  # their order in the comment
+# The verdict is the one line a reader sees first, so it has no heading.
+HEADINGS = {"verdict": "", "triage": "## Taxonomist triage", "precheck": "### Model precheck",
+            "review": "### Review"}
 COMMENT_LIMIT = 65536  # GitHub's limit for an issue comment body
 CHECK_RUN_LIMIT = 65535  # GitHub's limit for a check run's output summary and text
 FRAGMENT_LIMIT = 1000  # one piece of user text: a path, a key, a message
@@ -83,6 +85,11 @@ def fit(text: str, limit: int, rest: str) -> str:
     return "".join(kept).rstrip("\n") + f"\n\n**Cut here:** {cut} more characters left out; {rest}\n"
 
 
+def first_visible_line(body: str) -> str:
+    """The first line a reader sees: hidden markers are skipped."""
+    return next((line for line in body.splitlines() if line.strip() and not line.startswith("<!--")), "")
+
+
 def section_marker(name: str) -> str:
     return f"<!-- taxonomist:section:{name} -->"
 
@@ -120,7 +127,8 @@ def compose(sections: Mapping[str, str | None]) -> str:
     out = [MARKER]
     for name in SECTIONS:
         if name in texts:
-            out += [section_marker(name), HEADINGS[name], "", texts[name], ""]
+            heading = [HEADINGS[name], ""] if HEADINGS[name] else []
+            out += [section_marker(name), *heading, texts[name], ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
+from bot.entries import ATTRIBUTION, read_contribution
 from bot.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, PullRequest
 from bot.heads import read_head_since
 from bot.indexes import IndexStore
@@ -27,16 +28,15 @@ from bot.render import (
 )
 from bot.repoconfig import read_config
 from bot.sticky import MARKER, upsert
+from bot.summary import could_not_run, verdict
 from checks.config import ConfigError, RepoConfig
 from checks.findings import Report
 from checks.paths import QNA_NAMES, kind_of, taxonomy_path
 from checks.pr import PullRequest as PrMetadata
 from checks.registry import CHECKS
 from checks.runner import Checker
-from checks.sources import MemorySource
 
 PR_TEMPLATE_PATH = ".github/pull_request_template.md"
-ATTRIBUTION = "attribution.txt"
 TRIAGED_KINDS = ("skill", "knowledge")  # foundational_skills is upstream-only, as in upstream CI
 
 ReviewSection = Callable[[Forge, PullRequest], str | None]
@@ -90,20 +90,14 @@ def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, ski
     """Run the checks on the PR's contribution files at its head SHA."""
     changed = [(c.path, c.status) for c in forge.changed_files(pr)]
     paths = contribution_paths(changed, lambda p: forge.read_file(p, pr.head_sha) is not None)
-    sources = []
-    for path in paths:
-        data = forge.read_file(path, pr.head_sha)
-        if data is None:
-            continue
-        attribution = forge.read_file((PurePosixPath(path).parent / ATTRIBUTION).as_posix(), pr.head_sha)
-        siblings = ((ATTRIBUTION, attribution),) if attribution is not None else ()
-        sources.append(MemorySource(source=path, data=data, siblings=siblings))
+    contribution = read_contribution(forge, paths, pr.head_sha)
+    sources = contribution.sources
     checker = Checker(config, skip=skip)
     if indexes is not None and "duplicate" in checker.selected:
         checker.index = indexes.for_pull_request(forge, forge.name, pr.number, pr.base_ref, sources)
     wants_pr = any(c.scope == "pr" and c.id in checker.selected for c in CHECKS)
     metadata = PrMetadata.from_dict(pr_metadata(forge, pr), f"pull request #{pr.number}") if wants_pr else None
-    return checker.check(sources, pr=metadata), [p for p, _ in changed]
+    return contribution.complete(checker.check(sources, pr=metadata)), [p for p, _ in changed]
 
 
 def publish_check_run(forge: Forge, pr: PullRequest, result: CheckRunResult,
@@ -164,20 +158,24 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (), indexes: Inde
     if pr.state != "open":
         return None
     run = mark_started(forge, pr)
-    review = review_section(forge, pr) if review_section is not None else None
     try:
         config = read_config(forge, pr)
     except ConfigError as exc:
         result = failed_check_run(f"the repository configuration is invalid: {exc}")
         publish_check_run(forge, pr, result, run)
-        body = upsert(forge, number, {"triage": result.summary, "review": review})
+        review = review_section(forge, pr) if review_section is not None else None
+        body = upsert(forge, number, {"verdict": could_not_run(), "triage": result.summary, "review": review})
         return TriageOutcome(pr, None, result, body, LabelChange())
     report, changed = check_pull_request(forge, pr, config, skip=skip, indexes=indexes)
     result = render_check_run(report, limits)
     publish_check_run(forge, pr, result, run)
+    # The review part reads the check run just completed, so it never waits for a finished check.
+    review = review_section(forge, pr) if review_section is not None else None
     comment = forge.find_comment(number, MARKER)
     labels = publish_labels(forge, number, wanted_labels(report, changed), new_contribution=comment is None)
-    body = upsert(forge, number, {"triage": triage_section(report, pr.head_sha), "review": review}, comment)
+    sections = {"verdict": verdict(report, result.conclusion), "triage": triage_section(report, pr.head_sha),
+                "review": review}
+    body = upsert(forge, number, sections, comment)
     return TriageOutcome(pr, report, result, body, labels)
 
 

@@ -14,6 +14,7 @@ from bot.demo import make_sample_repo
 from bot.dryrun import dry_run
 from bot.localgit import LocalGitForge
 from bot.render import MARKER
+from bot.sticky import first_visible_line
 from bot.triage import triage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,11 +83,22 @@ def test_config_is_read_from_the_base_branch(sample_repo: Path, tmp_path: Path) 
     assert len(commits) == 1 and "Signed-off-by: Sam Contributor <sam@example.org>" in commits[0].message
 
 
-def test_make_demo_runs_offline() -> None:
-    done = subprocess.run([sys.executable, "-m", "bot.demo", "--skip", "content"], capture_output=True, text=True,
-                          cwd=ROOT, check=False, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+def test_make_demo_runs_offline_shows_the_contribution_and_keeps_its_repository(tmp_path: Path) -> None:
+    def demo() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot.demo", "--dir", str(tmp_path / "demo"), "--skip", "content"],
+                              capture_output=True, text=True, cwd=ROOT, check=False,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+    done = demo()
     assert done.returncode == 0, done.stderr
     assert "taxonomist/triage: failure" in done.stdout and "triage-needed" in done.stdout
+    assert f"--- {SAMPLE_QNA}" in done.stdout and "   7 | " in done.stdout  # the lines the findings point at
+    assert f"kept in {tmp_path / 'demo'}" in done.stderr
+    kept = LocalGitForge(repo=tmp_path / "demo", base="main", head="contribution")
+    assert kept.read_file(SAMPLE_QNA, "contribution") is not None
+    again = demo()
+    assert again.returncode == 0, again.stderr
+    assert LocalGitForge(repo=tmp_path / "demo", base="main", head="main").base_sha == kept.base_sha  # same cache key
 
 
 @pytest.mark.slow
@@ -103,3 +115,39 @@ def test_dry_run_with_every_check_flags_the_samples_problems(sample_repo: Path) 
     leaves = indexes._indexes[sample_repo.name].leaves()
     assert ("base", "compositional_skills/linguistics/synonyms") in leaves
     assert ("pr/1", "compositional_skills/linguistics/antonyms") in leaves
+
+
+def test_review_section_agrees_with_the_finished_check_run(sample_repo: Path) -> None:
+    forge = dry_run(sample_repo, "main", "contribution", skip=("content",))
+    body = next(iter(forge.comments.values()))
+    assert forge.check_runs[-1].status == "completed"
+    assert "the triage check to finish" not in body
+    assert "the triage check to pass (it concluded `failure`)" in body
+    assert first_visible_line(body).startswith("**Blocked:")
+
+
+def test_base_index_is_cached_by_base_commit_and_against_skips_it(sample_repo: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.indexes
+    from bot.dryrun import cached_indexes
+    from bot.indexes import IndexStore
+    from checks.index import EmbeddingIndex
+
+    built: list[str] = []
+    real = bot.indexes.taxonomy_sources
+    monkeypatch.setattr(bot.indexes, "taxonomy_sources", lambda forge, ref: built.append(ref) or real(forge, ref))
+    only_duplicate = ("pii", "topic", "llm-text")
+
+    def run(indexes: IndexStore) -> LocalGitForge:
+        return dry_run(sample_repo, "main", "contribution", skip=only_duplicate, indexes=indexes)
+
+    run(cached_indexes(sample_repo, "main", tmp_path))
+    assert len(built) == 1
+    base = LocalGitForge(repo=sample_repo, base="main", head="main").base_sha
+    assert (tmp_path / "dry-run-indexes" / base / f"{sample_repo.name}.npz").is_file()
+    run(cached_indexes(sample_repo, "main", tmp_path))
+    assert len(built) == 1  # the second run on the same base loaded the index
+    given = IndexStore(None)
+    given.seed(sample_repo.name, EmbeddingIndex())
+    forge = run(given)
+    assert len(built) == 1 and forge.check_runs[-1].status == "completed"

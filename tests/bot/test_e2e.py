@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.render import MARKER
+from bot.sticky import first_visible_line
 from tests.bot.process import BotProcess
 from tests.bot.world import APP_ID, REPO, World, clean_contribution, contribution_files, settled, wait_for
 
@@ -61,7 +62,7 @@ def test_new_pull_request_gets_check_run_comment_and_labels(env: tuple[World, Bo
                      logs=bot.logs)
     assert [r["conclusion"] for r in after["runs"]] == ["success"]
     assert [c["id"] for c in after["comments"]] == [comment["id"]]
-    assert "the checks pass" in after["comments"][0]["body"]
+    assert first_visible_line(after["comments"][0]["body"]).startswith("**Ready for review:")
     assert after["labels"] == {"skill", "triage-needed"}
 
 

@@ -22,7 +22,7 @@ def test_comment_has_marker_table_row_fix_and_next_steps() -> None:
     assert f"### `{PATH}` (skill)" in body
     assert "| `yamllint` | error | 7 | trailing spaces | Remove trailing spaces" in body
     assert "**1 error, 0 warnings in 1 file** at `aaaaaaa`" in body
-    assert "What happens next:** fix the errors" in body
+    assert body.splitlines()[1].startswith("**Blocked: 1 error to fix.** Next: the author fixes it")
 
 
 def test_comment_escapes_pipes_newlines_and_comment_openers_from_messages() -> None:
@@ -36,7 +36,7 @@ def test_comment_includes_review_section_given_from_outside() -> None:
     body = render_comment(report(), "c" * 40, review_section="LGTM 1 of 2")
     assert "### Review\n\nLGTM 1 of 2" in body
     assert "No problems found." in body
-    assert "the checks pass" in body
+    assert "**Ready for review: no problems found.**" in body
 
 
 def test_comment_lists_pr_level_findings() -> None:
@@ -45,7 +45,7 @@ def test_comment_lists_pr_level_findings() -> None:
 
 
 def test_comment_stays_bounded_for_a_huge_report() -> None:
-    many = [finding(line=i) for i in range(1, 1001)]
+    many = [finding(line=i, message=f"problem {i}") for i in range(1, 1001)]
     body = render_comment(report(*many), "e" * 40)
     assert len(body) < 65536
     assert "…and 800 more" in body

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 from tests.emulator import shapes
+from tests.emulator.gitstore import SUBMODULE, SYMLINK
 from tests.emulator.routing import ApiError, Ctx, Reply, paginate, route
 from tests.emulator.state import CheckRun, Comment, Conflict, Label, NotFound, Review, Status, Token, now
 
@@ -225,6 +227,18 @@ def get_content(ctx: Ctx) -> Reply:
     ref = ctx.query.get("ref") or repo.default_branch
     commit = _commit(ctx, ref)
     path = ctx.params["path"].strip("/")
+    mode = commit.modes.get(path)
+    if mode == SUBMODULE:
+        body = shapes.content_entry(ctx.urls, repo, ref, path, "submodule", commit.files[path], 0)
+        return Reply(200, {**body, "submodule_git_url": repo.git.submodule_urls.get(commit.files[path], "")})
+    if mode == SYMLINK:
+        link = repo.git.blobs[commit.files[path]].decode(errors="replace")
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), link))
+        if target in commit.files and target not in commit.modes:
+            path = target  # GitHub answers a link to a regular file of the repository with that file
+        else:
+            body = shapes.content_entry(ctx.urls, repo, ref, path, "symlink", commit.files[path], len(link))
+            return Reply(200, {**body, "target": link})
     if path in commit.files:
         data = repo.git.blobs[commit.files[path]]
         accept = ctx.headers.get("accept", "")
@@ -244,7 +258,8 @@ def get_content(ctx: Ctx) -> Reply:
     for file_path, sha in commit.files.items():
         if file_path.startswith(prefix):
             head, _, rest = file_path[len(prefix):].partition("/")
-            children.setdefault(head, ("dir", "", 0) if rest else ("file", sha, len(repo.git.blobs[sha])))
+            kind = "symlink" if commit.modes.get(file_path) == SYMLINK else "file"  # a submodule lists as a file
+            children.setdefault(head, ("dir", "", 0) if rest else (kind, sha, len(repo.git.blobs[sha])))
     if not children:
         raise ApiError(404, "Not Found")
     listing = []

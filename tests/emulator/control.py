@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from tests.emulator import shapes
 from tests.emulator.faults import Fault
-from tests.emulator.gitstore import now
+from tests.emulator.gitstore import Special, now
 from tests.emulator.state import App, Comment, Conflict, Installation, Label, NotFound, Review, Team
 
 if TYPE_CHECKING:
@@ -69,17 +69,23 @@ def endpoint(emulator: Emulator) -> Callable[[Request], Any]:
 
 
 def decode_files(files: dict[str, Any]) -> dict[str, bytes | None]:
-    """A control file map: text, {"base64": ...}, or null to delete the path."""
+    """A control file map: text, {"base64": ...}, {"symlink": TARGET}, {"submodule": SHA, "url": URL},
+    or null to delete the path."""
     decoded: dict[str, bytes | None] = {}
     for path, value in files.items():
         if value is None:
             decoded[path] = None
         elif isinstance(value, dict) and "base64" in value:
             decoded[path] = base64.b64decode(value["base64"])
+        elif isinstance(value, dict) and isinstance(value.get("symlink"), str):
+            decoded[path] = Special.symlink(value["symlink"])
+        elif isinstance(value, dict) and re.fullmatch(r"[0-9a-f]{40}", str(value.get("submodule"))):
+            decoded[path] = Special.submodule(value["submodule"], str(value.get("url", "")))
         elif isinstance(value, str):
             decoded[path] = value.encode()
         else:
-            raise BadRequest(f"file {path!r}: give text, {{'base64': ...}} or null, not {type(value).__name__}")
+            raise BadRequest(f"file {path!r}: give text, {{'base64': ...}}, {{'symlink': ...}}, "
+                             f"{{'submodule': SHA, 'url': ...}} or null, not {value!r:.80}")
     return decoded
 
 

@@ -1,5 +1,9 @@
 """Git objects with real SHA-1s: blobs, nested trees and commits, enough for GitHub's content APIs.
 
+Besides regular files a tree holds symbolic links (mode 120000, a blob of the target path) and
+submodules (mode 160000, an entry of type `commit` naming a commit of another repository), as
+hostile pull requests commit them.
+
 SHAs are computed exactly as git computes them, so a sha the emulator hands out looks and
 behaves like one from GitHub (40 hex, content-addressed, stable for the same content).
 """
@@ -14,6 +18,31 @@ from datetime import UTC, datetime
 def git_sha(kind: str, payload: bytes) -> str:
     """The SHA-1 git gives an object of KIND holding PAYLOAD."""
     return hashlib.sha1(f"{kind} {len(payload)}\0".encode() + payload).hexdigest()
+
+
+SYMLINK, SUBMODULE, REGULAR = "120000", "160000", "100644"
+
+
+class Special(bytes):
+    """The content of an entry that is no regular file: a link's target path, or a submodule's
+    `Subproject commit SHA` line (what a diff shows for it) with the commit and the remote URL."""
+
+    mode: str
+    commit: str | None
+    url: str | None
+
+    def __new__(cls, data: bytes, mode: str, commit: str | None = None, url: str | None = None) -> Special:
+        obj = super().__new__(cls, data)
+        obj.mode, obj.commit, obj.url = mode, commit, url
+        return obj
+
+    @classmethod
+    def symlink(cls, target: str) -> Special:
+        return cls(target.encode(), SYMLINK)
+
+    @classmethod
+    def submodule(cls, commit: str, url: str) -> Special:
+        return cls(f"Subproject commit {commit}\n".encode(), SUBMODULE, commit, url)
 
 
 @dataclass(frozen=True)
@@ -46,6 +75,7 @@ class Commit:
     author: Person
     committer: Person
     files: dict[str, str] = field(default_factory=dict)
+    modes: dict[str, str] = field(default_factory=dict)  # path -> mode, for entries that are no regular file
 
 
 class GitStore:
@@ -55,14 +85,16 @@ class GitStore:
         self.blobs: dict[str, bytes] = {}
         self.trees: dict[str, tuple[TreeEntry, ...]] = {}
         self.commits: dict[str, Commit] = {}
+        self.submodule_urls: dict[str, str] = {}  # submodule commit sha -> its repository URL
 
     def add_blob(self, data: bytes) -> str:
         sha = git_sha("blob", data)
         self.blobs[sha] = data
         return sha
 
-    def _write_tree(self, files: dict[str, str]) -> str:
-        """Store the nested trees for a flat {path: blob sha} map; returns the root tree's sha."""
+    def _write_tree(self, files: dict[str, str], modes: dict[str, str], prefix: str = "") -> str:
+        """Store the nested trees for a flat {path: sha} map (MODES for links and submodules, by full
+        path); returns the root tree's sha."""
         children: dict[str, dict[str, str]] = {}
         entries: list[TreeEntry] = []
         for path, sha in files.items():
@@ -70,8 +102,10 @@ class GitStore:
             if rest:
                 children.setdefault(head, {})[rest] = sha
             else:
-                entries.append(TreeEntry(head, "100644", "blob", sha))
-        entries += [TreeEntry(name, "040000", "tree", self._write_tree(sub)) for name, sub in children.items()]
+                mode = modes.get(prefix + head, REGULAR)
+                entries.append(TreeEntry(head, mode, "commit" if mode == SUBMODULE else "blob", sha))
+        entries += [TreeEntry(name, "040000", "tree", self._write_tree(sub, modes, f"{prefix}{name}/"))
+                    for name, sub in children.items()]
         # git sorts entries by name, a folder as if its name ended with "/".
         entries.sort(key=lambda e: e.name + ("/" if e.type == "tree" else ""))
         payload = b"".join(
@@ -85,24 +119,35 @@ class GitStore:
                author: Person, committer: Person | None = None) -> Commit:
         """A new commit: the first parent's snapshot with FILES applied (None deletes a path)."""
         snapshot = dict(self.commits[parents[0]].files) if parents else {}
+        modes = dict(self.commits[parents[0]].modes) if parents else {}
         for path, data in files.items():
+            modes.pop(path, None)
             if data is None:
                 if path not in snapshot:
                     raise KeyError(f"cannot delete {path!r}: not in the parent commit")
                 del snapshot[path]
+            elif isinstance(data, Special) and data.commit is not None:
+                snapshot[path] = data.commit  # a submodule names a commit of another repository
+                self.blobs[data.commit] = bytes(data)  # what a diff of it shows
+                self.submodule_urls[data.commit] = data.url or ""
+                modes[path] = data.mode
             else:
-                snapshot[path] = self.add_blob(data)
-        return self.commit_snapshot(snapshot, parents, message, author, committer)
+                snapshot[path] = self.add_blob(bytes(data))
+                if isinstance(data, Special):
+                    modes[path] = data.mode
+        return self.commit_snapshot(snapshot, parents, message, author, committer, modes)
 
     def commit_snapshot(self, snapshot: dict[str, str], parents: tuple[str, ...], message: str,
-                        author: Person, committer: Person | None = None) -> Commit:
-        """A new commit recording exactly SNAPSHOT (path -> blob sha)."""
+                        author: Person, committer: Person | None = None,
+                        modes: dict[str, str] | None = None) -> Commit:
+        """A new commit recording exactly SNAPSHOT (path -> sha; MODES for links and submodules)."""
         committer = committer or author
-        tree = self._write_tree(snapshot)
+        modes = {path: mode for path, mode in (modes or {}).items() if path in snapshot}
+        tree = self._write_tree(snapshot, modes)
         lines = [f"tree {tree}", *(f"parent {p}" for p in parents),
                  f"author {_signature(author)}", f"committer {_signature(committer)}", "", message]
         sha = git_sha("commit", "\n".join(lines).encode())
-        commit = Commit(sha, tree, parents, message, author, committer, dict(snapshot))
+        commit = Commit(sha, tree, parents, message, author, committer, dict(snapshot), modes)
         self.commits[sha] = commit
         return commit
 

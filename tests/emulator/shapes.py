@@ -318,8 +318,9 @@ def tree(urls: Urls, repo: Repo, sha: str, recursive: bool) -> dict[str, Any]:
     listed = repo.git.walk_tree(sha) if recursive else [(e.name, e) for e in repo.git.trees[sha]]
     entries = []
     for path, entry in listed:
-        item = {"path": path, "mode": entry.mode, "type": entry.type, "sha": entry.sha,
-                "url": f"{repo_url(urls, repo)}/git/{entry.type}s/{entry.sha}"}
+        item = {"path": path, "mode": entry.mode, "type": entry.type, "sha": entry.sha}
+        if entry.type != "commit":  # a submodule's commit lives in another repository: no url, no size
+            item["url"] = f"{repo_url(urls, repo)}/git/{entry.type}s/{entry.sha}"
         if entry.type == "blob":
             item["size"] = len(repo.git.blobs[entry.sha])
         entries.append(item)

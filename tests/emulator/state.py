@@ -363,7 +363,9 @@ class World:
         subject = title or (f"Merge pull request #{pull.number} from {pull.head_ref}" if method == "merge"
                             else f"{issue.title} (#{pull.number})")
         text = subject + (f"\n\n{message}" if message else "")
-        commit = repo.git.commit_snapshot(merged_files, parents, text, self._person(actor))
+        modes = {path: mode for tip in (repo.git.commits[base_tip], repo.git.commits[head])
+                 for path, mode in tip.modes.items() if merged_files.get(path) == tip.files.get(path)}
+        commit = repo.git.commit_snapshot(merged_files, parents, text, self._person(actor), modes=modes)
         repo.branches[pull.base_ref] = commit.sha
         pull.merged, pull.merged_by, pull.merged_at, pull.merge_commit_sha = True, actor, now(), commit.sha
         issue.set_state("closed")
