@@ -12,6 +12,7 @@ from bot.render import (
     render_check_run,
     render_comment,
 )
+from bot.sticky import first_visible_line
 from checks.findings import Report, Severity
 from tests.bot.helpers import PATH, finding, report
 
@@ -22,7 +23,7 @@ def test_comment_has_marker_table_row_fix_and_next_steps() -> None:
     assert f"### `{PATH}` (skill)" in body
     assert "| `yamllint` | error | 7 | trailing spaces | Remove trailing spaces" in body
     assert "**1 error, 0 warnings in 1 file** at `aaaaaaa`" in body
-    assert body.splitlines()[1].startswith("**Blocked: 1 error to fix.** Next: the author fixes it")
+    assert first_visible_line(body).startswith("**Blocked: 1 error to fix.** Next: the author fixes it")
 
 
 def test_comment_escapes_pipes_newlines_and_comment_openers_from_messages() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.render import conclusion_of, render_comment
+from bot.sticky import first_visible_line
 from bot.summary import MAX_LINES_SHOWN, VERDICTS, fold, lines_text, verdict
 from checks.findings import Report, Severity
 from tests.bot.helpers import finding, report
@@ -71,4 +72,4 @@ def test_triage_that_could_not_run_opens_with_blocked(tmp_path: Path) -> None:
                     "bad config"], check=True, capture_output=True)
     outcome = triage(LocalGitForge(repo=repo, base="main", head="contribution"), 1)
     assert outcome is not None and outcome.check_run.conclusion == "failure"
-    assert outcome.comment.splitlines()[1].startswith(f"**{VERDICTS['failure']}: triage could not run.**")
+    assert first_visible_line(outcome.comment).startswith(f"**{VERDICTS['failure']}: triage could not run.**")
