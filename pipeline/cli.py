@@ -106,8 +106,8 @@ def generate_command(
                                      "mirror; repeatable."),
     previous: list[Path] = typer.Option([], "--previous", help="An earlier build folder to replay data from; "
                                         "repeatable."),
-    schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N for the structural "
-                                              "checks (default: the taxonomy's config)."),
+    schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N: the schema version a "
+                                              "leaf must be valid under (default: own, each file's own version)."),
     concurrency: int | None = typer.Option(None, "--concurrency", min=1, help="Teacher requests in flight."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
@@ -141,8 +141,9 @@ def generate_command(
         typer.echo(f"taxonomist build generate: {exc}", err=True)
         raise typer.Exit(2) from None
     leaves, teacher_counts = sections["leaves"], sections["teacher"]
-    summary = {"used": len(leaves["used"]), "skipped": len(leaves["skipped"]),
-               "regenerated": len(leaves["regenerated"]), "reused": len(leaves["reused"]),
+    summary = {"used": len(leaves["used"]), "skipped": len(leaves["skipped"]), "thin": len(leaves["thin"]),
+               "zero_kept": leaves["zero_kept"], "regenerated": len(leaves["regenerated"]),
+               "reused": len(leaves["reused"]),
                "teacher": {k: teacher_counts[k] for k in ("requests", "failed", "retried")},
                "rows": sections["samples"]["rows"], "report": str(out / "build.json")}
     typer.echo(json.dumps(summary))
@@ -264,8 +265,8 @@ def whole_build_command(
     teacher: str | None = typer.Option(None, "--teacher", help="Teacher (and default judge) endpoint."),
     config: Path | None = CONFIG,
     mirror: list[str] = typer.Option([], "--mirror", help="URL=PATH documents mirror; repeatable."),
-    schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N for the structural "
-                                              "checks (default: the taxonomy's config)."),
+    schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N: the schema version a "
+                                              "leaf must be valid under (default: own, each file's own version)."),
     previous_build: Path | None = PREVIOUS_BUILD,
     student: str | None = STUDENT, full: bool | None = FULL, phase1_steps: int | None = P1_STEPS,
     phase2_steps: int | None = P2_STEPS, phase1_lr: float | None = P1_LR, phase2_lr: float | None = P2_LR,

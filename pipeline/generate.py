@@ -79,6 +79,15 @@ def _progress(total: int, enabled: bool) -> Any:
     return tqdm(total=total, desc="generate", unit="leaf", disable=not enabled)
 
 
+SHOWN_PER_LEAF = 3  # kept samples per leaf in build.json, for an operator to read before training
+SHOWN_CHARS = 300
+
+
+def _shown(sample: dict[str, str]) -> dict[str, str]:
+    """A kept sample as the report shows it: question and answer, cut to `SHOWN_CHARS`."""
+    return {k: (v if len(v) <= SHOWN_CHARS else v[:SHOWN_CHARS] + "…") for k, v in sample.items() if k != "context"}
+
+
 def _phase_totals(leaves: Sequence[Leaf], per_leaf: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for phase, flows in (("phase1", {"knowledge"}), ("phase2", {"freeform", "grounded"})):
@@ -153,7 +162,8 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
     stages = Stages()
     with stages.timed("leaves"), tempfile.TemporaryDirectory(prefix="taxonomist-ref-") as work:
         taxonomy = load_taxonomy(Path(taxonomy_dir), Path(work), ref=ref, schema_version=settings.schema_version,
-                                 heldout=settings.heldout_per_leaf, seed=settings.seed)
+                                 heldout=settings.heldout_per_leaf, seed=settings.seed,
+                                 heldout_full_from=settings.heldout_full_from)
     if teacher is not None:
         lazy = LazyTeacher(settings, lambda: teacher, teacher.identity)
     else:
@@ -185,15 +195,19 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
                             "flow": leaf.flow} for leaf in used}
     with stages.timed("mix"):
         recipe = mix(build_dir, used, generated, replay_phase1=settings.replay_phase1,
-                     replay_previous=settings.replay_previous, previous=previous, seed=settings.seed)
+                     replay_previous=settings.replay_previous, previous=previous, seed=settings.seed,
+                     thin_heldout=settings.thin_heldout)
+    zero_kept = [leaf.path for leaf in used if not generated[leaf.path]]
     sections = {
         "taxonomy": {"path": str(Path(taxonomy_dir).resolve()), "source": taxonomy.source, "ref": taxonomy.ref,
                      "commit": taxonomy.commit, "prs": taxonomy.prs},
         "leaves": {"used": [leaf.path for leaf in used], "skipped": sorted(skipped, key=lambda s: s["leaf"]),
+                   "thin": taxonomy.thin_of(used), "zero_kept": zero_kept,
                    "regenerated": regenerated, "reused": reused,
                    "hashes": {leaf.path: leaf.content_hash for leaf in used}},
         "teacher": lazy.counters(),
         "samples": {"per_leaf": per_leaf, "per_phase": _phase_totals(used, per_leaf),
+                    "shown": {leaf.path: [_shown(s) for s in generated[leaf.path][:SHOWN_PER_LEAF]] for leaf in used},
                     "rows": {"phase1": recipe["phase1"]["rows"], "phase2": recipe["phase2"]["rows"],
                              "heldout": recipe["heldout"]["rows"]}},
         "stages": {**read_report(build_dir).get("stages", {}), **stages.seconds},  # other stages' times kept

@@ -78,16 +78,37 @@ def _summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "by_leaf": dict(Counter(r["metadata"]["leaf"] for r in rows))}
 
 
+def evaluation_rows(leaf: Leaf, generated: Sequence[dict[str, str]], thin_heldout: int, seed: int
+                    ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(held-out rows, generated samples left for training) of one leaf.
+
+    A leaf with held-out seeds is evaluated on them (`origin: seed`). A thin leaf holds out no seed: up
+    to `thin_heldout` of its kept generated samples (judged by the teacher, never trained on) are its
+    held-out rows (`origin: generated`), and its seeds, trained on, are asked again as `origin: learned`
+    rows that the evaluation reports apart (they show what was learned, not what generalises)."""
+    rows = [{"leaf": leaf.path, "origin": "seed", **s.to_dict()} for s in leaf.heldout]
+    if leaf.thin is None:
+        return rows, list(generated)
+    order = list(range(len(generated)))
+    random.Random(f"{seed}:{leaf.path}:heldout").shuffle(order)
+    held = set(order[:thin_heldout])
+    rows += [{"leaf": leaf.path, "origin": "generated", **generated[i]} for i in sorted(held)]
+    rows += [{"leaf": leaf.path, "origin": "learned", **s.to_dict()} for s in leaf.seeds]
+    return rows, [sample for i, sample in enumerate(generated) if i not in held]
+
+
 def mix(build_dir: Path, leaves: Sequence[Leaf], generated: dict[str, list[dict[str, str]]], *,
-        replay_phase1: float, replay_previous: float, previous: Sequence[Path] = (), seed: int = 0) -> dict[str, Any]:
+        replay_phase1: float, replay_previous: float, previous: Sequence[Path] = (), seed: int = 0,
+        thin_heldout: int = 1) -> dict[str, Any]:
     """Write phase1.jsonl, phase2.jsonl, heldout.jsonl and recipe.json; return the recipe."""
     rng = random.Random(seed)
     phase1: list[dict[str, Any]] = []
     phase2: list[dict[str, Any]] = []
     heldout: list[dict[str, str]] = []
     for leaf in leaves:
-        (phase1 if leaf.flow == "knowledge" else phase2).extend(leaf_rows(leaf, generated.get(leaf.path, [])))
-        heldout.extend({"leaf": leaf.path, **s.to_dict()} for s in leaf.heldout)
+        held, trained = evaluation_rows(leaf, generated.get(leaf.path, []), thin_heldout, seed)
+        (phase1 if leaf.flow == "knowledge" else phase2).extend(leaf_rows(leaf, trained))
+        heldout.extend(held)
     replay = [{**r, "metadata": {**r["metadata"], "source": "replay:phase1"}}
               for r in _share(phase1, replay_phase1, rng)]
     earlier: dict[str, int] = {}
@@ -106,7 +127,8 @@ def mix(build_dir: Path, leaves: Sequence[Leaf], generated: dict[str, list[dict[
     recipe = {
         "phase1": _summary(phase1),
         "phase2": _summary(phase2),
-        "heldout": {"rows": len(heldout), "by_leaf": dict(Counter(h["leaf"] for h in heldout))},
+        "heldout": {"rows": len(heldout), "by_leaf": dict(Counter(h["leaf"] for h in heldout)),
+                    "by_origin": dict(Counter(h["origin"] for h in heldout))},
         "replay": {"phase1_share": replay_phase1, "phase1_rows": sum(1 for r in replay
                                                                       if r["metadata"]["source"] == "replay:phase1"),
                    "previous_share": replay_previous, "previous_builds": earlier},

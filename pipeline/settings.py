@@ -77,12 +77,14 @@ class GenerateSettings:
     judge_yes_threshold: float = 0.5  # probability judge: P(yes) / (P(yes) + P(no)) needed to keep
     judge_reference: str = "seeds"    # probability judge: lower a threshold to the seeds' median; none: don't
     near_duplicate: float = 0.95      # cosine similarity at which a sample is a near duplicate
-    heldout_per_leaf: int = 1         # seed examples kept out of training for the evaluation
+    heldout_per_leaf: int = 2         # seed examples kept out of training for the evaluation, from
+    heldout_full_from: int = 7        # this many seeds on; fewer hold out one, a thin leaf none (see docs/build.md)
+    thin_heldout: int = 1             # a thin leaf's kept generated samples held out of training instead
     replay_phase1: float = 0.2        # share of phase-1 samples replayed in phase 2
     replay_previous: float = 0.1      # share of earlier builds' samples replayed in phase 2
     seed: int = 0
     student: str = "default"          # whose tokenizer bounds the chunks
-    schema_version: str | int | None = None  # structural checks: None = the taxonomy's config
+    schema_version: str | int | None = None  # leaf validity: None = each file's own version (`own`)
     mirrors: tuple[tuple[str, str], ...] = ()  # document repo URL -> local path or URL
     teacher: TeacherSettings = field(default_factory=TeacherSettings)
 
@@ -97,7 +99,7 @@ class GenerateSettings:
 
     def cache_fields(self) -> dict[str, Any]:
         """The settings that change a leaf's generated data (its cache key includes them)."""
-        skip = {"teacher", "mirrors", "replay_phase1", "replay_previous", "schema_version"}
+        skip = {"teacher", "mirrors", "replay_phase1", "replay_previous", "schema_version", "thin_heldout"}
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
 
 
