@@ -106,24 +106,28 @@ def _phase_totals(leaves: Sequence[Leaf], per_leaf: dict[str, dict[str, Any]]) -
     return out
 
 
-def _fetch_documents(leaves: Sequence[Leaf], cache_dir: Path, settings: GenerateSettings,
-                     model_cache: Path | None) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
-    """Chunks for the knowledge leaves to generate; a leaf whose documents fail is skipped, with why."""
+def _fetch_documents(leaves: Sequence[Leaf], cache_dir: Path, settings: GenerateSettings, model_cache: Path | None
+                     ) -> tuple[dict[str, list[str]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Chunks for the knowledge leaves to generate, what each read and left out; a leaf whose documents
+    fail is skipped, with why."""
     knowledge = [leaf for leaf in leaves if leaf.flow == "knowledge"]
     if not knowledge:
-        return {}, []
+        return {}, {}, []
     from pipeline.models import load_tokenizer
 
     tokenizer = load_tokenizer(settings.student, model_cache)
     chunks: dict[str, list[str]] = {}
+    read: dict[str, dict[str, Any]] = {}
     failed: list[dict[str, Any]] = []
     for leaf in knowledge:
         try:
-            chunks[leaf.path] = document_chunks(leaf.document or {}, cache_dir, tokenizer, settings.chunk_tokens,
-                                                settings.mirrors)
+            documents = document_chunks(leaf.document or {}, cache_dir, tokenizer, settings.chunk_tokens,
+                                        settings.mirrors, settings.document_schemes)
         except DocumentFetchError as exc:
             failed.append({"leaf": leaf.path, "findings": [], "reason": f"documents: {exc}"})
-    return chunks, failed
+            continue
+        chunks[leaf.path], read[leaf.path] = documents.chunks, documents.report()
+    return chunks, read, failed
 
 
 def _run_leaves(todo: Sequence[tuple[Leaf, str]], lazy: LazyTeacher, settings: GenerateSettings, cache: LeafCache,
@@ -183,7 +187,7 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
             todo.append((leaf, key))
     reused = [leaf.path for leaf in taxonomy.used if leaf.path in done]
     with stages.timed("documents"):
-        chunks, failed = _fetch_documents([leaf for leaf, _ in todo], cache_dir, settings, model_cache)
+        chunks, documents, failed = _fetch_documents([leaf for leaf, _ in todo], cache_dir, settings, model_cache)
     skipped += failed
     todo = [(leaf, key) for leaf, key in todo if leaf.path in chunks or leaf.flow != "knowledge"]
     with stages.timed("teacher"):
@@ -202,7 +206,7 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
         "taxonomy": {"path": str(Path(taxonomy_dir).resolve()), "source": taxonomy.source, "ref": taxonomy.ref,
                      "commit": taxonomy.commit, "prs": taxonomy.prs},
         "leaves": {"used": [leaf.path for leaf in used], "skipped": sorted(skipped, key=lambda s: s["leaf"]),
-                   "thin": taxonomy.thin_of(used), "zero_kept": zero_kept,
+                   "thin": taxonomy.thin_of(used), "zero_kept": zero_kept, "documents": documents,
                    "regenerated": regenerated, "reused": reused,
                    "hashes": {leaf.path: leaf.content_hash for leaf in used}},
         "teacher": lazy.counters(),

@@ -236,7 +236,8 @@ def _link_reasons(root: Path, special: dict[str, str]) -> dict[str, str]:
     for name in LEAF_FILES:
         for path in root.rglob(name):
             if path.is_symlink() or path.is_dir():
-                found[path.relative_to(root).as_posix()] = "a symbolic link" if path.is_symlink() else "a folder"
+                found.setdefault(path.relative_to(root).as_posix(),
+                                 "a symbolic link" if path.is_symlink() else "a folder")
     out: dict[str, str] = {}
     for rel, what in sorted(found.items()):
         name, tax = PurePosixPath(rel).name, taxonomy_path(rel)

@@ -86,6 +86,7 @@ class GenerateSettings:
     student: str = "default"          # whose tokenizer bounds the chunks
     schema_version: str | int | None = None  # leaf validity: None = each file's own version (`own`)
     mirrors: tuple[tuple[str, str], ...] = ()  # document repo URL -> local path or URL
+    document_schemes: tuple[str, ...] = ("https",)  # remote schemes a document repository may use
     teacher: TeacherSettings = field(default_factory=TeacherSettings)
 
     def __post_init__(self) -> None:
@@ -94,12 +95,19 @@ class GenerateSettings:
         if self.judge_reference not in JUDGE_REFERENCES:
             raise SettingsError(f"judge_reference: expected one of {', '.join(JUDGE_REFERENCES)}, "
                                 f"got {self.judge_reference!r}")
+        schemes = self.document_schemes
+        if isinstance(schemes, str) or not all(isinstance(s, str) and s.isalnum() for s in schemes):
+            raise SettingsError(f"document_schemes: expected a list of URL schemes such as [https], got {schemes!r}")
+        if "file" in schemes:
+            raise SettingsError("document_schemes: file is not a remote scheme; a local repository needs a mirror")
+        object.__setattr__(self, "document_schemes", tuple(schemes))
         if not 0.0 <= self.judge_yes_threshold <= 1.0:
             raise SettingsError(f"judge_yes_threshold: expected a number from 0 to 1, got {self.judge_yes_threshold!r}")
 
     def cache_fields(self) -> dict[str, Any]:
         """The settings that change a leaf's generated data (its cache key includes them)."""
-        skip = {"teacher", "mirrors", "replay_phase1", "replay_previous", "schema_version", "thin_heldout"}
+        skip = {"teacher", "mirrors", "replay_phase1", "replay_previous", "schema_version", "thin_heldout",
+                "document_schemes"}
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
 
 
