@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.leaves import Leaf
+from pipeline.prompts import user_turn
 from pipeline.report import write_json_atomic
 
 DATA_DIR = "data"
@@ -22,7 +23,7 @@ FRESH_SOURCES = ("generated", "seed")
 
 
 def to_row(sample: dict[str, str], leaf: str, flow: str, source: str) -> dict[str, Any]:
-    user = f"{sample['context']}\n\n{sample['question']}" if sample.get("context") else sample["question"]
+    user = user_turn(sample["question"], sample.get("context"))
     return {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": sample["answer"]}],
             "metadata": {"leaf": leaf, "flow": flow, "source": source}}
 
