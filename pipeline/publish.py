@@ -197,7 +197,7 @@ def model_card(report: dict[str, Any]) -> str:
         f"- Base model: `{settings.get('student')}`",
         f"- Taxonomy: `{taxonomy.get('path')}` at commit `{taxonomy.get('commit')}`",
         f"- Merged pull requests: {', '.join(f'#{n}' for n in taxonomy.get('prs', [])) or 'none recorded'}",
-        f"- Method: {'LoRA' if settings.get('lora') else 'full fine-tuning'}, "
+        f"- Method: {'full fine-tuning' if settings.get('full') else 'LoRA'}, "
         f"{len(settings.get('phases', []))} phase(s), loss on assistant turns only",
         f"- Gate: {'passed' if gate.get('passed') else 'rejected' if gate else 'not evaluated'}"
         + (f" ({improvement_text(gate.get('improvement'))})" if gate.get("improvement") else ""), "",

@@ -111,9 +111,13 @@ class GenerateSettings:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
 
 
-@dataclass(frozen=True, slots=True)
-class TrainOptions:
-    """The build's training choices; `pipeline.weekly.train_config` turns them into a `TrainConfig`.
+PRECISIONS = (None, "no", "fp16", "bf16")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every training choice, each settable from a `--config` file's `train:` section (and the common
+    ones from the command line). `pipeline.train.TrainConfig` is these plus where a run reads and writes.
 
     Defaults measured on the embedded sample taxonomy (docs/build.md, "Choosing the defaults"):
     higher phase-2 rates (1e-3, 5e-3) memorise the seeds and break a leaf's answer; 6 steps a
@@ -131,9 +135,36 @@ class TrainOptions:
     batch_size: int = 8          # samples per optimizer step, all processes together
     micro_batch_size: int = 4    # samples per forward pass in one process
     max_length: int = 512        # tokens; longer conversations are cut
-    checkpoint_every: int = 10
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0   # gradient clipping; 0 turns it off
+    checkpoint_every: int = 10   # steps between checkpoints (also at each phase end)
+    keep_checkpoints: int = 2    # the newest ones kept on disk
+    mixed_precision: str | None = None  # None: what the launcher's config says (bf16 in fsdp-gpu.yaml); no|fp16|bf16
+    unmask_knowledge_user: bool = True  # knowledge rows also train on the user turn (the document text)
+    threads: int = 0             # torch threads in a process; 0: torch's default
     seed: int = 42
     nproc: int = 1
+
+    def __post_init__(self) -> None:
+        targets = self.lora_targets
+        if isinstance(targets, str) or not targets or not all(isinstance(t, str) and t for t in targets):
+            raise SettingsError(f"lora_targets: expected a list of module names such as [q_proj, v_proj], "
+                                f"got {targets!r}")
+        object.__setattr__(self, "lora_targets", tuple(targets))
+        if self.mixed_precision not in PRECISIONS:
+            raise SettingsError(f"mixed_precision: expected no, fp16 or bf16, got {self.mixed_precision!r}")
+        if not 0.0 <= self.lora_dropout < 1.0:
+            raise SettingsError(f"lora_dropout: expected a number from 0 to below 1, got {self.lora_dropout!r}")
+        if self.keep_checkpoints < 1:
+            raise SettingsError(f"keep_checkpoints: expected at least 1, got {self.keep_checkpoints!r}")
+
+    @property
+    def lora(self) -> bool:
+        return not self.full
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +172,7 @@ class BuildConfig:
     """A `--config` file: one section per stage that has settings."""
 
     generate: GenerateSettings = field(default_factory=GenerateSettings)
-    train: TrainOptions = field(default_factory=TrainOptions)
+    train: TrainSettings = field(default_factory=TrainSettings)
     evaluate: GateSettings = field(default_factory=GateSettings)
 
 
@@ -269,7 +300,7 @@ def load_config(path: Path | None) -> BuildConfig:
                             f"{found}")
     try:
         return BuildConfig(generate=settings_from_mapping(data.get("generate") or {}, ("generate",)),
-                           train=_section(data.get("train") or {}, TrainOptions, ("train",)),
+                           train=_section(data.get("train") or {}, TrainSettings, ("train",)),
                            evaluate=_section(data.get("evaluate") or {}, GateSettings, ("evaluate",)))
     except SettingsError as exc:
         line = _key_line(root, exc.key)

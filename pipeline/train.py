@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from pipeline.settings import TrainSettings
 from pipeline.train_data import IGNORE, collate, load_examples, plan_batches
 
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
@@ -57,28 +58,13 @@ class Phase:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Everything a run depends on; saved beside the checkpoints so a resume uses the same settings."""
+class TrainConfig(TrainSettings):
+    """A run: the training settings (`pipeline.settings.TrainSettings`, every field of the `train:`
+    section) plus the resolved student folder, where the run writes and its phases. Saved beside the
+    checkpoints so a resume uses the same settings."""
 
-    student: str
-    output_dir: str
-    phases: tuple[Phase, ...]
-    lora: bool = True
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-    batch_size: int = 8
-    micro_batch_size: int = 4
-    max_length: int = 512
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    seed: int = 42
-    checkpoint_every: int = 50
-    keep_checkpoints: int = 2
-    unmask_knowledge_user: bool = True
-    mixed_precision: str | None = None  # None: what the launcher's config says (bf16 in fsdp-gpu.yaml)
-    threads: int = 0
+    output_dir: str = ""
+    phases: tuple[Phase, ...] = ()
     stop_after_steps: int = 0  # for tests and drills: exit (as if killed) after this many steps of the run
 
     def to_json(self) -> str:
@@ -92,13 +78,13 @@ class TrainConfig:
         if unknown:
             raise TrainError(f"unknown training settings: {', '.join(unknown)}")
         raw["phases"] = tuple(Phase(**p) for p in raw["phases"])
-        raw["lora_targets"] = tuple(raw.get("lora_targets", cls.lora_targets))
+        raw["lora_targets"] = tuple(raw.get("lora_targets", TrainSettings.lora_targets))
         return cls(**raw)
 
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed: the settings that shape the run, and the data."""
         settings = asdict(self)
-        for volatile in ("stop_after_steps", "threads", "checkpoint_every", "keep_checkpoints"):
+        for volatile in ("stop_after_steps", "threads", "checkpoint_every", "keep_checkpoints", "nproc"):
             settings.pop(volatile)
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
         for phase in self.phases:

@@ -26,7 +26,7 @@ def build(tmp_path: Path) -> Path:
     update_report(build, {
         "taxonomy": {"path": "/t", "commit": "a7db9bdd" + "0" * 32, "prs": [101, 202]},
         "leaves": {"used": [ROW["leaf"]], "hashes": {ROW["leaf"]: "h"}},
-        "training": {"settings": {"student": "/models/smollm2", "lora": True, "batch_size": 8, "micro_batch_size": 4,
+        "training": {"settings": {"student": "/models/smollm2", "full": False, "batch_size": 8, "micro_batch_size": 4,
                                   "max_length": 512, "seed": 42,
                                   "phases": [{"name": "knowledge", "data": "data/phase1.jsonl", "steps": 3,
                                               "lr": 2e-4, "warmup_steps": 1}]},
