@@ -66,6 +66,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def branch_items(build_dir: Path) -> list[dict[str, str]]:
+    """The held-out questions of the taxonomy's leaves that were never trained on (no probes, no learned rows)."""
+    return [i for i in probe_items(build_dir, replay_limit=0, general_limit=0) if i["origin"] != "learned"]
+
+
 def probe_items(build_dir: Path, replay_limit: int, general_limit: int = len(GENERAL_PROBES)) -> list[dict[str, str]]:
     """Held-out seed questions, up to `replay_limit` replayed phase-2 samples as the "(replay)" row and
     up to `general_limit` of `GENERAL_PROBES` as the "(general)" row."""
@@ -89,12 +94,18 @@ def prompt_of(item: dict[str, str]) -> list[dict[str, str]]:
 
 def answer_all(model_dir: str | Path, items: Sequence[dict[str, str]], *, max_new_tokens: int,
                batch_size: int = 8) -> list[str]:
-    """Greedy answers of one model to every item, in batches (left padding for generation)."""
-    import torch
-
+    """Greedy answers of the model in a folder to every item."""
     from pipeline.models import load_student
 
     model, tokenizer = load_student(model_dir)
+    return answers_of(model, tokenizer, items, max_new_tokens=max_new_tokens, batch_size=batch_size)
+
+
+def answers_of(model: Any, tokenizer: Any, items: Sequence[dict[str, str]], *, max_new_tokens: int,
+               batch_size: int = 8) -> list[str]:
+    """Greedy answers of a loaded model to every item, in batches (left padding for generation)."""
+    import torch
+
     model.eval()
     tokenizer.padding_side = "left"
     answers: list[str] = []

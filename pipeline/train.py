@@ -84,7 +84,8 @@ class TrainConfig(TrainSettings):
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed: the settings that shape the run, and the data."""
         settings = asdict(self)
-        for volatile in ("stop_after_steps", "threads", "checkpoint_every", "keep_checkpoints", "nproc"):
+        for volatile in ("stop_after_steps", "threads", "checkpoint_every", "keep_checkpoints", "nproc",
+                         "select_checkpoint"):
             settings.pop(volatile)
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
         for phase in self.phases:
@@ -176,6 +177,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     state: dict[str, Any] = {"global_step": 0, "phase": 0, "step": 0, "losses": [], "tokens": 0,
                              "train_seconds": 0.0, "fingerprint": config.fingerprint()}
     saved = checkpoints(out)
+    if not saved and accelerator.is_main_process:
+        shutil.rmtree(candidates_dir(out), ignore_errors=True)  # a fresh run: no candidate of an earlier one
     if saved:
         found = json.loads((saved[-1] / STATE_FILE).read_text()).get("fingerprint")
         if found != state["fingerprint"]:
@@ -229,6 +232,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
                 state["step"] = 0
             if phase_done or state["global_step"] % config.checkpoint_every == 0:
                 save_checkpoint(accelerator, config, state)
+                if config.lora and index == len(config.phases) - 1:
+                    save_candidate(accelerator, model, config, state["global_step"])
             if config.stop_after_steps and state["global_step"] >= config.stop_after_steps:
                 accelerator.wait_for_everyone()
                 raise SystemExit(f"stopped after {state['global_step']} steps as asked (stop_after_steps)")
@@ -270,6 +275,20 @@ def save_checkpoint(accelerator: Any, config: TrainConfig, state: dict[str, Any]
     accelerator.wait_for_everyone()
 
 
+def save_candidate(accelerator: Any, model: Any, config: TrainConfig, global_step: int) -> None:
+    """The adapter at a checkpoint of the last phase, kept (unlike pruned checkpoints) so the build can
+    pick the checkpoint whose answers to the held-out branch questions are best (`pipeline.selection`)."""
+    state_dict = accelerator.get_state_dict(model)
+    if accelerator.is_main_process:
+        accelerator.unwrap_model(model).save_pretrained(candidates_dir(Path(config.output_dir)) /
+                                                        f"step-{global_step:07d}", state_dict=state_dict)
+    accelerator.wait_for_everyone()
+
+
+def candidates_dir(output_dir: Path) -> Path:
+    return output_dir / "candidates"
+
+
 def save_final(accelerator: Any, model: Any, tokenizer: Any, config: TrainConfig) -> None:
     """`adapter/` (LoRA) and `model/` (merged, a plain folder any tool loads), with the tokenizer."""
     out = Path(config.output_dir)
@@ -283,7 +302,7 @@ def save_final(accelerator: Any, model: Any, tokenizer: Any, config: TrainConfig
     if config.lora:
         unwrapped.save_pretrained(out / "adapter", state_dict=state_dict)
         tokenizer.save_pretrained(out / "adapter")
-        merged = _merge_adapter(config.student, out / "adapter")
+        merged = merge_adapter(config.student, out / "adapter")
     else:
         merged = unwrapped
     merged.save_pretrained(out / "model", state_dict=None if config.lora else state_dict)
@@ -291,7 +310,7 @@ def save_final(accelerator: Any, model: Any, tokenizer: Any, config: TrainConfig
     accelerator.wait_for_everyone()
 
 
-def _merge_adapter(student: str, adapter: Path) -> Any:
+def merge_adapter(student: str, adapter: Path) -> Any:
     """A fresh copy of the base with the adapter folded in (the trained wrapper stays untouched)."""
     from peft import PeftModel
 

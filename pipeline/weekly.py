@@ -107,7 +107,12 @@ def run_train(build_dir: Path, settings: TrainSettings, context: BuildContext) -
 
     offline_env()
     with timed_stage(build_dir, "train"):
-        summary = launch(train_config(build_dir, settings, context), nproc=settings.nproc)
+        config = train_config(build_dir, settings, context)
+        summary = launch(config, nproc=settings.nproc)
+        if settings.select_checkpoint and settings.lora:
+            from pipeline.selection import select_checkpoint
+
+            summary["selection"] = select_checkpoint(build_dir, config)
         update_report(build_dir, {"training": summary})
     return summary
 
