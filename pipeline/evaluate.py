@@ -12,14 +12,14 @@ unchanged by comparing their content hashes with the previous build's. `pipeline
 
 from __future__ import annotations
 
-import json
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.files import read_jsonl, trained_model_dir
 from pipeline.gate import GENERAL, REPLAY, GateSettings, decide
+from pipeline.parsing import parse_score
 from pipeline.prompts import user_turn
 
 JUDGE_PROMPT = (
@@ -27,7 +27,6 @@ JUDGE_PROMPT = (
     "Question: {question}\nReference answer: {reference}\nAnswer: {answer}\n"
     "Reply in the form: Score: N"
 )
-SCORE = re.compile(r"\b([1-5])\b")
 # Everyday questions with one plain answer, outside any taxonomy leaf: what the base model knew.
 GENERAL_PROBES: tuple[tuple[str, str], ...] = (
     ("What is the capital of France?", "The capital of France is Paris."),
@@ -54,16 +53,16 @@ class EvaluationError(RuntimeError):
 
 def model_of_build(build_dir: Path) -> Path:
     """The merged model folder a build's training wrote."""
-    folder = Path(build_dir) / "training" / "model"
+    folder = trained_model_dir(build_dir)
     if not (folder / "config.json").is_file():
         raise EvaluationError(f"{folder}: no trained model here; run `taxonomist build train` first")
     return folder
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _rows(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise EvaluationError(f"{path}: missing; run `taxonomist build generate` first")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def branch_items(build_dir: Path) -> list[dict[str, str]]:
@@ -75,9 +74,9 @@ def probe_items(build_dir: Path, replay_limit: int, general_limit: int = len(GEN
     """Held-out seed questions, up to `replay_limit` replayed phase-2 samples as the "(replay)" row and
     up to `general_limit` of `GENERAL_PROBES` as the "(general)" row."""
     items = [{"leaf": h["leaf"], "question": h["question"], "answer": h["answer"], "context": h.get("context", ""),
-              "origin": h.get("origin", "seed")} for h in read_jsonl(Path(build_dir) / "data" / "heldout.jsonl")]
+              "origin": h.get("origin", "seed")} for h in _rows(Path(build_dir) / "data" / "heldout.jsonl")]
     phase2 = Path(build_dir) / "data" / "phase2.jsonl"
-    replayed = [r for r in (read_jsonl(phase2) if phase2.is_file() else [])
+    replayed = [r for r in (_rows(phase2) if phase2.is_file() else [])
                 if str(r.get("metadata", {}).get("source", "")).startswith("replay:")]
     for row in replayed[:replay_limit]:
         messages = row["messages"]
@@ -127,15 +126,6 @@ def similarities(answers: Sequence[str], references: Sequence[str]) -> list[floa
 
     a, b = embed(list(answers)), embed(list(references))
     return [float(x) for x in (a * b).sum(axis=1)]
-
-
-def parse_score(text: str | None) -> int | None:
-    """The judge's 1..5 rating; None for a failed or unreadable judgement."""
-    if not text:
-        return None
-    tail = text.split("Score:", 1)[-1]
-    found = SCORE.search(tail)
-    return int(found.group(1)) if found else None
 
 
 def judge_all(judge: Any, items: Sequence[dict[str, str]], answers: Sequence[str], max_tokens: int = 12

@@ -7,16 +7,15 @@ in the taxonomy; choices are seeded so the same inputs mix the same way.
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.files import read_jsonl, write_json_atomic, write_jsonl
 from pipeline.leaves import Leaf
 from pipeline.prompts import user_turn
-from pipeline.report import write_json_atomic
 
 DATA_DIR = "data"
 FRESH_SOURCES = ("generated", "seed")
@@ -32,26 +31,6 @@ def leaf_rows(leaf: Leaf, generated: Sequence[dict[str, str]]) -> list[dict[str,
     """A leaf's training rows: its kept seed examples, then its generated samples."""
     seeds = [to_row(s.to_dict(), leaf.path, "seed", "seed") for s in leaf.seeds]
     return seeds + [to_row(s, leaf.path, leaf.flow, "generated") for s in generated]
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{number}: not a JSON object: {exc.msg}") from None
-    return rows
-
-
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
 
 
 def _share(rows: Sequence[dict[str, Any]], share: float, rng: random.Random) -> list[dict[str, Any]]:

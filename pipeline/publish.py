@@ -17,7 +17,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pipeline.report import read_report, update_report, write_json_atomic
+from pipeline.files import trained_model_dir, training_dir, write_json_atomic
+from pipeline.report import read_report, update_report
 
 
 class PublishError(RuntimeError):
@@ -229,7 +230,7 @@ def publish(build_dir: Path, dest: Path | None = None, *, force: bool = False) -
     if gate is not None and not gate.get("passed") and not force:
         raise PublishError("the gate rejected this build: " + "; ".join(gate.get("reasons", []))
                            + " (pass --force to publish it anyway)")
-    model = build_dir / "training" / "model"
+    model = trained_model_dir(build_dir)
     if not (model / "config.json").is_file():
         raise PublishError(f"{model}: no trained model; run `taxonomist build train` first")
     target = Path(dest) if dest else build_dir / "published"
@@ -237,8 +238,8 @@ def publish(build_dir: Path, dest: Path | None = None, *, force: bool = False) -
         shutil.rmtree(target)
     target.mkdir(parents=True)
     _copy_tree(model, target / "model")
-    if (build_dir / "training" / "adapter").is_dir():
-        _copy_tree(build_dir / "training" / "adapter", target / "adapter")
+    if (training_dir(build_dir) / "adapter").is_dir():
+        _copy_tree(training_dir(build_dir) / "adapter", target / "adapter")
     recipe = build_dir / "data" / "recipe.json"
     if recipe.is_file():
         shutil.copy2(recipe, target / "recipe.json")

@@ -338,7 +338,10 @@ def launch(config: TrainConfig, *, nproc: int = 1, accelerate_config: Path | Non
     else:  # accelerate's own launcher needs MPI for several CPU processes; torchrun starts gloo ones
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
                     "-m", "pipeline.train", str(config_path)]
-    run_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
+    from pipeline.models import offline_env
+
+    offline_env()  # the launched processes inherit it
+    run_env = {**os.environ, **(env or {})}
     result = subprocess.run(launcher, env=run_env, check=False)
     if result.returncode:
         raise TrainError(f"the {nproc}-process training exited with status {result.returncode} "

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.files import training_dir
 from pipeline.gate import GateSettings
 from pipeline.report import read_report, update_report
 from pipeline.settings import GenerateSettings, TeacherSettings, TrainSettings
@@ -98,7 +99,7 @@ def train_config(build_dir: Path, settings: TrainSettings, context: BuildContext
                          "generate` first")
     return TrainConfig(**{**dataclasses.asdict(settings), "student": str(resolve_model_dir(settings.student,
                                                                                              context.model_cache)),
-                          "output_dir": str(Path(build_dir) / "training"), "phases": phases})
+                          "output_dir": str(training_dir(build_dir)), "phases": phases})
 
 
 def run_train(build_dir: Path, settings: TrainSettings, context: BuildContext) -> dict[str, Any]:
