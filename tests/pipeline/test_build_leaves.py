@@ -92,3 +92,31 @@ def test_the_real_merged_taxonomy_uses_every_leaf_upstream_considers_valid():
     assert (len(used), len(skipped)) == (135, 1)  # upstream's checker: 135 of 136 valid under their own version
     assert "schema" in skipped[0]["reason"]
     assert sum(1 for leaf in used if leaf.thin) == 118
+
+
+def test_a_leaf_with_zero_kept_samples_is_flagged_and_kept_samples_are_shown(tmp_path):
+    from pipeline.generate import generate
+    from pipeline.models import tiny_model
+    from tests.pipeline.generate_helpers import (
+        ScriptedBackend,
+        documents_mirror,
+        fast_settings,
+        scripted_teacher,
+        small_taxonomy,
+    )
+
+    synonyms = "compositional_skills/linguistics/synonyms"
+
+    def junk_for_synonyms(kind, request):
+        return "no list here" if kind == "questions" and "synonym" in request.messages[-1]["content"].lower() else None
+
+    taxonomy = small_taxonomy(tmp_path / "t", git=False)
+    settings = fast_settings(tiny_model(tmp_path / "tiny"), documents_mirror(tmp_path / "docs"))
+    sections = generate(taxonomy, tmp_path / "b", tmp_path / "cache", settings,
+                        teacher=scripted_teacher(ScriptedBackend(override=junk_for_synonyms)), progress=False)
+    assert sections["leaves"]["zero_kept"] == [synonyms]
+    assert sections["samples"]["per_leaf"][synonyms]["malformed"] == {"questions": 1}
+    shown = sections["samples"]["shown"]
+    assert shown[synonyms] == [] and all(1 <= len(shown[leaf]) <= 3 for leaf in sections["leaves"]["used"]
+                                         if leaf != synonyms)
+    assert set(shown["knowledge/science/astronomy/solar_system"][0]) == {"question", "answer"}  # no context
