@@ -92,19 +92,22 @@ def stage_errors() -> tuple[type[Exception], ...]:
 
 
 def _fail(command: str, exc: Exception) -> None:
+    if isinstance(exc, typer.Exit):  # a RuntimeError too: an exit already reported (a bad option) goes on as it is
+        raise exc
     typer.echo(f"taxonomist build {command}: {exc}", err=True)
     raise typer.Exit(2) from None
 
 
 def generate_settings(config: Path | None, *, teacher: str | None, teacher_model: str | None,
                       mirror: list[str], schema_version: str | None, concurrency: int | None) -> GenerateSettings:
-    """The `generate:` section with the command line's options over it."""
+    """The `generate:` section with the command line's options over it (a bad `--schema-version` exits 2)."""
+    from checks.cli import parse_schema_version
+
+    version = parse_schema_version(schema_version)
     settings = load_config(config).generate
     t = given(settings.teacher, endpoint=teacher, model=teacher_model, concurrency=concurrency)
-    version = settings.schema_version if schema_version is None else (
-        int(schema_version) if schema_version.isdigit() else schema_version)
     return dataclasses.replace(settings, teacher=t, mirrors=settings.mirrors + parse_mirrors(mirror, "--mirror"),
-                               schema_version=version)
+                               schema_version=settings.schema_version if version is None else version)
 
 
 def generate_summary(sections: dict[str, Any], out: Path) -> str:

@@ -163,3 +163,11 @@ def test_the_whole_build_runs_every_stage_with_config_and_options(tmp_path: Path
     assert set(report["stages"]) >= {"leaves", "teacher", "train", "evaluate", "publish"}
     assert report["training"]["steps"] == 3  # phase 1 from the file (2), phase 2 from the command line (1)
     assert (build / "published" / "report.html").is_file()
+
+
+@pytest.mark.parametrize("command", [["build", "generate"], ["build"]])
+def test_a_bad_schema_version_is_one_line_and_exit_2(tmp_path: Path, command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, str(tmp_path), "--out", str(tmp_path / "b"),
+                                      "--schema-version", "bogus"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "taxonomist: --schema-version must be latest, own or a version number, not 'bogus'"
