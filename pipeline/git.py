@@ -24,3 +24,15 @@ def run_git(args: list[str], cwd: Path, error: type[Exception], *, binary: bool 
         err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr
         raise error(f"{cwd}: git {' '.join(args)}: {(err or '').strip() or 'failed'}") from None
     return done.stdout
+
+
+class _Failed(Exception):
+    pass
+
+
+def git_answer(args: list[str], cwd: Path) -> str | None:
+    """git's stdout, stripped, or None when git says no (a ref that does not resolve, not a repository)."""
+    try:
+        return str(run_git(args, cwd, _Failed)).strip()
+    except _Failed:
+        return None

@@ -17,7 +17,6 @@ import json
 import random
 import re
 import shutil
-import subprocess
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -30,7 +29,7 @@ from checks.findings import Finding, Severity
 from checks.paths import leaf_of, taxonomy_path
 from checks.runner import Checker
 from checks.sources import DiskSource
-from pipeline.git import run_git
+from pipeline.git import git_answer, run_git
 
 _PR_NUMBER = re.compile(r"(?:Merge pull request #|\(#|^#)(\d+)")
 # Upstream's validity under a file's own version; a failure makes the leaf unusable.
@@ -96,21 +95,18 @@ def _git(args: list[str], cwd: Path, *, binary: bool = False) -> Any:
 
 
 def is_git_repo(path: Path) -> bool:
-    return subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True,
-                          text=True).stdout.strip() == str(path.resolve())
+    return git_answer(["rev-parse", "--show-toplevel"], path) == str(path.resolve())
 
 
 def _resolves(repo: Path, ref: str) -> bool:
-    return subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=repo,
-                          capture_output=True).returncode == 0
+    return git_answer(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], repo) is not None
 
 
 def default_ref(repo: Path) -> str:
     """The default branch: the remote's HEAD (origin first), else `main` or `master`, else HEAD."""
     remotes = _git(["remote"], repo).split()
     for remote in sorted(remotes, key=lambda name: name != "origin"):
-        head = subprocess.run(["git", "symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote}/HEAD"],
-                              cwd=repo, capture_output=True, text=True).stdout.strip()
+        head = git_answer(["symbolic-ref", "--quiet", "--short", f"refs/remotes/{remote}/HEAD"], repo)
         if head and _resolves(repo, head):
             return head
     for branch in DEFAULT_BRANCHES:
