@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from checks.config import ChecksConfig, RepoConfig
@@ -19,6 +20,15 @@ from checks.sources import Source, SourceError
 
 # Below this many files a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A file's report and what the checker parsed (None when it could not be read or parsed), so a
+    caller such as the build uses the same bounded parse instead of reading the file a second time."""
+
+    report: FileReport
+    qna: QnaFile | None
 
 
 class Checker:
@@ -79,6 +89,10 @@ class Checker:
 
     def check_file(self, source: Source) -> FileReport:
         """All selected checks on one file; a file that cannot be read gets a finding, not a crash."""
+        return self.check_parsed(source).report
+
+    def check_parsed(self, source: Source) -> Checked:
+        """`check_file`, handing back the parsed file beside the report."""
         tax = taxonomy_path(source.path)
         report = FileReport(path=tax.as_posix() if tax else source.source, source=source.source,
                             kind=kind_of(tax))
@@ -100,7 +114,7 @@ class Checker:
                 found.extend(run(qna, ctx))
         found.sort(key=lambda f: (f.line or 0, f.column or 0))
         report.findings = found
-        return report
+        return Checked(report, qna)
 
     def _read(self, source: Source, emit: Any) -> QnaFile | None:
         """Read and parse; report what stops the checks (unreadable, not YAML, empty, not a mapping)."""

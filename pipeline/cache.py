@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipeline.files import write_json_atomic
 from pipeline.leaves import Leaf
 from pipeline.prompts import PROMPTS_VERSION
-from pipeline.report import write_json_atomic
 from pipeline.settings import GenerateSettings
 
-CACHE_FORMAT = 2  # 2: the leaf's content hash is of its parsed content
+CACHE_FORMAT = 3  # 2: the leaf's content hash is of its parsed content; 3: documents chunked by headings
 
 
 def leaf_key(leaf: Leaf, teacher_identity: str, settings: GenerateSettings) -> str:

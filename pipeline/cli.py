@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,10 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from pipeline.gate import GateSettings
-from pipeline.settings import SettingsError, TrainOptions, given, load_config, parse_mirrors
+from pipeline.settings import GenerateSettings, SettingsError, TrainSettings, given, load_config, parse_mirrors
 
 WHOLE_BUILD = "all"  # the hidden command behind `taxonomist build [TAXONOMY] --out BUILD_DIR`
-TRAIN, GATE = TrainOptions(), GateSettings()  # the defaults, shown in the options' help
+TRAIN, GATE = TrainSettings(), GateSettings()  # the defaults, shown in the options' help
 
 
 class WholeBuildByDefault(TyperGroup):
@@ -70,32 +69,61 @@ app = typer.Typer(name="build", cls=WholeBuildByDefault, add_completion=False, p
                   help="Turn the merged taxonomy into datasets and a model build. Without a command, runs the "
                        "whole build (generate, train, evaluate, publish) with the options listed after the "
                        "commands; a command runs one stage.")
+CACHE = typer.Option(None, "--cache", help="Cache folder: documents, generated leaves, converted models (default: "
+                     "$TAXONOMIST_CACHE or ~/.cache/taxonomist).")
 CONFIG = typer.Option(None, "--config", help="YAML settings file with `generate:`, `train:` and `evaluate:` "
                       "sections (example: pipeline/configs/build.example.yaml); options given here win.")
 
 
-def default_cache() -> Path:
-    """$TAXONOMIST_CACHE or ~/.cache/taxonomist: documents, generated leaves, converted models."""
-    env = os.environ.get("TAXONOMIST_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "taxonomist"
+def stage_errors() -> tuple[type[Exception], ...]:
+    """What a stage raises for bad input or settings: reported in one line with exit status 2."""
+    from checks.config import ConfigError
+    from checks.discovery import DiscoveryError
+    from pipeline.documents import DocumentFetchError
+    from pipeline.evaluate import EvaluationError
+    from pipeline.leaves import TaxonomyError
+    from pipeline.models import ModelError
+    from pipeline.report import ReportError
+    from pipeline.train import TrainError
+    from pipeline.train_data import DataError
+
+    return (SettingsError, TaxonomyError, ModelError, ReportError, DocumentFetchError, ConfigError, DiscoveryError,
+            TrainError, DataError, EvaluationError, ValueError, RuntimeError)
 
 
-def sample_mirrors(cache: Path) -> tuple[tuple[str, str], ...]:
-    """The embedded sample taxonomy's documents repository, built locally (same commit SHA)."""
-    from checks.samples import DOCUMENTS_REPO_URL, make_documents_repo
+def _fail(command: str, exc: Exception) -> None:
+    if isinstance(exc, typer.Exit):  # a RuntimeError too: an exit already reported (a bad option) goes on as it is
+        raise exc
+    typer.echo(f"taxonomist build {command}: {exc}", err=True)
+    raise typer.Exit(2) from None
 
-    dest = cache / "mirrors" / "solar-system-notes"
-    if not (dest / ".git").is_dir():
-        make_documents_repo(dest)
-    return ((DOCUMENTS_REPO_URL, str(dest)),)
+
+def generate_settings(config: Path | None, *, teacher: str | None, teacher_model: str | None,
+                      mirror: list[str], schema_version: str | None, concurrency: int | None) -> GenerateSettings:
+    """The `generate:` section with the command line's options over it (a bad `--schema-version` exits 2)."""
+    from checks.cli import parse_schema_version
+
+    version = parse_schema_version(schema_version)
+    settings = load_config(config).generate
+    t = given(settings.teacher, endpoint=teacher, model=teacher_model, concurrency=concurrency)
+    return dataclasses.replace(settings, teacher=t, mirrors=settings.mirrors + parse_mirrors(mirror, "--mirror"),
+                               schema_version=settings.schema_version if version is None else version)
+
+
+def generate_summary(sections: dict[str, Any], out: Path) -> str:
+    leaves, teacher_counts = sections["leaves"], sections["teacher"]
+    return json.dumps({"used": len(leaves["used"]), "skipped": len(leaves["skipped"]), "thin": len(leaves["thin"]),
+                       "zero_kept": leaves["zero_kept"], "regenerated": len(leaves["regenerated"]),
+                       "reused": len(leaves["reused"]),
+                       "teacher": {k: teacher_counts[k] for k in ("requests", "failed", "retried")},
+                       "rows": sections["samples"]["rows"], "report": str(out / "build.json")})
 
 
 @app.command("generate")
 def generate_command(
     taxonomy: Path | None = typer.Argument(None, help="Taxonomy checkout (default: the embedded sample taxonomy)."),
     out: Path = typer.Option(..., "--out", help="Build folder: data/ and build.json are written there."),
-    cache: Path | None = typer.Option(None, "--cache", help="Cache folder (default: $TAXONOMIST_CACHE or "
-                                      "~/.cache/taxonomist)."),
+    cache: Path | None = CACHE,
     teacher: str | None = typer.Option(None, "--teacher", help="OpenAI-compatible base URL, a local model folder "
                                        "or .gguf file, or `default` (embedded SmolLM2-135M-Instruct)."),
     teacher_model: str | None = typer.Option(None, "--teacher-model", help="Model name sent to the server."),
@@ -106,50 +134,26 @@ def generate_command(
                                      "mirror; repeatable."),
     previous: list[Path] = typer.Option([], "--previous", help="An earlier build folder to replay data from; "
                                         "repeatable."),
-    schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N for the structural "
-                                              "checks (default: the taxonomy's config)."),
+    schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N: the schema version a "
+                                              "leaf must be valid under (default: own, each file's own version)."),
     concurrency: int | None = typer.Option(None, "--concurrency", min=1, help="Teacher requests in flight."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Resynthesize training data from the taxonomy, regenerating only leaves that changed."""
-    from checks.config import ConfigError
-    from checks.discovery import DiscoveryError
-    from pipeline.documents import DocumentFetchError
-    from pipeline.generate import generate
-    from pipeline.leaves import TaxonomyError
-    from pipeline.models import ModelError
-    from pipeline.report import ReportError
+    from pipeline.weekly import BuildContext, run_generate
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    cache_dir = cache or default_cache()
     try:
-        settings = load_config(config).generate
-        mirrors = settings.mirrors + parse_mirrors(mirror, "--mirror")
-        if taxonomy is None:
-            from checks.samples import TAXONOMY_DIR
-
-            taxonomy, mirrors = TAXONOMY_DIR, mirrors + sample_mirrors(cache_dir)
-        t = given(settings.teacher, endpoint=teacher, model=teacher_model, concurrency=concurrency)
-        version = settings.schema_version if schema_version is None else (
-            int(schema_version) if schema_version.isdigit() else schema_version)
-        settings = dataclasses.replace(settings, teacher=t, mirrors=mirrors, schema_version=version)
-        sections = generate(taxonomy, out, cache_dir, settings, ref=ref, previous=previous,
-                            model_cache=cache_dir / "models", progress=progress)
-    except (SettingsError, TaxonomyError, ModelError, ReportError, DocumentFetchError, ConfigError, DiscoveryError,
-            ValueError, RuntimeError) as exc:
-        typer.echo(f"taxonomist build generate: {exc}", err=True)
-        raise typer.Exit(2) from None
-    leaves, teacher_counts = sections["leaves"], sections["teacher"]
-    summary = {"used": len(leaves["used"]), "skipped": len(leaves["skipped"]),
-               "regenerated": len(leaves["regenerated"]), "reused": len(leaves["reused"]),
-               "teacher": {k: teacher_counts[k] for k in ("requests", "failed", "retried")},
-               "rows": sections["samples"]["rows"], "report": str(out / "build.json")}
-    typer.echo(json.dumps(summary))
+        settings = generate_settings(config, teacher=teacher, teacher_model=teacher_model, mirror=mirror,
+                                     schema_version=schema_version, concurrency=concurrency)
+        sections = run_generate(taxonomy, out, settings, BuildContext.default(cache), ref=ref, previous=previous,
+                                progress=progress)
+    except stage_errors() as exc:
+        _fail("generate", exc)
+    typer.echo(generate_summary(sections, out))
 
 
 def train_option(flag: str, field: str, text: str, shown: object = None, **kwargs: Any) -> Any:
-    """An option of `taxonomist build train` whose default is read from `TrainOptions` (shown in the help)."""
+    """An option of `taxonomist build train` whose default is read from `TrainSettings` (shown in the help)."""
     default = getattr(TRAIN, field) if shown is None else shown
     return typer.Option(None, flag, help=f"{text} Default: {default:g}." if isinstance(default, float)
                         else f"{text} Default: {default}.", **kwargs)
@@ -181,35 +185,37 @@ MARGIN = typer.Option(None, "--max-regression", help="How far an unchanged leaf,
                       f"questions may fall (all three margins). Default: {GATE.max_regression}.")
 
 
-def _fail(command: str, exc: Exception) -> None:
-    typer.echo(f"taxonomist build {command}: {exc}", err=True)
-    raise typer.Exit(2) from None
+def train_settings(config: Path | None, **options: Any) -> TrainSettings:
+    """The `train:` section with the command line's options over it (`--warmup` sets both phases')."""
+    warmup = options.pop("warmup", None)
+    return given(load_config(config).train, phase1_warmup=warmup, phase2_warmup=warmup, **options)
+
+
+def gate_settings(config: Path | None, *, gate_metric: str | None, max_regression: float | None) -> GateSettings:
+    """The `evaluate:` section with the command line's options over it (`--max-regression` sets all three)."""
+    return given(load_config(config).evaluate, metric=gate_metric, max_regression=max_regression,
+                 max_replay_regression=max_regression, max_general_regression=max_regression)
 
 
 @app.command("train")
 def train_command(
     build_dir: Path = typer.Argument(..., help="Build folder with data/phase1.jsonl and data/phase2.jsonl."),
-    config: Path | None = CONFIG,
+    config: Path | None = CONFIG, cache: Path | None = CACHE,
     student: str | None = STUDENT, full: bool | None = FULL, phase1_steps: int | None = P1_STEPS,
     phase2_steps: int | None = P2_STEPS, phase1_lr: float | None = P1_LR, phase2_lr: float | None = P2_LR,
     warmup: int | None = WARMUP, batch_size: int | None = BATCH, micro_batch_size: int | None = MICRO,
     checkpoint_every: int | None = EVERY, seed: int | None = SEED, nproc: int | None = NPROC,
 ) -> None:
     """Train phase 1 then phase 2 (resuming from the last checkpoint if a run was cut short)."""
-    from pipeline.models import ModelError
-    from pipeline.train import TrainError
-    from pipeline.train_data import DataError
-    from pipeline.weekly import run_train
+    from pipeline.weekly import BuildContext, run_train
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
-        options = given(load_config(config).train, student=student, full=full, phase1_steps=phase1_steps,
-                        phase2_steps=phase2_steps, phase1_lr=phase1_lr, phase2_lr=phase2_lr, phase1_warmup=warmup,
-                        phase2_warmup=warmup, batch_size=batch_size, micro_batch_size=micro_batch_size,
-                        checkpoint_every=checkpoint_every, seed=seed, nproc=nproc)
-        summary = run_train(build_dir, options)
-    except (SettingsError, TrainError, DataError, ModelError) as exc:
+        settings = train_settings(config, student=student, full=full, phase1_steps=phase1_steps,
+                                  phase2_steps=phase2_steps, phase1_lr=phase1_lr, phase2_lr=phase2_lr, warmup=warmup,
+                                  batch_size=batch_size, micro_batch_size=micro_batch_size,
+                                  checkpoint_every=checkpoint_every, seed=seed, nproc=nproc)
+        summary = run_train(build_dir, settings, BuildContext.default(cache))
+    except stage_errors() as exc:
         _fail("train", exc)
     typer.echo(json.dumps({k: summary[k] for k in ("steps", "final_loss", "tokens_per_second", "model")}))
 
@@ -217,24 +223,21 @@ def train_command(
 @app.command("evaluate")
 def evaluate_command(
     build_dir: Path = typer.Argument(..., help="Build folder with a trained model and data/heldout.jsonl."),
-    config: Path | None = CONFIG,
+    config: Path | None = CONFIG, cache: Path | None = CACHE,
     previous_build: Path | None = PREVIOUS_BUILD, judge: str | None = JUDGE, gate_metric: str | None = METRIC,
     max_regression: float | None = MARGIN,
 ) -> None:
     """Score the build against the previous one on held-out seed questions, and apply the gate."""
-    from pipeline.evaluate import EvaluationError
-    from pipeline.models import ModelError
-    from pipeline.weekly import run_evaluate
+    from pipeline.weekly import BuildContext, run_evaluate
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
-        gate = given(load_config(config).evaluate, metric=gate_metric, max_regression=max_regression,
-                     max_replay_regression=max_regression, max_general_regression=max_regression)
-        sections = run_evaluate(build_dir, previous=previous_build, judge=judge, gate=gate)
-    except (EvaluationError, ModelError, ValueError) as exc:  # ValueError: SettingsError, a bad gate setting
+        gate = gate_settings(config, gate_metric=gate_metric, max_regression=max_regression)
+        sections = run_evaluate(build_dir, BuildContext.default(cache), previous=previous_build, judge=judge,
+                                gate=gate)
+    except stage_errors() as exc:
         _fail("evaluate", exc)
     typer.echo(json.dumps({"passed": sections["gate"]["passed"], "reasons": sections["gate"]["reasons"],
+                           "improvement": sections["gate"]["improvement"],
                            "closer_after_training": sections["evaluation"]["closer_after_training"]}))
 
 
@@ -259,13 +262,12 @@ def publish_command(
 def whole_build_command(
     taxonomy: Path | None = typer.Argument(None, help="Taxonomy checkout (default: the embedded sample taxonomy)."),
     out: Path | None = typer.Option(None, "--out", help="Build folder (needed)."),
-    cache: Path | None = typer.Option(None, "--cache", help="Cache folder (default: $TAXONOMIST_CACHE or "
-                                      "~/.cache/taxonomist)."),
+    cache: Path | None = CACHE,
     teacher: str | None = typer.Option(None, "--teacher", help="Teacher (and default judge) endpoint."),
     config: Path | None = CONFIG,
     mirror: list[str] = typer.Option([], "--mirror", help="URL=PATH documents mirror; repeatable."),
-    schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N for the structural "
-                                              "checks (default: the taxonomy's config)."),
+    schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N: the schema version a "
+                                              "leaf must be valid under (default: own, each file's own version)."),
     previous_build: Path | None = PREVIOUS_BUILD,
     student: str | None = STUDENT, full: bool | None = FULL, phase1_steps: int | None = P1_STEPS,
     phase2_steps: int | None = P2_STEPS, phase1_lr: float | None = P1_LR, phase2_lr: float | None = P2_LR,
@@ -278,21 +280,30 @@ def whole_build_command(
     """The whole weekly build: generate, train, evaluate, publish (exit 1 when the gate rejects it)."""
     from pipeline.publish import PublishError
     from pipeline.report import read_report
-    from pipeline.weekly import run_publish, summary_line
+    from pipeline.weekly import BuildContext, run_evaluate, run_generate, run_publish, run_train, summary_line
 
     if out is None:
         typer.echo("taxonomist build: --out BUILD_DIR is needed (the folder the build is written to); "
                    "`taxonomist build --help` lists the options and the single-stage commands", err=True)
         raise typer.Exit(2)
-    generate_command(taxonomy=taxonomy, out=out, cache=cache, teacher=teacher, teacher_model=None, config=config,
-                     ref=None, mirror=mirror, previous=[previous_build] if previous_build else [],
-                     schema_version=schema_version, concurrency=None, progress=progress)
-    train_command(build_dir=out, config=config, student=student, full=full, phase1_steps=phase1_steps,
-                  phase2_steps=phase2_steps, phase1_lr=phase1_lr, phase2_lr=phase2_lr, warmup=warmup,
-                  batch_size=batch_size, micro_batch_size=micro_batch_size, checkpoint_every=checkpoint_every,
-                  seed=seed, nproc=nproc)
-    evaluate_command(build_dir=out, config=config, previous_build=previous_build, judge=judge or teacher,
-                     gate_metric=gate_metric, max_regression=max_regression)
+    context = BuildContext.default(cache)
+    stage = "generate"
+    try:  # every setting is read and checked before the first stage starts
+        generate = generate_settings(config, teacher=teacher, teacher_model=None, mirror=mirror,
+                                     schema_version=schema_version, concurrency=None)
+        train = train_settings(config, student=student, full=full, phase1_steps=phase1_steps,
+                               phase2_steps=phase2_steps, phase1_lr=phase1_lr, phase2_lr=phase2_lr, warmup=warmup,
+                               batch_size=batch_size, micro_batch_size=micro_batch_size,
+                               checkpoint_every=checkpoint_every, seed=seed, nproc=nproc)
+        gate = gate_settings(config, gate_metric=gate_metric, max_regression=max_regression)
+        typer.echo(generate_summary(run_generate(taxonomy, out, generate, context, progress=progress,
+                                                 previous=[previous_build] if previous_build else []), out))
+        stage = "train"
+        run_train(out, train, context)
+        stage = "evaluate"
+        run_evaluate(out, context, previous=previous_build, judge=judge or teacher, gate=gate)
+    except stage_errors() as exc:
+        _fail(stage, exc)
     try:
         run_publish(out, None, force)
     except PublishError as exc:

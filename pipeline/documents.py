@@ -1,63 +1,89 @@
-"""Knowledge documents: fetched with git at a pinned commit into a cache, then chunked by tokens.
+"""Knowledge documents: fetched with git at a pinned commit into a cache, read from git's own objects,
+then split by the documents' structure.
+
+Every byte of a document repository is hostile. What the build may read (docs/build.md, "Documents"):
+- only repositories on the remote schemes the settings allow (`document_schemes`, default `https`);
+  a local repository (a path, `file://`) only through an explicit mirror (`--mirror URL=PATH` or
+  `mirrors:`), and git itself is told which protocols it may use (`GIT_ALLOW_PROTOCOL`);
+- only the repository's own tracked regular files at the pinned commit, read as blobs from git's
+  object store: nothing is checked out, so a symbolic link in the tree is never followed (it is
+  listed under `skipped` with the reason, as is a submodule), and a pattern matches tracked paths
+  only, so it cannot leave the repository (one that tries is listed too).
 
 The cache is keyed by repository and commit, so a document is fetched once for every build that
-names the same commit. A mirror map (`URL=PATH`) sends a repository URL to a local repository for
-offline builds; `file://` URLs and plain paths work as they are.
+names the same commit.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import hashlib
-import os
 import re
 import shutil
-import subprocess
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
+
+from pipeline.git import run_git
 
 DONE_MARK = ".taxonomist-fetched"
+DEFAULT_SCHEMES = ("https",)
+FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+REGULAR_MODES = ("100644", "100755")
+NOT_READ = {"120000": "a symbolic link: never followed", "160000": "a submodule: not part of this repository"}
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 class DocumentFetchError(RuntimeError):
     """A knowledge document cannot be fetched: the message names the repository and commit."""
 
 
-def _git(args: list[str], cwd: Path) -> str:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
-    except subprocess.CalledProcessError as exc:
-        raise DocumentFetchError(f"git {' '.join(args)}: {exc.stderr.strip() or 'failed'}") from None
+def _git(args: list[str], cwd: Path, *, binary: bool = False, protocols: Sequence[str] = ()) -> Any:
+    env = {"GIT_ALLOW_PROTOCOL": ":".join(protocols)} if protocols else None
+    return run_git(args, cwd, DocumentFetchError, binary=binary, env=env)
 
 
-def resolve_url(repo: str, mirrors: Sequence[tuple[str, str]]) -> str:
-    """The URL to fetch from: a mirror when one is configured for the repository."""
+def resolve_url(repo: str, mirrors: Sequence[tuple[str, str]], schemes: Sequence[str] = DEFAULT_SCHEMES
+                ) -> tuple[str, tuple[str, ...]]:
+    """(URL to fetch, protocols git may use): a configured mirror (which may be local), else the
+    repository itself when its scheme is allowed; anything else is refused with the fix."""
     wanted = repo.rstrip("/").removesuffix(".git")
     for url, target in mirrors:
         if url.rstrip("/").removesuffix(".git") == wanted:
-            return target
-    return repo
+            return target, ("file", *schemes)
+    parts = urlsplit(repo)
+    if parts.scheme not in schemes or not parts.netloc or parts.scheme == "file":
+        allowed = ", ".join(f"{s}://" for s in schemes) or "none"
+        raise DocumentFetchError(f"{repo}: not fetched: the build fetches documents only from {allowed} "
+                                 "repositories (document_schemes); a local repository needs an explicit "
+                                 "--mirror URL=PATH")
+    return repo, tuple(schemes)
 
 
-def fetch(repo: str, commit: str, cache: Path, mirrors: Sequence[tuple[str, str]] = ()) -> Path:
-    """A checkout of `repo` at `commit` under the cache (fetched once per repository and commit)."""
+def fetch(repo: str, commit: str, cache: Path, mirrors: Sequence[tuple[str, str]] = (),
+          schemes: Sequence[str] = DEFAULT_SCHEMES) -> Path:
+    """A bare repository under the cache holding `commit` of `repo` (fetched once per repository and commit)."""
+    if not FULL_SHA.fullmatch(commit):
+        raise DocumentFetchError(f"{repo}: commit {commit!r} is not a full commit SHA")
+    url, protocols = resolve_url(repo, mirrors, schemes)
     key = hashlib.sha256(repo.encode()).hexdigest()[:16]
     dest = cache / "documents" / key / commit
     if (dest / DONE_MARK).exists():
         return dest
-    url = resolve_url(repo, mirrors)
     if dest.exists():
         shutil.rmtree(dest)  # an interrupted fetch
     dest.mkdir(parents=True)
     try:
-        _git(["init", "-q"], dest)
+        _git(["init", "-q", "--bare"], dest)
         try:
-            _git(["fetch", "-q", "--depth", "1", url, commit], dest)
-        except DocumentFetchError:  # servers that refuse to serve a commit by its id: fetch everything
-            _git(["fetch", "-q", url, "+refs/heads/*:refs/remotes/origin/*"], dest)
-        _git(["-c", "advice.detachedHead=false", "checkout", "-q", commit], dest)
+            _git(["fetch", "-q", "--no-tags", "--depth", "1", "--", url, commit], dest, protocols=protocols)
+        except DocumentFetchError:  # servers that refuse to serve a commit by its id: fetch every branch
+            _git(["fetch", "-q", "--no-tags", "--", url, "+refs/heads/*:refs/remotes/origin/*"], dest,
+                 protocols=protocols)
+        _git(["cat-file", "-e", f"{commit}^{{commit}}"], dest)
     except DocumentFetchError as exc:
         shutil.rmtree(dest, ignore_errors=True)
         raise DocumentFetchError(f"{repo} at {commit} (from {url}): {exc}") from None
@@ -65,56 +91,130 @@ def fetch(repo: str, commit: str, cache: Path, mirrors: Sequence[tuple[str, str]
     return dest
 
 
-def matching_files(checkout: Path, patterns: Sequence[str]) -> list[Path]:
-    """Files matching the leaf's glob patterns, relative to the repository root, in path order."""
-    out = []
-    for path in sorted(checkout.rglob("*")):
-        rel = path.relative_to(checkout).as_posix()
-        if path.is_file() and not rel.startswith(".git/") and any(fnmatch.fnmatch(rel, p) for p in patterns):
-            out.append(path)
+def _leaves_repository(pattern: str) -> bool:
+    path = PurePosixPath(pattern)
+    return path.is_absolute() or ".." in path.parts or pattern.startswith("~")
+
+
+def tracked_files(repository: Path, commit: str, patterns: Sequence[str]
+                  ) -> tuple[list[tuple[str, str]], list[dict[str, str]]]:
+    """((path, blob id) of the tracked regular files matching the patterns, in path order; what was left
+    out and why: links, submodules, patterns that would leave the repository)."""
+    skipped = [{"pattern": p, "reason": "leaves the repository: patterns match paths inside it only"}
+               for p in patterns if _leaves_repository(p)]
+    inside = [p for p in patterns if not _leaves_repository(p)]
+    listing = _git(["ls-tree", "-r", "-z", "--full-tree", commit], repository)
+    files: list[tuple[str, str]] = []
+    for entry in filter(None, listing.split("\0")):
+        meta, _, path = entry.partition("\t")
+        mode, _, blob = meta.split(" ")
+        if not any(fnmatch.fnmatch(path, p) for p in inside):
+            continue
+        if mode in REGULAR_MODES:
+            files.append((path, blob))
+        else:
+            skipped.append({"path": path, "reason": NOT_READ.get(mode, f"not a regular file (mode {mode})")})
+    return sorted(files), skipped
+
+
+def _count(tokenizer: Any, text: str) -> int:
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def sections(markdown: str) -> list[tuple[tuple[str, ...], list[str]]]:
+    """(heading path, paragraphs) of each Markdown section with text, in order; `#` lines inside a fenced
+    code block are text. A heading's path holds the headings above it (a `##` under a `#`)."""
+    out: list[tuple[tuple[str, ...], list[str]]] = []
+    stack: list[tuple[int, str]] = []
+    paragraphs: list[str] = []
+    lines: list[str] = []
+    fenced = False
+
+    def end_paragraph() -> None:
+        if "".join(lines).strip():
+            paragraphs.append("\n".join(lines).strip())
+        lines.clear()
+
+    def end_section() -> None:
+        end_paragraph()
+        if paragraphs:
+            out.append((tuple(title for _, title in stack), list(paragraphs)))
+        paragraphs.clear()
+
+    for line in markdown.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        heading = None if fenced else _HEADING.match(line)
+        if heading:
+            end_section()
+            level = len(heading.group(1))
+            stack[:] = [(lvl, title) for lvl, title in stack if lvl < level]
+            stack.append((level, heading.group(2).strip()))
+        elif not line.strip() and not fenced:
+            end_paragraph()
+        else:
+            lines.append(line)
+    end_section()
     return out
 
 
-def _paragraphs(markdown: str) -> list[str]:
-    return [p.strip() for p in re.split(r"\n\s*\n", markdown) if p.strip()]
+def _heading_lines(path: tuple[str, ...]) -> str:
+    return "\n".join(f"{'#' * depth} {title}" for depth, title in enumerate(path, 1))
 
 
 def chunk_markdown(markdown: str, tokenizer: Any, max_tokens: int) -> list[str]:
-    """Contexts of at most `max_tokens` student tokens: whole paragraphs packed, long ones split."""
-    def count(text: str) -> int:
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    pieces: list[str] = []
-    for para in _paragraphs(markdown):
-        ids = tokenizer(para, add_special_tokens=False)["input_ids"]
-        if len(ids) <= max_tokens:
-            pieces.append(para)
-            continue
-        pieces.extend(tokenizer.decode(ids[i:i + max_tokens]).strip() for i in range(0, len(ids), max_tokens))
+    """Contexts of at most `max_tokens` student tokens, split at headings, then at paragraphs (a longer
+    paragraph is cut by tokens); each starts with its heading path, as docling's hybrid chunker does,
+    so a chunk from deep in a document still says what it is about."""
     chunks: list[str] = []
-    current: list[str] = []
-    for piece in pieces:
-        candidate = "\n\n".join([*current, piece])
-        if current and count(candidate) > max_tokens:
-            chunks.append("\n\n".join(current))
-            current = [piece]
-        else:
+    for path, paragraphs in sections(markdown):
+        prefix = _heading_lines(path)
+        if path and _count(tokenizer, prefix) > max_tokens // 2:
+            prefix = _heading_lines(path[-1:])  # a very deep path: its last heading only
+        head = prefix + "\n\n" if prefix else ""
+        budget = max(1, max_tokens - _count(tokenizer, head))
+        pieces: list[str] = []
+        for para in paragraphs:
+            ids = tokenizer(para, add_special_tokens=False)["input_ids"]
+            if len(ids) <= budget:
+                pieces.append(para)
+            else:
+                pieces.extend(tokenizer.decode(ids[i:i + budget]).strip() for i in range(0, len(ids), budget))
+        current: list[str] = []
+        for piece in pieces:
+            if current and _count(tokenizer, head + "\n\n".join([*current, piece])) > max_tokens:
+                chunks.append(head + "\n\n".join(current))
+                current = []
             current.append(piece)
-    if current:
-        chunks.append("\n\n".join(current))
+        if current:
+            chunks.append(head + "\n\n".join(current))
     return chunks
+
+
+@dataclass(slots=True)
+class Documents:
+    """A knowledge leaf's document contexts, and what was read or left out (for build.json)."""
+
+    chunks: list[str]
+    files: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+    def report(self) -> dict[str, Any]:
+        return {"files": self.files, "chunks": len(self.chunks), "skipped": self.skipped}
 
 
 def document_chunks(document: dict[str, Any], cache: Path, tokenizer: Any, max_tokens: int,
-                    mirrors: Sequence[tuple[str, str]] = ()) -> list[str]:
-    """The leaf's Markdown documents, fetched and chunked."""
+                    mirrors: Sequence[tuple[str, str]] = (), schemes: Sequence[str] = DEFAULT_SCHEMES) -> Documents:
+    """The leaf's documents, fetched, read from git's objects and chunked."""
     repo, commit = str(document.get("repo", "")), str(document.get("commit", ""))
     patterns = [str(p) for p in document.get("patterns") or []]
-    checkout = fetch(repo, commit, cache, mirrors)
-    files = matching_files(checkout, patterns)
+    repository = fetch(repo, commit, cache, mirrors, schemes)
+    files, skipped = tracked_files(repository, commit, patterns)
     if not files:
-        raise DocumentFetchError(f"{repo} at {commit}: no file matches {patterns}")
+        left = f" (left out: {'; '.join(s.get('path', s.get('pattern', '')) for s in skipped)})" if skipped else ""
+        raise DocumentFetchError(f"{repo} at {commit}: no tracked regular file matches {patterns}{left}")
     chunks: list[str] = []
-    for file in files:
-        chunks.extend(chunk_markdown(file.read_text(encoding="utf-8", errors="replace"), tokenizer, max_tokens))
-    return chunks
+    for _, blob in files:
+        text = _git(["cat-file", "blob", blob], repository, binary=True).decode("utf-8", errors="replace")
+        chunks.extend(chunk_markdown(text, tokenizer, max_tokens))
+    return Documents(chunks, [path for path, _ in files], skipped)

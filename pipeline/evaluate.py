@@ -12,21 +12,21 @@ unchanged by comparing their content hashes with the previous build's. `pipeline
 
 from __future__ import annotations
 
-import json
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.files import read_jsonl, trained_model_dir
 from pipeline.gate import GENERAL, REPLAY, GateSettings, decide
+from pipeline.parsing import parse_score
+from pipeline.prompts import user_turn
 
 JUDGE_PROMPT = (
     "Rate how well the answer matches the reference answer, from 1 (wrong or unrelated) to 5 (same meaning).\n"
     "Question: {question}\nReference answer: {reference}\nAnswer: {answer}\n"
     "Reply in the form: Score: N"
 )
-SCORE = re.compile(r"\b([1-5])\b")
 # Everyday questions with one plain answer, outside any taxonomy leaf: what the base model knew.
 GENERAL_PROBES: tuple[tuple[str, str], ...] = (
     ("What is the capital of France?", "The capital of France is Paris."),
@@ -53,25 +53,30 @@ class EvaluationError(RuntimeError):
 
 def model_of_build(build_dir: Path) -> Path:
     """The merged model folder a build's training wrote."""
-    folder = Path(build_dir) / "training" / "model"
+    folder = trained_model_dir(build_dir)
     if not (folder / "config.json").is_file():
         raise EvaluationError(f"{folder}: no trained model here; run `taxonomist build train` first")
     return folder
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _rows(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise EvaluationError(f"{path}: missing; run `taxonomist build generate` first")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(path)
+
+
+def branch_items(build_dir: Path) -> list[dict[str, str]]:
+    """The held-out questions of the taxonomy's leaves that were never trained on (no probes, no learned rows)."""
+    return [i for i in probe_items(build_dir, replay_limit=0, general_limit=0) if i["origin"] != "learned"]
 
 
 def probe_items(build_dir: Path, replay_limit: int, general_limit: int = len(GENERAL_PROBES)) -> list[dict[str, str]]:
     """Held-out seed questions, up to `replay_limit` replayed phase-2 samples as the "(replay)" row and
     up to `general_limit` of `GENERAL_PROBES` as the "(general)" row."""
-    items = [{"leaf": h["leaf"], "question": h["question"], "answer": h["answer"], "context": h.get("context", "")}
-             for h in read_jsonl(Path(build_dir) / "data" / "heldout.jsonl")]
+    items = [{"leaf": h["leaf"], "question": h["question"], "answer": h["answer"], "context": h.get("context", ""),
+              "origin": h.get("origin", "seed")} for h in _rows(Path(build_dir) / "data" / "heldout.jsonl")]
     phase2 = Path(build_dir) / "data" / "phase2.jsonl"
-    replayed = [r for r in (read_jsonl(phase2) if phase2.is_file() else [])
+    replayed = [r for r in (_rows(phase2) if phase2.is_file() else [])
                 if str(r.get("metadata", {}).get("source", "")).startswith("replay:")]
     for row in replayed[:replay_limit]:
         messages = row["messages"]
@@ -83,18 +88,23 @@ def probe_items(build_dir: Path, replay_limit: int, general_limit: int = len(GEN
 
 
 def prompt_of(item: dict[str, str]) -> list[dict[str, str]]:
-    text = f"{item['context']}\n\n{item['question']}" if item.get("context") else item["question"]
-    return [{"role": "user", "content": text}]
+    return [{"role": "user", "content": user_turn(item["question"], item.get("context"))}]
 
 
 def answer_all(model_dir: str | Path, items: Sequence[dict[str, str]], *, max_new_tokens: int,
                batch_size: int = 8) -> list[str]:
-    """Greedy answers of one model to every item, in batches (left padding for generation)."""
-    import torch
-
+    """Greedy answers of the model in a folder to every item."""
     from pipeline.models import load_student
 
     model, tokenizer = load_student(model_dir)
+    return answers_of(model, tokenizer, items, max_new_tokens=max_new_tokens, batch_size=batch_size)
+
+
+def answers_of(model: Any, tokenizer: Any, items: Sequence[dict[str, str]], *, max_new_tokens: int,
+               batch_size: int = 8) -> list[str]:
+    """Greedy answers of a loaded model to every item, in batches (left padding for generation)."""
+    import torch
+
     model.eval()
     tokenizer.padding_side = "left"
     answers: list[str] = []
@@ -118,15 +128,6 @@ def similarities(answers: Sequence[str], references: Sequence[str]) -> list[floa
     return [float(x) for x in (a * b).sum(axis=1)]
 
 
-def parse_score(text: str | None) -> int | None:
-    """The judge's 1..5 rating; None for a failed or unreadable judgement."""
-    if not text:
-        return None
-    tail = text.split("Score:", 1)[-1]
-    found = SCORE.search(tail)
-    return int(found.group(1)) if found else None
-
-
 def judge_all(judge: Any, items: Sequence[dict[str, str]], answers: Sequence[str], max_tokens: int = 12
               ) -> list[int | None]:
     """The judge's ratings of each answer against its reference, through the teacher client."""
@@ -144,12 +145,13 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 
 def per_leaf(items: Sequence[dict[str, str]], sims: Sequence[float], judged: Sequence[int | None]) -> dict[str, dict]:
-    grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"similarity": [], "judge": []})
+    grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"similarity": [], "judge": [], "origin": []})
     for item, sim, rating in zip(items, sims, judged, strict=True):
         grouped[item["leaf"]]["similarity"].append(sim)
         grouped[item["leaf"]]["judge"].append(rating)
-    return {leaf: {"similarity": _mean(v["similarity"]), "judge": _mean(v["judge"]), "n": len(v["similarity"])}
-            for leaf, v in grouped.items()}
+        grouped[item["leaf"]]["origin"].append(item.get("origin", "seed"))
+    return {leaf: {"similarity": _mean(v["similarity"]), "judge": _mean(v["judge"]), "n": len(v["similarity"]),
+                   "origin": sorted(set(v["origin"]))} for leaf, v in grouped.items()}
 
 
 def leaf_status(leaf: str, hashes: dict[str, str], previous_hashes: dict[str, str] | None) -> str:
@@ -164,37 +166,56 @@ def leaf_status(leaf: str, hashes: dict[str, str], previous_hashes: dict[str, st
 
 
 def score_model(model_dir: str | Path, items: Sequence[dict[str, str]], judge: Any, *,
-                max_new_tokens: int) -> tuple[dict[str, dict], list[str]]:
+                max_new_tokens: int) -> tuple[list[float], list[int | None], list[str]]:
+    """Each item's similarity and judge rating, and the answers, for one model."""
     answers = answer_all(model_dir, items, max_new_tokens=max_new_tokens)
     judged = judge_all(judge, items, answers) if judge is not None else [None] * len(items)
-    return per_leaf(items, similarities(answers, [i["answer"] for i in items]), judged), answers
+    return similarities(answers, [i["answer"] for i in items]), judged, answers
+
+
+def _table(items: Sequence[dict[str, str]], before: tuple[list[float], list[int | None]],
+           after: tuple[list[float], list[int | None]], hashes: dict[str, str],
+           previous_hashes: dict[str, str] | None, keep: Any) -> list[dict[str, Any]]:
+    """Per-leaf rows (before and after) over the items `keep` selects; leaves first, probes last."""
+    chosen = [i for i, item in enumerate(items) if keep(item)]
+    pick = [items[i] for i in chosen]
+    b = per_leaf(pick, [before[0][i] for i in chosen], [before[1][i] for i in chosen])
+    a = per_leaf(pick, [after[0][i] for i in chosen], [after[1][i] for i in chosen])
+    return [{"leaf": leaf, "status": leaf_status(leaf, hashes, previous_hashes), "n": a[leaf]["n"],
+             "origin": a[leaf]["origin"], "before": {k: b[leaf][k] for k in ("similarity", "judge")},
+             "after": {k: a[leaf][k] for k in ("similarity", "judge")}}
+            for leaf in sorted(a, key=lambda name: (name in (REPLAY, GENERAL), name))]
 
 
 def evaluate(build_dir: Path, *, baseline: str | Path, previous_report: dict[str, Any] | None, judge: Any,
              gate: GateSettings, max_new_tokens: int = 64, replay_limit: int = 16,
              general_limit: int = len(GENERAL_PROBES)) -> dict[str, Any]:
-    """The `evaluation` and `gate` sections of build.json: the per-leaf table and the decision."""
+    """The `evaluation` and `gate` sections of build.json: the per-leaf table, the decision, and apart
+    from both the `learned` table (a thin leaf's seeds, trained on: what was learned, never gated)."""
     from pipeline.report import read_report
 
     items = probe_items(build_dir, replay_limit, general_limit)
     if not any(i["leaf"] not in (REPLAY, GENERAL) for i in items):
         raise EvaluationError(f"{build_dir}/data/heldout.jsonl has no held-out question: nothing to evaluate")
-    before, before_answers = score_model(baseline, items, judge, max_new_tokens=max_new_tokens)
-    after, after_answers = score_model(model_of_build(build_dir), items, judge, max_new_tokens=max_new_tokens)
+    *before, before_answers = score_model(baseline, items, judge, max_new_tokens=max_new_tokens)
+    *after, after_answers = score_model(model_of_build(build_dir), items, judge, max_new_tokens=max_new_tokens)
     hashes = read_report(build_dir).get("leaves", {}).get("hashes", {})
     previous_hashes = None if previous_report is None else previous_report.get("leaves", {}).get("hashes", {})
-    rows = [{"leaf": leaf, "status": leaf_status(leaf, hashes, previous_hashes), "n": after[leaf]["n"],
-             "before": {k: before[leaf][k] for k in ("similarity", "judge")},
-             "after": {k: after[leaf][k] for k in ("similarity", "judge")}}
-            for leaf in sorted(after, key=lambda name: (name in (REPLAY, GENERAL), name))]
-    decision = decide(rows, gate)
-    learned = [r for r in rows if r["status"] in ("new", "changed")]
-    closer = sum(1 for r in learned if (r["after"]["similarity"] or 0) > (r["before"]["similarity"] or 0))
+
+    def table(keep: Any) -> list[dict[str, Any]]:
+        return _table(items, (before[0], before[1]), (after[0], after[1]), hashes, previous_hashes, keep)
+
+    decision = decide(table(lambda item: item.get("origin") != "learned"), gate)
+    rows = decision.pop("rows")
+    learned = table(lambda item: item.get("origin") == "learned")
     examples = [{"leaf": i["leaf"], "question": i["question"], "reference": i["answer"], "before": b, "after": a}
                 for i, b, a in list(zip(items, before_answers, after_answers, strict=True))[:20]]
+    improvement = decision["improvement"] or {"leaves": 0, "closer": 0}
     evaluation = {"baseline": str(baseline), "candidate": str(model_of_build(build_dir)),
                   "judge": getattr(judge, "identity", None), "questions": len(items), "leaves": rows,
-                  "closer_after_training": {"leaves": len(learned), "closer": closer}, "examples": examples}
+                  "learned": learned,
+                  "closer_after_training": {"leaves": improvement["leaves"], "closer": improvement["closer"]},
+                  "improvement": decision["improvement"], "examples": examples}
     if judge is not None:
         evaluation["judge_requests"] = judge.counters.to_dict()
     return {"evaluation": evaluation, "gate": decision}

@@ -73,7 +73,7 @@ class FlowRun:
     def stage(self, name: str, items: Sequence[T], users: Sequence[str], parse: Callable[[str | None], Any],
               accept: Callable[[Any], bool] = lambda _: True, *, judge: bool = False) -> list[tuple[T, Any]]:
         """Ask one request per item; keep (item, parsed) pairs that parse and are accepted, count the rest."""
-        return self.sort(name, items, self.ask(users, judge=judge), parse, accept)
+        return self.tally(name, items, self.ask(users, judge=judge), parse, accept)
 
     @property
     def by_probability(self) -> bool:
@@ -91,7 +91,7 @@ class FlowRun:
         threshold = self.calibrated(name, judgement, threshold, reference)
         answers = self.teacher.choose_many([Choice(prompts.chat(u), judgement.options, judgement.prefix)
                                             for u in users])
-        return [item for item, _ in self.sort(name, items, answers, judgement.from_probabilities,
+        return [item for item, _ in self.tally(name, items, answers, judgement.from_probabilities,
                                               lambda v: v >= threshold)]
 
     def calibrated(self, name: str, judgement: Judgement, threshold: float, reference: Sequence[str]) -> float:
@@ -106,7 +106,7 @@ class FlowRun:
         self.stats.thresholds[name] = round(threshold, 4)
         return threshold
 
-    def sort(self, name: str, items: Sequence[T], answers: Sequence[Any], parse: Callable[[Any], Any],
+    def tally(self, name: str, items: Sequence[T], answers: Sequence[Any], parse: Callable[[Any], Any],
              accept: Callable[[Any], bool]) -> list[tuple[T, Any]]:
         """Count each answer as failed (None), malformed (parse gives None) or filtered (not accepted)."""
         kept = []

@@ -1,35 +1,51 @@
 """The evaluation gate: may this build be published? A pure function of the per-leaf scores.
 
-Rules (the issue's): a new or changed leaf must improve on the previous build; any other leaf may
-not fall by more than `max_regression`; the replay probe (phase-1 and earlier builds' data replayed
-in phase 2) may not fall by more than `max_replay_regression`; the general probe (questions no
-taxonomy teaches, that the base model already answers) may not fall by more than
-`max_general_regression` (catastrophic forgetting: a build that learns its leaves by wrecking what
-the base model knew is rejected). Kept apart
-from the model code so the rules are tested on plain numbers and read in one screen.
+Rules:
+- New and changed leaves are decided as a group: the paired improvement (after - before, per leaf)
+  is resampled over leaves (a bootstrap of `resamples` draws, seeded), and the build passes this rule
+  when the lower bound of the `confidence` interval of the mean improvement is above
+  `min_improvement`. One or two held-out questions a leaf make a single leaf's verdict a coin flip
+  (the same answer with a longer tail scores 0.80 or 0.51); the group's interval is not, and it
+  still rejects a build whose leaves did not move (docs/build.md, "The gate").
+- An unchanged leaf may not fall by more than `max_regression`; the replay probe (phase-1 and earlier
+  builds' data replayed in phase 2) by more than `max_replay_regression`; the general probe
+  (questions no taxonomy teaches, that the base model already answers) by more than
+  `max_general_regression`: a build that learns its leaves by wrecking what the base model knew is
+  rejected whatever its leaves say.
+- A row without a score on the chosen metric blocks the build and says so.
+Kept apart from the model code so the rules are tested on plain numbers and read in one screen.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 METRICS = ("similarity", "judge", "mean")
 REPLAY = "(replay)"
 GENERAL = "(general)"
+LEARNING = ("new", "changed")
 
 
 @dataclass(frozen=True, slots=True)
 class GateSettings:
     metric: str = "similarity"          # which score decides: embedding similarity, judge, or their mean
-    min_improvement: float = 0.0        # new and changed leaves: after - before must exceed this
-    max_regression: float = 0.05        # other leaves: after - before may not fall below -this
+    min_improvement: float = 0.0        # new and changed leaves: the interval's lower bound must exceed this
+    confidence: float = 0.95            # of the bootstrap interval of their mean improvement
+    resamples: int = 2000               # bootstrap draws (seeded by `bootstrap_seed`: the same scores decide alike)
+    bootstrap_seed: int = 0
+    max_regression: float = 0.05        # unchanged leaves: after - before may not fall below -this
     max_replay_regression: float = 0.05
     max_general_regression: float = 0.05
 
     def __post_init__(self) -> None:
         if self.metric not in METRICS:
             raise ValueError(f"metric: expected one of {', '.join(METRICS)}, got {self.metric!r}")
+        if not 0.0 < self.confidence < 1.0:
+            raise ValueError(f"confidence: expected a number between 0 and 1, got {self.confidence!r}")
+        if self.resamples < 1:
+            raise ValueError(f"resamples: expected at least 1, got {self.resamples!r}")
 
 
 def score(row: dict[str, Any], side: str, metric: str) -> float | None:
@@ -45,28 +61,61 @@ def score(row: dict[str, Any], side: str, metric: str) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def decide(rows: list[dict[str, Any]], settings: GateSettings) -> dict[str, Any]:
-    """Each row gets `delta` and `verdict`; the result says passed or not, and every reason."""
-    reasons = []
+def bootstrap_interval(deltas: Sequence[float], *, confidence: float, resamples: int, seed: int
+                       ) -> dict[str, float]:
+    """The mean of the paired differences and its percentile bootstrap interval (leaves resampled with
+    replacement). One leaf gives a zero-width interval at its own difference."""
+    import numpy as np
+
+    values = np.asarray(deltas, dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(values), size=(resamples, len(values)))
+    means = values[draws].mean(axis=1)
+    tail = (1.0 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return {"mean": round(float(values.mean()), 4), "low": round(float(low), 4), "high": round(float(high), 4)}
+
+
+def _margin(status: str, settings: GateSettings) -> float:
+    return {"replay": settings.max_replay_regression,
+            "general": settings.max_general_regression}.get(status, settings.max_regression)
+
+
+def decide(rows: Sequence[dict[str, Any]], settings: GateSettings) -> dict[str, Any]:
+    """The decision: `passed`, every reason, the group's `improvement` interval, and `rows`: copies of
+    the given rows with `delta` and `verdict` (the input is left as it was). A new or changed leaf's
+    verdict is `closer` or `not closer` (information: the group decides); other rows `pass` or `fail`."""
+    reasons: list[str] = []
+    out: list[dict[str, Any]] = []
+    learning: list[float] = []
     for row in rows:
         before, after = score(row, "before", settings.metric), score(row, "after", settings.metric)
         if before is None or after is None:
-            row["delta"], row["verdict"] = None, "unscored"
+            out.append({**row, "delta": None, "verdict": "unscored"})
             reasons.append(f"{row['leaf']}: no {settings.metric} score (every answer or judgement failed)")
             continue
-        delta = after - before
-        row["delta"] = round(delta, 4)
-        if row["status"] in ("new", "changed"):
-            ok = delta > settings.min_improvement
-            rule = f"must improve by more than {settings.min_improvement}"
+        delta = round(after - before, 4)  # float noise of an unchanged answer is no improvement
+        if row["status"] in LEARNING:
+            learning.append(delta)
+            verdict = "closer" if delta > 0 else "not closer"
         else:
-            margin = {"replay": settings.max_replay_regression,
-                      "general": settings.max_general_regression}.get(row["status"], settings.max_regression)
-            ok = delta >= -margin
-            rule = f"may not fall by more than {margin}"
-        row["verdict"] = "pass" if ok else "fail"
-        if not ok:
-            reasons.append(f"{row['leaf']} ({row['status']}): {settings.metric} {before:.3f} -> {after:.3f}, {rule}")
-    return {"passed": not reasons, "reasons": reasons, "settings": asdict(settings),
-            "counts": {verdict: sum(1 for r in rows if r["verdict"] == verdict)
-                       for verdict in ("pass", "fail", "unscored")}}
+            margin = _margin(row["status"], settings)
+            verdict = "pass" if delta >= -margin else "fail"
+            if verdict == "fail":
+                reasons.append(f"{row['leaf']} ({row['status']}): {settings.metric} {before:.3f} -> {after:.3f}, "
+                               f"may not fall by more than {margin}")
+        out.append({**row, "delta": delta, "verdict": verdict})
+    improvement: dict[str, Any] | None = None
+    if learning:
+        interval = bootstrap_interval(learning, confidence=settings.confidence, resamples=settings.resamples,
+                                      seed=settings.bootstrap_seed)
+        improvement = {"leaves": len(learning), "closer": sum(1 for d in learning if d > 0), **interval,
+                       "confidence": settings.confidence, "resamples": settings.resamples,
+                       "passed": interval["low"] > settings.min_improvement}
+        if not improvement["passed"]:
+            reasons.insert(0, f"new and changed leaves ({len(learning)}, {improvement['closer']} closer): mean "
+                              f"{settings.metric} improvement {interval['mean']:+.3f}, {settings.confidence:.0%} "
+                              f"interval [{interval['low']:+.3f}, {interval['high']:+.3f}]; its lower bound must "
+                              f"be above {settings.min_improvement}")
+    return {"passed": not reasons, "reasons": reasons, "improvement": improvement, "settings": asdict(settings),
+            "rows": out, "counts": {verdict: sum(1 for r in out if r["verdict"] == verdict)
+                                    for verdict in ("closer", "not closer", "pass", "fail", "unscored")}}

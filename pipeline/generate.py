@@ -79,6 +79,15 @@ def _progress(total: int, enabled: bool) -> Any:
     return tqdm(total=total, desc="generate", unit="leaf", disable=not enabled)
 
 
+SHOWN_PER_LEAF = 3  # kept samples per leaf in build.json, for an operator to read before training
+SHOWN_CHARS = 300
+
+
+def _shown(sample: dict[str, str]) -> dict[str, str]:
+    """A kept sample as the report shows it: question and answer, cut to `SHOWN_CHARS`."""
+    return {k: (v if len(v) <= SHOWN_CHARS else v[:SHOWN_CHARS] + "…") for k, v in sample.items() if k != "context"}
+
+
 def _phase_totals(leaves: Sequence[Leaf], per_leaf: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for phase, flows in (("phase1", {"knowledge"}), ("phase2", {"freeform", "grounded"})):
@@ -97,24 +106,28 @@ def _phase_totals(leaves: Sequence[Leaf], per_leaf: dict[str, dict[str, Any]]) -
     return out
 
 
-def _fetch_documents(leaves: Sequence[Leaf], cache_dir: Path, settings: GenerateSettings,
-                     model_cache: Path | None) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
-    """Chunks for the knowledge leaves to generate; a leaf whose documents fail is skipped, with why."""
+def _fetch_documents(leaves: Sequence[Leaf], cache_dir: Path, settings: GenerateSettings, model_cache: Path | None
+                     ) -> tuple[dict[str, list[str]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Chunks for the knowledge leaves to generate, what each read and left out; a leaf whose documents
+    fail is skipped, with why."""
     knowledge = [leaf for leaf in leaves if leaf.flow == "knowledge"]
     if not knowledge:
-        return {}, []
+        return {}, {}, []
     from pipeline.models import load_tokenizer
 
     tokenizer = load_tokenizer(settings.student, model_cache)
     chunks: dict[str, list[str]] = {}
+    read: dict[str, dict[str, Any]] = {}
     failed: list[dict[str, Any]] = []
     for leaf in knowledge:
         try:
-            chunks[leaf.path] = document_chunks(leaf.document or {}, cache_dir, tokenizer, settings.chunk_tokens,
-                                                settings.mirrors)
+            documents = document_chunks(leaf.document or {}, cache_dir, tokenizer, settings.chunk_tokens,
+                                        settings.mirrors, settings.document_schemes)
         except DocumentFetchError as exc:
             failed.append({"leaf": leaf.path, "findings": [], "reason": f"documents: {exc}"})
-    return chunks, failed
+            continue
+        chunks[leaf.path], read[leaf.path] = documents.chunks, documents.report()
+    return chunks, read, failed
 
 
 def _run_leaves(todo: Sequence[tuple[Leaf, str]], lazy: LazyTeacher, settings: GenerateSettings, cache: LeafCache,
@@ -153,7 +166,8 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
     stages = Stages()
     with stages.timed("leaves"), tempfile.TemporaryDirectory(prefix="taxonomist-ref-") as work:
         taxonomy = load_taxonomy(Path(taxonomy_dir), Path(work), ref=ref, schema_version=settings.schema_version,
-                                 heldout=settings.heldout_per_leaf, seed=settings.seed)
+                                 heldout=settings.heldout_per_leaf, seed=settings.seed,
+                                 heldout_full_from=settings.heldout_full_from)
     if teacher is not None:
         lazy = LazyTeacher(settings, lambda: teacher, teacher.identity)
     else:
@@ -173,7 +187,7 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
             todo.append((leaf, key))
     reused = [leaf.path for leaf in taxonomy.used if leaf.path in done]
     with stages.timed("documents"):
-        chunks, failed = _fetch_documents([leaf for leaf, _ in todo], cache_dir, settings, model_cache)
+        chunks, documents, failed = _fetch_documents([leaf for leaf, _ in todo], cache_dir, settings, model_cache)
     skipped += failed
     todo = [(leaf, key) for leaf, key in todo if leaf.path in chunks or leaf.flow != "knowledge"]
     with stages.timed("teacher"):
@@ -185,15 +199,19 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
                             "flow": leaf.flow} for leaf in used}
     with stages.timed("mix"):
         recipe = mix(build_dir, used, generated, replay_phase1=settings.replay_phase1,
-                     replay_previous=settings.replay_previous, previous=previous, seed=settings.seed)
+                     replay_previous=settings.replay_previous, previous=previous, seed=settings.seed,
+                     thin_heldout=settings.thin_heldout)
+    zero_kept = [leaf.path for leaf in used if not generated[leaf.path]]
     sections = {
         "taxonomy": {"path": str(Path(taxonomy_dir).resolve()), "source": taxonomy.source, "ref": taxonomy.ref,
                      "commit": taxonomy.commit, "prs": taxonomy.prs},
         "leaves": {"used": [leaf.path for leaf in used], "skipped": sorted(skipped, key=lambda s: s["leaf"]),
+                   "thin": taxonomy.thin_of(used), "zero_kept": zero_kept, "documents": documents,
                    "regenerated": regenerated, "reused": reused,
                    "hashes": {leaf.path: leaf.content_hash for leaf in used}},
         "teacher": lazy.counters(),
         "samples": {"per_leaf": per_leaf, "per_phase": _phase_totals(used, per_leaf),
+                    "shown": {leaf.path: [_shown(s) for s in generated[leaf.path][:SHOWN_PER_LEAF]] for leaf in used},
                     "rows": {"phase1": recipe["phase1"]["rows"], "phase2": recipe["phase2"]["rows"],
                              "heldout": recipe["heldout"]["rows"]}},
         "stages": {**read_report(build_dir).get("stages", {}), **stages.seconds},  # other stages' times kept

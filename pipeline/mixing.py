@@ -7,22 +7,22 @@ in the taxonomy; choices are seeded so the same inputs mix the same way.
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.files import read_jsonl, write_json_atomic, write_jsonl
 from pipeline.leaves import Leaf
-from pipeline.report import write_json_atomic
+from pipeline.prompts import user_turn
 
 DATA_DIR = "data"
 FRESH_SOURCES = ("generated", "seed")
 
 
 def to_row(sample: dict[str, str], leaf: str, flow: str, source: str) -> dict[str, Any]:
-    user = f"{sample['context']}\n\n{sample['question']}" if sample.get("context") else sample["question"]
+    user = user_turn(sample["question"], sample.get("context"))
     return {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": sample["answer"]}],
             "metadata": {"leaf": leaf, "flow": flow, "source": source}}
 
@@ -31,26 +31,6 @@ def leaf_rows(leaf: Leaf, generated: Sequence[dict[str, str]]) -> list[dict[str,
     """A leaf's training rows: its kept seed examples, then its generated samples."""
     seeds = [to_row(s.to_dict(), leaf.path, "seed", "seed") for s in leaf.seeds]
     return seeds + [to_row(s, leaf.path, leaf.flow, "generated") for s in generated]
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{number}: not a JSON object: {exc.msg}") from None
-    return rows
-
-
-def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tmp.replace(path)
 
 
 def _share(rows: Sequence[dict[str, Any]], share: float, rng: random.Random) -> list[dict[str, Any]]:
@@ -78,16 +58,37 @@ def _summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "by_leaf": dict(Counter(r["metadata"]["leaf"] for r in rows))}
 
 
+def evaluation_rows(leaf: Leaf, generated: Sequence[dict[str, str]], thin_heldout: int, seed: int
+                    ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(held-out rows, generated samples left for training) of one leaf.
+
+    A leaf with held-out seeds is evaluated on them (`origin: seed`). A thin leaf holds out no seed: up
+    to `thin_heldout` of its kept generated samples (judged by the teacher, never trained on) are its
+    held-out rows (`origin: generated`), and its seeds, trained on, are asked again as `origin: learned`
+    rows that the evaluation reports apart (they show what was learned, not what generalises)."""
+    rows = [{"leaf": leaf.path, "origin": "seed", **s.to_dict()} for s in leaf.heldout]
+    if leaf.thin is None:
+        return rows, list(generated)
+    order = list(range(len(generated)))
+    random.Random(f"{seed}:{leaf.path}:heldout").shuffle(order)
+    held = set(order[:thin_heldout])
+    rows += [{"leaf": leaf.path, "origin": "generated", **generated[i]} for i in sorted(held)]
+    rows += [{"leaf": leaf.path, "origin": "learned", **s.to_dict()} for s in leaf.seeds]
+    return rows, [sample for i, sample in enumerate(generated) if i not in held]
+
+
 def mix(build_dir: Path, leaves: Sequence[Leaf], generated: dict[str, list[dict[str, str]]], *,
-        replay_phase1: float, replay_previous: float, previous: Sequence[Path] = (), seed: int = 0) -> dict[str, Any]:
+        replay_phase1: float, replay_previous: float, previous: Sequence[Path] = (), seed: int = 0,
+        thin_heldout: int = 1) -> dict[str, Any]:
     """Write phase1.jsonl, phase2.jsonl, heldout.jsonl and recipe.json; return the recipe."""
     rng = random.Random(seed)
     phase1: list[dict[str, Any]] = []
     phase2: list[dict[str, Any]] = []
     heldout: list[dict[str, str]] = []
     for leaf in leaves:
-        (phase1 if leaf.flow == "knowledge" else phase2).extend(leaf_rows(leaf, generated.get(leaf.path, [])))
-        heldout.extend({"leaf": leaf.path, **s.to_dict()} for s in leaf.heldout)
+        held, trained = evaluation_rows(leaf, generated.get(leaf.path, []), thin_heldout, seed)
+        (phase1 if leaf.flow == "knowledge" else phase2).extend(leaf_rows(leaf, trained))
+        heldout.extend(held)
     replay = [{**r, "metadata": {**r["metadata"], "source": "replay:phase1"}}
               for r in _share(phase1, replay_phase1, rng)]
     earlier: dict[str, int] = {}
@@ -106,7 +107,8 @@ def mix(build_dir: Path, leaves: Sequence[Leaf], generated: dict[str, list[dict[
     recipe = {
         "phase1": _summary(phase1),
         "phase2": _summary(phase2),
-        "heldout": {"rows": len(heldout), "by_leaf": dict(Counter(h["leaf"] for h in heldout))},
+        "heldout": {"rows": len(heldout), "by_leaf": dict(Counter(h["leaf"] for h in heldout)),
+                    "by_origin": dict(Counter(h["origin"] for h in heldout))},
         "replay": {"phase1_share": replay_phase1, "phase1_rows": sum(1 for r in replay
                                                                       if r["metadata"]["source"] == "replay:phase1"),
                    "previous_share": replay_previous, "previous_builds": earlier},

@@ -52,6 +52,11 @@ _ALL = (SYSTEM, QUESTIONS, QUESTIONS_GROUNDED, JUDGE_QUESTION, ANSWER, ANSWER_GR
 PROMPTS_VERSION = hashlib.sha256("\0".join(_ALL).encode()).hexdigest()[:16]
 
 
+def user_turn(question: str, context: str | None = None) -> str:
+    """The one "context, then question" user turn: training rows and evaluation prompts must match."""
+    return f"{context}\n\n{question}" if context else question
+
+
 def chat(user: str) -> Messages:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

@@ -17,7 +17,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pipeline.report import read_report, update_report, write_json_atomic
+from pipeline.files import trained_model_dir, training_dir, write_json_atomic
+from pipeline.report import read_report, update_report
 
 
 class PublishError(RuntimeError):
@@ -106,6 +107,40 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return f"<table>{head}{body}</table>"
 
 
+def improvement_text(improvement: dict[str, Any] | None) -> str | None:
+    """The gate's group interval in words, for the report and the model card."""
+    if not improvement:
+        return None
+    return (f"{improvement['closer']} of {improvement['leaves']} new or changed leaves closer; mean improvement "
+            f"{improvement['mean']:+.3f}, {improvement['confidence']:.0%} bootstrap interval "
+            f"[{improvement['low']:+.3f}, {improvement['high']:+.3f}] ({improvement['resamples']} resamples)")
+
+
+def _data_section(report: dict[str, Any]) -> str:
+    """What went into training, leaf by leaf: kept samples shown, drop reasons, skipped and thin leaves."""
+    leaves, samples = report.get("leaves", {}), report.get("samples", {})
+    per_leaf, shown = samples.get("per_leaf", {}), samples.get("shown", {})
+    zero, thin = set(leaves.get("zero_kept", [])), {t["leaf"]: t["reason"] for t in leaves.get("thin", [])}
+    skipped = "".join(f"<li><code>{html.escape(s['leaf'])}</code>: {html.escape(s.get('reason', ''))}</li>"
+                      for s in leaves.get("skipped", []))
+    blocks = []
+    for leaf in leaves.get("used", []):
+        stats = per_leaf.get(leaf, {})
+        dropped = {f"{kind}: {why}": count for kind in ("failed", "malformed", "filtered")
+                   for why, count in (stats.get(kind) or {}).items()}
+        notes = [f"kept {stats.get('kept', 0)} of {stats.get('candidates', 0)}"]
+        if leaf in zero:
+            notes.append("ZERO KEPT")
+        if leaf in thin:
+            notes.append(f"thin: {thin[leaf]}")
+        examples = "".join(f"<li><b>Q</b> {html.escape(x.get('question', ''))}<br><b>A</b> "
+                           f"{html.escape(x.get('answer', ''))}</li>" for x in shown.get(leaf, []))
+        drops = ", ".join(f"{html.escape(k)} {v}" for k, v in dropped.items()) or "none"
+        blocks.append(f"<details><summary><code>{html.escape(leaf)}</code> ({html.escape('; '.join(notes))})"
+                      f"</summary><p>Dropped: {drops}</p><ul>{examples}</ul></details>")
+    return (f"<h2>Data</h2><p>Skipped leaves:</p><ul>{skipped or '<li>none</li>'}</ul>{''.join(blocks)}")
+
+
 def report_html(report: dict[str, Any]) -> str:
     """The build report as one self-contained page."""
     gate = report.get("gate", {})
@@ -123,6 +158,9 @@ def report_html(report: dict[str, Any]) -> str:
         "training": f"{training.get('steps')} steps on {training.get('processes')} process(es), "
                     f"{training.get('tokens_per_second')} tokens/s" if training else None,
         "gate": verdict,
+        "new and changed leaves": improvement_text(gate.get("improvement")),
+        "thin leaves (used)": len(report.get("leaves", {}).get("thin", [])),
+        "leaves with zero kept samples": ", ".join(report.get("leaves", {}).get("zero_kept", [])),
     }
     items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
                     for k, v in facts.items() if v not in (None, ""))
@@ -143,6 +181,9 @@ figure {{ margin: 1rem 0; }} img {{ max-width: 100%; }}
 {plots}
 <h2>Per-leaf scores</h2>
 {_table(report.get("evaluation", {}).get("leaves", []))}
+<h2>Learned (thin leaves' seeds, trained on; not gated)</h2>
+{_table(report.get("evaluation", {}).get("learned", []))}
+{_data_section(report)}
 </body></html>
 """
 
@@ -157,9 +198,10 @@ def model_card(report: dict[str, Any]) -> str:
         f"- Base model: `{settings.get('student')}`",
         f"- Taxonomy: `{taxonomy.get('path')}` at commit `{taxonomy.get('commit')}`",
         f"- Merged pull requests: {', '.join(f'#{n}' for n in taxonomy.get('prs', [])) or 'none recorded'}",
-        f"- Method: {'LoRA' if settings.get('lora') else 'full fine-tuning'}, "
+        f"- Method: {'full fine-tuning' if settings.get('full') else 'LoRA'}, "
         f"{len(settings.get('phases', []))} phase(s), loss on assistant turns only",
-        f"- Gate: {'passed' if gate.get('passed') else 'rejected' if gate else 'not evaluated'}", "",
+        f"- Gate: {'passed' if gate.get('passed') else 'rejected' if gate else 'not evaluated'}"
+        + (f" ({improvement_text(gate.get('improvement'))})" if gate.get("improvement") else ""), "",
         "## Training settings", "", "| phase | data | steps | lr | warm-up |", "|---|---|---|---|---|",
         *(f"| {p['name']} | `{Path(p['data']).name}` | {p['steps']} | {p['lr']} | {p['warmup_steps']} |"
           for p in settings.get("phases", [])), "",
@@ -188,7 +230,7 @@ def publish(build_dir: Path, dest: Path | None = None, *, force: bool = False) -
     if gate is not None and not gate.get("passed") and not force:
         raise PublishError("the gate rejected this build: " + "; ".join(gate.get("reasons", []))
                            + " (pass --force to publish it anyway)")
-    model = build_dir / "training" / "model"
+    model = trained_model_dir(build_dir)
     if not (model / "config.json").is_file():
         raise PublishError(f"{model}: no trained model; run `taxonomist build train` first")
     target = Path(dest) if dest else build_dir / "published"
@@ -196,8 +238,8 @@ def publish(build_dir: Path, dest: Path | None = None, *, force: bool = False) -
         shutil.rmtree(target)
     target.mkdir(parents=True)
     _copy_tree(model, target / "model")
-    if (build_dir / "training" / "adapter").is_dir():
-        _copy_tree(build_dir / "training" / "adapter", target / "adapter")
+    if (training_dir(build_dir) / "adapter").is_dir():
+        _copy_tree(training_dir(build_dir) / "adapter", target / "adapter")
     recipe = build_dir / "data" / "recipe.json"
     if recipe.is_file():
         shutil.copy2(recipe, target / "recipe.json")

@@ -1,18 +1,18 @@
 """`build.json`: the build report that every stage reads, extends with its own sections and writes back.
 
 Each stage owns top-level sections (generation: `taxonomy`, `leaves`, `teacher`, `samples`,
-`stages`; training: `training`; ...) and never drops the others'. Writes go to a temporary file
-in the same folder and are renamed over the report, so a crash never leaves half a JSON file.
+`stages`; training: `training`; ...) and never drops the others'. Writes are atomic
+(`pipeline.files.write_json_atomic`), so a crash never leaves half a JSON file.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from pipeline.files import write_json_atomic
 
 REPORT_NAME = "build.json"
 _lock = threading.Lock()
@@ -38,20 +38,6 @@ def read_report(build_dir: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReportError(f"{path}: the build report is not a JSON object")
     return data
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON through a temporary file and a rename (readers see the old or the new file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def update_report(build_dir: Path, sections: dict[str, Any]) -> dict[str, Any]:

@@ -77,13 +77,16 @@ class GenerateSettings:
     judge_yes_threshold: float = 0.5  # probability judge: P(yes) / (P(yes) + P(no)) needed to keep
     judge_reference: str = "seeds"    # probability judge: lower a threshold to the seeds' median; none: don't
     near_duplicate: float = 0.95      # cosine similarity at which a sample is a near duplicate
-    heldout_per_leaf: int = 1         # seed examples kept out of training for the evaluation
+    heldout_per_leaf: int = 2         # seed examples kept out of training for the evaluation, from
+    heldout_full_from: int = 7        # this many seeds on; fewer hold out one, a thin leaf none (see docs/build.md)
+    thin_heldout: int = 1             # a thin leaf's kept generated samples held out of training instead
     replay_phase1: float = 0.2        # share of phase-1 samples replayed in phase 2
     replay_previous: float = 0.1      # share of earlier builds' samples replayed in phase 2
     seed: int = 0
     student: str = "default"          # whose tokenizer bounds the chunks
-    schema_version: str | int | None = None  # structural checks: None = the taxonomy's config
+    schema_version: str | int | None = None  # leaf validity: None = each file's own version (`own`)
     mirrors: tuple[tuple[str, str], ...] = ()  # document repo URL -> local path or URL
+    document_schemes: tuple[str, ...] = ("https",)  # remote schemes a document repository may use
     teacher: TeacherSettings = field(default_factory=TeacherSettings)
 
     def __post_init__(self) -> None:
@@ -92,18 +95,29 @@ class GenerateSettings:
         if self.judge_reference not in JUDGE_REFERENCES:
             raise SettingsError(f"judge_reference: expected one of {', '.join(JUDGE_REFERENCES)}, "
                                 f"got {self.judge_reference!r}")
+        schemes = self.document_schemes
+        if isinstance(schemes, str) or not all(isinstance(s, str) and s.isalnum() for s in schemes):
+            raise SettingsError(f"document_schemes: expected a list of URL schemes such as [https], got {schemes!r}")
+        if "file" in schemes:
+            raise SettingsError("document_schemes: file is not a remote scheme; a local repository needs a mirror")
+        object.__setattr__(self, "document_schemes", tuple(schemes))
         if not 0.0 <= self.judge_yes_threshold <= 1.0:
             raise SettingsError(f"judge_yes_threshold: expected a number from 0 to 1, got {self.judge_yes_threshold!r}")
 
     def cache_fields(self) -> dict[str, Any]:
         """The settings that change a leaf's generated data (its cache key includes them)."""
-        skip = {"teacher", "mirrors", "replay_phase1", "replay_previous", "schema_version"}
+        skip = {"teacher", "mirrors", "replay_phase1", "replay_previous", "schema_version", "thin_heldout",
+                "document_schemes"}
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
 
 
-@dataclass(frozen=True, slots=True)
-class TrainOptions:
-    """The build's training choices; `pipeline.weekly.train_config` turns them into a `TrainConfig`.
+PRECISIONS = (None, "no", "fp16", "bf16")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every training choice, each settable from a `--config` file's `train:` section (and the common
+    ones from the command line). `pipeline.train.TrainConfig` is these plus where a run reads and writes.
 
     Defaults measured on the embedded sample taxonomy (docs/build.md, "Choosing the defaults"):
     higher phase-2 rates (1e-3, 5e-3) memorise the seeds and break a leaf's answer; 6 steps a
@@ -121,9 +135,37 @@ class TrainOptions:
     batch_size: int = 8          # samples per optimizer step, all processes together
     micro_batch_size: int = 4    # samples per forward pass in one process
     max_length: int = 512        # tokens; longer conversations are cut
-    checkpoint_every: int = 10
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0   # gradient clipping; 0 turns it off
+    checkpoint_every: int = 10   # steps between checkpoints (also at each phase end)
+    keep_checkpoints: int = 2    # the newest ones kept on disk
+    mixed_precision: str | None = None  # None: what the launcher's config says (bf16 in fsdp-gpu.yaml); no|fp16|bf16
+    unmask_knowledge_user: bool = True  # knowledge rows also train on the user turn (the document text)
+    threads: int = 0             # torch threads in a process; 0: torch's default
+    select_checkpoint: bool = True  # LoRA: keep the last phase's checkpoint that answers held-out questions best
     seed: int = 42
     nproc: int = 1
+
+    def __post_init__(self) -> None:
+        targets = self.lora_targets
+        if isinstance(targets, str) or not targets or not all(isinstance(t, str) and t for t in targets):
+            raise SettingsError(f"lora_targets: expected a list of module names such as [q_proj, v_proj], "
+                                f"got {targets!r}")
+        object.__setattr__(self, "lora_targets", tuple(targets))
+        if self.mixed_precision not in PRECISIONS:
+            raise SettingsError(f"mixed_precision: expected no, fp16 or bf16, got {self.mixed_precision!r}")
+        if not 0.0 <= self.lora_dropout < 1.0:
+            raise SettingsError(f"lora_dropout: expected a number from 0 to below 1, got {self.lora_dropout!r}")
+        if self.keep_checkpoints < 1:
+            raise SettingsError(f"keep_checkpoints: expected at least 1, got {self.keep_checkpoints!r}")
+
+    @property
+    def lora(self) -> bool:
+        return not self.full
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +173,7 @@ class BuildConfig:
     """A `--config` file: one section per stage that has settings."""
 
     generate: GenerateSettings = field(default_factory=GenerateSettings)
-    train: TrainOptions = field(default_factory=TrainOptions)
+    train: TrainSettings = field(default_factory=TrainSettings)
     evaluate: GateSettings = field(default_factory=GateSettings)
 
 
@@ -259,7 +301,7 @@ def load_config(path: Path | None) -> BuildConfig:
                             f"{found}")
     try:
         return BuildConfig(generate=settings_from_mapping(data.get("generate") or {}, ("generate",)),
-                           train=_section(data.get("train") or {}, TrainOptions, ("train",)),
+                           train=_section(data.get("train") or {}, TrainSettings, ("train",)),
                            evaluate=_section(data.get("evaluate") or {}, GateSettings, ("evaluate",)))
     except SettingsError as exc:
         line = _key_line(root, exc.key)

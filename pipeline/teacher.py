@@ -262,6 +262,3 @@ def make_teacher(settings: TeacherSettings, *, seed: int = 0, model_cache: Path 
         backend = LocalBackend(resolve_model_dir(settings.endpoint, model_cache), seed=seed)
     return Teacher(backend, concurrency=settings.concurrency, retries=settings.retries, backoff_s=settings.backoff_s)
 
-
-def describe(teacher: Teacher) -> dict[str, Any]:
-    return {"identity": teacher.identity, "concurrency": teacher.concurrency, **teacher.counters.to_dict()}

@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from pipeline.settings import TrainSettings
 from pipeline.train_data import IGNORE, collate, load_examples, plan_batches
 
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
@@ -57,28 +58,13 @@ class Phase:
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Everything a run depends on; saved beside the checkpoints so a resume uses the same settings."""
+class TrainConfig(TrainSettings):
+    """A run: the training settings (`pipeline.settings.TrainSettings`, every field of the `train:`
+    section) plus the resolved student folder, where the run writes and its phases. Saved beside the
+    checkpoints so a resume uses the same settings."""
 
-    student: str
-    output_dir: str
-    phases: tuple[Phase, ...]
-    lora: bool = True
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-    batch_size: int = 8
-    micro_batch_size: int = 4
-    max_length: int = 512
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    seed: int = 42
-    checkpoint_every: int = 50
-    keep_checkpoints: int = 2
-    unmask_knowledge_user: bool = True
-    mixed_precision: str | None = None  # None: what the launcher's config says (bf16 in fsdp-gpu.yaml)
-    threads: int = 0
+    output_dir: str = ""
+    phases: tuple[Phase, ...] = ()
     stop_after_steps: int = 0  # for tests and drills: exit (as if killed) after this many steps of the run
 
     def to_json(self) -> str:
@@ -92,13 +78,14 @@ class TrainConfig:
         if unknown:
             raise TrainError(f"unknown training settings: {', '.join(unknown)}")
         raw["phases"] = tuple(Phase(**p) for p in raw["phases"])
-        raw["lora_targets"] = tuple(raw.get("lora_targets", cls.lora_targets))
+        raw["lora_targets"] = tuple(raw.get("lora_targets", TrainSettings.lora_targets))
         return cls(**raw)
 
     def fingerprint(self) -> str:
         """What a checkpoint must match to be resumed: the settings that shape the run, and the data."""
         settings = asdict(self)
-        for volatile in ("stop_after_steps", "threads", "checkpoint_every", "keep_checkpoints"):
+        for volatile in ("stop_after_steps", "threads", "checkpoint_every", "keep_checkpoints", "nproc",
+                         "select_checkpoint"):
             settings.pop(volatile)
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
         for phase in self.phases:
@@ -190,6 +177,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     state: dict[str, Any] = {"global_step": 0, "phase": 0, "step": 0, "losses": [], "tokens": 0,
                              "train_seconds": 0.0, "fingerprint": config.fingerprint()}
     saved = checkpoints(out)
+    if not saved and accelerator.is_main_process:
+        shutil.rmtree(candidates_dir(out), ignore_errors=True)  # a fresh run: no candidate of an earlier one
     if saved:
         found = json.loads((saved[-1] / STATE_FILE).read_text()).get("fingerprint")
         if found != state["fingerprint"]:
@@ -243,6 +232,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
                 state["step"] = 0
             if phase_done or state["global_step"] % config.checkpoint_every == 0:
                 save_checkpoint(accelerator, config, state)
+                if config.lora and index == len(config.phases) - 1:
+                    save_candidate(accelerator, model, config, state["global_step"])
             if config.stop_after_steps and state["global_step"] >= config.stop_after_steps:
                 accelerator.wait_for_everyone()
                 raise SystemExit(f"stopped after {state['global_step']} steps as asked (stop_after_steps)")
@@ -284,6 +275,20 @@ def save_checkpoint(accelerator: Any, config: TrainConfig, state: dict[str, Any]
     accelerator.wait_for_everyone()
 
 
+def save_candidate(accelerator: Any, model: Any, config: TrainConfig, global_step: int) -> None:
+    """The adapter at a checkpoint of the last phase, kept (unlike pruned checkpoints) so the build can
+    pick the checkpoint whose answers to the held-out branch questions are best (`pipeline.selection`)."""
+    state_dict = accelerator.get_state_dict(model)
+    if accelerator.is_main_process:
+        accelerator.unwrap_model(model).save_pretrained(candidates_dir(Path(config.output_dir)) /
+                                                        f"step-{global_step:07d}", state_dict=state_dict)
+    accelerator.wait_for_everyone()
+
+
+def candidates_dir(output_dir: Path) -> Path:
+    return output_dir / "candidates"
+
+
 def save_final(accelerator: Any, model: Any, tokenizer: Any, config: TrainConfig) -> None:
     """`adapter/` (LoRA) and `model/` (merged, a plain folder any tool loads), with the tokenizer."""
     out = Path(config.output_dir)
@@ -297,7 +302,7 @@ def save_final(accelerator: Any, model: Any, tokenizer: Any, config: TrainConfig
     if config.lora:
         unwrapped.save_pretrained(out / "adapter", state_dict=state_dict)
         tokenizer.save_pretrained(out / "adapter")
-        merged = _merge_adapter(config.student, out / "adapter")
+        merged = merge_adapter(config.student, out / "adapter")
     else:
         merged = unwrapped
     merged.save_pretrained(out / "model", state_dict=None if config.lora else state_dict)
@@ -305,7 +310,7 @@ def save_final(accelerator: Any, model: Any, tokenizer: Any, config: TrainConfig
     accelerator.wait_for_everyone()
 
 
-def _merge_adapter(student: str, adapter: Path) -> Any:
+def merge_adapter(student: str, adapter: Path) -> Any:
     """A fresh copy of the base with the adapter folded in (the trained wrapper stays untouched)."""
     from peft import PeftModel
 
@@ -333,7 +338,10 @@ def launch(config: TrainConfig, *, nproc: int = 1, accelerate_config: Path | Non
     else:  # accelerate's own launcher needs MPI for several CPU processes; torchrun starts gloo ones
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
                     "-m", "pipeline.train", str(config_path)]
-    run_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
+    from pipeline.models import offline_env
+
+    offline_env()  # the launched processes inherit it
+    run_env = {**os.environ, **(env or {})}
     result = subprocess.run(launcher, env=run_env, check=False)
     if result.returncode:
         raise TrainError(f"the {nproc}-process training exited with status {result.returncode} "

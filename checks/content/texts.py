@@ -23,6 +23,12 @@ class Example:
     question: str
     answer: str
     context: str = ""  # a grounded skill's own context (knowledge contexts are shared by their questions)
+    knowledge_context: str = ""  # a knowledge pair's shared context (the build prompts with it)
+
+    @property
+    def prompt_context(self) -> str:
+        """The context a model sees before the question: the grounded one, else the knowledge one."""
+        return self.context or self.knowledge_context
 
     @property
     def text(self) -> str:
@@ -47,13 +53,14 @@ def prose(document: Document) -> Iterator[tuple[PathKey, str]]:
             yield path, value
 
 
-def _qa(at: PathKey, item: Any) -> Example | None:
+def _qa(at: PathKey, item: Any, knowledge_context: Any = "") -> Example | None:
     if not isinstance(item, dict):
         return None
     question, answer = item.get("question"), item.get("answer")
     context = item.get("context")
     if isinstance(question, str) and isinstance(answer, str) and (question.strip() or answer.strip()):
-        return Example(at, question, answer, context if isinstance(context, str) else "")
+        return Example(at, question, answer, context if isinstance(context, str) else "",
+                       knowledge_context if isinstance(knowledge_context, str) else "")
     return None
 
 
@@ -67,7 +74,7 @@ def examples(data: Any) -> list[Example]:
         nested = seed.get("questions_and_answers") if isinstance(seed, dict) else None
         if isinstance(nested, list):
             found.extend(e for j, qa in enumerate(nested)
-                         if (e := _qa(("seed_examples", i, "questions_and_answers", j), qa)))
+                         if (e := _qa(("seed_examples", i, "questions_and_answers", j), qa, seed.get("context"))))
         elif example := _qa(("seed_examples", i), seed):
             found.append(example)
     return found

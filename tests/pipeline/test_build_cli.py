@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import pipeline.weekly
 from pipeline.models import tiny_model
 from pipeline.report import read_report
-from pipeline.settings import TrainOptions
+from pipeline.settings import TrainSettings
 from taxonomist.cli import app
 
 
@@ -62,13 +62,14 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """What `train` and `evaluate` hand to the stage functions (a double: these tests are about the options)."""
     seen: dict[str, Any] = {}
 
-    def run_train(build_dir: Path, options: TrainOptions) -> dict[str, Any]:
-        seen["train"] = options
+    def run_train(build_dir: Path, settings: TrainSettings, context: Any) -> dict[str, Any]:
+        seen["train"], seen["train_cache"] = settings, context.cache
         return {"steps": 0, "final_loss": None, "tokens_per_second": None, "model": str(build_dir)}
 
-    def run_evaluate(build_dir: Path, **kwargs: Any) -> dict[str, Any]:
-        seen["evaluate"] = kwargs
-        return {"gate": {"passed": True, "reasons": []}, "evaluation": {"closer_after_training": 0}}
+    def run_evaluate(build_dir: Path, context: Any, **kwargs: Any) -> dict[str, Any]:
+        seen["evaluate"], seen["evaluate_cache"] = kwargs, context.cache
+        return {"gate": {"passed": True, "reasons": [], "improvement": None},
+                "evaluation": {"closer_after_training": 0}}
 
     monkeypatch.setattr(pipeline.weekly, "run_train", run_train)
     monkeypatch.setattr(pipeline.weekly, "run_evaluate", run_evaluate)
@@ -82,7 +83,7 @@ def test_train_options_come_from_the_command_line_then_the_file_then_the_default
     result = CliRunner().invoke(app, ["build", "train", str(tmp_path), "--config", str(config),
                                       "--phase2-steps", "7", "--warmup", "2", "--lora"])
     assert result.exit_code == 0, result.output
-    options, defaults = recorded["train"], TrainOptions()
+    options, defaults = recorded["train"], TrainSettings()
     assert (options.phase1_steps, options.phase2_lr) == (3, 3e-4)  # the file
     assert (options.phase2_steps, options.phase1_warmup, options.phase2_warmup, options.full) == (7, 2, 2, False)
     assert (options.phase1_lr, options.batch_size, options.seed) == (defaults.phase1_lr, defaults.batch_size,
@@ -90,6 +91,25 @@ def test_train_options_come_from_the_command_line_then_the_file_then_the_default
 
     CliRunner().invoke(app, ["build", "train", str(tmp_path)])
     assert recorded["train"] == defaults  # no file, no option: every field is the dataclass default
+
+
+def test_every_training_setting_is_reachable_from_the_file_and_cache_reaches_train_and_evaluate(
+        tmp_path: Path, recorded: dict[str, Any]) -> None:
+    config = tmp_path / "build.yml"
+    config.write_text("train:\n  lora_r: 8\n  lora_alpha: 16\n  lora_dropout: 0.1\n  lora_targets: [q_proj, v_proj]\n"
+                      "  weight_decay: 0.01\n  max_grad_norm: 0.5\n  keep_checkpoints: 3\n  mixed_precision: bf16\n")
+    result = CliRunner().invoke(app, ["build", "train", str(tmp_path), "--config", str(config), "--cache",
+                                      str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    got = recorded["train"]
+    assert (got.lora_r, got.lora_alpha, got.lora_dropout, got.lora_targets, got.weight_decay, got.max_grad_norm,
+            got.keep_checkpoints, got.mixed_precision) == (8, 16, 0.1, ("q_proj", "v_proj"), 0.01, 0.5, 3, "bf16")
+    assert recorded["train_cache"] == tmp_path / "c"
+    CliRunner().invoke(app, ["build", "evaluate", str(tmp_path), "--cache", str(tmp_path / "c")])
+    assert recorded["evaluate_cache"] == tmp_path / "c"
+    config.write_text("train:\n  mixed_precision: fp8\n")
+    bad = CliRunner().invoke(app, ["build", "train", str(tmp_path), "--config", str(config)])
+    assert bad.exit_code == 2 and "train.mixed_precision: expected no, fp16 or bf16" in bad.stderr
 
 
 def test_gate_settings_come_from_the_command_line_then_the_file_then_the_defaults(
@@ -143,3 +163,11 @@ def test_the_whole_build_runs_every_stage_with_config_and_options(tmp_path: Path
     assert set(report["stages"]) >= {"leaves", "teacher", "train", "evaluate", "publish"}
     assert report["training"]["steps"] == 3  # phase 1 from the file (2), phase 2 from the command line (1)
     assert (build / "published" / "report.html").is_file()
+
+
+@pytest.mark.parametrize("command", [["build", "generate"], ["build"]])
+def test_a_bad_schema_version_is_one_line_and_exit_2(tmp_path: Path, command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, str(tmp_path), "--out", str(tmp_path / "b"),
+                                      "--schema-version", "bogus"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "taxonomist: --schema-version must be latest, own or a version number, not 'bogus'"

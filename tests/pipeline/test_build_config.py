@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from pipeline.gate import GateSettings
-from pipeline.settings import BuildConfig, SettingsError, TrainOptions, given, load_config
+from pipeline.settings import BuildConfig, SettingsError, TrainSettings, given, load_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "pipeline" / "configs"
 EXAMPLE = CONFIGS / "build.example.yaml"
@@ -24,7 +24,7 @@ def test_the_shipped_example_loads_and_states_every_default() -> None:
     assert load_config(EXAMPLE) == BuildConfig()
     sections = yaml.safe_load(EXAMPLE.read_text())
     commented_out = {"schema_version"}  # its default (the taxonomy's own config) has no value to write
-    for name, cls in (("generate", type(BuildConfig().generate)), ("train", TrainOptions),
+    for name, cls in (("generate", type(BuildConfig().generate)), ("train", TrainSettings),
                       ("evaluate", GateSettings)):
         assert set(sections[name]) | (commented_out if name == "generate" else set()) == set(cls.__dataclass_fields__)
 
@@ -33,7 +33,7 @@ def test_the_shipped_real_taxonomy_config_changes_only_training() -> None:
     config = load_config(CONFIGS / "taxonomy-cpu.yaml")
     assert (config.generate, config.evaluate) == (BuildConfig().generate, BuildConfig().evaluate)
     assert (config.train.phase2_lr, config.train.max_length, config.train.micro_batch_size) == (1e-3, 1536, 2)
-    assert config.train.batch_size == TrainOptions().batch_size
+    assert config.train.batch_size == TrainSettings().batch_size
 
 
 def test_the_file_replaces_defaults_and_the_command_line_replaces_the_file(tmp_path: Path) -> None:
@@ -41,7 +41,7 @@ def test_the_file_replaces_defaults_and_the_command_line_replaces_the_file(tmp_p
                            "evaluate:\n  metric: mean\n  max_replay_regression: 0.2\n")
     config = load_config(path)
     assert (config.train.phase1_steps, config.train.phase2_lr, config.train.full) == (3, 3e-4, True)
-    assert config.train.phase2_steps == TrainOptions().phase2_steps  # not in the file: the default
+    assert config.train.phase2_steps == TrainSettings().phase2_steps  # not in the file: the default
     assert config.generate == BuildConfig().generate
 
     options = given(config.train, phase1_steps=None, phase2_steps=9, full=False)

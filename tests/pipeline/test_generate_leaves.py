@@ -141,24 +141,25 @@ def test_heldout_split_is_fixed_per_leaf_and_keeps_one_for_training():
     assert split_heldout("a/b", [1], 3, seed=0) == ([1], [])
 
 
-def test_documents_fetched_once_by_file_url_and_through_a_mirror(tmp_path, tokenizer):
+def test_documents_fetched_once_through_a_mirror(tmp_path, tokenizer):
     commit = make_documents_repo(tmp_path / "docs")
-    url = f"file://{tmp_path / 'docs'}"
-    checkout = fetch(url, commit, tmp_path / "cache")
-    assert (checkout / "solar_system.md").is_file()
-    assert fetch(url, commit, tmp_path / "cache") == checkout
+    mirrors = ((DOCUMENTS_REPO_URL, f"file://{tmp_path / 'docs'}"),)
+    repository = fetch(DOCUMENTS_REPO_URL, commit, tmp_path / "cache", mirrors)
+    assert fetch(DOCUMENTS_REPO_URL, commit, tmp_path / "cache", mirrors) == repository
     document = {"repo": DOCUMENTS_REPO_URL, "commit": commit, "patterns": ["*.md"]}
-    chunks = document_chunks(document, tmp_path / "cache", tokenizer, 64, mirrors=((DOCUMENTS_REPO_URL, url),))
-    assert len(chunks) > 1 and "Sun" in chunks[0]
+    documents = document_chunks(document, tmp_path / "cache", tokenizer, 64, mirrors=mirrors)
+    assert len(documents.chunks) > 1 and "Sun" in documents.chunks[0]
+    assert documents.files == ["solar_system.md"] and documents.skipped == []
 
 
 def test_a_missing_commit_or_pattern_is_a_clear_error(tmp_path, tokenizer):
     commit = make_documents_repo(tmp_path / "docs")
-    url = f"file://{tmp_path / 'docs'}"
+    mirrors = ((DOCUMENTS_REPO_URL, str(tmp_path / "docs")),)
     with pytest.raises(DocumentFetchError, match=r"0{40}"):
-        fetch(url, "0" * 40, tmp_path / "cache")
-    with pytest.raises(DocumentFetchError, match="no file matches"):
-        document_chunks({"repo": url, "commit": commit, "patterns": ["*.pdf"]}, tmp_path / "cache", tokenizer, 64)
+        fetch(DOCUMENTS_REPO_URL, "0" * 40, tmp_path / "cache", mirrors)
+    with pytest.raises(DocumentFetchError, match="no tracked regular file matches"):
+        document_chunks({"repo": DOCUMENTS_REPO_URL, "commit": commit, "patterns": ["*.pdf"]}, tmp_path / "cache",
+                        tokenizer, 64, mirrors)
 
 
 def test_chunks_are_bounded_by_the_students_tokens(tokenizer):
@@ -169,3 +170,18 @@ def test_chunks_are_bounded_by_the_students_tokens(tokenizer):
         assert len(tokenizer(chunk, add_special_tokens=False)["input_ids"]) <= 80
     assert "Paragraph 0" in chunks[0]
     assert [i for i in range(12) if any(f"Paragraph {i} " in c for c in chunks)] == list(range(12))
+
+
+def test_markdown_is_split_at_headings_and_each_chunk_carries_its_heading_path(tokenizer):
+    text = ("# Guide\n\nIntro words here.\n\n## Setup\n\nInstall it first.\n\n```\n# not a heading\n```\n\n"
+            "### Linux\n\nUse the package manager.\n\n## Use\n\n" + "\n\n".join(f"Step {i} " + "word " * 12
+                                                                          for i in range(6)))
+    chunks = chunk_markdown(text, tokenizer, 60)
+    assert chunks[0] == "# Guide\n\nIntro words here."
+    assert chunks[1].startswith("# Guide\n## Setup\n\nInstall it first.") and "# not a heading" in chunks[1]
+    assert chunks[2] == "# Guide\n## Setup\n### Linux\n\nUse the package manager."
+    use = chunks[3:]
+    assert len(use) > 1 and all(c.startswith("# Guide\n## Use\n\nStep") for c in use)
+    assert not any("Install" in c for c in use)  # a chunk never crosses a heading
+    for chunk in chunks:
+        assert len(tokenizer(chunk, add_special_tokens=False)["input_ids"]) <= 60

@@ -43,8 +43,9 @@ def test_phases_rows_and_metadata(tmp_path):
 def test_heldout_seeds_are_written_apart_and_never_trained_on(tmp_path):
     mix(tmp_path, leaves(), GENERATED, replay_phase1=1.0, replay_previous=0.0)
     heldout = read_jsonl(tmp_path / "data/heldout.jsonl")
-    assert heldout == [{"leaf": "knowledge/a", "question": "kheld", "answer": "kans", "context": "ctx"},
-                       {"leaf": "compositional_skills/b", "question": "sheld", "answer": "sans"}]
+    assert heldout == [{"leaf": "knowledge/a", "origin": "seed", "question": "kheld", "answer": "kans",
+                        "context": "ctx"},
+                       {"leaf": "compositional_skills/b", "origin": "seed", "question": "sheld", "answer": "sans"}]
     training = (tmp_path / "data/phase1.jsonl").read_text() + (tmp_path / "data/phase2.jsonl").read_text()
     assert "kheld" not in training and "sheld" not in training
 

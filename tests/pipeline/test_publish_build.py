@@ -26,7 +26,7 @@ def build(tmp_path: Path) -> Path:
     update_report(build, {
         "taxonomy": {"path": "/t", "commit": "a7db9bdd" + "0" * 32, "prs": [101, 202]},
         "leaves": {"used": [ROW["leaf"]], "hashes": {ROW["leaf"]: "h"}},
-        "training": {"settings": {"student": "/models/smollm2", "lora": True, "batch_size": 8, "micro_batch_size": 4,
+        "training": {"settings": {"student": "/models/smollm2", "full": False, "batch_size": 8, "micro_batch_size": 4,
                                   "max_length": 512, "seed": 42,
                                   "phases": [{"name": "knowledge", "data": "data/phase1.jsonl", "steps": 3,
                                               "lr": 2e-4, "warmup_steps": 1}]},
@@ -69,3 +69,26 @@ def test_an_unevaluated_build_is_refused(build: Path) -> None:
     (build / "build.json").write_text(json.dumps(report))
     with pytest.raises(PublishError, match="never evaluated"):
         publish(build)
+
+
+def test_the_report_shows_the_interval_zero_kept_and_thin_leaves_and_kept_samples() -> None:
+    from pipeline.publish import model_card, report_html
+
+    improvement = {"leaves": 17, "closer": 12, "mean": 0.094, "low": 0.031, "high": 0.16, "confidence": 0.95,
+                   "resamples": 2000, "passed": True}
+    report = {"gate": {"passed": True, "reasons": [], "improvement": improvement},
+              "leaves": {"used": ["compositional_skills/a", "compositional_skills/b"],
+                         "zero_kept": ["compositional_skills/b"],
+                         "thin": [{"leaf": "compositional_skills/b", "reason": "2 seed examples"}],
+                         "skipped": [{"leaf": "knowledge/c", "reason": "not valid under its own schema version 1"}]},
+              "samples": {"per_leaf": {"compositional_skills/a": {"kept": 1, "candidates": 3,
+                                                                  "filtered": {"low_score": 2}},
+                                       "compositional_skills/b": {"kept": 0, "candidates": 2,
+                                                                  "malformed": {"answer": 2}}},
+                          "shown": {"compositional_skills/a": [{"question": "Q <one>?", "answer": "A one."}]}}}
+    page = report_html(report)
+    assert ("12 of 17 new or changed leaves closer; mean improvement +0.094, 95% bootstrap interval "
+            "[+0.031, +0.160]") in page
+    assert "ZERO KEPT" in page and "thin: 2 seed examples" in page and "filtered: low_score 2" in page
+    assert "Q &lt;one&gt;?" in page and "not valid under its own schema version 1" in page
+    assert "[+0.031, +0.160]" in model_card(report)
