@@ -22,6 +22,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
+from bot.dashboard import record, web
+from bot.dashboard.store import Store
 from bot.logs import log_scope
 from bot.queue import JobQueue
 from bot.router import Router, head_sha_of, pull_request_numbers
@@ -51,7 +53,10 @@ async def _read_capped(request: Request) -> bytes | None:
 
 
 def create_app(secret: str, queue: JobQueue, router: Router,
-               lifespan: Callable[[Starlette], Any] | None = None) -> Starlette:
+               lifespan: Callable[[Starlette], Any] | None = None, store: Store | None = None,
+               dashboard: bool = False) -> Starlette:
+    """The webhook app; with a `store`, deliveries are recorded in it, and `dashboard` serves its pages."""
+
     async def webhook(request: Request) -> Response:
         delivery = request.headers.get("x-github-delivery", "")
         with log_scope(delivery=delivery or None):
@@ -89,6 +94,11 @@ def create_app(secret: str, queue: JobQueue, router: Router,
             for job in jobs:
                 queue.submit(job)
             queue.record_delivery(delivery)
+            if store is not None:
+                try:
+                    record.on_delivery(store, event, delivery, payload, jobs, time.time())
+                except Exception:  # the dashboard's view lags; the delivery itself is safely queued
+                    log.exception("dashboard store not updated")
             log.info("delivery accepted", extra={"event": event, "action": payload.get("action"), "jobs": len(jobs)})
             return JSONResponse({"status": "queued", "queued": len(jobs)}, status_code=202)
 
@@ -99,8 +109,10 @@ def create_app(secret: str, queue: JobQueue, router: Router,
     async def prometheus(request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[Route("/webhook", webhook, methods=["POST"]), Route("/healthz", healthz),
-                             Route("/metrics", prometheus)], lifespan=lifespan)
+    routes = [Route("/webhook", webhook, methods=["POST"]), Route("/healthz", healthz), Route("/metrics", prometheus)]
+    if dashboard and store is not None:
+        routes += web.routes(store)
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def worker_lifespan(queue: JobQueue, workers: int) -> Callable[[Starlette], Any]:

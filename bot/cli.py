@@ -88,7 +88,8 @@ def serve_command(
     worker: Annotated[bool, typer.Option("--worker/--no-worker",
                                          help="Run worker threads in this process (off: queue only).")] = True,
 ) -> None:
-    """Serve the webhook (POST /webhook, GET /healthz, GET /metrics), with an in-process worker by default."""
+    """Serve the webhook (POST /webhook, GET /healthz, GET /metrics) and the dashboard (GET /), with an
+    in-process worker by default."""
     import uvicorn
 
     from bot.app import create_app, worker_lifespan
@@ -96,8 +97,11 @@ def serve_command(
 
     settings = _settings(config)
     service = Service(settings)
+    if worker:
+        service.start_heartbeat(settings.workers)
     lifespan = worker_lifespan(service.queue, settings.workers) if worker else None
-    web = create_app(settings.webhook_secret, service.queue, service.router, lifespan)
+    web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
+                     dashboard=settings.dashboard)
     uvicorn.run(web, host=host, port=port, log_config=None, access_log=False)
 
 
@@ -112,6 +116,7 @@ def worker_command(
 
     settings = _settings(config, webhooks=False)
     service = Service(settings)
+    service.start_heartbeat(workers or settings.workers)
     service.queue.recover()
     consumer = service.queue.huey.create_consumer(workers=workers or settings.workers,
                                                   worker_type="thread", periodic=False, initial_delay=0.02,

@@ -120,7 +120,9 @@ class GitHubForge:
     def pull_request(self, number: int) -> PullRequest:
         pr = self.repo.get_pull(number)
         return PullRequest(number=pr.number, head_sha=pr.head.sha, base_ref=pr.base.ref, author=pr.user.login,
-                           title=pr.title or "", body=pr.body or "", state=pr.state, draft=bool(pr.draft))
+                           title=pr.title or "", body=pr.body or "", state=pr.state, draft=bool(pr.draft),
+                           mergeable=pr.mergeable, author_association=pr.author_association or "",
+                           requested_reviewers=tuple(u.login for u in pr.requested_reviewers or ()))
 
     @paced
     def changed_files(self, pr: PullRequest) -> list[ChangedFile]:
@@ -285,3 +287,21 @@ class GitHubForge:
             message = exc.data.get("message") if isinstance(exc.data, dict) else None
             return f"{message or 'the merge was refused'} (HTTP {exc.status})"
         return None
+
+    @paced
+    def request_reviewers(self, number: int, users: list[str]) -> None:
+        self.requester.requestJsonAndCheck("POST", f"{self.repo.url}/pulls/{number}/requested_reviewers",
+                                           input={"reviewers": users})
+
+    @paced
+    def team_members(self, team: str) -> list[str]:
+        org, _, slug = team.partition("/")
+        members: list[str] = []
+        page = 1
+        while True:
+            _, data = self.requester.requestJsonAndCheck(
+                "GET", f"/orgs/{quote(org)}/teams/{quote(slug)}/members", parameters={"per_page": 100, "page": page})
+            members += [m["login"] for m in data or () if m.get("login")]
+            if len(data or ()) < 100:
+                return members
+            page += 1

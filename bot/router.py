@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Handler modules, imported by `load_handlers`. The review workflow adds its module here.
-HANDLER_MODULES = ("bot.handlers.triage", "bot.handlers.index", "bot.review.handler")
+HANDLER_MODULES = ("bot.handlers.triage", "bot.handlers.index", "bot.review.handler", "bot.lifecycle.handler")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +141,7 @@ class HandlerContext:
     skip_checks: tuple[str, ...] = ()
     indexes: Any = None  # bot.indexes.IndexStore, when the duplicate check has an index
     review_section: Callable[..., str | None] | None = None
+    store: Any = None  # bot.dashboard.store.Store: the dashboard's and the lifecycle's memory (none in dry runs)
 
 
 def dispatch(job: Job, ctx: HandlerContext) -> Any:

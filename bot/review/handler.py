@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from bot.dashboard.record import on_review
 from bot.forge import Forge, IssueComment, PullRequest
 from bot.heads import read_head_since
 from bot.render import CHECK_RUN_NAME, MARKER
@@ -130,6 +131,8 @@ def review_pull_request(job: Job, ctx: HandlerContext) -> Plan | None:
     state, conclusion = derive_for(forge, pr, config, comments)
     the_plan = plan(state, config.review, labels=forge.labels(pr.number), triage=conclusion,
                     comment_id=_triggering_comment(job), pushed=job.action == "synchronize")
+    if ctx.store is not None:  # the dashboard shows the derived state
+        on_review(ctx.store, job.repo, pr.number, state, the_plan)
     merge_note = _apply(forge, pr, the_plan, comments)
     if the_plan.recheck and merge_note is None:  # triage renders the sticky comment, review part included
         triage(forge, pr.number, skip=ctx.skip_checks, indexes=ctx.indexes, review_section=review_section_for)

@@ -154,6 +154,21 @@ def update_pull(ctx: Ctx) -> Reply:
     return Reply(200, shapes.pull_request(ctx.urls, ctx.world, repo, pull))
 
 
+@route("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers")
+def request_reviewers(ctx: Ctx) -> Reply:
+    """As GitHub: collaborators only, never the author; 422 otherwise."""
+    repo, pull = ctx.the_repo(), _pull(ctx)
+    author = repo.issue(pull.number).user
+    for login in ctx.field("reviewers"):
+        if login == author:
+            raise ApiError(422, "Review cannot be requested from pull request author.")
+        if login not in ctx.world.accounts:
+            raise ApiError(422, "Reviews may only be requested from collaborators.")
+        if login not in pull.requested_reviewers:
+            pull.requested_reviewers.append(login)
+    return Reply(201, shapes.pull_request(ctx.urls, ctx.world, repo, pull, full=False))
+
+
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files")
 def list_pull_files(ctx: Ctx) -> Reply:
     repo, pull = ctx.the_repo(), _pull(ctx)
@@ -603,6 +618,15 @@ def team_membership(ctx: Ctx) -> Reply:
         raise ApiError(404, "Not Found")
     return Reply(200, {"url": f"{ctx.urls.api}/teams/{team.id}/memberships/{login}",
                        "role": team.members[login], "state": "active"})
+
+
+@route("GET", "/orgs/{org}/teams/{team_slug}/members")
+def team_members(ctx: Ctx) -> Reply:
+    team = ctx.world.teams.get((ctx.params["org"].lower(), ctx.params["team_slug"].lower()))
+    if team is None:
+        raise ApiError(404, "Not Found")
+    page, headers = paginate(ctx, sorted(team.members))
+    return Reply(200, [shapes.user(ctx.urls, ctx.world.account(login)) for login in page], headers)
 
 
 @route("GET", "/orgs/{org}/members/{username}")
