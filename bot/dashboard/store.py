@@ -94,8 +94,7 @@ class Store:
 
     def __post_init__(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._tx() as db:
-            db.executescript(SCHEMA)
+        self._connection().executescript(SCHEMA)  # commits on its own
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
