@@ -166,7 +166,10 @@ def request_reviewers(ctx: Ctx) -> Reply:
             raise ApiError(422, "Reviews may only be requested from collaborators.")
         if login not in pull.requested_reviewers:
             pull.requested_reviewers.append(login)
-    return Reply(201, shapes.pull_request(ctx.urls, ctx.world, repo, pull, full=False))
+    body = shapes.pull_request(ctx.urls, ctx.world, repo, pull, full=False)
+    for label in body["labels"]:  # pull-request-simple declares a label's description a string
+        label["description"] = label["description"] or ""
+    return Reply(201, body)
 
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files")
