@@ -174,5 +174,5 @@ def test_lifecycle_configuration_is_validated() -> None:
     assert not config.lifecycle.stale.enabled and config.lifecycle.assign.max_load == 3
     with pytest.raises(ConfigError, match=r"taxonomist.yml:2:3: .lifecycle.stael: unknown key `stael`"):
         parse_config("lifecycle:\n  stael: {}\n")
-    with pytest.raises(ConfigError, match="size.examples"):
+    with pytest.raises(ConfigError, match=r"size\.examples"):
         parse_config("lifecycle:\n  size: {examples: [1, 2]}\n")
