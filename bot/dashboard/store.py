@@ -275,12 +275,16 @@ class Store:
             db.execute("DELETE FROM lifecycle WHERE repo=? AND key=?", (repo, key))
 
 
+def _list(text: str) -> tuple[Any, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
+
+
 def _pull(r: sqlite3.Row) -> PullRow:
     return PullRow(
         repo=r["repo"], number=r["number"], title=r["title"], author=r["author"], html_url=r["html_url"],
         state=r["state"], draft=bool(r["draft"]), created_at=r["created_at"], activity_at=r["activity_at"],
         waiting_since=r["waiting_since"], head_sha=r["head_sha"], base_ref=r["base_ref"],
-        labels=tuple(json.loads(r["labels"])), requested=tuple(json.loads(r["requested"])),
+        labels=_list(r["labels"]), requested=_list(r["requested"]),
         triage=json.loads(r["triage"]) if r["triage"] else None,
         review=json.loads(r["review"]) if r["review"] else None,
-        similar=tuple(json.loads(r["similar"])), leaves=tuple(json.loads(r["leaves"])))
+        similar=_list(r["similar"]), leaves=_list(r["leaves"]))

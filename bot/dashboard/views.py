@@ -74,7 +74,7 @@ def blockers_of(row: PullRow) -> tuple[str, ...]:
     return tuple(out)
 
 
-def state_of(row: PullRow) -> PrState:
+def state_of(row: PullRow, blockers: tuple[str, ...]) -> PrState:
     review = row.review or {}
     if row.triage is not None and row.triage["conclusion"] == "failure":
         return PrState.CHECKS_FAILING
@@ -84,13 +84,14 @@ def state_of(row: PullRow) -> PrState:
         return PrState.CHANGES_REQUESTED
     if row.triage is None or NEEDS_TRIAGE in row.labels or not review:
         return PrState.TRIAGE_NEEDED
-    if not blockers_of(row):
+    if not blockers:
         return PrState.READY
     return PrState.WAITING_LGTMS
 
 
 def view(row: PullRow, now: float) -> PrView:
-    return PrView(row=row, state=state_of(row), blockers=blockers_of(row),
+    blockers = blockers_of(row)
+    return PrView(row=row, state=state_of(row, blockers), blockers=blockers,
                   flags=tuple(FLAG_LABELS[name] for name in sorted(FLAG_LABELS) if name in row.labels),
                   age_days=(now - row.created_at) / DAY, idle_days=(now - row.activity_at) / DAY,
                   waiting_days=(now - row.waiting_since) / DAY)
@@ -110,10 +111,9 @@ class Filters:
                 and (not self.author or pr.row.author.lower() == self.author.lower()))
 
 
-def pull_requests(rows: Iterable[PullRow], now: float, filters: Filters) -> list[PrView]:
+def pull_requests(prs: Iterable[PrView], filters: Filters) -> list[PrView]:
     """Open PRs that pass the filters, longest waiting first."""
-    views = [view(r, now) for r in rows]
-    return sorted((v for v in views if filters.keep(v)), key=lambda v: (-v.waiting_days, v.row.repo, v.row.number))
+    return sorted((v for v in prs if filters.keep(v)), key=lambda v: (-v.waiting_days, v.row.repo, v.row.number))
 
 
 def similar_groups(rows: Iterable[PullRow]) -> list[list[PullRow]]:

@@ -43,7 +43,7 @@ def _filters(request: Request) -> views.Filters:
 def pull_requests_page(store: Store, filters: views.Filters, now: float) -> dict[str, Any]:
     rows = store.open_pulls()
     everything = [views.view(r, now) for r in rows]
-    shown = views.pull_requests(rows, now, filters)
+    shown = views.pull_requests(everything, filters)
     return {"prs": shown, "total": len(everything), "filters": filters, "bars": views.age_plot(everything),
             "states": [str(s) for s in views.PrState],
             "labels": sorted({lb for r in rows for lb in r.labels}),

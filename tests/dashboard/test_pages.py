@@ -61,11 +61,12 @@ def test_filters_and_waiting_order() -> None:
     rows = [row(1, age=3, author="Alice", labels=("skill",), leaves=("compositional_skills/a",)),
             row(2, age=9, author="bob", labels=("knowledge",), leaves=("knowledge/science/x",)),
             row(3, age=5, author="bob", labels=("skill",), leaves=("compositional_skills/b",), triage=FAILED)]
-    assert [v.row.number for v in views.pull_requests(rows, NOW, views.Filters())] == [2, 3, 1]
-    assert [v.row.number for v in views.pull_requests(rows, NOW, views.Filters(author="alice"))] == [1]
-    assert [v.row.number for v in views.pull_requests(rows, NOW, views.Filters(label="skill"))] == [3, 1]
-    assert [v.row.number for v in views.pull_requests(rows, NOW, views.Filters(path="knowledge/"))] == [2]
-    assert [v.row.number for v in views.pull_requests(rows, NOW, views.Filters(state="checks failing"))] == [3]
+    prs = [views.view(r, NOW) for r in rows]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters())] == [2, 3, 1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(author="alice"))] == [1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(label="skill"))] == [3, 1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(path="knowledge/"))] == [2]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(state="checks failing"))] == [3]
 
 
 def test_similar_groups_are_transitive_and_only_open() -> None:
