@@ -2,10 +2,11 @@
 
 The world: open pull requests made from the project's samples (and, when `TAXONOMIST_CORPUS`
 points at the real-world corpus, from real upstream PRs), each triaged by the real checks (the
-structural group: no model to load) and given a review timeline (LGTMs, approvals, holds from
-made-up maintainers) that the real review workflow derives. They reach the store through the
-same recording functions as webhooks and jobs do; the queue, workers and builds pages get a few
-jobs, a worker and two builds. Then the pages are served on loopback.
+structural group, each file against its own schema version: no model to load) and given a review
+timeline (LGTMs, approvals, holds from made-up maintainers) that the real review workflow derives.
+They reach the store through the same recording functions as webhooks and jobs do; the queue,
+workers and builds pages get a few jobs, a worker and two builds. Then the pages are served on
+loopback.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.review.effects import plan
 from bot.review.state import Comment, Push, Timeline, derive
 from bot.router import Job
 from bot.triage import TriageOutcome
-from checks.config import RepoConfig, ReviewConfig
+from checks.config import ChecksConfig, ReviewConfig
 from checks.runner import Checker
 from checks.sources import MemorySource
 
@@ -36,6 +37,7 @@ MAINTAINERS = ("maria-maintainer", "moses-maintainer", "mei-maintainer")
 APPROVERS = ("ada-approver",)
 REVIEW = ReviewConfig(maintainers=MAINTAINERS, approvers=APPROVERS, triagers=("tom-triager", "tia-triager"))
 DAY = 86400.0
+CHECKS = ChecksConfig(schema_version="own")  # each file against its own version, as upstream's older PRs were
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,7 @@ def triage_outcome(c: Contribution, head_sha: str) -> TriageOutcome:
             attribution = c.files.get(str(Path(path).parent / "attribution.txt"))
             siblings = (("attribution.txt", attribution),) if attribution is not None else ()
             sources.append(MemorySource(source=path, data=data, siblings=siblings))
-    report = Checker(RepoConfig(), only=("structural",)).check(sources)
+    report = Checker(CHECKS, only=("structural",)).check(sources)
     add, remove = label_plan(set(), wanted_labels(report, list(c.files)), new_contribution=True)
     pr = PullRequest(number=c.number, head_sha=head_sha, base_ref="main", author=c.author, title=c.title)
     return TriageOutcome(pr, report, render_check_run(report), "", LabelChange(add, remove))
