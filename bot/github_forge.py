@@ -299,8 +299,12 @@ class GitHubForge:
         members: list[str] = []
         page = 1
         while True:
-            _, data = self.requester.requestJsonAndCheck(
-                "GET", f"/orgs/{quote(org)}/teams/{quote(slug)}/members", parameters={"per_page": 100, "page": page})
+            try:
+                _, data = self.requester.requestJsonAndCheck(
+                    "GET", f"/orgs/{quote(org)}/teams/{quote(slug)}/members",
+                    parameters={"per_page": 100, "page": page})
+            except UnknownObjectException:
+                return members  # no such team (or not visible to the app): nobody from it
             members += [m["login"] for m in data or () if m.get("login")]
             if len(data or ()) < 100:
                 return members

@@ -74,26 +74,26 @@ class ReviewConfig:
 
 @dataclass(frozen=True, slots=True)
 class WelcomeConfig:
-    enabled: bool = True
+    enabled: bool = False
     message: str = ""  # extra text after the standard welcome (markdown)
 
 
 @dataclass(frozen=True, slots=True)
 class AssignConfig:
-    enabled: bool = True  # does nothing until `review.triagers` names someone
+    enabled: bool = False  # needs `review.triagers`
     reviewers: int = 1  # triagers requested per PR
     max_load: int = 10  # open PRs a triager may already be requested on before being skipped
 
 
 @dataclass(frozen=True, slots=True)
 class NeedsRebaseConfig:
-    enabled: bool = True
+    enabled: bool = False
     label: str = "needs-rebase"
 
 
 @dataclass(frozen=True, slots=True)
 class SizeConfig:
-    enabled: bool = True
+    enabled: bool = False
     # upper bounds for size/S, size/M, size/L; past the last one: size/XL. The larger of the two sizes wins.
     examples: tuple[int, ...] = (10, 30, 100)
     leaves: tuple[int, ...] = (1, 3, 10)
@@ -101,7 +101,7 @@ class SizeConfig:
 
 @dataclass(frozen=True, slots=True)
 class StaleConfig:
-    enabled: bool = True
+    enabled: bool = False
     warn_after_days: int = 30  # days without activity before the warning comment
     label_after_days: int = 14  # days after the warning before the `stale` label
     label: str = "stale"
@@ -111,6 +111,8 @@ class StaleConfig:
 
 @dataclass(frozen=True, slots=True)
 class LifecycleConfig:
+    """The bot's PR lifecycle: upstream has none of it, so each feature is off until configured."""
+
     welcome: WelcomeConfig = field(default_factory=WelcomeConfig)
     assign: AssignConfig = field(default_factory=AssignConfig)
     needs_rebase: NeedsRebaseConfig = field(default_factory=NeedsRebaseConfig)

@@ -1,7 +1,7 @@
 """The PR lifecycle on the bot: welcome, reviewer assignment, `needs-rebase`, size labels, stale handling.
 
 Each feature is configured in the `lifecycle:` section of `.github/taxonomist.yml` on the base
-branch, and each is idempotent: the welcome is found again by its marker (and given once per
+branch (off until enabled there), and each is idempotent: the welcome is found again by its marker (and given once per
 contributor, remembered in the bot's store), a PR is assigned once, labels are set only when they
 differ. The handlers need the bot's store (`ctx.store`), so the dry run, which has none, skips them.
 Stale handling is a sweep over the store's open PRs (`taxonomist bot stale-sweep`, from cron).
@@ -159,6 +159,9 @@ def lifecycle_pull_request(job: Job, ctx: HandlerContext) -> None:
     except ConfigError:
         return
     lifecycle = config.lifecycle
+    if not any((lifecycle.welcome.enabled, lifecycle.assign.enabled, lifecycle.size.enabled,
+                lifecycle.needs_rebase.enabled, lifecycle.stale.enabled)):
+        return
     welcome(forge, store, pr, lifecycle)
     assign(forge, store, pr, config)
     labels = forge.labels(pr.number)
@@ -196,12 +199,13 @@ def lifecycle_base_moved(job: Job, ctx: HandlerContext) -> None:
         return
     branch = ref.removeprefix("refs/heads/")
     forge: Forge = ctx.forge
-    for row in store.open_pulls(job.repo):
-        if row.base_ref != branch:
-            continue
+    targets = [row for row in store.open_pulls(job.repo) if row.base_ref == branch]
+    lifecycle = _config_at(forge, branch) if targets else None
+    if lifecycle is None or not lifecycle.needs_rebase.enabled:
+        return
+    for row in targets:
         pr = forge.pull_request(row.number)
-        lifecycle = _lifecycle(forge, pr)
-        if pr.state == "open" and lifecycle is not None:
+        if pr.state == "open":
             needs_rebase(forge, pr, forge.labels(pr.number), lifecycle)
 
 

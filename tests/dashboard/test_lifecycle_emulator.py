@@ -25,8 +25,11 @@ review:
   approvers: [mona]
   triagers: [tina, tess, tom]
 lifecycle:
-  assign: {max_load: 2}
-  stale: {warn_after_days: 30, label_after_days: 14, exempt_labels: [legal-hold]}
+  welcome: {enabled: true}
+  assign: {enabled: true, max_load: 2}
+  needs_rebase: {enabled: true}
+  size: {enabled: true}
+  stale: {enabled: true, warn_after_days: 30, label_after_days: 14, exempt_labels: [legal-hold]}
 """
 PEOPLE = ("alice", "bob", "carla", "dan", "erin", "fay", "gus", "mona", "tina", "tess", "tom")
 
@@ -59,10 +62,13 @@ def test_welcome_once_per_first_time_contributor(world_for: Callable[..., World]
     assert not any(b.startswith(WELCOME_MARKER) for b in world.bot_comments(member))  # MEMBER: no welcome
 
 
-def test_welcome_can_be_turned_off(world_for: Callable[..., World]) -> None:
-    world = world_for("lifecycle:\n  welcome: {enabled: false}\n")
+def test_the_lifecycle_is_off_unless_configured(world_for: Callable[..., World]) -> None:
+    world = world_for("review:\n  triagers: [tina]\n")
     number = world.open("bob/one", clean_leaf("compositional_skills/linguistics/one"), "bob")
     assert not any(b.startswith(WELCOME_MARKER) for b in world.bot_comments(number))
+    assert requested(world, number) == [] and not {lb for lb in world.labels(number) if lb.startswith("size/")}
+    assert stale_sweep(world.service.github.forge(REPO, None), world.store, time.time() + 400 * DAY) == {
+        "warned": [], "labelled": []}
 
 
 def test_assignment_rotates_skips_the_author_and_respects_the_load_limit(world_for: Callable[..., World]) -> None:

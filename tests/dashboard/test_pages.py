@@ -158,7 +158,7 @@ def test_lifecycle_rules() -> None:
         "size/S", "size/M", "size/L", "size/XL"]
     chosen, nxt = pick_reviewers(["a", "b", "c"], 1, "B", {"c": 5}, AssignConfig(reviewers=2, max_load=5))
     assert (chosen, nxt) == (["a"], 1)
-    stale = StaleConfig(warn_after_days=10, label_after_days=5, exempt_labels=("legal-hold",))
+    stale = StaleConfig(enabled=True, warn_after_days=10, label_after_days=5, exempt_labels=("legal-hold",))
     idle = StaleInput(frozenset(), NOW - 11 * DAY, None, False, None)
     assert stale_step(idle, stale, NOW) is StaleStep.WARN
     assert stale_step(StaleInput(frozenset({"legal-hold"}), NOW - 99 * DAY, None, False, None), stale,
@@ -171,8 +171,9 @@ def test_lifecycle_rules() -> None:
 
 
 def test_lifecycle_configuration_is_validated() -> None:
-    config = parse_config("lifecycle:\n  stale: {enabled: false}\n  assign: {max_load: 3}\n")
-    assert not config.lifecycle.stale.enabled and config.lifecycle.assign.max_load == 3
+    assert not parse_config("").lifecycle.welcome.enabled  # upstream has no lifecycle: off until configured
+    config = parse_config("lifecycle:\n  stale: {enabled: true}\n  assign: {max_load: 3}\n")
+    assert config.lifecycle.stale.enabled and config.lifecycle.assign.max_load == 3
     with pytest.raises(ConfigError, match=r"taxonomist.yml:2:3: .lifecycle.stael: unknown key `stael`"):
         parse_config("lifecycle:\n  stael: {}\n")
     with pytest.raises(ConfigError, match=r"size\.examples"):
