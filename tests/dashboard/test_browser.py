@@ -114,10 +114,14 @@ def test_corpus_prs_on_the_emulator_show_the_derived_review_state(
     world.say("mona", numbers[0], "/lgtm")
     web_app = create_app("s", world.service.queue, world.service.router, store=world.store, dashboard=True)
     with serving(web_app) as url:
+        calls = len(github_emulator.calls())
         driver.get(url + "/")
         shown = rows(driver)
         screenshot(driver, "corpus-pull-requests")
         assert set(shown) == {*numbers, twin_a, twin_b}
+        for page in ("/similar", "/queue", "/builds", "/?state=checks+failing"):
+            driver.get(url + page)
+        assert len(github_emulator.calls()) == calls  # page views never call GitHub
         forge = world.service.github.forge(REPO, None)
         for number, seen in shown.items():
             pr = forge.pull_request(number)
