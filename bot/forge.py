@@ -217,7 +217,9 @@ class Forge(Protocol):
         ...
 
     # The lifecycle (bot.lifecycle) needs these as well.
-    def request_reviewers(self, number: int, users: list[str]) -> None: ...
+    def request_reviewers(self, number: int, users: list[str]) -> bool:
+        """Ask `users` for a review; False when the forge refuses them (not collaborators)."""
+        ...
 
     def team_members(self, team: str) -> list[str]:
         """The logins of `team` ("org/slug")."""

@@ -289,9 +289,16 @@ class GitHubForge:
         return None
 
     @paced
-    def request_reviewers(self, number: int, users: list[str]) -> None:
-        self.requester.requestJsonAndCheck("POST", f"{self.repo.url}/pulls/{number}/requested_reviewers",
-                                           input={"reviewers": users})
+    def request_reviewers(self, number: int, users: list[str]) -> bool:
+        """False when GitHub refuses the people (422: not collaborators); a retry would not change that."""
+        try:
+            self.requester.requestJsonAndCheck("POST", f"{self.repo.url}/pulls/{number}/requested_reviewers",
+                                               input={"reviewers": users})
+        except GithubException as exc:
+            if exc.status != 422:
+                raise
+            return False
+        return True
 
     @paced
     def team_members(self, team: str) -> list[str]:

@@ -51,7 +51,7 @@ class Service:
         worker = self.worker_id()
         label = f"{job.route.rsplit('.', 1)[-1]} {job.repo}" + (f"#{job.pr}" if job.pr else "")
         self.store.heartbeat(worker, label, time.time())
-        self.store.job_state(job.key, "running", time.time(), worker=worker)
+        self.store.job_running(job.key, job.route, job.repo, job.pr, worker, time.time())
         try:
             result = dispatch(job, self.context(job))
         except Exception as exc:

@@ -197,9 +197,18 @@ class Store:
                               queued_at=excluded.queued_at, updated_at=excluded.updated_at""",
                        (key, route, repo, pr, at, at))
 
+    def job_running(self, key: str, route: str, repo: str, pr: int | None, worker: str, at: float) -> None:
+        """A worker took the job (recorded even when its queueing was not: a job recovered after a crash)."""
+        with self._tx() as db:
+            db.execute("""INSERT INTO jobs (key, route, repo, pr, state, worker, queued_at, updated_at)
+                          VALUES (?,?,?,?,'running',?,?,?)
+                          ON CONFLICT (key) DO UPDATE SET state='running', worker=excluded.worker,
+                              updated_at=excluded.updated_at""",
+                       (key, route, repo, pr, worker, at, at))
+
     def job_state(self, key: str, state: str, at: float, *, worker: str | None = None, reason: str | None = None,
                   attempt: bool = False) -> None:
-        """running / retrying / done / failed; `attempt` counts a run that raised."""
+        """retrying / done / failed; `attempt` counts a run that raised."""
         with self._tx() as db:
             db.execute("UPDATE jobs SET state=?, updated_at=?, worker=coalesce(?, worker), "
                        "reason=coalesce(?, reason), attempts=attempts+? WHERE key=?",

@@ -93,8 +93,11 @@ def assign(forge: Forge, store: Store, pr: PullRequest, config: RepoConfig) -> l
                 load[login.lower()] = load.get(login.lower(), 0) + 1
     start = store.recall(forge.name, "assign:next") or 0
     chosen, nxt = pick_reviewers(candidates, int(start), pr.author, load, settings)
+    if chosen and not forge.request_reviewers(pr.number, chosen):
+        log.warning("review request refused: triagers must be collaborators", extra={"pr": pr.number,
+                                                                                      "reviewers": chosen})
+        chosen = []
     if chosen:
-        forge.request_reviewers(pr.number, chosen)
         store.set_requested(forge.name, pr.number, chosen)
     store.remember(forge.name, "assign:next", nxt)
     store.remember(forge.name, f"assigned:{pr.number}", chosen)

@@ -146,3 +146,10 @@ def test_no_stale_clock_while_the_build_is_down(world_for: Callable[..., World])
     assert not any(b.startswith(STALE_MARKER) for b in world.bot_comments(number))
     assert stale_sweep(forge, world.store, now + 92 * DAY)["warned"] == [number]
     assert any(b.startswith(STALE_MARKER) for b in world.bot_comments(number))
+
+
+def test_a_refused_review_request_does_not_fail_the_job(world_for: Callable[..., World]) -> None:
+    world = world_for("review:\n  triagers: [ghost]\nlifecycle:\n  assign: {enabled: true}\n  size: {enabled: true}\n")
+    number = world.open("carla/leaf", clean_leaf("compositional_skills/linguistics/leaf"), "carla")
+    assert requested(world, number) == [] and "size/S" in world.labels(number)  # the rest of the job ran
+    assert world.store.job_counts().get("retrying", 0) == 0
