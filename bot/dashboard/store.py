@@ -47,6 +47,7 @@ CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated_at);
 """
 KEEP_DELIVERIES = 200  # the last deliveries shown; older rows are dropped as new ones come
 KEEP_FINISHED_JOBS = 500
+FORGET_WORKERS_AFTER = 86400.0  # seconds: a worker silent this long (a restarted process) leaves the page
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +232,7 @@ class Store:
                           ON CONFLICT (id) DO UPDATE SET heartbeat_at=excluded.heartbeat_at,
                               current_job=CASE WHEN ? THEN current_job ELSE excluded.current_job END""",
                        (worker, at, current_job, at, int(keep_job)))
+            db.execute("DELETE FROM workers WHERE heartbeat_at < ?", (at - FORGET_WORKERS_AFTER,))
 
     def workers(self) -> list[sqlite3.Row]:
         return self._read("SELECT * FROM workers ORDER BY heartbeat_at DESC")

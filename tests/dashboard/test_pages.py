@@ -178,3 +178,14 @@ def test_lifecycle_configuration_is_validated() -> None:
         parse_config("lifecycle:\n  stael: {}\n")
     with pytest.raises(ConfigError, match=r"size\.examples"):
         parse_config("lifecycle:\n  size: {examples: [1, 2]}\n")
+
+
+def test_workers_silent_for_a_day_are_forgotten(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.sqlite3")
+    store.heartbeat("host:1/w1", "triage o/t#1", NOW)
+    store.heartbeat("host:2/w1", None, NOW + 2 * DAY)
+    assert [w["id"] for w in store.workers()] == ["host:2/w1"]
+    store.heartbeat("host:2/w1", None, NOW + 2 * DAY + 15, keep_job=True)
+    store.heartbeat("host:2/w1", "triage o/t#2", NOW + 2 * DAY + 16)
+    store.heartbeat("host:2/w1", None, NOW + 2 * DAY + 17, keep_job=True)
+    assert store.workers()[0]["current_job"] == "triage o/t#2"  # the periodic beat keeps the current job
