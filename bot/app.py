@@ -91,14 +91,14 @@ def create_app(secret: str, queue: JobQueue, router: Router,
                 log.info("redelivery recognised; its jobs are already queued", extra={"event": event})
                 return JSONResponse({"status": "duplicate", "queued": 0})
             jobs = router.jobs_for(event, delivery, payload, time.time())
+            if store is not None:  # before the jobs are queued: a worker's "running" must come after "queued"
+                try:
+                    record.on_delivery(store, event, delivery, payload, jobs, time.time())
+                except Exception:  # the dashboard's view lags; the delivery itself is still queued
+                    log.exception("dashboard store not updated")
             for job in jobs:
                 queue.submit(job)
             queue.record_delivery(delivery)
-            if store is not None:
-                try:
-                    record.on_delivery(store, event, delivery, payload, jobs, time.time())
-                except Exception:  # the dashboard's view lags; the delivery itself is safely queued
-                    log.exception("dashboard store not updated")
             log.info("delivery accepted", extra={"event": event, "action": payload.get("action"), "jobs": len(jobs)})
             return JSONResponse({"status": "queued", "queued": len(jobs)}, status_code=202)
 
