@@ -166,16 +166,17 @@ class Store:
             db.execute("UPDATE pulls SET review=? WHERE repo=? AND number=?", (json.dumps(review), repo, number))
 
     def pull(self, repo: str, number: int) -> PullRow | None:
-        rows = self._read("SELECT * FROM pulls WHERE repo=? AND number=?", (repo, number))
+        rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE repo=? AND number=?", (repo, number))
         return _pull(rows[0]) if rows else None
 
     def open_pulls(self, repo: str | None = None) -> list[PullRow]:
         """Open PRs, longest waiting first."""
         if repo is None:
-            rows = self._read("SELECT * FROM pulls WHERE state='open' ORDER BY waiting_since, repo, number")
+            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open' "
+                              "ORDER BY waiting_since, repo, number")
         else:
-            rows = self._read("SELECT * FROM pulls WHERE state='open' AND repo=? ORDER BY waiting_since, number",
-                              (repo,))
+            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open' AND repo=? "
+                              "ORDER BY waiting_since, number", (repo,))
         return [_pull(r) for r in rows]
 
     # queue and workers ----------------------------------------------------------------------------
@@ -286,16 +287,15 @@ class Store:
             db.execute("DELETE FROM lifecycle WHERE repo=? AND key=?", (repo, key))
 
 
-def _list(text: str) -> tuple[Any, ...]:
-    return () if text == "[]" else tuple(json.loads(text))
+# The JSON columns come back as one array per row: one decode instead of six (the page reads 1,000 rows).
+PULL_COLUMNS = ("repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, "
+                "head_sha, base_ref, json_array(json(labels), json(requested), json(triage), json(review), "
+                "json(similar), json(leaves))")
 
 
 def _pull(r: sqlite3.Row) -> PullRow:
-    return PullRow(
-        repo=r["repo"], number=r["number"], title=r["title"], author=r["author"], html_url=r["html_url"],
-        state=r["state"], draft=bool(r["draft"]), created_at=r["created_at"], activity_at=r["activity_at"],
-        waiting_since=r["waiting_since"], head_sha=r["head_sha"], base_ref=r["base_ref"],
-        labels=_list(r["labels"]), requested=_list(r["requested"]),
-        triage=json.loads(r["triage"]) if r["triage"] else None,
-        review=json.loads(r["review"]) if r["review"] else None,
-        similar=_list(r["similar"]), leaves=_list(r["leaves"]))
+    (repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, head_sha, base_ref,
+     packed) = r
+    labels, requested, triage, review, similar, leaves = json.loads(packed)
+    return PullRow(repo, number, title, author, html_url, state, bool(draft), created_at, activity_at, waiting_since,
+                   head_sha, base_ref, tuple(labels), tuple(requested), triage, review, tuple(similar), tuple(leaves))

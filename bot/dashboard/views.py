@@ -41,6 +41,10 @@ class PrView:
     waiting_days: float
 
     @property
+    def css(self) -> str:
+        return "s-" + self.state.value.replace(" ", "-")
+
+    @property
     def state_text(self) -> str:
         review = self.row.review
         if self.state is PrState.WAITING_LGTMS and review:
