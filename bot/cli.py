@@ -98,7 +98,7 @@ def serve_command(
     settings = _settings(config)
     service = Service(settings)
     if worker:
-        service.start_heartbeat(settings.workers)
+        service.recorder.start_heartbeat(settings.workers)
     lifespan = worker_lifespan(service.queue, settings.workers) if worker else None
     web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
                      dashboard=settings.dashboard)
@@ -116,7 +116,7 @@ def worker_command(
 
     settings = _settings(config, webhooks=False)
     service = Service(settings)
-    service.start_heartbeat(workers or settings.workers)
+    service.recorder.start_heartbeat(workers or settings.workers)
     service.queue.recover()
     consumer = service.queue.huey.create_consumer(workers=workers or settings.workers,
                                                   worker_type="thread", periodic=False, initial_delay=0.02,

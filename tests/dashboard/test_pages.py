@@ -189,3 +189,17 @@ def test_workers_silent_for_a_day_are_forgotten(tmp_path: Path) -> None:
     store.heartbeat("host:2/w1", "triage o/t#2", NOW + 2 * DAY + 16)
     store.heartbeat("host:2/w1", None, NOW + 2 * DAY + 17, keep_job=True)
     assert store.workers()[0]["current_job"] == "triage o/t#2"  # the periodic beat keeps the current job
+
+
+def test_a_worker_process_beats_before_its_first_job(tmp_path: Path) -> None:
+    import time
+
+    from bot.dashboard.jobs import JobRecorder
+
+    store = Store(tmp_path / "d.sqlite3")
+    JobRecorder(store).start_heartbeat(3)
+    deadline = time.monotonic() + 10
+    while not store.workers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (worker,) = store.workers()
+    assert worker["current_job"] == "3 worker thread(s)" and time.time() - worker["heartbeat_at"] < 10
