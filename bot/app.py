@@ -29,6 +29,8 @@ from starlette.routing import Route
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bot import metrics
+from bot.dashboard import record, web
+from bot.dashboard.store import Store
 from bot.jobs import head_sha_of, pull_request_numbers
 from bot.logs import log_scope
 from bot.queue import JobQueue
@@ -111,7 +113,9 @@ def shape_problem(value: Any, shape: Any, where: str = "payload") -> str | None:
 
 def create_app(secret: str, queue: JobQueue, router: Router,
                lifespan: Callable[[Starlette], Any] | None = None, *,
-               body_deadline: float = BODY_DEADLINE, max_bodies: int = MAX_BODIES) -> Starlette:
+               body_deadline: float = BODY_DEADLINE, max_bodies: int = MAX_BODIES,
+               store: Store | None = None, dashboard: bool = False) -> Starlette:
+    """The webhook app; with a `store`, deliveries are recorded in it, and `dashboard` serves its pages."""
     reading = asyncio.Semaphore(max_bodies)
 
     async def webhook(request: Request) -> Response:
@@ -163,6 +167,11 @@ def create_app(secret: str, queue: JobQueue, router: Router,
                 log.info("redelivery recognised; its jobs are already queued", extra={"event": event})
                 return JSONResponse({"status": "duplicate", "queued": 0})
             jobs = router.jobs_for(event, delivery, payload, time.time())
+            if store is not None:  # before the jobs are queued: a worker's "running" must come after "queued"
+                try:
+                    record.on_delivery(store, event, delivery, payload, jobs, time.time())
+                except Exception:  # the dashboard's view lags; the delivery itself is still queued
+                    log.exception("dashboard store not updated")
             for job in jobs:
                 queue.submit(job)
             queue.record_delivery(delivery)
@@ -176,8 +185,10 @@ def create_app(secret: str, queue: JobQueue, router: Router,
     async def prometheus(request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(routes=[Route("/webhook", webhook, methods=["POST"]), Route("/healthz", healthz),
-                             Route("/metrics", prometheus)], lifespan=lifespan)
+    routes = [Route("/webhook", webhook, methods=["POST"]), Route("/healthz", healthz), Route("/metrics", prometheus)]
+    if dashboard and store is not None:
+        routes += web.routes(store)
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 class HeaderDeadlineH11(H11Protocol):

@@ -103,7 +103,8 @@ def serve_command(
     worker: Annotated[bool, typer.Option("--worker/--no-worker",
                                          help="Run worker threads in this process (off: queue only).")] = True,
 ) -> None:
-    """Serve the webhook (POST /webhook, GET /healthz, GET /metrics), with an in-process worker by default."""
+    """Serve the webhook (POST /webhook, GET /healthz, GET /metrics) and the dashboard (GET /), with an
+    in-process worker by default."""
     import uvicorn
 
     from bot.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
@@ -111,8 +112,11 @@ def serve_command(
 
     settings = _settings(config)
     service = Service(settings)
+    if worker:
+        service.recorder.start_heartbeat(settings.workers)
     lifespan = worker_lifespan(service.queue, settings.workers) if worker else None
-    web = create_app(settings.webhook_secret, service.queue, service.router, lifespan)
+    web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
+                     dashboard=settings.dashboard)
     raise_descriptor_limit()
     uvicorn.run(web, host=host, port=port, **serve_options())
 
@@ -128,6 +132,7 @@ def worker_command(
 
     settings = _settings(config, webhooks=False)
     service = Service(settings)
+    service.recorder.start_heartbeat(workers or settings.workers)
     service.queue.recover()
     service.queue.consumer(workers or settings.workers).run()
 
@@ -154,3 +159,77 @@ def announce_build_command(
         typer.echo(f"taxonomist bot: announce-build: {len(result.failed)} pull request(s) of {repo} not announced "
                    f"({reasons})", err=True)
         raise typer.Exit(1)
+
+
+DataDirOption = Annotated[Path, typer.Option("--data-dir", envvar="TAXONOMIST_DATA_DIR",
+                                             help="The bot's data directory (its store).")]
+
+
+@app.command("record-build")
+def record_build_command(
+    build_dir: Annotated[Path, typer.Argument(help="A build folder (its build.json).")],
+    data_dir: DataDirOption = Path(".taxonomist"),
+    report_url: Annotated[str, typer.Option("--report-url", help="Where people read the build's report.")] = "",
+) -> None:
+    """Show a weekly build on the dashboard (status, gate, leaves in and out); a build that did not go out
+    stops the stale clocks until one does."""
+    from bot.dashboard.builds import BuildRecordError, build_row
+    from bot.dashboard.store import Store
+
+    try:
+        row = build_row(build_dir, report_url)
+    except BuildRecordError as exc:
+        raise fail(str(exc)) from None
+    Store(data_dir / "dashboard.sqlite3").record_build(row)
+    typer.echo(json.dumps({"build": row.id, "status": row.status, "gate": row.gate}))
+
+
+@app.command("pause-build")
+def pause_build_command(
+    reason: Annotated[str, typer.Argument(help="Why the weekly build is paused (shown on the dashboard).")],
+    data_dir: DataDirOption = Path(".taxonomist"),
+) -> None:
+    """Mark the weekly build paused: stale clocks stop until the next build is recorded."""
+    from bot.dashboard.builds import paused_row
+    from bot.dashboard.store import Store
+
+    Store(data_dir / "dashboard.sqlite3").record_build(paused_row(reason))
+
+
+@app.command("stale-sweep")
+def stale_sweep_command(
+    repo: Annotated[str, typer.Option("--repo", help="owner/name of the taxonomy repository.")],
+    config: ConfigOption = None,
+) -> None:
+    """Warn, then label `stale`, open PRs without activity (run it from cron or a scheduled workflow)."""
+    from bot.github_forge import GitHubApp
+    from bot.lifecycle.handler import stale_sweep
+    from bot.service import Service
+
+    settings = _settings(config, webhooks=False)
+    done = stale_sweep(GitHubApp(settings).forge(repo, None), Service(settings).store)
+    typer.echo(json.dumps(done))
+
+
+@app.command("dashboard-demo")
+def dashboard_demo_command(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
+    prs: Annotated[int, typer.Option("--prs", min=1, help="Open PRs in the world (corpus PRs fill it up).")] = 40,
+    corpus: Annotated[Path | None, typer.Option("--corpus", envvar="TAXONOMIST_CORPUS",
+                                                help="The real-world corpus, for real upstream PRs.")] = None,
+) -> None:
+    """Serve the dashboard over a seeded local world: no GitHub, no network, nothing kept afterwards."""
+    import tempfile
+    import time
+
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from bot.dashboard import web
+    from bot.dashboard.demo import build_world
+
+    with tempfile.TemporaryDirectory(prefix="taxonomist-dashboard-") as tmp:
+        store = build_world(Path(tmp), corpus, prs, time.time())
+        typer.echo(f"dashboard on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+        uvicorn.run(Starlette(routes=web.routes(store)), host=host, port=port, log_level="warning")

@@ -29,6 +29,10 @@ class PullRequest:
     title: str = ""
     body: str = ""
     state: str = "open"
+    draft: bool = False
+    mergeable: bool | None = None  # None: GitHub has not computed it yet
+    author_association: str = ""  # as GitHub labels the author (FIRST_TIME_CONTRIBUTOR, CONTRIBUTOR, ...)
+    requested_reviewers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,4 +253,13 @@ class Forge(Protocol):
 
     def merge(self, number: int, sha: str, method: str) -> str | None:
         """Merge only if the head is still `sha`; None when merged, else the forge's reason."""
+        ...
+
+    # The lifecycle (bot.lifecycle) needs these as well.
+    def request_reviewers(self, number: int, users: list[str]) -> bool:
+        """Ask `users` for a review; False when the forge refuses them (not collaborators)."""
+        ...
+
+    def team_members(self, team: str) -> list[str]:
+        """The logins of `team` ("org/slug")."""
         ...

@@ -139,7 +139,9 @@ class GitHubForge:
     def pull_request(self, number: int) -> PullRequest:
         pr = self.repo.get_pull(number)
         return PullRequest(number=pr.number, head_sha=pr.head.sha, base_ref=pr.base.ref, author=pr.user.login,
-                           title=pr.title or "", body=pr.body or "", state=pr.state)
+                           title=pr.title or "", body=pr.body or "", state=pr.state, draft=bool(pr.draft),
+                           mergeable=pr.mergeable, author_association=pr.author_association or "",
+                           requested_reviewers=tuple(u.login for u in pr.requested_reviewers or ()))
 
     @paced
     def changed_files(self, pr: PullRequest) -> list[ChangedFile]:
@@ -316,3 +318,32 @@ class GitHubForge:
                 raise  # the forge failed (or said "later"), not the merge: the job is retried with backoff
             return f"{message or 'the merge was refused'} (HTTP {exc.status})"
         return None
+
+    @paced
+    def request_reviewers(self, number: int, users: list[str]) -> bool:
+        """False when GitHub refuses the people (422: not collaborators); a retry would not change that."""
+        try:
+            self.requester.requestJsonAndCheck("POST", f"{self.repo.url}/pulls/{number}/requested_reviewers",
+                                               input={"reviewers": users})
+        except GithubException as exc:
+            if exc.status != 422:
+                raise
+            return False
+        return True
+
+    @paced
+    def team_members(self, team: str) -> list[str]:
+        org, _, slug = team.partition("/")
+        members: list[str] = []
+        page = 1
+        while True:
+            try:
+                _, data = self.requester.requestJsonAndCheck(
+                    "GET", f"/orgs/{quote(org)}/teams/{quote(slug)}/members",
+                    parameters={"per_page": 100, "page": page})
+            except UnknownObjectException:
+                return members  # no such team (or not visible to the app): nobody from it
+            members += [m["login"] for m in data or () if m.get("login")]
+            if len(data or ()) < 100:
+                return members
+            page += 1

@@ -19,10 +19,12 @@ from bot.jobs import Job, UnknownRoute, head_sha_of, pull_request_numbers
 from bot.render import AnnotationLimits
 
 if TYPE_CHECKING:
+    from bot.dashboard.store import Store
     from bot.indexes import IndexStore
 
 # Handler modules, each with a module-level `router`, joined by `load_handlers`.
-HANDLER_MODULES = ("bot.handlers.triage", "bot.handlers.index", "bot.handlers.review")
+HANDLER_MODULES = ("bot.handlers.triage", "bot.handlers.index", "bot.handlers.review",
+                   "bot.lifecycle.handler")
 
 Wants = Callable[[str, dict[str, Any]], bool]  # (event, payload): is a job worth its API calls?
 
@@ -35,6 +37,7 @@ class HandlerContext:
     skip_checks: tuple[str, ...] = ()
     indexes: IndexStore | None = None  # when the duplicate check has an index
     annotation_limits: AnnotationLimits = field(default_factory=AnnotationLimits)
+    store: Store | None = None  # the dashboard's and the lifecycle's memory (none in dry runs)
 
 
 @dataclass(frozen=True, slots=True)

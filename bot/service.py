@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.dashboard.jobs import JobRecorder
+from bot.dashboard.store import Store
 from bot.github_forge import GitHubApp
 from bot.indexes import IndexStore
 from bot.jobs import Job
@@ -24,6 +26,8 @@ class Service:
         # The duplicate check's index costs an embedding model: kept only when that check can run.
         self.indexes = IndexStore(settings.data_dir / "index") if "duplicate" in select(
             skip=settings.skip_checks) else None
+        self.store = Store(settings.data_dir / "dashboard.sqlite3")  # the dashboard's and the lifecycle's
+        self.recorder = JobRecorder(self.store)
         self.queue = JobQueue(make_huey(settings), retries=settings.job_retries, retry_delay=settings.retry_delay,
                               runner=self.run, on_failure=self.report_failure,
                               retention=settings.queue_retention_days * 24 * 3600, lease=settings.job_lease)
@@ -32,12 +36,14 @@ class Service:
         return HandlerContext(forge=self.github.forge(job.repo, job.installation),
                               skip_checks=self.settings.skip_checks, indexes=self.indexes,
                               annotation_limits=AnnotationLimits(self.settings.annotations_per_file,
-                                                                 self.settings.annotations_per_run))
+                                                                 self.settings.annotations_per_run),
+                              store=self.store)
 
     def run(self, job: Job) -> Any:
-        return self.router.dispatch(job, self.context(job))
+        return self.recorder.run(job, lambda: self.router.dispatch(job, self.context(job)))
 
     def report_failure(self, job: Job, reason: str) -> None:
+        self.recorder.failed(job, reason)
         route = self.router.route(job)
         if route.on_failure is not None:
             route.on_failure(job, self.context(job), reason)

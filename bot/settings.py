@@ -46,6 +46,7 @@ class Settings:
     annotations_per_file: int = 200  # check-run annotations per file; the summary counts the rest
     annotations_per_run: int = 1000  # check-run annotations per run
     job_lease: float = DEFAULT_LEASE  # seconds a running job's lease lasts unrenewed (a killed worker's job waits)
+    dashboard: bool = True  # serve the read-only dashboard at `/` beside the webhook
 
     @property
     def queue_path(self) -> Path:
@@ -62,7 +63,16 @@ _REQUIRED = ("app_id", "private_key")
 _KNOWN = {f.name for f in fields(Settings)}
 
 
-_CONVERTERS = {"int": int, "float": float, "Path": Path, "str": str}
+_BOOLS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+
+def _bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    return _BOOLS[str(raw).strip().lower()]  # KeyError: named as a bad value by _convert
+
+
+_CONVERTERS = {"int": int, "float": float, "Path": Path, "str": str, "bool": _bool}
 _TYPES = {f.name: str(f.type) for f in fields(Settings)}
 
 
@@ -73,7 +83,7 @@ def _convert(name: str, raw: Any) -> Any:
             items = raw if isinstance(raw, list) else str(raw).split(",")
             return tuple(str(i).strip() for i in items if str(i).strip())
         return _CONVERTERS[_TYPES[name]](raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, KeyError):
         raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {raw!r} is not a valid value") from None
 
 

@@ -73,14 +73,64 @@ class ReviewConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WelcomeConfig:
+    enabled: bool = False
+    message: str = ""  # extra text after the standard welcome (markdown)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignConfig:
+    enabled: bool = False  # needs `review.triagers`
+    reviewers: int = 1  # triagers requested per PR
+    max_load: int = 10  # open PRs a triager may already be requested on before being skipped
+
+
+@dataclass(frozen=True, slots=True)
+class NeedsRebaseConfig:
+    enabled: bool = False
+    label: str = "needs-rebase"
+
+
+@dataclass(frozen=True, slots=True)
+class SizeConfig:
+    enabled: bool = False
+    # upper bounds for size/S, size/M, size/L; past the last one: size/XL. The larger of the two sizes wins.
+    examples: tuple[int, ...] = (10, 30, 100)
+    leaves: tuple[int, ...] = (1, 3, 10)
+
+
+@dataclass(frozen=True, slots=True)
+class StaleConfig:
+    enabled: bool = False
+    warn_after_days: int = 30  # days without activity before the warning comment
+    label_after_days: int = 14  # days after the warning before the `stale` label
+    label: str = "stale"
+    exempt_labels: tuple[str, ...] = ("community-build-ready", "legal-hold")
+    paused: bool = False  # stop every stale clock (e.g. while the pipeline is down for maintenance)
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleConfig:
+    """The bot's PR lifecycle: upstream has none of it, so each feature is off until configured."""
+
+    welcome: WelcomeConfig = field(default_factory=WelcomeConfig)
+    assign: AssignConfig = field(default_factory=AssignConfig)
+    needs_rebase: NeedsRebaseConfig = field(default_factory=NeedsRebaseConfig)
+    size: SizeConfig = field(default_factory=SizeConfig)
+    stale: StaleConfig = field(default_factory=StaleConfig)
+
+
+@dataclass(frozen=True, slots=True)
 class RepoConfig:
     checks: ChecksConfig = field(default_factory=ChecksConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
+    lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
 
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _POS_INT = {"type": "integer", "minimum": 1}
 _RATIO = {"type": "number", "minimum": 0, "maximum": 1}
+_BOUNDS = {"type": "array", "items": _POS_INT, "minItems": 3, "maxItems": 3}
 
 
 def _obj(props: dict[str, Any]) -> dict[str, Any]:
@@ -108,6 +158,16 @@ SCHEMA: dict[str, Any] = _obj({
         "merge_method": {"enum": ["merge", "squash", "rebase"]},
         "keep_approvals_on_push": {"type": "boolean"},
         "labels": _STR_LIST,
+    }),
+    "lifecycle": _obj({
+        "welcome": _obj({"enabled": {"type": "boolean"}, "message": {"type": "string"}}),
+        "assign": _obj({"enabled": {"type": "boolean"}, "reviewers": _POS_INT, "max_load": _POS_INT}),
+        "needs_rebase": _obj({"enabled": {"type": "boolean"}, "label": {"type": "string", "minLength": 1}}),
+        "size": _obj({"enabled": {"type": "boolean"}, "examples": _BOUNDS, "leaves": _BOUNDS}),
+        "stale": _obj({
+            "enabled": {"type": "boolean"}, "warn_after_days": _POS_INT, "label_after_days": _POS_INT,
+            "label": {"type": "string", "minLength": 1}, "exempt_labels": _STR_LIST, "paused": {"type": "boolean"},
+        }),
     }),
 })
 _VALIDATOR = Draft202012Validator(SCHEMA)

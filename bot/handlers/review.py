@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot import metrics
+from bot.dashboard.record import on_review
 from bot.handlers.triage import run_triage
 from bot.jobs import pull_request_numbers
 from bot.review.commands import parse
@@ -90,4 +91,6 @@ def wants_review(event: str, payload: dict[str, Any]) -> bool:
 @router.on("check_run", "completed", name="review")
 def review(job: Job, ctx: HandlerContext) -> Plan | None:
     """Derive the review state of the job's PR and apply it; `/recheck` runs triage here."""
-    return review_pull_request(job, ctx.forge, lambda: run_triage(job, ctx))
+    store = ctx.store
+    derived = None if store is None else (lambda pr, state, plan: on_review(store, job.repo, pr.number, state, plan))
+    return review_pull_request(job, ctx.forge, lambda: run_triage(job, ctx), derived)

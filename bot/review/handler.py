@@ -99,9 +99,11 @@ def _triggering_comment(job: Job) -> int | None:
     return None
 
 
-def review_pull_request(job: Job, forge: Forge, retriage: Callable[[], object]) -> Plan | None:
+def review_pull_request(job: Job, forge: Forge, retriage: Callable[[], object],
+                        derived: Callable[[PullRequest, ReviewState, Plan], object] | None = None) -> Plan | None:
     """Derive the review state of the job's PR and apply its effects; returns the plan (dry run).
 
+    `derived(pr, state, plan)` hears the derived state (the dashboard records it).
     `retriage()` runs triage again for `/recheck` (the caller wires it: review never imports triage);
     triage then renders the whole sticky comment, the review section included."""
     if job.event == "check_run" and job.payload.get("check_run", {}).get("name") != CHECK_RUN_NAME:
@@ -120,6 +122,8 @@ def review_pull_request(job: Job, forge: Forge, retriage: Callable[[], object]) 
     state, conclusion = derive_for(forge, pr, config, comments)
     the_plan = plan(state, config.review, labels=forge.labels(pr.number), triage=conclusion,
                     comment_id=_triggering_comment(job), pushed=job.action == "synchronize")
+    if derived is not None:
+        derived(pr, state, the_plan)
     merge_note = _apply(forge, pr, the_plan, comments)
     if the_plan.recheck and merge_note is None:
         retriage()

@@ -10,6 +10,7 @@ from bot.router import Job, Router, load_handlers
 
 TRIAGE = "triage"
 REVIEW = "review"
+LIFECYCLE = "lifecycle"
 
 
 def pr_event(action: str = "synchronize", number: int = 7, sha: str = "a" * 40) -> dict[str, Any]:
@@ -20,8 +21,8 @@ def pr_event(action: str = "synchronize", number: int = 7, sha: str = "a" * 40) 
 def test_pull_request_events_make_one_coalescing_triage_job() -> None:
     router = load_handlers()
     jobs = router.jobs_for("pull_request", "d1", pr_event(), time.time())
-    # the review workflow runs too (a push drops LGTMs); the order follows which module was imported first
-    assert sorted(j.route for j in jobs) == sorted([TRIAGE, REVIEW])
+    # the review workflow (a push drops LGTMs) and the lifecycle run too; the order follows the imports
+    assert sorted(j.route for j in jobs) == sorted([TRIAGE, REVIEW, LIFECYCLE])
     (job,) = [j for j in jobs if j.route == TRIAGE]
     assert (job.repo, job.installation, job.pr, job.head_sha) == ("octo/tax", 9, 7, "a" * 40)
     (newer,) = [j for j in router.jobs_for("pull_request", "d2", pr_event(sha="b" * 40), time.time())
@@ -64,4 +65,5 @@ def test_decorator_registration_and_non_coalescing_keys() -> None:
 def test_push_refreshes_index_once_per_repository() -> None:
     payload = {"ref": "refs/heads/main", "after": "d" * 40, "repository": {"full_name": "o/r"}}
     jobs = load_handlers().jobs_for("push", "d", payload, 0.0)
-    assert [(j.route.rsplit(".", 1)[-1], j.pr) for j in jobs] == [("refresh_merged_taxonomy", None)]
+    assert sorted((j.route.rsplit(".", 1)[-1], j.pr) for j in jobs) == [
+        ("lifecycle_base_moved", None), ("refresh_merged_taxonomy", None)]

@@ -156,6 +156,23 @@ def update_pull(ctx: Ctx) -> Reply:
     return Reply(200, shapes.pull_request(ctx.urls, ctx.world, repo, pull))
 
 
+@route("POST", "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers")
+def request_reviewers(ctx: Ctx) -> Reply:
+    """Known accounts only, never the author; otherwise 422 (bodiless, as GitHub's description has it)."""
+    repo, pull = ctx.the_repo(), _pull(ctx)
+    author = repo.issue(pull.number).user
+    wanted = ctx.field("reviewers")
+    if any(login == author or login not in ctx.world.accounts for login in wanted):
+        return Reply(422, raw=b"")  # no body, as the description documents this 422
+    for login in wanted:
+        if login not in pull.requested_reviewers:
+            pull.requested_reviewers.append(login)
+    body = shapes.pull_request(ctx.urls, ctx.world, repo, pull, full=False)
+    for label in body["labels"]:  # pull-request-simple declares a label's description a string
+        label["description"] = label["description"] or ""
+    return Reply(201, body)
+
+
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files")
 def list_pull_files(ctx: Ctx) -> Reply:
     repo, pull = ctx.the_repo(), _pull(ctx)
@@ -618,6 +635,15 @@ def team_membership(ctx: Ctx) -> Reply:
         raise ApiError(404, "Not Found")
     return Reply(200, {"url": f"{ctx.urls.api}/teams/{team.id}/memberships/{login}",
                        "role": team.members[login], "state": "active"})
+
+
+@route("GET", "/orgs/{org}/teams/{team_slug}/members")
+def team_members(ctx: Ctx) -> Reply:
+    team = ctx.world.teams.get((ctx.params["org"].lower(), ctx.params["team_slug"].lower()))
+    if team is None:
+        raise ApiError(404, "Not Found")
+    page, headers = paginate(ctx, sorted(team.members))
+    return Reply(200, [shapes.user(ctx.urls, ctx.world.account(login)) for login in page], headers)
 
 
 @route("GET", "/orgs/{org}/members/{username}")

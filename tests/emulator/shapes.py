@@ -173,7 +173,8 @@ def pull_request(urls: Urls, world: World, repo: Repo, pull: Pull, full: bool = 
         "labels": [label(urls, repo, repo.labels[name.lower()]) for name in item.labels],
         "milestone": None, "active_lock_reason": None, "created_at": iso(item.created_at),
         "updated_at": iso(item.updated_at), "closed_at": iso(item.closed_at), "merged_at": iso(pull.merged_at),
-        "merge_commit_sha": pull.merge_commit_sha, "assignee": None, "assignees": [], "requested_reviewers": [],
+        "merge_commit_sha": pull.merge_commit_sha, "assignee": None, "assignees": [],
+        "requested_reviewers": [user(urls, world.account(login)) for login in pull.requested_reviewers],
         "requested_teams": [], "head": _pull_ref(urls, world, repo, pull.head_ref, head_sha),
         "base": _pull_ref(urls, world, repo, pull.base_ref, repo.branches[pull.base_ref]),
         "_links": {name: {"href": href} for name, href in {

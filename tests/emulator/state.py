@@ -134,6 +134,7 @@ class Pull:
     merged_at: datetime | None = None
     merge_commit_sha: str | None = None
     mergeable_override: bool | None = None  # set by a test to force "not mergeable"
+    requested_reviewers: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -12,13 +12,13 @@ import os
 from pathlib import Path
 
 import pytest
+from taxonomist.samples import DOCUMENTS_REPO_URL
 
 from pipeline.documents import DocumentFetchError, document_chunks, fetch
 from pipeline.generate import generate
 from pipeline.leaves import load_taxonomy
 from pipeline.models import load_tokenizer, tiny_model
 from pipeline.settings import GenerateSettings, SettingsError
-from taxonomist.samples import DOCUMENTS_REPO_URL
 from tests.pipeline.generate_helpers import (
     ScriptedBackend,
     edit_leaf,

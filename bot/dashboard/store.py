@@ -1,0 +1,301 @@
+"""The bot's own store for the dashboard and the lifecycle: SQLite in the data directory.
+
+Written as webhooks arrive and jobs run (what GitHub shows of each open PR, the derived review
+state, the queue's jobs, the workers' heartbeats, the weekly builds), read by the dashboard's
+pages, which therefore never call GitHub. Only what a PR shows on GitHub is kept: no tokens, no
+settings, no configuration. One file per data directory; several processes on one machine share
+it (WAL mode, one short transaction per write).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DOWN_STATUSES = frozenset({"failed", "rejected", "paused"})  # no build goes out: stale clocks stop
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS pulls (
+    repo TEXT NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL DEFAULT '', author TEXT NOT NULL DEFAULT '',
+    html_url TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'open', draft INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL, activity_at REAL NOT NULL, waiting_since REAL NOT NULL,
+    head_sha TEXT NOT NULL DEFAULT '', base_ref TEXT NOT NULL DEFAULT '', labels TEXT NOT NULL DEFAULT '[]',
+    requested TEXT NOT NULL DEFAULT '[]', triage TEXT, review TEXT, similar TEXT NOT NULL DEFAULT '[]',
+    leaves TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (repo, number));
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, event TEXT NOT NULL, action TEXT, repo TEXT, pr INTEGER, jobs INTEGER NOT NULL,
+    received_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    key TEXT PRIMARY KEY, route TEXT NOT NULL, repo TEXT, pr INTEGER, state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, reason TEXT, worker TEXT, queued_at REAL NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS workers (
+    id TEXT PRIMARY KEY, heartbeat_at REAL NOT NULL, current_job TEXT, started_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS builds (
+    id TEXT PRIMARY KEY, finished_at REAL NOT NULL, status TEXT NOT NULL, gate TEXT NOT NULL,
+    leaves_in TEXT NOT NULL, leaves_out TEXT NOT NULL, report_url TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS lifecycle (repo TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (repo, key));
+CREATE INDEX IF NOT EXISTS pulls_open ON pulls (state, waiting_since);
+CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated_at);
+"""
+KEEP_DELIVERIES = 200  # the last deliveries shown; older rows are dropped as new ones come
+KEEP_FINISHED_JOBS = 500
+FORGET_WORKERS_AFTER = 86400.0  # seconds: a worker silent this long (a restarted process) leaves the page
+
+
+@dataclass(frozen=True, slots=True)
+class PullRow:
+    """One PR as the dashboard and the lifecycle see it (times are epoch seconds)."""
+
+    repo: str
+    number: int
+    title: str
+    author: str
+    html_url: str
+    state: str
+    draft: bool
+    created_at: float
+    activity_at: float  # last activity by a person (not a bot)
+    waiting_since: float  # opened or last pushed: what the contributor waits on since
+    head_sha: str
+    base_ref: str
+    labels: tuple[str, ...] = ()
+    requested: tuple[str, ...] = ()  # reviewers requested
+    triage: dict[str, Any] | None = None  # {"conclusion", "errors", "warnings"}
+    review: dict[str, Any] | None = None  # {"lgtms", "required", "holds", "approvals", "blockers", ...}
+    similar: tuple[int, ...] = ()  # open PRs whose leaves the duplicate check matched
+    leaves: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRow:
+    id: str
+    finished_at: float
+    status: str  # published, rejected, failed, paused
+    gate: str  # passed, rejected, not evaluated
+    leaves_in: tuple[str, ...] = ()
+    leaves_out: tuple[str, ...] = ()
+    report_url: str = ""
+
+
+@dataclass(slots=True)
+class Store:
+    """Thread-safe access to the SQLite file; every method is one short transaction."""
+
+    path: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _local: threading.local = field(default_factory=threading.local)
+
+    def __post_init__(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection().executescript(SCHEMA)  # commits on its own
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        return self._connection().execute(sql, args).fetchall()
+
+    # pull requests ------------------------------------------------------------------------------
+    def upsert_pull(self, row: PullRow) -> None:
+        """What a webhook shows of a PR; triage, review and similarity are kept from earlier writes."""
+        with self._tx() as db:
+            db.execute(
+                """INSERT INTO pulls (repo, number, title, author, html_url, state, draft, created_at, activity_at,
+                       waiting_since, head_sha, base_ref, labels, requested)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT (repo, number) DO UPDATE SET title=excluded.title, author=excluded.author,
+                       html_url=excluded.html_url, state=excluded.state, draft=excluded.draft,
+                       created_at=excluded.created_at, activity_at=max(activity_at, excluded.activity_at),
+                       waiting_since=max(waiting_since, excluded.waiting_since), head_sha=excluded.head_sha,
+                       base_ref=excluded.base_ref, labels=excluded.labels, requested=excluded.requested""",
+                (row.repo, row.number, row.title, row.author, row.html_url, row.state, int(row.draft),
+                 row.created_at, row.activity_at, row.waiting_since, row.head_sha, row.base_ref,
+                 json.dumps(list(row.labels)), json.dumps(list(row.requested))))
+
+    def touch_pull(self, repo: str, number: int, at: float) -> None:
+        """A person's activity on the PR (a comment, a review): the stale clock restarts."""
+        with self._tx() as db:
+            db.execute("UPDATE pulls SET activity_at = max(activity_at, ?) WHERE repo=? AND number=?",
+                       (at, repo, number))
+
+    def set_labels(self, repo: str, number: int, labels: list[str]) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE pulls SET labels=? WHERE repo=? AND number=?",
+                       (json.dumps(sorted(labels)), repo, number))
+
+    def set_requested(self, repo: str, number: int, requested: list[str]) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE pulls SET requested=? WHERE repo=? AND number=?",
+                       (json.dumps(sorted(requested)), repo, number))
+
+    def set_triage(self, repo: str, number: int, head_sha: str, triage: dict[str, Any], leaves: list[str],
+                   similar: list[int]) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE pulls SET triage=?, leaves=?, similar=? WHERE repo=? AND number=? AND head_sha=?",
+                       (json.dumps(triage), json.dumps(leaves), json.dumps(sorted(set(similar))), repo, number,
+                        head_sha))
+
+    def set_review(self, repo: str, number: int, review: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE pulls SET review=? WHERE repo=? AND number=?", (json.dumps(review), repo, number))
+
+    def pull(self, repo: str, number: int) -> PullRow | None:
+        rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE repo=? AND number=?", (repo, number))
+        return _pull(rows[0]) if rows else None
+
+    def open_pulls(self, repo: str | None = None) -> list[PullRow]:
+        """Open PRs, longest waiting first."""
+        if repo is None:
+            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open' "
+                              "ORDER BY waiting_since, repo, number")
+        else:
+            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open' AND repo=? "
+                              "ORDER BY waiting_since, number", (repo,))
+        return [_pull(r) for r in rows]
+
+    # queue and workers ----------------------------------------------------------------------------
+    def record_delivery(self, delivery: str, event: str, action: str | None, repo: str | None, pr: int | None,
+                        jobs: int, at: float) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO deliveries VALUES (?,?,?,?,?,?,?)",
+                       (delivery, event, action, repo, pr, jobs, at))
+            db.execute("DELETE FROM deliveries WHERE id NOT IN "
+                       "(SELECT id FROM deliveries ORDER BY received_at DESC LIMIT ?)", (KEEP_DELIVERIES,))
+
+    def deliveries(self, limit: int = 30) -> list[sqlite3.Row]:
+        return self._read("SELECT * FROM deliveries ORDER BY received_at DESC LIMIT ?", (limit,))
+
+    def job_queued(self, key: str, route: str, repo: str, pr: int | None, at: float) -> None:
+        with self._tx() as db:
+            db.execute("""INSERT INTO jobs (key, route, repo, pr, state, queued_at, updated_at)
+                          VALUES (?,?,?,?,'queued',?,?)
+                          ON CONFLICT (key) DO UPDATE SET state='queued', attempts=0, reason=NULL, worker=NULL,
+                              queued_at=excluded.queued_at, updated_at=excluded.updated_at""",
+                       (key, route, repo, pr, at, at))
+
+    def job_running(self, key: str, route: str, repo: str, pr: int | None, worker: str, at: float) -> None:
+        """A worker took the job (recorded even when its queueing was not: a job recovered after a crash)."""
+        with self._tx() as db:
+            db.execute("""INSERT INTO jobs (key, route, repo, pr, state, worker, queued_at, updated_at)
+                          VALUES (?,?,?,?,'running',?,?,?)
+                          ON CONFLICT (key) DO UPDATE SET state='running', worker=excluded.worker,
+                              updated_at=excluded.updated_at""",
+                       (key, route, repo, pr, worker, at, at))
+
+    def job_state(self, key: str, state: str, at: float, *, worker: str | None = None, reason: str | None = None,
+                  attempt: bool = False) -> None:
+        """retrying / done / failed; `attempt` counts a run that raised."""
+        with self._tx() as db:
+            db.execute("UPDATE jobs SET state=?, updated_at=?, worker=coalesce(?, worker), "
+                       "reason=coalesce(?, reason), attempts=attempts+? WHERE key=?",
+                       (state, at, worker, reason, int(attempt), key))
+            db.execute("DELETE FROM jobs WHERE state='done' AND key NOT IN (SELECT key FROM jobs WHERE state='done' "
+                       "ORDER BY updated_at DESC LIMIT ?)", (KEEP_FINISHED_JOBS,))
+
+    def jobs(self, states: tuple[str, ...], limit: int = 100) -> list[sqlite3.Row]:
+        marks = ",".join("?" * len(states))
+        return self._read(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY updated_at DESC LIMIT ?",
+                          (*states, limit))
+
+    def job_counts(self) -> dict[str, int]:
+        return {r["state"]: r["n"] for r in self._read("SELECT state, count(*) AS n FROM jobs GROUP BY state")}
+
+    def heartbeat(self, worker: str, current_job: str | None, at: float, *, keep_job: bool = False) -> None:
+        """A worker is alive; `keep_job` leaves its current job as it is (the periodic beat)."""
+        with self._tx() as db:
+            db.execute("""INSERT INTO workers (id, heartbeat_at, current_job, started_at) VALUES (?,?,?,?)
+                          ON CONFLICT (id) DO UPDATE SET heartbeat_at=excluded.heartbeat_at,
+                              current_job=CASE WHEN ? THEN current_job ELSE excluded.current_job END""",
+                       (worker, at, current_job, at, int(keep_job)))
+            db.execute("DELETE FROM workers WHERE heartbeat_at < ?", (at - FORGET_WORKERS_AFTER,))
+
+    def workers(self) -> list[sqlite3.Row]:
+        return self._read("SELECT * FROM workers ORDER BY heartbeat_at DESC")
+
+    # builds -------------------------------------------------------------------------------------
+    def record_build(self, build: BuildRow) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO builds VALUES (?,?,?,?,?,?,?)",
+                       (build.id, build.finished_at, build.status, build.gate, json.dumps(list(build.leaves_in)),
+                        json.dumps(list(build.leaves_out)), build.report_url))
+
+    def builds(self, limit: int = 20) -> list[BuildRow]:
+        rows = self._read("SELECT * FROM builds ORDER BY finished_at DESC LIMIT ?", (limit,))
+        return [BuildRow(r["id"], r["finished_at"], r["status"], r["gate"], tuple(json.loads(r["leaves_in"])),
+                         tuple(json.loads(r["leaves_out"])), r["report_url"]) for r in rows]
+
+    def build_down_since(self) -> float | None:
+        """When the run of failing or paused builds that is still going on began; None when the last one went out."""
+        since = None
+        for build in self.builds(limit=1000):
+            if build.status not in DOWN_STATUSES:
+                break
+            since = build.finished_at
+        return since
+
+    def build_back_at(self) -> float | None:
+        """When the builds last came back up (the first good build after a down run), if they ever went down."""
+        builds = self.builds(limit=1000)
+        for newer, older in itertools.pairwise(builds):
+            if newer.status not in DOWN_STATUSES and older.status in DOWN_STATUSES:
+                return newer.finished_at
+        return None
+
+    # lifecycle memory -----------------------------------------------------------------------------
+    def remember(self, repo: str, key: str, value: Any) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO lifecycle VALUES (?,?,?)", (repo, key, json.dumps(value)))
+
+    def recall(self, repo: str, key: str) -> Any:
+        rows = self._read("SELECT value FROM lifecycle WHERE repo=? AND key=?", (repo, key))
+        return json.loads(rows[0]["value"]) if rows else None
+
+    def claim(self, repo: str, key: str, value: Any) -> bool:
+        """Remember `key` unless it is already there; True for the one caller that set it (welcome once)."""
+        with self._tx() as db:
+            cursor = db.execute("INSERT OR IGNORE INTO lifecycle VALUES (?,?,?)", (repo, key, json.dumps(value)))
+            return cursor.rowcount == 1
+
+    def forget(self, repo: str, key: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM lifecycle WHERE repo=? AND key=?", (repo, key))
+
+
+# The JSON columns come back as one array per row: one decode instead of six (the page reads 1,000 rows).
+PULL_COLUMNS = ("repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, "
+                "head_sha, base_ref, json_array(json(labels), json(requested), json(triage), json(review), "
+                "json(similar), json(leaves))")
+
+
+def _pull(r: sqlite3.Row) -> PullRow:
+    (repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, head_sha, base_ref,
+     packed) = r
+    labels, requested, triage, review, similar, leaves = json.loads(packed)
+    return PullRow(repo, number, title, author, html_url, state, bool(draft), created_at, activity_at, waiting_since,
+                   head_sha, base_ref, tuple(labels), tuple(requested), triage, review, tuple(similar), tuple(leaves))

@@ -1,0 +1,177 @@
+"""What the pages show, computed from the store's rows: states, blockers in words, groups, the age plot.
+
+Pure functions of rows and the current time, so a page is as fast as one SQLite read and the
+tests can check every word without a browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.dashboard.store import PullRow
+
+DAY = 86400.0
+FLAG_LABELS = {"pii-suspected": "PII", "possible-duplicate": "duplicate", "topic-review": "topic",
+               "llm-text-suspected": "LLM text", "model-already-knows": "model already knows"}
+CHANGES_REQUESTED = "triage-requested-changes"
+NEEDS_TRIAGE = "triage-needed"
+AGE_BUCKETS = ((1, "< 1 day"), (3, "1-3 days"), (7, "3-7 days"), (14, "1-2 weeks"), (30, "2-4 weeks"),
+               (90, "1-3 months"), (None, "> 3 months"))
+
+
+class PrState(StrEnum):
+    CHECKS_FAILING = "checks failing"
+    ON_HOLD = "on hold"
+    CHANGES_REQUESTED = "changes requested"
+    TRIAGE_NEEDED = "triage needed"
+    WAITING_LGTMS = "waiting on LGTMs"
+    READY = "ready to merge"
+
+
+@dataclass(frozen=True, slots=True)
+class PrView:
+    row: PullRow
+    state: PrState
+    blockers: tuple[str, ...]
+    flags: tuple[str, ...]
+    age_days: float
+    idle_days: float
+    waiting_days: float
+
+    @property
+    def css(self) -> str:
+        return "s-" + self.state.value.replace(" ", "-")
+
+    @property
+    def state_text(self) -> str:
+        review = self.row.review
+        if self.state is PrState.WAITING_LGTMS and review:
+            return f"{self.state} {len(review['lgtms'])}/{review['required']}"
+        return str(self.state)
+
+
+def blockers_of(row: PullRow) -> tuple[str, ...]:
+    """Everything between the PR and a merge, in words (the review part from its derived state)."""
+    out: list[str] = []
+    triage, review = row.triage, row.review
+    if review is None:
+        out.append("review state not derived yet")
+    else:
+        lgtm = f"{len(review['lgtms'])}/{review['required']} LGTM"
+        if len(review["lgtms"]) < review["required"]:
+            out.append(lgtm + (f": {', '.join(review['lgtms'])}" if review["lgtms"] else ""))
+        if not review["approvals"]:
+            out.append("no /approve yet")
+        if review["holds"]:
+            out.append(f"on hold by {', '.join(review['holds'])}")
+    if CHANGES_REQUESTED in row.labels:
+        out.append("changes requested")
+    if triage is None:
+        out.append("triage not finished")
+    elif triage["conclusion"] == "failure":
+        errors = triage["errors"]
+        out.append(f"triage failed: {errors} error{'s' if errors != 1 else ''}" if errors else "triage failed")
+    if row.draft:
+        out.append("draft")
+    return tuple(out)
+
+
+def state_of(row: PullRow, blockers: tuple[str, ...]) -> PrState:
+    review = row.review or {}
+    if row.triage is not None and row.triage["conclusion"] == "failure":
+        return PrState.CHECKS_FAILING
+    if review.get("holds"):
+        return PrState.ON_HOLD
+    if CHANGES_REQUESTED in row.labels:
+        return PrState.CHANGES_REQUESTED
+    if row.triage is None or NEEDS_TRIAGE in row.labels or not review:
+        return PrState.TRIAGE_NEEDED
+    if not blockers:
+        return PrState.READY
+    return PrState.WAITING_LGTMS
+
+
+def view(row: PullRow, now: float) -> PrView:
+    blockers = blockers_of(row)
+    return PrView(row=row, state=state_of(row, blockers), blockers=blockers,
+                  flags=tuple(FLAG_LABELS[name] for name in sorted(FLAG_LABELS) if name in row.labels),
+                  age_days=(now - row.created_at) / DAY, idle_days=(now - row.activity_at) / DAY,
+                  waiting_days=(now - row.waiting_since) / DAY)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    state: str = ""
+    label: str = ""
+    path: str = ""
+    author: str = ""
+
+    def keep(self, pr: PrView) -> bool:
+        return ((not self.state or str(pr.state) == self.state)
+                and (not self.label or self.label in pr.row.labels)
+                and (not self.path or any(leaf.startswith(self.path) for leaf in pr.row.leaves))
+                and (not self.author or pr.row.author.lower() == self.author.lower()))
+
+
+def pull_requests(prs: Iterable[PrView], filters: Filters) -> list[PrView]:
+    """Open PRs that pass the filters, longest waiting first."""
+    return sorted((v for v in prs if filters.keep(v)), key=lambda v: (-v.waiting_days, v.row.repo, v.row.number))
+
+
+def similar_groups(rows: Iterable[PullRow]) -> list[list[PullRow]]:
+    """Open PRs linked by the duplicate check (transitively), in groups of two or more, biggest first."""
+    by_key = {(r.repo, r.number): r for r in rows}
+    parent = {k: k for k in by_key}
+
+    def root(k: tuple[str, int]) -> tuple[str, int]:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for (repo, number), row in by_key.items():
+        for other in row.similar:
+            if (repo, other) in by_key:
+                parent[root((repo, number))] = root((repo, other))
+    groups: dict[tuple[str, int], list[PullRow]] = {}
+    for k, row in by_key.items():
+        groups.setdefault(root(k), []).append(row)
+    found = [sorted(g, key=lambda r: r.number) for g in groups.values() if len(g) > 1]
+    return sorted(found, key=lambda g: (-len(g), g[0].repo, g[0].number))
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str
+    count: int
+    x: int
+    y: int
+    height: int
+
+
+def age_plot(prs: Iterable[PrView], width: int = 560, height: int = 160) -> list[Bar]:
+    """Bars of open PRs by age, laid out for an inline SVG (rendered server-side, no script)."""
+    counts = [0] * len(AGE_BUCKETS)
+    for pr in prs:
+        for i, (bound, _) in enumerate(AGE_BUCKETS):
+            if bound is None or pr.age_days < bound:
+                counts[i] += 1
+                break
+    top = max(counts) or 1
+    step = width // len(AGE_BUCKETS)
+    bars = []
+    for i, ((_, label), count) in enumerate(zip(AGE_BUCKETS, counts, strict=True)):
+        h = round((height - 20) * count / top)
+        bars.append(Bar(label, count, i * step + 4, height - h, h))
+    return bars
+
+
+def days(value: float) -> str:
+    """A duration in days for people: "3 h", "5 d", "7 w"."""
+    if value < 1:
+        return f"{max(0, round(value * 24))} h"
+    if value < 21:
+        return f"{round(value)} d"
+    return f"{round(value / 7)} w"

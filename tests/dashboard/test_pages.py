@@ -1,0 +1,205 @@
+"""The dashboard's store, views and pages without a browser: states, blockers, filters, escaping."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot.dashboard import record, views, web
+from bot.dashboard.builds import BuildRecordError, build_row
+from bot.dashboard.store import BuildRow, PullRow, Store
+from bot.lifecycle.rules import StaleInput, StaleStep, pick_reviewers, size_label, stale_step
+from checks.config import AssignConfig, ConfigError, SizeConfig, StaleConfig, parse_config
+
+NOW = 1_800_000_000.0
+DAY = 86400.0
+HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> @everyone'
+
+
+def row(number: int, *, labels: tuple[str, ...] = (), triage: dict | None = None, review: dict | None = None,
+        age: float = 1.0, author: str = "alice", leaves: tuple[str, ...] = (), similar: tuple[int, ...] = (),
+        title: str = "Add a skill") -> PullRow:
+    return PullRow(repo="o/t", number=number, title=title, author=author,
+                   html_url=f"https://github.com/o/t/pull/{number}", state="open", draft=False,
+                   created_at=NOW - age * DAY, activity_at=NOW - age * DAY, waiting_since=NOW - age * DAY,
+                   head_sha="a" * 40, base_ref="main", labels=labels, triage=triage, review=review,
+                   leaves=leaves, similar=similar)
+
+
+def review(lgtms: list[str], holds: list[str] = (), approvals: list[str] = (), required: int = 2) -> dict:
+    return {"lgtms": lgtms, "required": required, "holds": list(holds), "approvals": list(approvals)}
+
+
+PASSED = {"conclusion": "success", "errors": 0, "warnings": 0}
+FAILED = {"conclusion": "failure", "errors": 2, "warnings": 1}
+
+
+def test_states_and_blockers_in_words() -> None:
+    failing = views.view(row(1, triage=FAILED, review=review(["bob"])), NOW)
+    assert failing.state is views.PrState.CHECKS_FAILING
+    assert failing.blockers == ("1/2 LGTM: bob", "no /approve yet", "triage failed: 2 errors")
+    waiting = views.view(row(2, triage=PASSED, review=review(["bob"], approvals=["dave"])), NOW)
+    assert (waiting.state, waiting.state_text, waiting.blockers) == (
+        views.PrState.WAITING_LGTMS, "waiting on LGTMs 1/2", ("1/2 LGTM: bob",))
+    ready = views.view(row(3, triage=PASSED, review=review(["bob", "carol"], approvals=["dave"])), NOW)
+    assert (ready.state, ready.blockers) == (views.PrState.READY, ())
+    held = views.view(row(4, triage=PASSED, review=review(["bob", "carol"], holds=["erin"], approvals=["d"])), NOW)
+    assert held.state is views.PrState.ON_HOLD and held.blockers == ("on hold by erin",)
+    new = views.view(row(5, labels=("triage-needed", "pii-suspected", "model-already-knows")), NOW)
+    assert new.state is views.PrState.TRIAGE_NEEDED
+    assert new.flags == ("model already knows", "PII")
+    assert "review state not derived yet" in new.blockers and "triage not finished" in new.blockers
+    changes = views.view(row(6, labels=("triage-requested-changes",), triage=PASSED, review=review([])), NOW)
+    assert changes.state is views.PrState.CHANGES_REQUESTED and "changes requested" in changes.blockers
+
+
+def test_filters_and_waiting_order() -> None:
+    rows = [row(1, age=3, author="Alice", labels=("skill",), leaves=("compositional_skills/a",)),
+            row(2, age=9, author="bob", labels=("knowledge",), leaves=("knowledge/science/x",)),
+            row(3, age=5, author="bob", labels=("skill",), leaves=("compositional_skills/b",), triage=FAILED)]
+    prs = [views.view(r, NOW) for r in rows]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters())] == [2, 3, 1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(author="alice"))] == [1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(label="skill"))] == [3, 1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(path="knowledge/"))] == [2]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(state="checks failing"))] == [3]
+
+
+def test_similar_groups_are_transitive_and_only_open() -> None:
+    rows = [row(1, similar=(2,)), row(2), row(3, similar=(2, 99)), row(4), row(5, similar=(6,)), row(6)]
+    groups = views.similar_groups(rows)
+    assert [[r.number for r in g] for g in groups] == [[1, 2, 3], [5, 6]]
+
+
+def test_age_plot_counts_every_pr_once() -> None:
+    bars = views.age_plot([views.view(row(n, age=a), NOW) for n, a in enumerate((0.5, 2, 2, 40, 400))])
+    assert [b.count for b in bars] == [1, 2, 0, 0, 0, 1, 1]
+    assert max(b.height for b in bars) == 140 and all(b.y + b.height == 160 for b in bars)
+
+
+def test_store_records_deliveries_and_only_a_persons_activity(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.sqlite3")
+    pr = {"number": 7, "title": HOSTILE, "user": {"login": "alice"}, "state": "open", "html_url": "javascript:x",
+          "created_at": "2026-01-01T00:00:00Z", "labels": [{"name": "skill"}], "head": {"sha": "b" * 40},
+          "base": {"ref": "main"}, "requested_reviewers": [{"login": "tina"}]}
+    payload = {"action": "opened", "repository": {"full_name": "o/t"}, "sender": {"login": "alice", "type": "User"},
+               "pull_request": pr}
+    record.on_delivery(store, "pull_request", "d1", payload, [], NOW)
+    stored = store.pull("o/t", 7)
+    assert stored is not None and stored.title == HOSTILE and stored.html_url == "" and stored.requested == ("tina",)
+    assert stored.activity_at == NOW
+    bot = {**payload, "action": "labeled", "sender": {"login": "taxonomist[bot]", "type": "Bot"}}
+    record.on_delivery(store, "pull_request", "d2", bot, [], NOW + DAY)
+    assert store.pull("o/t", 7).activity_at == NOW  # the bot's own acts are not activity
+    comment = {"action": "created", "repository": {"full_name": "o/t"}, "issue": {"number": 7},
+               "sender": {"login": "bob", "type": "User"}}
+    record.on_delivery(store, "issue_comment", "d3", comment, [], NOW + 2 * DAY)
+    assert store.pull("o/t", 7).activity_at == NOW + 2 * DAY
+    assert [d["id"] for d in store.deliveries()] == ["d3", "d2", "d1"]
+
+
+def test_build_down_and_back(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.sqlite3")
+    assert store.build_down_since() is None and store.build_back_at() is None
+    store.record_build(BuildRow("1", NOW, "published", "passed"))
+    store.record_build(BuildRow("2", NOW + DAY, "failed", "not evaluated"))
+    store.record_build(BuildRow("3", NOW + 2 * DAY, "paused", "runner down"))
+    assert store.build_down_since() == NOW + DAY
+    store.record_build(BuildRow("4", NOW + 3 * DAY, "published", "passed"))
+    assert store.build_down_since() is None and store.build_back_at() == NOW + 3 * DAY
+
+
+def test_build_folder_becomes_a_row(tmp_path: Path) -> None:
+    (tmp_path / "build.json").write_text('{"gate": {"passed": false}, "leaves": {"used": ["a/b"], '
+                                         '"skipped": [{"leaf": "c/d", "reason": "x"}]}, '
+                                         '"taxonomy": {"commit": "0123456789abcdef"}}', encoding="utf-8")
+    built = build_row(tmp_path, "https://example.org/r", at=NOW)
+    assert (built.status, built.gate, built.leaves_in, built.leaves_out) == ("rejected", "rejected", ("a/b",),
+                                                                             ("c/d",))
+    with pytest.raises(BuildRecordError, match="only http"):
+        build_row(tmp_path, "javascript:alert(1)")
+    with pytest.raises(BuildRecordError, match="cannot read"):
+        build_row(tmp_path / "missing")
+
+
+def test_pages_escape_hostile_text_and_make_no_script(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.sqlite3")
+    store.upsert_pull(row(1, title=HOSTILE, author="<b>mallory</b>", labels=("<i>x</i>",)))
+    store.record_delivery(HOSTILE, "pull_request", "opened", "o/t", 1, 1, NOW)
+    store.job_queued("k", "bot.handlers.triage.triage_pull_request", "o/t", 1, NOW)
+    store.job_state("k", "failed", NOW, reason=HOSTILE)
+    client = TestClient(Starlette(routes=web.routes(store, clock=lambda: NOW)))
+    for path in ("/", "/similar", "/queue", "/builds", "/?label=%3Cscript%3E&author=%22%3E%3Cscript%3E"):
+        page = client.get(path)
+        assert page.status_code == 200 and "default-src 'none'" in page.headers["content-security-policy"]
+        assert "<script" not in page.text and "<img" not in page.text and "<b>mallory" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get("/").text
+    assert "&lt;script&gt;" in client.get("/queue").text
+    assert client.post("/").status_code == 405  # read-only
+
+
+def test_dashboard_page_shows_filters_and_counts(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.sqlite3")
+    store.upsert_pull(row(1, labels=("skill",)))
+    store.upsert_pull(row(2, labels=("knowledge",), author="bob"))
+    store.set_triage("o/t", 2, "a" * 40, FAILED, ["knowledge/x"], [])
+    page = TestClient(Starlette(routes=web.routes(store, clock=lambda: NOW))).get("/?state=checks+failing")
+    assert re.findall(r'data-number="(\d+)"', page.text) == ["2"]
+    assert "1 of 2 open pull requests" in page.text and "<svg" in page.text
+
+
+def test_lifecycle_rules() -> None:
+    size = SizeConfig()
+    assert [size_label(1, 5, size), size_label(3, 5, size), size_label(1, 31, size), size_label(11, 1, size)] == [
+        "size/S", "size/M", "size/L", "size/XL"]
+    chosen, nxt = pick_reviewers(["a", "b", "c"], 1, "B", {"c": 5}, AssignConfig(reviewers=2, max_load=5))
+    assert (chosen, nxt) == (["a"], 1)
+    stale = StaleConfig(enabled=True, warn_after_days=10, label_after_days=5, exempt_labels=("legal-hold",))
+    idle = StaleInput(frozenset(), NOW - 11 * DAY, None, False, None)
+    assert stale_step(idle, stale, NOW) is StaleStep.WARN
+    assert stale_step(StaleInput(frozenset({"legal-hold"}), NOW - 99 * DAY, None, False, None), stale,
+                      NOW) is StaleStep.NOTHING
+    assert stale_step(StaleInput(frozenset(), NOW - 99 * DAY, NOW - 6 * DAY, False, None), stale,
+                      NOW) is StaleStep.LABEL
+    assert stale_step(StaleInput(frozenset(), NOW - 99 * DAY, None, True, None), stale, NOW) is StaleStep.NOTHING
+    assert stale_step(StaleInput(frozenset(), NOW - 99 * DAY, None, False, NOW - DAY), stale,
+                      NOW) is StaleStep.NOTHING
+
+
+def test_lifecycle_configuration_is_validated() -> None:
+    assert not parse_config("").lifecycle.welcome.enabled  # upstream has no lifecycle: off until configured
+    config = parse_config("lifecycle:\n  stale: {enabled: true}\n  assign: {max_load: 3}\n")
+    assert config.lifecycle.stale.enabled and config.lifecycle.assign.max_load == 3
+    with pytest.raises(ConfigError, match=r"taxonomist.yml:2:3: .lifecycle.stael: unknown key `stael`"):
+        parse_config("lifecycle:\n  stael: {}\n")
+    with pytest.raises(ConfigError, match=r"size\.examples"):
+        parse_config("lifecycle:\n  size: {examples: [1, 2]}\n")
+
+
+def test_workers_silent_for_a_day_are_forgotten(tmp_path: Path) -> None:
+    store = Store(tmp_path / "d.sqlite3")
+    store.heartbeat("host:1/w1", "triage o/t#1", NOW)
+    store.heartbeat("host:2/w1", None, NOW + 2 * DAY)
+    assert [w["id"] for w in store.workers()] == ["host:2/w1"]
+    store.heartbeat("host:2/w1", None, NOW + 2 * DAY + 15, keep_job=True)
+    store.heartbeat("host:2/w1", "triage o/t#2", NOW + 2 * DAY + 16)
+    store.heartbeat("host:2/w1", None, NOW + 2 * DAY + 17, keep_job=True)
+    assert store.workers()[0]["current_job"] == "triage o/t#2"  # the periodic beat keeps the current job
+
+
+def test_a_worker_process_beats_before_its_first_job(tmp_path: Path) -> None:
+    import time
+
+    from bot.dashboard.jobs import JobRecorder
+
+    store = Store(tmp_path / "d.sqlite3")
+    JobRecorder(store).start_heartbeat(3)
+    deadline = time.monotonic() + 10
+    while not store.workers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (worker,) = store.workers()
+    assert worker["current_job"] == "3 worker thread(s)" and time.time() - worker["heartbeat_at"] < 10
