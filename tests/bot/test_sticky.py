@@ -43,8 +43,8 @@ def test_splice_replaces_one_section_and_keeps_the_others() -> None:
 
 
 def test_unknown_sections_are_refused() -> None:
-    with pytest.raises(ValueError, match="'verdict'"):
-        compose({"verdict": "x"})
+    with pytest.raises(ValueError, match="'summary'"):
+        compose({"summary": "x"})
 
 
 def test_a_comment_written_before_sections_had_markers_keeps_its_triage_part() -> None:
