@@ -104,6 +104,14 @@ def clean() -> list[str]:
             "Sort the list of {n} numbers in ascending order.",
             "The referee showed a red card for a dangerous tackle.",
         ]).format(x=R.choice(THINGS), c=R.choice(["Japan", "Brazil", "Egypt", "Poland"]), n=R.randint(2, 12)))
+    for _ in range(80):
+        out.append(R.choice([
+            "Why did the {x} stop working after the update?", "{g} in {c} celebrate the new year in {m}.",
+            "Describe how {g} contributed to the economy of {c}.", "The {x} broke, so we borrowed one from {t}.",
+            "What happened in {c} in {y}?", "The war in {c} ended in {y} with a peace treaty.",
+            "How do I stop the {x} from overheating?", "Write a short thank-you note to {t}.",
+        ]).format(x=R.choice(THINGS), g=R.choice(GROUPS), c=R.choice(["Canada", "India", "Chile", "Ghana", "Italy"]),
+                  m=R.choice(["January", "March", "September"]), t=R.choice(TARGETS), y=R.randint(1800, 2010)))
     return out
 
 
