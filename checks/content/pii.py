@@ -82,13 +82,17 @@ def mask(value: str, entity: str) -> str:
 
 
 def documentation_address(value: str) -> bool:
-    """RFC 5737 / RFC 3849 addresses and blocks, private and reserved ranges: nobody's address."""
+    """RFC 5737 / RFC 3849 addresses and blocks, private and reserved ranges, networks: nobody's address."""
     try:
         network = ipaddress.ip_network(value.strip("[]"), strict=False)
     except ValueError:
         return False
-    documentation = ipaddress.ip_network("2001:db8::/32")
-    return not network.is_global or (network.version == 6 and network.subnet_of(documentation))  # type: ignore[arg-type]
+    if not network.is_global or network.is_multicast or network.is_reserved or network.prefixlen <= 24:
+        return True  # non-global, multicast, reserved, or a whole network (an organisation's block)
+    if network.version == 6:
+        return network.subnet_of(ipaddress.ip_network("2001:db8::/32"))  # type: ignore[arg-type]
+    # 1.2.3.4, 8.8.8.8, 22.0.0.1: placeholders, public resolvers and version numbers, not a home address
+    return all(octet < 10 for octet in network.network_address.packed[1:])
 
 
 def ui_words(value: str, text: str, start: int) -> bool:

@@ -36,12 +36,19 @@ PHONE_CANDIDATE = re.compile(r"(?<![\w.+/-])(?:\+|00)?\(?\d[\d \u00a0().\-/]{5,2
 PHONE_CONTEXT = re.compile(r"\b(?:call|phone|tel|telephone|mobile|cell|contact|reach|whatsapp|fax|text|ring|dial"
                            r"|landline)\b", re.IGNORECASE)
 DECIMAL_RANGE = re.compile(r"^\(?\d+\.\d+\s*[-\u2013]\s*\d+\.\d+\)?$")
-YEAR_RANGE = re.compile(r"^(?:1\d|20)\d\d\s*[-\u2013]\s*(?:1\d|20)?\d\d$")
-ISO_DATE = re.compile(r"^(?:1\d|20)\d\d-[01]\d-[0-3]\d$")
+YEAR_RANGE = re.compile(r"^(?:1\d|20)\d\d\s*[-\u2013/]\s*(?:1\d|20)?\d\d$")
+DATE = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.](?:1\d|20)\d\d$")
+EIN = re.compile(r"^\d{2}-\d{7}$")  # a US employer (company) tax id
+YEAR_IN_PARENS = re.compile(r"\(\s*(?:1\d|20)\d\d\)?$")  # "145 L.Ed.2d 570 (2000)": a citation
+ISO_DATE = re.compile(r"^(?:1\d|20)\d\d-[01]\d-[0-3]\d\b")  # a date, or a date and an hour
 DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?$")
 DECIMAL = re.compile(r"^-?\d+[.,]\d+$")
+ZIP_PLUS_4 = re.compile(r"^\d{5}-\s?\d{4}$")
+DECIMAL_SUM = re.compile(r"^\d+\.\d{1,2}\s?[-+]\s?\d")  # 57202.89-57000
 NUMBER_BEFORE = re.compile(r"(?:\bv|version|release|rel\.?|build|\bISBN(?:-1[03])?\b[^0-9]{0,8}|\bdoi:?\s*"
-                           r"|\b(?:order|invoice|case|ticket|tracking)\s*(?:no\.?|number|#)?)\s*$", re.IGNORECASE)
+                           r"|\b(?:order|invoice|case|ticket|tracking)\s*(?:no\.?|number|#)?|\barxiv:?|\bpp?\.)\s*$",
+                           re.IGNORECASE)
+OPERATOR_AFTER = re.compile(r"\s*[=+*\u00d7]")
 TOLL_FREE = re.compile(r"^1?8(?:00|88|77|66|55|44|33)\d{7}$")
 # Ranges regulators set aside for drama and documentation, by region, as national significant numbers.
 FICTIONAL = {
@@ -92,17 +99,29 @@ def phones(text: str) -> Iterator[Hit]:
 def not_a_phone(value: str, text: str, start: int) -> bool:
     """Number look-alikes: ranges, years, dates, decimals, sums, references, placeholders, bare digit runs."""
     digits = re.sub(r"\D", "", value)
-    if not 7 <= len(digits) <= 15 or "\u2013" in value or " - " in value or value.count("/") > 1:
-        return True
+    if not 7 <= len(digits) <= 15 or "\u2013" in value or " - " in value or "  " in value or "\t" in value:
+        return True  # out of a phone's length, a range, a sum, table columns
+    if "/" in value and (value.count("/") > 1 or not value.lstrip("(").startswith("0")):
+        return True  # fractions and year pairs; a slash follows an area code (030/1234567)
     cued = bool(PHONE_CONTEXT.search(text[max(0, start - 40): start]))
-    if any(p.match(value) for p in (DECIMAL_RANGE, YEAR_RANGE, ISO_DATE, DOTTED_QUAD)) or (
-            DECIMAL.match(value) and not cued):
+    bare = value.strip("()")
+    if any(p.match(bare) for p in (DECIMAL_RANGE, YEAR_RANGE, ISO_DATE, DATE, DOTTED_QUAD, ZIP_PLUS_4, DECIMAL_SUM,
+                                   EIN)) or (DECIMAL.match(value) and not cued) or YEAR_IN_PARENS.search(value):
         return True
-    if NUMBER_BEFORE.search(text[max(0, start - 24): start]) or text[max(0, start - 1): start] in ("#", "$", "-"):
-        return True
+    before = text[max(0, start - 1): start]
+    if NUMBER_BEFORE.search(text[max(0, start - 24): start]) or before in ("#", "$", "-", "=") or (
+            before == ":" and not value.startswith("+")) or OPERATOR_AFTER.match(text, start + len(value)):
+        return True  # references, versions (`regex==2024.5.15`, `image:1.20.10-11`), sums (`39-22=`)
+    groups = re.findall(r"\d+", value)
+    if "." in value and any(len(g) == 1 for g in groups[1:]):
+        return True  # 2024.5.15, 5.14.0-70.26.1: versions
+    if not cued and re.fullmatch(r"\d+-\d+", value) and len(groups[0]) == len(groups[1]) and \
+            int(groups[1]) > int(groups[0]):
+        return True  # 2500-3000: a range of numbers
+    if not cued and not value.startswith(("+", "0", "(")) and len(value.split(" ")) >= 4:
+        return True  # 80 97 114 105 115: a run of numbers
     if TOLL_FREE.match(digits):
         return True  # toll-free numbers are business lines, nobody's personal number
-    groups = re.findall(r"\d+", value)
     if digits in "01234567890" or all(len(set(g)) == 1 for g in groups):
         return True  # 123-456-7890, 111-222-3333: template placeholders
     return value.isdigit() and not cued
@@ -269,6 +288,9 @@ ADDRESS_CUE = re.compile(
     r"|'s\s+(?:home\s+|postal\s+|mailing\s+)?address|(?:home|mailing|postal|residential)\s+address"
     r"|(?:ship|send|deliver|mail|post|forward)\w*\b[^.\n]{0,40}?\bto(?:\s+me)?(?:\s+at)?|moved\s+to|address\s*:)",
     re.IGNORECASE)
+# A company's address (a landlord LLC, a supplier Inc.) is not a private person's.
+COMPANY_BEFORE = re.compile(r"\b(?:LLC|L\.L\.C\.|Inc\.?|Ltd\.?|Limited|GmbH|Corp\.?|Corporation|Company|PLC|AG|S\.A\.|"
+                            r"B\.V\.|Pty)(?!\w)")
 ADDRESS_END = re.compile(r"[;!?]|\.(?:\s|$)|\n|\s(?:come|and|if|for|last|before|after|by|since|please)\b")
 ADDRESS_REACH = 60
 
@@ -277,7 +299,8 @@ def addresses(text: str) -> Iterator[Hit]:
     """A street address within reach after a personal cue, up to the end of its clause."""
     for c in ADDRESS_CUE.finditer(text):
         m = ADDRESS_SHAPE.search(text, c.end(), min(len(text), c.end() + ADDRESS_REACH))
-        if m is None or "\n" in text[c.end():m.start()]:
+        if m is None or "\n" in text[c.end():m.start()] or COMPANY_BEFORE.search(text, max(0, c.start() - 100),
+                                                                                  c.start()):
             continue
         end = ADDRESS_END.search(text, m.end())
         yield Hit("POSTAL_ADDRESS", m.start(), end.start() if end else len(text), 0.7)

@@ -62,6 +62,31 @@ def pii_outcome(cases: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     return missed, flagged, warned
 
 
+HOSTILE_TOPICS = ("hostile or profane language", "hostile language", "discrimination", "threats", "cyber bullying",
+                  "violence and self-harm")
+
+
+def abuse_outcome(cases: list[dict[str, Any]]) -> tuple[int, int, int, list[dict[str, Any]]]:
+    """(true positives, false negatives, false positives, the cases judged wrongly) of the `topic` check's
+    hate/abuse/profanity findings, each case written as the answer of a skill's seed example."""
+    from checks.config import ChecksConfig
+    from checks.content.topic import check_topic
+
+    ctx = CheckContext(ChecksConfig())
+    tp = fn = fp = 0
+    wrong = []
+    for case in cases:
+        text = skill_yaml([("What did they write?", case["text"])])
+        flagged = any(f.message.startswith(HOSTILE_TOPICS) for f in check_topic(qna("compositional_skills/x/y/qna.yaml",
+                                                                                     text), ctx))
+        tp += flagged and case["abusive"]
+        fn += not flagged and case["abusive"]
+        fp += flagged and not case["abusive"]
+        if flagged != case["abusive"]:
+            wrong.append(case)
+    return tp, fn, fp, wrong
+
+
 def qna(path: str, text: str) -> QnaFile:
     """A parsed file at a taxonomy path, for calling a check function directly."""
     return QnaFile(source=MemorySource(path, text.encode()), document=Document.parse(text), version=3)
