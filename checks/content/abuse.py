@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 # Chosen on the tuning part of tests/content/data/abuse_tune.jsonl (see docs/content-checks.md).
-HOSTILE_AT = 0.8
+HOSTILE_AT = 0.85
 # What a bag of swear words cannot see: threats and dehumanising talk about a group, without a rude word.
 HOSTILE_PHRASES = re.compile(
     r"\b(?:watch your back|i know where you live|(?:i'?ll|i will|gonna)\s+(?:hunt you|find you|break your|beat|kill"
@@ -49,9 +49,13 @@ def model() -> tuple[Any, Any]:
     return _model
 
 
+MIN_WORDS = 3  # a lone word or fragment ("hate.", "Fool", "sh run.") is a vocabulary item, not an insult
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence or line holding a letter."""
-    return [(m.start(), m.end()) for m in SENTENCE.finditer(text) if any(c.isalpha() for c in m.group())]
+    """(start, end) of each sentence or line of at least MIN_WORDS words."""
+    return [(m.start(), m.end()) for m in SENTENCE.finditer(text)
+            if sum(1 for w in m.group().split() if any(c.isalpha() for c in w)) >= MIN_WORDS]
 
 
 def scores(texts: Sequence[str]) -> list[float]:

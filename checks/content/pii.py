@@ -53,6 +53,7 @@ TEST_CARDS = frozenset({
 VERSION_BEFORE = re.compile(r"(?:\bv|version|release|rel\.?|build)\s*$", re.IGNORECASE)
 # A capitalised word pair that could be a full name: spaCy runs only on strings holding one.
 NAME_CANDIDATE = re.compile(r"\b[A-Z][a-z'\u00c0-\u024f-]+\s+[A-Z][\w'-]+")
+NAME_SENTENCE = re.compile(r"[^\n.!?]+[.!?]*")
 # Keys, menus and buttons: "Alt Tab", "Ctrl Shift P", "Save As", "Control Panel" are not people.
 UI_WORDS = frozenset((
     "alt", "ctrl", "control", "shift", "tab", "cmd", "command", "option", "opt", "esc", "escape", "enter", "return",
@@ -175,9 +176,13 @@ class Analyzer:
         wanted = set(entities)
         found = [self._patterns(text, wanted) for text in texts]
         if "PERSON" in wanted:
-            todo = [i for i, text in enumerate(texts) if names[i] and NAME_CANDIDATE.search(text)]
-            for i, doc in zip(todo, self.nlp().pipe([texts[i] for i in todo], batch_size=32), strict=True):
-                found[i] += [Hit("PERSON", e.start_char, e.end_char, 0.5) for e in doc.ents if e.label_ == "PERSON"]
+            # spaCy reads only the sentences holding a candidate pair (a name's context is its sentence).
+            todo = [(i, m.start(), m.end()) for i, text in enumerate(texts) if names[i]
+                    for m in NAME_SENTENCE.finditer(text) if NAME_CANDIDATE.search(m.group())]
+            docs = self.nlp().pipe([texts[i][start:end] for i, start, end in todo], batch_size=64)
+            for (i, start, _), doc in zip(todo, docs, strict=True):
+                found[i] += [Hit("PERSON", start + e.start_char, start + e.end_char, 0.5) for e in doc.ents
+                             if e.label_ == "PERSON"]
         return [self._keep(text, hits) for text, hits in zip(texts, found, strict=True)]
 
     def _patterns(self, text: str, wanted: set[str]) -> list[Hit]:
