@@ -52,7 +52,7 @@ OPERATOR_AFTER = re.compile(r"\s*[=+*\u00d7]")
 TOLL_FREE = re.compile(r"^1?8(?:00|88|77|66|55|44|33)\d{7}$")
 # Ranges regulators set aside for drama and documentation, by region, as national significant numbers.
 FICTIONAL = {
-    "GB": re.compile(r"^(?:7700900|2079460|1\d14960|1\d1496|2896496|2920180|1632960|8081570|9098790|3069990)"),
+    "GB": re.compile(r"^(?:7700900|2079460|1\d\d4960|1914980|2896496|2920180|1632960|8081570|9098790|3069990)"),
     "AU": re.compile(r"^(?:49157[0-2]|25550|37010|75550|87010)"),
 }
 

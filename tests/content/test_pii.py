@@ -176,3 +176,13 @@ def test_person_is_shown_as_written_and_ui_words_are_not_people() -> None:
     found = list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), CheckContext(ChecksConfig())))
     assert [f.message.split("\u201d")[0] for f in found] == ["PERSON \u201cMaria Garcia"]
     assert found[0].severity is Severity.WARNING
+
+
+def test_held_out_third_meets_the_targets() -> None:
+    """Measured once after tuning (recall 0.983, no false error); kept as a guard against regressions."""
+    from tests.content.conftest import labelled, pii_outcome
+
+    cases = labelled("pii_holdout.jsonl")
+    missed, flagged, _ = pii_outcome(cases)
+    assert 1 - len(missed) / sum(1 for c in cases if c["pii"]) >= 0.97, [c["text"] for c in missed]
+    assert len(flagged) / sum(1 for c in cases if not c["pii"]) <= 0.01, [c["text"] for c in flagged]

@@ -105,3 +105,12 @@ def test_abuse_tuning_set_recall_and_precision() -> None:
 
     tp, fn, fp, _ = abuse_outcome(labelled("abuse_tune.jsonl"))
     assert tp / (tp + fn) >= 0.8 and tp / (tp + fp) >= 0.9
+
+
+@pytest.mark.slow
+def test_abuse_held_out_third() -> None:
+    """Measured once after choosing the threshold (recall 0.730, precision 1.000); a regression guard."""
+    from tests.content.conftest import abuse_outcome, labelled
+
+    tp, fn, fp, _ = abuse_outcome(labelled("abuse_holdout.jsonl"))
+    assert tp / (tp + fn) >= 0.7 and tp / (tp + fp) >= 0.95
