@@ -12,7 +12,7 @@ FIXES: dict[str, str] = {
     "placement": "Move the leaf to the right folder; use folder names without spaces.",
     "knowledge-document": "Give `document` a `repo` URL, a full 40-hex `commit` and `patterns`.",
     "pii": "Remove personal data (e-mails, phone numbers, names of private people).",
-    "duplicate": "Make the examples different from the existing leaf, or extend that leaf instead.",
+    "duplicate": "Make each example teach something new; for a copy of another leaf, extend that leaf instead.",
     "topic": "Pick content outside the topics the taxonomy avoids (see the contribution guide).",
     "llm-text": "Write the answers yourself; do not paste output of an LLM.",
     "pr-template": "Fill in every section of the pull request template.",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from checks.findings import Report
+from checks.findings import Report, Severity
 from checks.paths import kind_of, taxonomy_path
 
 NEW_CONTRIBUTION = "triage-needed"
@@ -24,7 +24,9 @@ OWNED = frozenset({NEW_CONTRIBUTION, *KIND_LABELS.values(), *FLAG_LABELS.values(
 def wanted_labels(report: Report, changed_paths: Iterable[str]) -> set[str]:
     """The owned labels the current head deserves: its kinds and the flags its findings raise."""
     wanted = {KIND_LABELS[k] for k in (kind_of(taxonomy_path(p)) for p in changed_paths) if k in KIND_LABELS}
-    wanted |= {FLAG_LABELS[f.check] for f in report.all_findings() if f.check in FLAG_LABELS}
+    # An `info` finding only informs (a `duplicate` note about one file's own examples raises no flag).
+    wanted |= {FLAG_LABELS[f.check] for f in report.all_findings()
+               if f.check in FLAG_LABELS and f.severity is not Severity.INFO}
     return wanted
 
 

@@ -34,6 +34,7 @@ class MinExamples:
 class PiiConfig:
     block: tuple[str, ...] = (
         "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS",
+        "PASSPORT", "DRIVER_LICENSE", "NATIONAL_ID", "POSTAL_ADDRESS",
     )
     warn: tuple[str, ...] = ("PERSON",)
     allow: tuple[str, ...] = ()

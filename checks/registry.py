@@ -65,7 +65,7 @@ GROUPS = {STRUCTURAL: {c.id for c in CHECKS if c.group == STRUCTURAL},
 
 
 # What the content group needs beyond the base install (the `content` extra).
-CONTENT_MODULES = ("numpy", "presidio_analyzer", "sentence_transformers")
+CONTENT_MODULES = ("numpy", "presidio_analyzer", "sentence_transformers", "profanity_check")
 
 
 def content_installed() -> bool:

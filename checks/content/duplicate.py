@@ -1,5 +1,6 @@
-"""`duplicate`: near-copies of existing examples, near-identical examples in one file, and a leaf
-that teaches a task an existing leaf already teaches (scored leaf to leaf, from all examples)."""
+"""`duplicate`: near-copies of existing examples, a leaf that teaches a task an existing leaf already
+teaches (scored leaf to leaf, from all examples), and, as a quality note on the file alone,
+near-identical examples inside one file."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ from checks.paths import leaf_of
 from checks.qna import QnaFile
 
 CHECK = "duplicate"
+# Two alike examples inside one file are a note on that file's quality, not a copy of someone else's
+# leaf: they are reported at `info`, which is how the bot tells them from a `possible-duplicate`.
+WITHIN_FILE = Severity.INFO
+QUALITY_NOTE = "quality note"
 
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -69,10 +74,11 @@ def check_duplicate(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
         score = float(scores[i, j])
         if score >= cfg.warn_at and same_example(found[i].text, found[j].text, found[i].context_key,
                                                  found[j].context_key):
+            how = "a copy of each other" if is_copy(found[i].text, found[j].text) else "near-identical"
             yield qna.finding(
-                CHECK, severity(score, found[i].text, found[j].text),
-                f"examples {format_yaml_path(found[i].at)} and {format_yaml_path(found[j].at)} are near-identical "
-                f"(similarity {score:.2f}): make each example teach something the others do not",
+                CHECK, WITHIN_FILE,
+                f"{QUALITY_NOTE}: examples {format_yaml_path(found[i].at)} and {format_yaml_path(found[j].at)} of "
+                f"this file are {how} (similarity {score:.2f}): make each example teach something different",
                 at=found[j].at)
 
     index: EmbeddingIndex | None = ctx.index

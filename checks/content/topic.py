@@ -1,8 +1,9 @@
 """`topic`: the avoid-these-topics list, plus jokes, poems and code.
 
-Precise things are rules (fenced code, shell commands, manifests, requests for jokes or poems,
-profanity); fuzzy things (violence, discrimination, advice...) are embedding similarity to short
-descriptions of each topic. Advice topics need an advice cue too ("you should", "I recommend"):
+Precise things are rules (fenced code, shell commands, manifests, requests for jokes or poems);
+hostile and profane sentences are found by a trained classifier and threat/dehumanisation phrases
+(`checks.content.abuse`); fuzzy things (violence, discrimination, advice...) are embedding similarity
+to short descriptions of each topic. Advice topics need an advice cue too ("you should", "I recommend"):
 knowledge that states facts about religion, medicine or finance is welcome, advice is not.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from checks.content.abuse import hostile_spans
 from checks.content.texts import examples, locate_span, prose
 from checks.content.vectors import embed_cached
 from checks.context import CheckContext
@@ -23,6 +25,7 @@ from checks.findings import Finding, Severity
 from checks.qna import QnaFile
 
 CHECK = "topic"
+HOSTILE = "hostile or profane language"  # the classifier's topic (checks.content.abuse)
 
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("code", re.compile(r"^\s*```", re.MULTILINE)),
@@ -38,8 +41,6 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"|\bpunchline\b", re.IGNORECASE)),
     ("poems", re.compile(r"\b(?:write|compose|create|generate|give)\b[^.?!\n]{0,40}\b(?:poems?|poetry|haikus?"
                          r"|limericks?|sonnets?|ballads?|odes?|verses?)\b", re.IGNORECASE)),
-    ("profanity", re.compile(r"\b(?:fuck\w*|shit\w*|bullshit|bitch\w*|cunt\w*|asshole\w*|motherfuck\w*|dickhead\w*"
-                             r"|wanker\w*|bastard\w*)\b", re.IGNORECASE)),
 )
 
 ADVICE_CUE = re.compile(r"\b(?:you should|you must|you need to|i (?:would )?recommend|i suggest|i advise|my advice"
@@ -138,7 +139,17 @@ def similar_topics(texts: list[str]) -> list[tuple[str, float] | None]:
 
 def check_topic(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
     reported: set[tuple[PathKey, str]] = set()
-    for path, text in prose(qna.document):
+    strings = list(prose(qna.document))
+    for (path, text), spans in zip(strings, hostile_spans([text for _, text in strings]), strict=True):
+        if spans:
+            first = spans[0]
+            more = f" (and {len(spans) - 1} more sentences)" if len(spans) > 1 else ""
+            line, column = locate_span(qna, path, text, first.start)
+            yield Finding(CHECK, Severity.WARNING,
+                          f"{HOSTILE}: \u201c{quote(text[first.start:first.end])}\u201d{more} ({first.why}) is on "
+                          "upstream's avoid-topics list; a reviewer will look at it",
+                          qna.path, line, column, format_yaml_path(path))
+    for path, text in strings:
         for topic, start, _ in rule_hits(text):
             if (path, topic) in reported:
                 continue

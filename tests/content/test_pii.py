@@ -66,7 +66,7 @@ def test_luhn_decides_card_numbers() -> None:
 def test_mask_never_shows_the_value() -> None:
     assert mask("john.doe@gmail.com", "EMAIL_ADDRESS") == "j***@gmail.com"
     assert mask("+1 415 867 5309", "PHONE_NUMBER") == "+* *** *** **09"
-    assert mask("Maria Garcia", "PERSON") == "M**** G*****"
+    assert mask("Maria Garcia", "PERSON") == "Maria Garcia"  # names as written: the triager judges them
     assert mask("john dot doe at gmail dot com", "EMAIL_ADDRESS") == "j***@gmail.com"
 
 
@@ -86,13 +86,30 @@ def test_finding_names_type_position_and_masks() -> None:
     assert email.yaml_path == ".seed_examples[1].answer"
 
 
-def test_created_by_and_allow_list_are_not_checked() -> None:
+def test_allow_list_values_are_not_reported() -> None:
     from checks.content.pii import check_pii
 
-    text = skill_yaml([("Who wrote it?", "Ask team@acme-corp.com.")]).replace(
-        "created_by: someone", "created_by: someone@gmail.com")
+    text = skill_yaml([("Who wrote it?", "Ask team@acme-corp.com.")])
     ctx = CheckContext(ChecksConfig(pii=PiiConfig(allow=("team@acme-corp.com",))))
     assert list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), ctx)) == []
+
+
+@pytest.mark.parametrize("created_by", ["someone@gmail.com", "Jane Roe <jane.roe@outlook.com>"])
+def test_an_email_in_created_by_is_an_error_at_that_key(created_by: str) -> None:
+    from checks.content.pii import check_pii
+
+    text = skill_yaml([("What is 2 + 2?", "4")]).replace("created_by: someone", f"created_by: {created_by}")
+    found = list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), CheckContext(ChecksConfig())))
+    assert [(f.severity, f.yaml_path, f.line) for f in found] == [(Severity.ERROR, ".created_by", 2)]
+    assert "GitHub login" in found[0].message and "@gmail.com" not in found[0].message.replace("***@gmail.com", "")
+
+
+@pytest.mark.parametrize("created_by", ["octocat", "jane-roe", "docs@example.com"])
+def test_a_login_in_created_by_is_clean(created_by: str) -> None:
+    from checks.content.pii import check_pii
+
+    text = skill_yaml([("What is 2 + 2?", "4")]).replace("created_by: someone", f"created_by: {created_by}")
+    assert list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), CheckContext(ChecksConfig()))) == []
 
 
 def test_person_warns_in_skills_not_in_knowledge() -> None:
@@ -113,3 +130,59 @@ def test_one_finding_per_value_and_no_people_in_grounded_contexts() -> None:
     found = list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), CheckContext(ChecksConfig())))
     assert len(found) == 1 and "(2 times in this file)" in found[0].message
     assert found[0].yaml_path == ".seed_examples[0].question"
+
+
+def test_fresh_tuning_set_recall_and_false_errors() -> None:
+    """The two thirds of the fresh set used while tuning (the held-out third is measured by the bench)."""
+    from tests.content.conftest import labelled, pii_outcome
+
+    cases = labelled("pii_fresh.jsonl")
+    positives = [c for c in cases if c["pii"]]
+    clean = [c for c in cases if not c["pii"]]
+    assert len({c["category"] for c in positives}) >= 12
+    missed, flagged, _ = pii_outcome(cases)
+    assert 1 - len(missed) / len(positives) >= 0.97, [c["text"] for c in missed]
+    assert len(flagged) / len(clean) <= 0.01, [c["text"] for c in flagged]
+
+
+@pytest.mark.parametrize(("text", "entity"), [
+    ("Ring me on 0161 496 0234? No: my real mobile is 07911 123456.", "PHONE_NUMBER"),
+    ("Mi número es +52 55 1234 5678.", "PHONE_NUMBER"),
+    ("My passport number is 533380006.", "PASSPORT"),
+    ("Driving licence: MORGA753116SM9IJ", "DRIVER_LICENSE"),
+    ("National Insurance number AB 12 34 56 C", "NATIONAL_ID"),
+    ("CPF 529.982.247-25", "NATIONAL_ID"),
+    ("I live at 42 Maple Avenue, Springfield, IL 62704.", "POSTAL_ADDRESS"),
+    ("SSN 123-45-6780", "US_SSN"),
+])
+def test_fresh_categories_are_errors(text: str, entity: str) -> None:
+    assert entity in {e for e, _ in errors(text)}
+
+
+@pytest.mark.parametrize("text", [
+    "Block 203.0.113.0/24 and 2001:db8:1234::/48 at the edge.", "Call 020 7946 0321 in the script.",
+    "Dial 07700 900123 in the play.", "The White House is at 1600 Pennsylvania Avenue NW, Washington, DC 20500.",
+    "Use the test card 4242 4242 4242 4242.", "An example NINO is QQ 12 34 56 C.", "Compute 53002 - 3232 - 14711.",
+])
+def test_documentation_values_in_every_notation_are_clean(text: str) -> None:
+    assert errors(text) == []
+
+
+def test_person_is_shown_as_written_and_ui_words_are_not_people() -> None:
+    from checks.content.pii import check_pii
+
+    text = skill_yaml([("How do I switch windows?", "Press Alt Tab, or open the Command Palette with Ctrl Shift P."),
+                       ("Who signed the lease?", "The tenant Maria Garcia signed it.")])
+    found = list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), CheckContext(ChecksConfig())))
+    assert [f.message.split("\u201d")[0] for f in found] == ["PERSON \u201cMaria Garcia"]
+    assert found[0].severity is Severity.WARNING
+
+
+def test_held_out_third_meets_the_targets() -> None:
+    """Measured once after tuning (recall 0.983, no false error); kept as a guard against regressions."""
+    from tests.content.conftest import labelled, pii_outcome
+
+    cases = labelled("pii_holdout.jsonl")
+    missed, flagged, _ = pii_outcome(cases)
+    assert 1 - len(missed) / sum(1 for c in cases if c["pii"]) >= 0.97, [c["text"] for c in missed]
+    assert len(flagged) / sum(1 for c in cases if not c["pii"]) <= 0.01, [c["text"] for c in flagged]

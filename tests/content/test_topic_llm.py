@@ -24,7 +24,6 @@ PATH = "compositional_skills/x/y/qna.yaml"
     ("Tell me a joke about cats.", "jokes"),
     ("Knock, knock. Who's there?", "jokes"),
     ("Write a haiku about the sea.", "poems"),
-    ("That was a fucking mess.", "profanity"),
 ])
 def test_rules_name_the_topic(text: str, topic: str) -> None:
     assert topic in [t for t, _, _ in rule_hits(text)]
@@ -75,3 +74,43 @@ def test_llm_phrasing_and_model_names() -> None:
 def test_gemini_the_model_is_flagged_in_model_talk() -> None:
     text = skill_yaml([("Which model wrote this?", "The AI model Gemini wrote it.")])
     assert ["Gemini" in f.message for f in check_llm_text(qna(PATH, text), CTX)] == [True]
+
+
+@pytest.mark.parametrize("text", [
+    "That was a fucking mess.", "Shut up, you pathetic moron.", "I know where you live and I will make you pay.",
+    "Refugees are vermin and should be thrown out.",
+])
+def test_hostile_and_profane_sentences_are_warnings_quoting_the_sentence(text: str) -> None:
+    answer = f"Here is the reply. {text} Thanks for asking."
+    found = [f for f in check_topic(qna(PATH, skill_yaml([("What did they write?", answer)])), CTX)
+             if f.message.startswith("hostile or profane language")]
+    assert len(found) == 1 and found[0].severity is Severity.WARNING and found[0].check == "topic"
+    assert f"\u201c{text}\u201d" in found[0].message
+    assert found[0].yaml_path == ".seed_examples[0].answer"
+
+
+@pytest.mark.parametrize("text", [
+    "Scunthorpe is a town in North Lincolnshire.", "Kill the process and restart the service.",
+    "The Holocaust was the genocide of six million Jews.", "Hate speech laws differ between countries.",
+])
+def test_look_alikes_are_not_hostile(text: str) -> None:
+    found = check_topic(qna(PATH, skill_yaml([("What is this?", text)])), CTX)
+    assert not [f for f in found if f.message.startswith("hostile or profane language")]
+
+
+@pytest.mark.slow
+def test_abuse_tuning_set_recall_and_precision() -> None:
+    """The two thirds of the abuse set used to choose the threshold (the held-out third is for the bench)."""
+    from tests.content.conftest import abuse_outcome, labelled
+
+    tp, fn, fp, _ = abuse_outcome(labelled("abuse_tune.jsonl"))
+    assert tp / (tp + fn) >= 0.8 and tp / (tp + fp) >= 0.9
+
+
+@pytest.mark.slow
+def test_abuse_held_out_third() -> None:
+    """Measured once after choosing the threshold (recall 0.730, precision 1.000); a regression guard."""
+    from tests.content.conftest import abuse_outcome, labelled
+
+    tp, fn, fp, _ = abuse_outcome(labelled("abuse_holdout.jsonl"))
+    assert tp / (tp + fn) >= 0.7 and tp / (tp + fp) >= 0.95
