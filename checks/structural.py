@@ -14,7 +14,7 @@ from typing import Any
 from checks.context import CheckContext
 from checks.findings import Finding, Severity
 from checks.qna import QnaFile
-from checks.schema import available_versions, explain, iter_errors, schema_for, schema_name_for
+from checks.schema import available_versions, explain, iter_errors, schema_for, schema_name_for, unexpected_keys
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
@@ -57,8 +57,8 @@ def check_schema(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
     for error in iter_errors(data, version, name):
         at = tuple(error.absolute_path)
         on_key = False
-        if error.validator in ("unevaluatedProperties", "additionalProperties") and isinstance(error.instance, dict):
-            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})), key=str)
+        if error.validator in ("unevaluatedProperties", "additionalProperties"):
+            extra = unexpected_keys(error, version)
             if extra:
                 at, on_key = (*at, extra[0]), True
         yield qna.finding("schema", ERROR, explain(error, version, name), at, key=on_key)
