@@ -95,7 +95,9 @@ SCHEMA: dict[str, Any] = _obj({
             "skill": _POS_INT, "knowledge_contexts": _POS_INT, "questions_per_context": _POS_INT,
         }),
         "max_context_words": _POS_INT,
-        "limits": _obj({"max_bytes": _POS_INT, "max_depth": _POS_INT, "max_nodes": _POS_INT}),
+        "limits": _obj({key: _POS_INT for key in (
+            "max_bytes", "max_depth", "max_nodes", "max_expanded_chars",
+            "yamllint_max_bytes", "yamllint_max_lines", "yamllint_max_nodes")}),
         "disable": _STR_LIST,
         "pii": _obj({"block": _STR_LIST, "warn": _STR_LIST, "allow": _STR_LIST}),
         "duplicates": _obj({"block_at": _RATIO, "warn_at": _RATIO, "same_task_at": _RATIO}),

@@ -32,7 +32,7 @@ class Limits:
 
     max_bytes: int = 5 * 1024 * 1024
     max_depth: int = 64
-    max_nodes: int = 250_000
+    max_nodes: int = 100_000
     # Characters of text after alias expansion: aliases must not buy more than a plain file could hold.
     max_expanded_chars: int = 5 * 1024 * 1024
     # yamllint is pure Python (and quadratic in the keys of one mapping): beyond these it does not run.

@@ -6,6 +6,7 @@ only loads them, validates, and rewrites jsonschema's messages into what a contr
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import json
@@ -121,10 +122,8 @@ def allowed_keys(schema: Mapping[str, Any], version: int) -> list[str]:
     keys = list(schema.get("properties", {}))
     ref = schema.get("$ref")
     if isinstance(ref, str) and not ref.startswith("#"):
-        try:
+        with contextlib.suppress(NoSuchResource):
             keys += allowed_keys(_resource(version, ref.removeprefix("./")).contents, version)
-        except NoSuchResource:
-            pass
     return sorted(set(keys))
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from checks.context import CheckContext
+from checks.document import Limits
 from checks.findings import Finding, Severity
 from checks.qna import QnaFile
 from checks.schema import available_versions, explain, iter_errors, schema_for, schema_name_for, unexpected_keys
@@ -26,9 +27,28 @@ def _yamllint_config(text: str) -> Any:
     return YamlLintConfig(text)
 
 
+def _too_big_to_lint(qna: QnaFile, limits: Limits) -> str | None:
+    """Why yamllint would cost too much on this file (it is pure Python), or None."""
+    text = qna.document.text
+    measures = (
+        ("bytes", len(text.encode("utf-8")), limits.yamllint_max_bytes, "yamllint_max_bytes"),
+        ("lines", text.count("\n") + 1, limits.yamllint_max_lines, "yamllint_max_lines"),
+        ("values", len(qna.document.positions.values), limits.yamllint_max_nodes, "yamllint_max_nodes"),
+    )
+    for what, have, bound, key in measures:
+        if have > bound:
+            return f"the file has {have:,} {what}, more than the {bound:,} yamllint is run on (checks.limits.{key})"
+    return None
+
+
 def check_yamllint(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
     """yamllint in-process, for version 2 and up as upstream does (v1 files predate the rule)."""
     if qna.version <= 1:
+        return
+    too_big = _too_big_to_lint(qna, ctx.config.limits)
+    if too_big:
+        # Not linted is not clean: the file cannot pass until it is split or the bound is raised.
+        yield qna.finding("yamllint", ERROR, f"not run: {too_big}; split the contribution into smaller leaves")
         return
     from yamllint import linter
 
