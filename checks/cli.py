@@ -114,6 +114,13 @@ def check(
         files = expand(given)
     except DiscoveryError as exc:
         raise fail(str(exc)) from None
+    if not files:
+        # Nothing found is not success (a wrong folder must not pass CI), unless nothing changed.
+        if paths or not (changed_since_ref or files_from):
+            raise fail(f"no qna.yaml under {' '.join(paths or ['.'])}")
+        if files_from and not changed_since_ref:
+            raise fail(f"no qna.yaml in the paths listed in {files_from}")
+        typer.echo(f"taxonomist: no contribution changed since {changed_since_ref}: nothing to check", err=True)
 
     if config is None:
         root = find_taxonomy_root(given) or Path.cwd()

@@ -218,3 +218,39 @@ def test_without_the_content_extra_the_structural_checks_still_run(
     assert result.exit_code == 1
     assert "running the structural checks only" in result.stderr and "taxonomist[content]" in result.stderr
     assert [f["check"] for f in json.loads(result.stdout)["files"][0]["findings"]] == ["schema"]
+
+
+def test_nothing_found_is_exit_2_but_nothing_changed_is_success(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty"
+    (empty / "compositional_skills").mkdir(parents=True)
+    result = check(str(empty))
+    assert result.exit_code == 2 and result.stderr == f"taxonomist: no qna.yaml under {empty}\n"
+    listing = tmp_path / "list.txt"
+    listing.write_text("# nothing\n")
+    assert check("--files-from", str(listing)).exit_code == 2
+    repo = tmp_path / "repo"
+    write_leaf(repo, "compositional_skills/a/kept", SKILL_V3)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    monkeypatch.chdir(repo)
+    unchanged = check("--changed-since", "main")
+    assert unchanged.exit_code == 0 and "no contribution changed since main" in unchanged.stderr
+    assert "0 files checked: 0 errors, 0 warnings" in unchanged.stdout
+
+
+def test_counts_read_as_english_and_pr_findings_apart() -> None:
+    from checks.findings import FileReport, Finding, Report, Severity
+
+    one = FileReport("compositional_skills/a/qna.yaml", "a/qna.yaml", "skill",
+                     findings=[Finding("schema", Severity.ERROR, "x")])
+    pr = [Finding("dco", Severity.ERROR, "y"), Finding("pr-template", Severity.WARNING, "z")]
+    report = Report(files=[one], findings=pr)
+    assert report.summary_line() == ("1 file checked: 1 error, 0 warnings; "
+                                     "the pull request (template, sign-off): 1 error, 1 warning")
+    from checks.formats import render_github
+
+    assert render_github(report).endswith("1 file checked: 1 error, 0 warnings; "
+                                          "the pull request (template, sign-off): 1 error, 1 warning\n")
