@@ -8,6 +8,8 @@ FIXES: dict[str, str] = {
     "yamllint": "Remove trailing spaces, fix indentation; run `yamllint` locally.",
     "schema": "Compare with `docs/template_qna.yaml`: required keys, types, `version: 3`.",
     "attribution": "Add a non-empty `attribution.txt` beside `qna.yaml` (title, link, license, creator).",
+    "license": "Name the source's licence in `attribution.txt` (`License of the work: CC-BY-4.0`); "
+               "content that forbids commercial use or derivatives cannot be trained on.",
     "min-examples": "Add seed examples: 5 for a skill; 5 contexts with 3 Q&A each for knowledge.",
     "placement": "Move the leaf to the right folder; use folder names without spaces.",
     "knowledge-document": "Give `document` a `repo` URL, a full 40-hex `commit` and `patterns`.",

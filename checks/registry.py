@@ -39,6 +39,8 @@ CHECKS: tuple[CheckSpec, ...] = (
               "checks.structural:check_schema"),
     CheckSpec("attribution", STRUCTURAL, "a non-empty attribution.txt beside a version 2+ file",
               "checks.structural:check_attribution"),
+    CheckSpec("license", STRUCTURAL, "the licence line of attribution.txt allows commercial use and derivatives",
+              "checks.license:check_license"),
     CheckSpec("min-examples", STRUCTURAL, "enough seed examples, contexts and questions per context",
               "checks.structural:check_min_examples"),
     CheckSpec("placement", STRUCTURAL, "the file sits in the right taxonomy folder, names without spaces",
