@@ -131,7 +131,7 @@ def check(
         config_path = config
     if not only and not content_installed():
         skip = [*(skip or []), "content"]
-        typer.echo(f"taxonomist: running the structural checks only; {CONTENT_HINT}", err=True)
+        typer.echo(f"taxonomist: running the structural and pull request checks only; {CONTENT_HINT}", err=True)
     try:
         repo_config = load_config(config_path)
         index = load_index(against)

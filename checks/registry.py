@@ -14,6 +14,7 @@ from typing import Any
 
 STRUCTURAL = "structural"
 CONTENT = "content"
+PR = "pr"  # checks of PR metadata (template, sign-off): plain Python, so a base install runs them
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +56,14 @@ CHECKS: tuple[CheckSpec, ...] = (
               "checks.content.topic:check_topic"),
     CheckSpec("llm-text", CONTENT, "no answers that read as LLM output, no proprietary model names",
               "checks.content.llm_text:check_llm_text"),
-    CheckSpec("pr-template", CONTENT, "the PR body fills in the pull request template",
+    CheckSpec("pr-template", PR, "the PR body fills in the pull request template",
               "checks.content.pr_template:check_pr_template", scope="pr"),
-    CheckSpec("dco", CONTENT, "every commit is signed off by its author (DCO)",
+    CheckSpec("dco", PR, "every commit is signed off by its author (DCO)",
               "checks.content.dco:check_dco", scope="pr"),
 )
 
 BY_ID = {c.id: c for c in CHECKS}
-GROUPS = {STRUCTURAL: {c.id for c in CHECKS if c.group == STRUCTURAL},
-          CONTENT: {c.id for c in CHECKS if c.group == CONTENT}}
+GROUPS = {group: {c.id for c in CHECKS if c.group == group} for group in (STRUCTURAL, CONTENT, PR)}
 
 
 # What the content group needs beyond the base install (the `content` extra).

@@ -214,10 +214,16 @@ def test_without_the_content_extra_the_structural_checks_still_run(
     import checks.cli
 
     monkeypatch.setattr(checks.cli, "content_installed", lambda: False)
-    result = check("-f", "json", str(taxonomy / "compositional_skills/grammar/broken"))
+    pr = taxonomy / "pr.json"
+    pr.write_text(json.dumps({"body": "Adds a skill.", "commits": [
+        {"sha": "a" * 40, "message": "Add a skill", "author_name": "A", "author_email": "a@example.org"}]}))
+    result = check("-f", "json", "--pr", str(pr), str(taxonomy / "compositional_skills/grammar/broken"))
     assert result.exit_code == 1
-    assert "running the structural checks only" in result.stderr and "taxonomist[content]" in result.stderr
-    assert [f["check"] for f in json.loads(result.stdout)["files"][0]["findings"]] == ["schema"]
+    assert "running the structural and pull request checks only" in result.stderr
+    assert "taxonomist[content]" in result.stderr
+    report = json.loads(result.stdout)
+    assert [f["check"] for f in report["files"][0]["findings"]] == ["schema"]
+    assert [f["check"] for f in report["findings"]] == ["dco"]  # the PR checks need no extra package
 
 
 def test_nothing_found_is_exit_2_but_nothing_changed_is_success(
