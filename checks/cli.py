@@ -11,6 +11,7 @@ import typer
 
 from checks.config import CONFIG_PATH, ConfigError, load_config
 from checks.discovery import DiscoveryError, changed_since, expand, find_taxonomy_root, read_list
+from checks.qna import parse_schema_mode
 from checks.registry import SelectionError, content_installed
 
 CONTENT_HINT = "the content checks need the `content` extra: pip install -c constraints.txt 'taxonomist[content]'"
@@ -23,18 +24,23 @@ class OutputFormat(StrEnum):
     sarif = "sarif"
 
 
-def fail(message: str) -> typer.Exit:
-    """Exit status 2: the tool could not do its job. One line on stderr says why."""
-    typer.echo(f"taxonomist: {message}", err=True)
+def fail(message: str, command: str = "taxonomist") -> typer.Exit:
+    """Exit status 2: the tool could not do its job. One line on stderr, `COMMAND: why`.
+
+    Every `taxonomist` sub-command uses this one (`raise fail(...)`), so the contract holds alike.
+    """
+    typer.echo(f"{command}: {message}", err=True)
     return typer.Exit(2)
 
 
 def parse_schema_version(value: str | None) -> str | int | None:
-    if value is None or value in ("latest", "own"):
-        return value
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    raise fail(f"--schema-version must be latest, own or a version number, not {value!r}")
+    """`--schema-version`, or exit status 2 saying what it takes."""
+    if value is None:
+        return None
+    try:
+        return parse_schema_mode(value)
+    except ValueError as exc:
+        raise fail(f"--schema-version: {exc}") from None
 
 
 TEMPLATE_PATH = ".github/pull_request_template.md"

@@ -23,6 +23,7 @@ def build(
     """Index every leaf under PATH; with an existing INDEX only new or changed texts are embedded."""
     import time
 
+    from checks.cli import fail
     from checks.discovery import DiscoveryError, expand
     from checks.index import EmbeddingIndex, IndexFileError
     from checks.sources import DiskSource
@@ -31,8 +32,7 @@ def build(
         files = expand(paths)
         index = EmbeddingIndex.load(out) if out.exists() and not fresh else EmbeddingIndex()
     except (DiscoveryError, IndexFileError) as exc:
-        typer.echo(f"taxonomist: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     started = time.perf_counter()
     before = index.embedded_texts()
     problems = index.update((DiskSource(f) for f in files), origin=origin)

@@ -17,6 +17,8 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from checks.cli import fail
+from checks.qna import parse_schema_mode
 from pipeline.gate import GateSettings
 from pipeline.settings import SettingsError, TrainOptions, given, load_config, parse_mirrors
 
@@ -131,15 +133,13 @@ def generate_command(
 
             taxonomy, mirrors = TAXONOMY_DIR, mirrors + sample_mirrors(cache_dir)
         t = given(settings.teacher, endpoint=teacher, model=teacher_model, concurrency=concurrency)
-        version = settings.schema_version if schema_version is None else (
-            int(schema_version) if schema_version.isdigit() else schema_version)
+        version = settings.schema_version if schema_version is None else parse_schema_mode(schema_version)
         settings = dataclasses.replace(settings, teacher=t, mirrors=mirrors, schema_version=version)
         sections = generate(taxonomy, out, cache_dir, settings, ref=ref, previous=previous,
                             model_cache=cache_dir / "models", progress=progress)
     except (SettingsError, TaxonomyError, ModelError, ReportError, DocumentFetchError, ConfigError, DiscoveryError,
             ValueError, RuntimeError) as exc:
-        typer.echo(f"taxonomist build generate: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise fail(str(exc), "taxonomist build generate") from None
     leaves, teacher_counts = sections["leaves"], sections["teacher"]
     summary = {"used": len(leaves["used"]), "skipped": len(leaves["skipped"]),
                "regenerated": len(leaves["regenerated"]), "reused": len(leaves["reused"]),
@@ -182,8 +182,7 @@ MARGIN = typer.Option(None, "--max-regression", help="How far an unchanged leaf,
 
 
 def _fail(command: str, exc: Exception) -> None:
-    typer.echo(f"taxonomist build {command}: {exc}", err=True)
-    raise typer.Exit(2) from None
+    raise fail(str(exc), f"taxonomist build {command}") from None
 
 
 @app.command("train")
@@ -281,9 +280,8 @@ def whole_build_command(
     from pipeline.weekly import run_publish, summary_line
 
     if out is None:
-        typer.echo("taxonomist build: --out BUILD_DIR is needed (the folder the build is written to); "
-                   "`taxonomist build --help` lists the options and the single-stage commands", err=True)
-        raise typer.Exit(2)
+        raise fail("--out BUILD_DIR is needed (the folder the build is written to); "
+                   "`taxonomist build --help` lists the options and the single-stage commands", "taxonomist build")
     generate_command(taxonomy=taxonomy, out=out, cache=cache, teacher=teacher, teacher_model=None, config=config,
                      ref=None, mirror=mirror, previous=[previous_build] if previous_build else [],
                      schema_version=schema_version, concurrency=None, progress=progress)

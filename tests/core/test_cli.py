@@ -260,3 +260,15 @@ def test_counts_read_as_english_and_pr_findings_apart() -> None:
 
     assert render_github(report).endswith("1 file checked: 1 error, 0 warnings; "
                                           "the pull request (template, sign-off): 1 error, 1 warning\n")
+
+
+def test_one_schema_version_parser_and_one_exit_2_helper() -> None:
+    import bot.cli
+    import checks.cli
+    from checks.qna import parse_schema_mode
+
+    assert [parse_schema_mode(v) for v in ("latest", "own", "2", 3)] == ["latest", "own", 2, 3]
+    for bad in ("newest", "0", "-1", True):
+        with pytest.raises(ValueError, match="latest, own or a version number"):
+            parse_schema_mode(bad)
+    assert bot.cli.fail.func is checks.cli.fail
