@@ -47,11 +47,11 @@ def digest(report: Report) -> str:
     return hashlib.sha256(json.dumps(report.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _rows(findings: list[Finding]) -> list[str]:
+def _rows(findings: list[Finding], template: str | None = None) -> list[str]:
     rows = ["| Check | Severity | Line | Message | Fix |", "| --- | --- | --- | --- | --- |"]
     for f in findings:
         rows.append(f"| `{f.check}` | {_ICON[f.severity]} | {f.line or ''} | {cell(f.message)} | "
-                    f"{cell(fix_for(f.check))} |")
+                    f"{cell(fix_for(f.check, f.message, template))} |")
     return rows
 
 
@@ -65,7 +65,8 @@ def what_happens_next(report: Report) -> str:
     return "**What happens next:** the checks pass. A triager will review the contribution."
 
 
-def render_comment(report: Report, head_sha: str, review_section: str | None = None) -> str:
+def render_comment(report: Report, head_sha: str, review_section: str | None = None,
+                   template: str | None = None) -> str:
     """The sticky comment: one table per file, PR-level findings, next steps, and the review state."""
     out = [MARKER, "## Taxonomist triage", "",
            f"**{headline(report)}** at `{head_sha[:7]}`.", ""]
@@ -76,7 +77,7 @@ def render_comment(report: Report, head_sha: str, review_section: str | None = N
             out += ["", "No problems found.", ""]
             continue
         room = max(0, MAX_COMMENT_ROWS - shown)
-        out += ["", *_rows(fr.findings[:room]), ""]
+        out += ["", *_rows(fr.findings[:room], template), ""]
         shown += min(room, len(fr.findings))
         if len(fr.findings) > room:
             out += [f"…and {len(fr.findings) - room} more in the `{CHECK_RUN_NAME}` check run.", ""]
