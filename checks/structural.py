@@ -91,11 +91,12 @@ def check_attribution(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
     if text is None:
         yield qna.finding("attribution", ERROR,
                           'The "attribution.txt" file does not exist or is not a file: add one beside '
-                          "qna.yaml naming the source (title, link, revision, license, creator)")
+                          "qna.yaml naming the source (title, link, revision, license, creator), or saying "
+                          "`Self-authored` if you wrote the content yourself")
     elif not text.strip():
         yield qna.finding("attribution", ERROR,
                           '"attribution.txt" is empty: name the source of the content '
-                          "(title, link, revision, license, creator)")
+                          "(title, link, revision, license, creator), or write `Self-authored` if you wrote it")
 
 
 def _schema_min(version: int, schema_name: str, *path: str) -> int:

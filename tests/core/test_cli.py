@@ -272,3 +272,16 @@ def test_one_schema_version_parser_and_one_exit_2_helper() -> None:
         with pytest.raises(ValueError, match="latest, own or a version number"):
             parse_schema_mode(bad)
     assert bot.cli.fail.func is checks.cli.fail
+
+
+@pytest.mark.parametrize("args", [["check"], ["index"], ["index", "build"]])
+def test_help_is_one_style_with_an_example_at_80_columns(args: list[str]) -> None:
+    result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "80", "TERMINAL_WIDTH": "80"})
+    assert result.exit_code == 0
+    text = result.stdout
+    assert "Example: taxonomist " in text
+    assert "<bool>" not in text and "[default:" not in text  # flags take no value; defaults in parentheses
+    assert max(len(line) for line in text.splitlines()) <= 80
+    if args == ["index", "build"]:
+        words = " ".join(text.replace("\u2502", " ").split())  # the help's words, without the box
+        assert "[required]" in words and "(default: base)" in words
