@@ -72,6 +72,11 @@ def long_integer() -> str:
     return HEAD + examples(5) + "extra: " + "9" * 5_000 + "\n"
 
 
+def long_key() -> str:
+    """One 70,000-character key (an explicit `? key`; plain keys stop at 1,024): named by an excerpt."""
+    return HEAD + examples(5) + "? " + "k" * 70_000 + "\n: x\n"
+
+
 def recursive_alias() -> str:
     """A collection that holds an alias to itself."""
     return HEAD + examples(5) + "extra: &loop [1, *loop]\n"
@@ -86,6 +91,7 @@ CASES: dict[str, Callable[[], str]] = {
     "many-lines": many_lines,
     "odd-keys": odd_keys,
     "long-integer": long_integer,
+    "long-key": long_key,
     "recursive-alias": recursive_alias,
 }
 

@@ -15,7 +15,15 @@ from checks.context import CheckContext
 from checks.document import Limits
 from checks.findings import Finding, Severity
 from checks.qna import QnaFile
-from checks.schema import available_versions, explain, iter_errors, schema_for, schema_name_for, unexpected_keys
+from checks.schema import (
+    available_versions,
+    excerpt,
+    explain,
+    iter_errors,
+    schema_for,
+    schema_name_for,
+    unexpected_keys,
+)
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
@@ -203,7 +211,7 @@ def check_knowledge_document(qna: QnaFile, ctx: CheckContext) -> Iterator[Findin
         at = ("document", "repo")
         if not _REPO_URL.match(repo.strip()):
             yield qna.finding("knowledge-document", ERROR,
-                              f"repo {repo!r} is not a git URL: use the repository's clone URL, "
+                              f"repo {excerpt(repo)} is not a git URL: use the repository's clone URL, "
                               "e.g. https://github.com/OWNER/REPO", at)
         elif _FILE_URL.search(repo):
             yield qna.finding("knowledge-document", ERROR,
@@ -214,7 +222,7 @@ def check_knowledge_document(qna: QnaFile, ctx: CheckContext) -> Iterator[Findin
                               f"repo uses {repo.split(':')[0]}://; reviewers and the build expect https://", at)
     if isinstance(commit, str) and not _FULL_SHA.match(commit.strip()):
         yield qna.finding("knowledge-document", ERROR,
-                          f"commit {commit!r} is not a full commit SHA: use all 40 hex characters "
+                          f"commit {excerpt(commit)} is not a full commit SHA: use all 40 hex characters "
                           "(git rev-parse HEAD), not a short SHA, a branch or a tag", ("document", "commit"))
     if isinstance(patterns, list):
         for i, pattern in enumerate(patterns):
@@ -224,7 +232,7 @@ def check_knowledge_document(qna: QnaFile, ctx: CheckContext) -> Iterator[Findin
                                   ("document", "patterns", i))
             elif pattern.startswith("/") or ".." in pattern.split("/"):
                 yield qna.finding("knowledge-document", ERROR,
-                                  f"pattern {pattern!r} leaves the repository: use a path relative "
+                                  f"pattern {excerpt(pattern)} leaves the repository: use a path relative "
                                   "to the repository root", ("document", "patterns", i))
         if not patterns:
             yield qna.finding("knowledge-document", ERROR,

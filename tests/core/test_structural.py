@@ -224,3 +224,10 @@ def test_crlf_line_endings_are_clean_as_upstream_reads_them(tmp_path: Path) -> N
     path.write_bytes(SKILL_V3.replace("\n", "\r\n").replace("tester\r\n", "tester  \r\n").encode())
     (trailing,) = run(path).findings
     assert (trailing.check, trailing.line, trailing.column) == ("yamllint", 2, 19)
+
+
+def test_messages_quote_long_values_by_an_excerpt(tmp_path: Path) -> None:
+    text = knowledge_v3(repo="x" * 100_000, commit="y" * 100_000)
+    report = run(write_leaf(tmp_path, "knowledge/geography/rivers", text))
+    found = [f for f in report.findings if f.check == "knowledge-document"]
+    assert len(found) == 2 and all(len(f.message) < 300 and "..." in f.message for f in found)
