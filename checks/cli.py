@@ -13,7 +13,7 @@ from typer.core import TyperCommand, TyperGroup
 from checks.config import CONFIG_PATH, ConfigError, load_config
 from checks.discovery import DiscoveryError, changed_since, expand, find_taxonomy_root, read_list
 from checks.qna import parse_schema_mode
-from checks.registry import SelectionError, content_installed
+from checks.registry import NEEDS_CONTENT_EXTRA, SelectionError, content_installed
 
 CONTENT_HINT = "the content checks need the `content` extra: pip install -c constraints.txt 'taxonomist[content]'"
 
@@ -164,7 +164,7 @@ def check(
             raise fail(f"{config}: no such configuration file")
         config_path = config
     if not only and not content_installed():
-        skip = [*(skip or []), "content"]
+        skip = [*(skip or []), *NEEDS_CONTENT_EXTRA]
         typer.echo(f"taxonomist: running the structural and pull request checks only; {CONTENT_HINT}", err=True)
     try:
         repo_config = load_config(config_path)

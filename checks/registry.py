@@ -63,7 +63,12 @@ CHECKS: tuple[CheckSpec, ...] = (
 )
 
 BY_ID = {c.id: c for c in CHECKS}
-GROUPS = {group: {c.id for c in CHECKS if c.group == group} for group in (STRUCTURAL, CONTENT, PR)}
+# `content` names everything beyond the structural checks, as it always has (`--skip content` leaves
+# the structural group alone); the model-based ones among them need the `content` extra.
+GROUPS = {STRUCTURAL: {c.id for c in CHECKS if c.group == STRUCTURAL},
+          CONTENT: {c.id for c in CHECKS if c.group in (CONTENT, PR)},
+          PR: {c.id for c in CHECKS if c.group == PR}}
+NEEDS_CONTENT_EXTRA = tuple(c.id for c in CHECKS if c.group == CONTENT)
 
 
 # What the content group needs beyond the base install (the `content` extra).

@@ -54,15 +54,15 @@ def test_dry_run_text_and_bad_ref_errors(sample_repo: Path) -> None:
 
 
 def test_base_branch_is_clean(sample_repo: Path) -> None:
-    forge = dry_run(sample_repo, "main", "main", skip=("content", "pr"))
+    forge = dry_run(sample_repo, "main", "main", skip=("content",))
     assert forge.check_runs[-1].conclusion == "success"
     assert forge.check_runs[-1].title == "No taxonomy files changed"
 
 
 def test_second_run_edits_the_same_comment_and_check_run(sample_repo: Path) -> None:
     forge = LocalGitForge(repo=sample_repo, base="main", head="contribution")
-    first = triage(forge, 1, skip=("content", "pr"))
-    again = triage(forge, 1, skip=("content", "pr"))
+    first = triage(forge, 1, skip=("content",))
+    again = triage(forge, 1, skip=("content",))
     assert first is not None and again is not None
     assert len(forge.comments) == 1 and len(forge.check_runs) == 1
     assert first.comment == again.comment

@@ -285,3 +285,11 @@ def test_help_is_one_style_with_an_example_at_80_columns(args: list[str]) -> Non
     if args == ["index", "build"]:
         words = " ".join(text.replace("\u2502", " ").split())  # the help's words, without the box
         assert "[required]" in words and "(default: base)" in words
+
+
+def test_pr_checks_have_their_own_group_inside_content() -> None:
+    from checks.registry import NEEDS_CONTENT_EXTRA, select
+
+    assert select(only=["pr"]) == {"pr-template", "dco"}
+    assert not select(skip=["content"]) & {"pr-template", "dco", "pii"}  # --skip content still skips them
+    assert "dco" not in NEEDS_CONTENT_EXTRA and "pii" in NEEDS_CONTENT_EXTRA

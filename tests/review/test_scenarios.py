@@ -160,7 +160,7 @@ def scene_for(github_emulator: EmulatorClient, github_app: EmulatedApp, tmp_path
         hooks = WebhookFactory(gh, github_app.installation_id, corpus)
         pull = gh.open_pull(REPO, "opposites", files=contribution(), user=AUTHOR,
                             body="Adds a skill.\n\nSigned-off-by: Carla <carla@example.org>")
-        ctx = HandlerContext(forge=forge, skip_checks=("content", "pr"), review_section=load_handlers().review_section)
+        ctx = HandlerContext(forge=forge, skip_checks=("content",), review_section=load_handlers().review_section)
         scene = Scene(gh, hooks, ctx, int(pull["number"]))
         scene.triaged(hooks.pull_request(REPO, scene.number, "opened"))
         return scene
@@ -334,7 +334,7 @@ def test_a_standing_approval_merges_when_triage_completes(scene: Scene) -> None:
     scene.say("bob", "/lgtm")
     comment, _ = scene.say("dave", "/approve")
     assert scene.merge_calls() == [] and "the triage check to finish" in scene.reply_to(comment)[0]
-    triage(forge, scene.number, skip=("content", "pr"), review_section=scene.ctx.review_section)
+    triage(forge, scene.number, skip=("content",), review_section=scene.ctx.review_section)
     (run,) = [r for r in scene.state()["check_runs"] if r["head_sha"] == head]
     scene.deliver(scene.hooks.check_run(REPO, run, sender=BOT, action="completed"))
     (merge,) = scene.merge_calls()
