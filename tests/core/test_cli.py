@@ -100,6 +100,7 @@ def test_only_and_skip(taxonomy: Path) -> None:
     ["--config", "/nonexistent/taxonomist.yml"],
     ["/no/such/path/qna.yaml"],
     ["--files-from", "/no/such/list.txt"],
+    ["--jobs", "-1"],
 ])
 def test_could_not_check_is_exit_2_with_one_line(args: list[str], taxonomy: Path) -> None:
     result = check(*args, str(taxonomy))
