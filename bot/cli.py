@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from checks.cli import fail as exit_2
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -25,10 +28,7 @@ class DryRunFormat(StrEnum):
     json = "json"
 
 
-def fail(message: str) -> typer.Exit:
-    """Exit status 2 with a one-line reason, as `taxonomist check` does."""
-    typer.echo(f"taxonomist bot: {message}", err=True)
-    return typer.Exit(2)
+fail = partial(exit_2, command="taxonomist bot")
 
 
 def split_ids(values: list[str] | None) -> tuple[str, ...]:

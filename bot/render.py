@@ -50,23 +50,25 @@ def headline(report: Report) -> str:
             f"{report.warnings} warning{'s' * (report.warnings != 1)} in {files} file{'s' * (files != 1)}")
 
 
-def _table(folded: list[Row]) -> list[str]:
+def _table(folded: list[Row], template: str | None = None) -> list[str]:
     """A table of folded findings: repeats are one row with their lines listed."""
     rows = ["| Check | Severity | Lines | Message | Fix |", "| --- | --- | --- | --- | --- |"]
     for r in folded:
         rows.append(f"| `{r.check}` | {_ICON[r.severity]} | {lines_text(r.lines)} | {escape(r.message)} | "
-                    f"{fix_for(r.check)} |")
+                    f"{fix_for(r.check, r.message, template)} |")
     return rows
 
 
-def render_comment(report: Report, head_sha: str, review_section: str | None = None) -> str:
+def render_comment(report: Report, head_sha: str, review_section: str | None = None,
+                   template: str | None = None) -> str:
     """The whole sticky comment as triage leaves it: its section and the review section handed to it."""
-    return compose({"verdict": verdict(report, conclusion_of(report)), "triage": triage_section(report, head_sha),
-                    "review": review_section})
+    return compose({"verdict": verdict(report, conclusion_of(report)),
+                    "triage": triage_section(report, head_sha, template), "review": review_section})
 
 
-def triage_section(report: Report, head_sha: str) -> str:
-    """The sticky comment's triage section: one table per file, PR-level findings, next steps."""
+def triage_section(report: Report, head_sha: str, template: str | None = None) -> str:
+    """The sticky comment's triage section: one table per file and PR-level findings; the fixes point at
+    `template` (the base branch's template when it has one)."""
     out = [f"**{headline(report)}** at {escape(head_sha[:7], code=True)}.", ""]
     shown = 0
     for fr in report.files:
@@ -76,12 +78,12 @@ def triage_section(report: Report, head_sha: str) -> str:
             continue
         room = max(0, MAX_COMMENT_ROWS - shown)
         folded = fold(fr.findings)
-        out += ["", *_table(folded[:room]), ""]
+        out += ["", *_table(folded[:room], template), ""]
         shown += min(room, len(folded))
         if len(folded) > room:
             out += [f"…and {len(folded) - room} more in the `{CHECK_RUN_NAME}` check run.", ""]
     if report.findings:
-        out += ["### Pull request", "", *_table(fold(report.findings)), ""]
+        out += ["### Pull request", "", *_table(fold(report.findings), template), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -5,15 +5,36 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from checks.config import CONFIG_PATH, ConfigError, load_config
 from checks.discovery import DiscoveryError, changed_since, expand, find_taxonomy_root, read_list
-from checks.registry import SelectionError, content_installed
+from checks.qna import parse_schema_mode
+from checks.registry import NEEDS_CONTENT_EXTRA, SelectionError, content_installed
 
 CONTENT_HINT = "the content checks need the `content` extra: pip install -c constraints.txt 'taxonomist[content]'"
+
+
+class HelpWithoutFlagTypes:
+    """Help that shows no `<bool>` beside a flag (`--fresh`, `--help`): a flag takes no value."""
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Command(HelpWithoutFlagTypes, TyperCommand):
+    """A `taxonomist` command (`app.command(..., cls=Command)`)."""
+
+
+class Group(HelpWithoutFlagTypes, TyperGroup):
+    """A `taxonomist` command group (`typer.Typer(cls=Group)`)."""
 
 
 class OutputFormat(StrEnum):
@@ -23,18 +44,23 @@ class OutputFormat(StrEnum):
     sarif = "sarif"
 
 
-def fail(message: str) -> typer.Exit:
-    """Exit status 2: the tool could not do its job. One line on stderr says why."""
-    typer.echo(f"taxonomist: {message}", err=True)
+def fail(message: str, command: str = "taxonomist") -> typer.Exit:
+    """Exit status 2: the tool could not do its job. One line on stderr, `COMMAND: why`.
+
+    Every `taxonomist` sub-command uses this one (`raise fail(...)`), so the contract holds alike.
+    """
+    typer.echo(f"{command}: {message}", err=True)
     return typer.Exit(2)
 
 
 def parse_schema_version(value: str | None) -> str | int | None:
-    if value is None or value in ("latest", "own"):
-        return value
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    raise fail(f"--schema-version must be latest, own or a version number, not {value!r}")
+    """`--schema-version`, or exit status 2 saying what it takes."""
+    if value is None:
+        return None
+    try:
+        return parse_schema_mode(value)
+    except ValueError as exc:
+        raise fail(f"--schema-version: {exc}") from None
 
 
 TEMPLATE_PATH = ".github/pull_request_template.md"
@@ -66,20 +92,22 @@ def load_pr(path: Path | None, template: Path) -> object | None:
 
 def check(
     paths: Annotated[list[str] | None, typer.Argument(
-        help="qna.yaml files or folders to search for them (default: the current folder).",
+        metavar="PATH", help="qna.yaml files, or folders to search for them (default: the current folder).",
         show_default=False)] = None,
     files_from: Annotated[str | None, typer.Option(
         "--files-from", metavar="FILE", help="Read paths to check from FILE, one a line ('-': stdin).")] = None,
     changed_since_ref: Annotated[str | None, typer.Option(
         "--changed-since", metavar="REF",
         help="Check contributions changed since the merge base with REF, untracked files included.")] = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Report format.")] = OutputFormat.text,
+    output_format: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", metavar="FORMAT", show_default=False,
+        help="Report format: text, json, github or sarif (default: text).")] = OutputFormat.text,
     schema_version: Annotated[str | None, typer.Option(
-        "--schema-version", metavar="latest|own|N",
-        help="Schema to validate against: the latest, each file's own `version:`, or a number "
-             "(default: from the config, else latest).")] = None,
+        "--schema-version", metavar="VERSION",
+        help="Schema to validate against: latest, own (each file's `version:`) or a number "
+             "(default: the config's, else latest).")] = None,
     only: Annotated[list[str] | None, typer.Option(
-        "--only", metavar="IDS", help="Run only these checks or groups (structural, content); repeatable, "
+        "--only", metavar="IDS", help="Run only these checks or groups (structural, content, pr); repeatable, "
                                       "comma-separated.")] = None,
     skip: Annotated[list[str] | None, typer.Option(
         "--skip", metavar="IDS", help="Skip these checks or groups; repeatable, comma-separated.")] = None,
@@ -87,22 +115,28 @@ def check(
         "--config", metavar="FILE", help=f"Repository configuration (default: {CONFIG_PATH} at the taxonomy "
                                          "root).")] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", metavar="FILE", help="Write the report to FILE instead of standard output.")] = None,
+        "--output", "-o", metavar="FILE", help="Write the report to FILE (default: standard output).")] = None,
     against: Annotated[Path | None, typer.Option(
         "--against", metavar="INDEX", help="Compare contributions with this embedding index "
                                            "(`taxonomist index build`) for the duplicate check.")] = None,
     pr_file: Annotated[Path | None, typer.Option(
-        "--pr", metavar="PR.json", help="PR metadata ({body, commits, template}) for pr-template and dco; the "
-                                        "template defaults to .github/pull_request_template.md.")] = None,
+        "--pr", metavar="FILE", help="PR metadata as JSON ({body, commits, template}) for pr-template and dco "
+                                     "(template default: .github/pull_request_template.md).")] = None,
     jobs: Annotated[int, typer.Option(
-        "--jobs", "-j", min=0, help="Worker processes for large runs (0: one per core).")] = 0,
+        "--jobs", "-j", metavar="N", show_default=False,
+        help="Worker processes for large runs (default: 0, one per core).")] = 0,
 ) -> None:
-    """Check qna.yaml contributions. Exit status: 0 no error, 1 errors found, 2 could not check."""
+    """Check qna.yaml contributions. Exit status: 0 no error, 1 errors found, 2 could not check.
+
+    Example: taxonomist check compositional_skills/writing/haiku --format json
+    """
     from checks.formats import RENDERERS
     from checks.runner import Checker, default_jobs
     from checks.sources import DiskSource
 
     mode = parse_schema_version(schema_version)
+    if jobs < 0:
+        raise fail(f"--jobs must be 0 (one per core) or more, not {jobs}")
     try:
         given = list(paths or [])
         if files_from:
@@ -114,6 +148,13 @@ def check(
         files = expand(given)
     except DiscoveryError as exc:
         raise fail(str(exc)) from None
+    if not files:
+        # Nothing found is not success (a wrong folder must not pass CI), unless nothing changed.
+        if paths or not (changed_since_ref or files_from):
+            raise fail(f"no qna.yaml under {' '.join(paths or ['.'])}")
+        if files_from and not changed_since_ref:
+            raise fail(f"no qna.yaml in the paths listed in {files_from}")
+        typer.echo(f"taxonomist: no contribution changed since {changed_since_ref}: nothing to check", err=True)
 
     if config is None:
         root = find_taxonomy_root(given) or Path.cwd()
@@ -123,8 +164,8 @@ def check(
             raise fail(f"{config}: no such configuration file")
         config_path = config
     if not only and not content_installed():
-        skip = [*(skip or []), "content"]
-        typer.echo(f"taxonomist: running the structural checks only; {CONTENT_HINT}", err=True)
+        skip = [*(skip or []), *NEEDS_CONTENT_EXTRA]
+        typer.echo(f"taxonomist: running the structural and pull request checks only; {CONTENT_HINT}", err=True)
     try:
         repo_config = load_config(config_path)
         index = load_index(against)

@@ -48,6 +48,17 @@ class DuplicateConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class LicenseConfig:
+    # Open licences that allow commercial use and derivatives (upstream's FAQ), by SPDX id; the
+    # share-alike ones are in since upstream's taxonomy is full of Wikipedia (CC-BY-SA-4.0).
+    allowed: tuple[str, ...] = (
+        "CC0-1.0", "CDLA-Permissive-2.0", "CC-BY-4.0", "Apache-2.0", "MIT", "CDLA-Permissive-1.0",
+        "CC-BY-3.0", "CC-BY-SA-4.0", "CC-BY-SA-3.0", "BSD-2-Clause", "BSD-3-Clause", "ISC", "0BSD",
+        "Unlicense", "PDDL-1.0", "ODC-By-1.0", "OGL-UK-3.0", "public-domain",
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class ChecksConfig:
     schema_version: str | int = "latest"
     yamllint: str = DEFAULT_YAMLLINT
@@ -57,6 +68,7 @@ class ChecksConfig:
     disable: tuple[str, ...] = ()
     pii: PiiConfig = field(default_factory=PiiConfig)
     duplicates: DuplicateConfig = field(default_factory=DuplicateConfig)
+    licenses: LicenseConfig = field(default_factory=LicenseConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +158,13 @@ SCHEMA: dict[str, Any] = _obj({
             "skill": _POS_INT, "knowledge_contexts": _POS_INT, "questions_per_context": _POS_INT,
         }),
         "max_context_words": _POS_INT,
-        "limits": _obj({"max_bytes": _POS_INT, "max_depth": _POS_INT, "max_nodes": _POS_INT}),
+        "limits": _obj({key: _POS_INT for key in (
+            "max_bytes", "max_depth", "max_nodes", "max_expanded_chars",
+            "yamllint_max_bytes", "yamllint_max_lines", "yamllint_max_nodes")}),
         "disable": _STR_LIST,
         "pii": _obj({"block": _STR_LIST, "warn": _STR_LIST, "allow": _STR_LIST}),
         "duplicates": _obj({"block_at": _RATIO, "warn_at": _RATIO, "same_task_at": _RATIO}),
+        "licenses": _obj({"allowed": _STR_LIST}),
     }),
     "review": _obj({
         "maintainers": _STR_LIST,

@@ -8,7 +8,7 @@ PyYAML's SafeConstructor. Every node's position is kept under its path so that a
 
 from __future__ import annotations
 
-import contextlib
+import sys
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +32,13 @@ class Limits:
 
     max_bytes: int = 5 * 1024 * 1024
     max_depth: int = 64
-    max_nodes: int = 250_000
+    max_nodes: int = 100_000
+    # Characters of text after alias expansion: aliases must not buy more than a plain file could hold.
+    max_expanded_chars: int = 5 * 1024 * 1024
+    # yamllint is pure Python (and quadratic in the keys of one mapping): beyond these it does not run.
+    yamllint_max_bytes: int = 1024 * 1024
+    yamllint_max_lines: int = 30_000
+    yamllint_max_nodes: int = 10_000
 
 
 class DocumentError(Exception):
@@ -83,11 +89,15 @@ def check_size(size: int, limits: Limits) -> None:
 
 
 def decode(data: bytes) -> str:
-    """The bytes as text, or a DocumentError saying why they are not (binary, encoding)."""
+    """The bytes as text, or a DocumentError saying why they are not (binary, encoding).
+
+    Line endings become `\\n` as upstream's text-mode read makes them, so a file saved with
+    Windows (CRLF) line endings reads exactly as upstream reads it.
+    """
     if b"\x00" in data[:8192]:
         raise DocumentError("this is a binary file, not YAML text")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -101,27 +111,39 @@ def _mark(node_or_event: Any) -> tuple[int, int]:
     return m.line + 1, m.column + 1
 
 
+def _too_big(what: str, bound: int, key: str, node_or_event: Any) -> DocumentError:
+    line, col = _mark(node_or_event)
+    return DocumentError(
+        f"the document expands to more than {bound:,} {what} (an alias bomb or a runaway file; "
+        f"checks.limits.{key})",
+        line,
+        col,
+    )
+
+
 def compose(text: str, limits: Limits) -> Node | None:
-    """Compose the single YAML document in `text` into nodes, enforcing depth and alias limits."""
+    """Compose the single YAML document in `text` into nodes, enforcing depth and alias limits.
+
+    Both the number of nodes and the characters of text are counted as if every alias were
+    written out, so one anchored string repeated by aliases costs what its copies would.
+    """
     resolver = Resolver()
     anchors: dict[str, Node] = {}
-    sizes: dict[int, int] = {}  # id(node) -> expanded node count, for alias budgets
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> expanded (nodes, characters)
     stack: list[tuple[Node, list[Any]]] = []
     root: Node | None = None
-    expanded = 0
+    expanded_nodes = expanded_chars = 0
     documents = 0
 
-    def attach(node: Node, size: int) -> None:
-        nonlocal root, expanded
-        expanded += size
-        if expanded > limits.max_nodes:
-            line, col = _mark(node)
-            raise DocumentError(
-                f"the document expands to more than {limits.max_nodes} nodes "
-                "(an alias bomb or a runaway file; checks.limits.max_nodes)",
-                line,
-                col,
-            )
+    def attach(node: Node, nodes: int, chars: int, at: Any = None) -> None:
+        """Add `node` to its parent; `at` (an alias event) is where it appears, if not at the node."""
+        nonlocal root, expanded_nodes, expanded_chars
+        expanded_nodes += nodes
+        expanded_chars += chars
+        if expanded_nodes > limits.max_nodes:
+            raise _too_big("nodes", limits.max_nodes, "max_nodes", at or node)
+        if expanded_chars > limits.max_expanded_chars:
+            raise _too_big("characters of text", limits.max_expanded_chars, "max_expanded_chars", at or node)
         if stack:
             stack[-1][1].append(node)
         else:
@@ -144,15 +166,20 @@ def compose(text: str, limits: Limits) -> Node | None:
                     line, col = _mark(event)
                     raise DocumentError(f"alias *{event.anchor} refers to no anchor", line, col)
                 target = anchors[event.anchor]
-                attach(target, sizes.get(id(target), 1))
+                if id(target) not in sizes:
+                    line, col = _mark(event)
+                    raise DocumentError(f"alias *{event.anchor} refers to a collection that contains it "
+                                        "(a recursive structure)", line, col)
+                attach(target, *sizes[id(target)], at=event)
             elif isinstance(event, yaml.ScalarEvent):
                 tag = event.tag
                 if tag is None or tag == "!":
                     tag = resolver.resolve(ScalarNode, event.value, event.implicit)
                 node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+                sizes[id(node)] = (1, len(event.value))
                 if event.anchor:
                     anchors[event.anchor] = node
-                attach(node, 1)
+                attach(node, 1, len(event.value))
             elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 if len(stack) >= limits.max_depth:
                     line, col = _mark(event)
@@ -177,10 +204,10 @@ def compose(text: str, limits: Limits) -> Node | None:
                     node.value = children
                 else:
                     node.value = list(zip(children[::2], children[1::2], strict=True))
-                size = 1 + sum(sizes.get(id(c), 1) for c in children)
-                sizes[id(node)] = size
+                child_sizes = [sizes[id(c)] for c in children]
+                sizes[id(node)] = (1 + sum(n for n, _ in child_sizes), sum(c for _, c in child_sizes))
                 # children were already counted as they arrived; count the container itself
-                attach(node, 1)
+                attach(node, 1, 0)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
@@ -195,10 +222,52 @@ def compose(text: str, limits: Limits) -> Node | None:
     return root
 
 
+class _Constructor(SafeConstructor):
+    """PyYAML's safe constructor, with keys kept as written and bad values reported where they are.
+
+    A qna.yaml is JSON-shaped: keys are names. `1:`, `yes:` or `~:` would become a number, a
+    boolean or None (which no schema allows and which JSON tooling cannot sort or compare), so
+    a scalar key is kept as the text written; the schema then names it as an unknown key.
+    """
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        self.flatten_mapping(node)
+        mapping: dict[Hashable, Any] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode):
+                key: Hashable = key_node.value
+            else:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, Hashable):
+                    raise ConstructorError("while constructing a mapping", node.start_mark,
+                                           "found unhashable key", key_node.start_mark)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ConstructorError(None, None, _unreadable(node, exc), node.start_mark) from None
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
+def _unreadable(node: Node, exc: Exception) -> str:
+    """Why a scalar cannot become a value, said for a contributor (no Python internals)."""
+    text = node.value if isinstance(node, ScalarNode) else ""
+    if node.tag == _INT_TAG and len(text) > sys.get_int_max_str_digits():
+        return (f"a number with {len(text):,} digits is too long to read (at most "
+                f"{sys.get_int_max_str_digits():,}); quote it if it is meant as text")
+    excerpt = text if len(text) <= 40 else text[:37] + "..."
+    return f"the value {excerpt!r} cannot be read as {node.tag.rsplit(':', 1)[-1]} ({exc})"
+
+
 def construct(root: Node) -> Any:
     """Plain Python values from composed nodes (safe tags only: no object construction)."""
     try:
-        return SafeConstructor().construct_document(root)
+        return _Constructor().construct_document(root)
     except ConstructorError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise DocumentError(
@@ -206,8 +275,6 @@ def construct(root: Node) -> Any:
             mark.line + 1 if mark else None,
             mark.column + 1 if mark else None,
         ) from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise DocumentError(f"YAML error: a value cannot be read ({exc})") from None
 
 
 def positions_of(root: Node) -> Positions:
@@ -227,9 +294,6 @@ def positions_of(root: Node) -> Positions:
             for key_node, value_node in node.value:
                 if isinstance(key_node, ScalarNode):
                     key: Hashable = key_node.value
-                    if key_node.tag == "tag:yaml.org,2002:int":
-                        with contextlib.suppress(ValueError):
-                            key = int(key_node.value)
                     pos.keys.setdefault((*path, key), _mark(key_node))
                     todo.append(((*path, key), value_node))
     return pos

@@ -9,6 +9,11 @@ from typing import Any
 REPORT_FORMAT = 1
 
 
+def plural(count: int, word: str) -> str:
+    """`1 file`, `2 files`, `0 errors`: counts read as English."""
+    return f"{count:,} {word}{'s' * (count != 1)}"
+
+
 class Severity(enum.StrEnum):
     """`error` blocks a PR, `warning` asks a human to look, `info` only informs."""
 
@@ -71,6 +76,18 @@ class Report:
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.all_findings() if f.severity is severity)
+
+    def summary_line(self) -> str:
+        """`2 files checked: 1 error, 0 warnings`, and the pull request's own findings counted apart."""
+        def tally(found: list[Finding]) -> str:
+            errors = sum(f.severity is Severity.ERROR for f in found)
+            warnings = sum(f.severity is Severity.WARNING for f in found)
+            return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
+
+        line = f"{plural(len(self.files), 'file')} checked: {tally([f for fr in self.files for f in fr.findings])}"
+        if self.findings:
+            line += f"; the pull request (template, sign-off): {tally(self.findings)}"
+        return line
 
     @property
     def errors(self) -> int:

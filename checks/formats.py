@@ -28,10 +28,7 @@ def render_text(report: Report) -> str:
             lines.append(f"{_where(f)}: {f.severity}: {f.check}:{at} {f.message}")
     for f in report.findings:
         lines.append(f"{f.severity}: {f.check}: {f.message}")
-    summary = (f"{len(report.files)} file{'s' * (len(report.files) != 1)} checked: "
-               f"{report.errors} error{'s' * (report.errors != 1)}, "
-               f"{report.warnings} warning{'s' * (report.warnings != 1)}")
-    lines.append(summary)
+    lines.append(report.summary_line())
     return "\n".join(lines) + "\n"
 
 
@@ -62,7 +59,7 @@ def render_github(report: Report) -> str:
             lines.append(f"::{command[f.severity]} {','.join(props)}::{_escape_data(f.message)}")
     for f in report.findings:
         lines.append(f"::{command[f.severity]} title={_escape_property(f.check)}::{_escape_data(f.message)}")
-    lines.append(f"{report.errors} errors, {report.warnings} warnings in {len(report.files)} files")
+    lines.append(report.summary_line())
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,15 @@ from checks.paths import kind_of, taxonomy_path
 from checks.sources import Source
 
 
+def parse_schema_mode(value: str | int) -> str | int:
+    """`latest`, `own` or a version number, from a command line or a setting (the one parser)."""
+    if value in ("latest", "own") or (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+        return value
+    if isinstance(value, str) and value.isdigit() and int(value) > 0:
+        return int(value)
+    raise ValueError(f"the schema version must be latest, own or a version number, not {value!r}")
+
+
 def resolve_version(mode: str | int, data: dict[str, Any], latest: int) -> int:
     """The schema version to validate against: upstream's rules for `latest`, `own` and a number."""
     if mode == "latest":

@@ -14,6 +14,7 @@ from typing import Any
 
 STRUCTURAL = "structural"
 CONTENT = "content"
+PR = "pr"  # checks of PR metadata (template, sign-off): plain Python, so a base install runs them
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ CHECKS: tuple[CheckSpec, ...] = (
               "checks.structural:check_schema"),
     CheckSpec("attribution", STRUCTURAL, "a non-empty attribution.txt beside a version 2+ file",
               "checks.structural:check_attribution"),
+    CheckSpec("license", STRUCTURAL, "the licence line of attribution.txt allows commercial use and derivatives",
+              "checks.license:check_license"),
     CheckSpec("min-examples", STRUCTURAL, "enough seed examples, contexts and questions per context",
               "checks.structural:check_min_examples"),
     CheckSpec("placement", STRUCTURAL, "the file sits in the right taxonomy folder, names without spaces",
@@ -53,15 +56,19 @@ CHECKS: tuple[CheckSpec, ...] = (
               "checks.content.topic:check_topic"),
     CheckSpec("llm-text", CONTENT, "no answers that read as LLM output, no proprietary model names",
               "checks.content.llm_text:check_llm_text"),
-    CheckSpec("pr-template", CONTENT, "the PR body fills in the pull request template",
+    CheckSpec("pr-template", PR, "the PR body fills in the pull request template",
               "checks.content.pr_template:check_pr_template", scope="pr"),
-    CheckSpec("dco", CONTENT, "every commit is signed off by its author (DCO)",
+    CheckSpec("dco", PR, "every commit is signed off by its author (DCO)",
               "checks.content.dco:check_dco", scope="pr"),
 )
 
 BY_ID = {c.id: c for c in CHECKS}
+# `content` names everything beyond the structural checks, as it always has (`--skip content` leaves
+# the structural group alone); the model-based ones among them need the `content` extra.
 GROUPS = {STRUCTURAL: {c.id for c in CHECKS if c.group == STRUCTURAL},
-          CONTENT: {c.id for c in CHECKS if c.group == CONTENT}}
+          CONTENT: {c.id for c in CHECKS if c.group in (CONTENT, PR)},
+          PR: {c.id for c in CHECKS if c.group == PR}}
+NEEDS_CONTENT_EXTRA = tuple(c.id for c in CHECKS if c.group == CONTENT)
 
 
 # What the content group needs beyond the base install (the `content` extra).

@@ -12,9 +12,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from checks.context import CheckContext
+from checks.document import Limits
 from checks.findings import Finding, Severity
 from checks.qna import QnaFile
-from checks.schema import available_versions, explain, iter_errors, schema_for, schema_name_for
+from checks.schema import (
+    available_versions,
+    excerpt,
+    explain,
+    iter_errors,
+    schema_for,
+    schema_name_for,
+    unexpected_keys,
+)
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
@@ -26,9 +35,28 @@ def _yamllint_config(text: str) -> Any:
     return YamlLintConfig(text)
 
 
+def _too_big_to_lint(qna: QnaFile, limits: Limits) -> str | None:
+    """Why yamllint would cost too much on this file (it is pure Python), or None."""
+    text = qna.document.text
+    measures = (
+        ("bytes", len(text.encode("utf-8")), limits.yamllint_max_bytes, "yamllint_max_bytes"),
+        ("lines", text.count("\n") + 1, limits.yamllint_max_lines, "yamllint_max_lines"),
+        ("values", len(qna.document.positions.values), limits.yamllint_max_nodes, "yamllint_max_nodes"),
+    )
+    for what, have, bound, key in measures:
+        if have > bound:
+            return f"the file has {have:,} {what}, more than the {bound:,} yamllint is run on (checks.limits.{key})"
+    return None
+
+
 def check_yamllint(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
     """yamllint in-process, for version 2 and up as upstream does (v1 files predate the rule)."""
     if qna.version <= 1:
+        return
+    too_big = _too_big_to_lint(qna, ctx.config.limits)
+    if too_big:
+        # Not linted is not clean: the file cannot pass until it is split or the bound is raised.
+        yield qna.finding("yamllint", ERROR, f"not run: {too_big}; split the contribution into smaller leaves")
         return
     from yamllint import linter
 
@@ -57,8 +85,8 @@ def check_schema(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
     for error in iter_errors(data, version, name):
         at = tuple(error.absolute_path)
         on_key = False
-        if error.validator in ("unevaluatedProperties", "additionalProperties") and isinstance(error.instance, dict):
-            extra = sorted(set(error.instance) - set(error.schema.get("properties", {})), key=str)
+        if error.validator in ("unevaluatedProperties", "additionalProperties"):
+            extra = unexpected_keys(error, version)
             if extra:
                 at, on_key = (*at, extra[0]), True
         yield qna.finding("schema", ERROR, explain(error, version, name), at, key=on_key)
@@ -71,11 +99,12 @@ def check_attribution(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
     if text is None:
         yield qna.finding("attribution", ERROR,
                           'The "attribution.txt" file does not exist or is not a file: add one beside '
-                          "qna.yaml naming the source (title, link, revision, license, creator)")
+                          "qna.yaml naming the source (title, link, revision, license, creator), or saying "
+                          "`Self-authored` if you wrote the content yourself")
     elif not text.strip():
         yield qna.finding("attribution", ERROR,
                           '"attribution.txt" is empty: name the source of the content '
-                          "(title, link, revision, license, creator)")
+                          "(title, link, revision, license, creator), or write `Self-authored` if you wrote it")
 
 
 def _schema_min(version: int, schema_name: str, *path: str) -> int:
@@ -182,7 +211,7 @@ def check_knowledge_document(qna: QnaFile, ctx: CheckContext) -> Iterator[Findin
         at = ("document", "repo")
         if not _REPO_URL.match(repo.strip()):
             yield qna.finding("knowledge-document", ERROR,
-                              f"repo {repo!r} is not a git URL: use the repository's clone URL, "
+                              f"repo {excerpt(repo)} is not a git URL: use the repository's clone URL, "
                               "e.g. https://github.com/OWNER/REPO", at)
         elif _FILE_URL.search(repo):
             yield qna.finding("knowledge-document", ERROR,
@@ -193,7 +222,7 @@ def check_knowledge_document(qna: QnaFile, ctx: CheckContext) -> Iterator[Findin
                               f"repo uses {repo.split(':')[0]}://; reviewers and the build expect https://", at)
     if isinstance(commit, str) and not _FULL_SHA.match(commit.strip()):
         yield qna.finding("knowledge-document", ERROR,
-                          f"commit {commit!r} is not a full commit SHA: use all 40 hex characters "
+                          f"commit {excerpt(commit)} is not a full commit SHA: use all 40 hex characters "
                           "(git rev-parse HEAD), not a short SHA, a branch or a tag", ("document", "commit"))
     if isinstance(patterns, list):
         for i, pattern in enumerate(patterns):
@@ -203,7 +232,7 @@ def check_knowledge_document(qna: QnaFile, ctx: CheckContext) -> Iterator[Findin
                                   ("document", "patterns", i))
             elif pattern.startswith("/") or ".." in pattern.split("/"):
                 yield qna.finding("knowledge-document", ERROR,
-                                  f"pattern {pattern!r} leaves the repository: use a path relative "
+                                  f"pattern {excerpt(pattern)} leaves the repository: use a path relative "
                                   "to the repository root", ("document", "patterns", i))
         if not patterns:
             yield qna.finding("knowledge-document", ERROR,

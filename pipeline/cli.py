@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from checks.cli import fail
 from pipeline.gate import GateSettings
 from pipeline.settings import GenerateSettings, SettingsError, TrainSettings, given, load_config, parse_mirrors
 
@@ -94,8 +95,7 @@ def stage_errors() -> tuple[type[Exception], ...]:
 def _fail(command: str, exc: Exception) -> None:
     if isinstance(exc, typer.Exit):  # a RuntimeError too: an exit already reported (a bad option) goes on as it is
         raise exc
-    typer.echo(f"taxonomist build {command}: {exc}", err=True)
-    raise typer.Exit(2) from None
+    raise fail(str(exc), f"taxonomist build {command}") from None
 
 
 def generate_settings(config: Path | None, *, teacher: str | None, teacher_model: str | None,

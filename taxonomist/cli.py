@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli import app as bot_app
-from checks.cli import check
+from checks.cli import Command, check
 from checks.index_cli import app as index_app
 from pipeline.cli import app as build_app
 
@@ -23,7 +23,7 @@ def root() -> None:
     """Review and build a community-grown LLM taxonomy."""
 
 
-app.command("check")(check)
+app.command("check", cls=Command)(check)
 app.add_typer(index_app, name="index")
 app.add_typer(build_app, name="build")
 app.add_typer(bot_app, name="bot")

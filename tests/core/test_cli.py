@@ -100,6 +100,7 @@ def test_only_and_skip(taxonomy: Path) -> None:
     ["--config", "/nonexistent/taxonomist.yml"],
     ["/no/such/path/qna.yaml"],
     ["--files-from", "/no/such/list.txt"],
+    ["--jobs", "-1"],
 ])
 def test_could_not_check_is_exit_2_with_one_line(args: list[str], taxonomy: Path) -> None:
     result = check(*args, str(taxonomy))
@@ -214,7 +215,82 @@ def test_without_the_content_extra_the_structural_checks_still_run(
     import checks.cli
 
     monkeypatch.setattr(checks.cli, "content_installed", lambda: False)
-    result = check("-f", "json", str(taxonomy / "compositional_skills/grammar/broken"))
+    pr = taxonomy / "pr.json"
+    pr.write_text(json.dumps({"body": "Adds a skill.", "commits": [
+        {"sha": "a" * 40, "message": "Add a skill", "author_name": "A", "author_email": "a@example.org"}]}))
+    result = check("-f", "json", "--pr", str(pr), str(taxonomy / "compositional_skills/grammar/broken"))
     assert result.exit_code == 1
-    assert "running the structural checks only" in result.stderr and "taxonomist[content]" in result.stderr
-    assert [f["check"] for f in json.loads(result.stdout)["files"][0]["findings"]] == ["schema"]
+    assert "running the structural and pull request checks only" in result.stderr
+    assert "taxonomist[content]" in result.stderr
+    report = json.loads(result.stdout)
+    assert [f["check"] for f in report["files"][0]["findings"]] == ["schema"]
+    assert [f["check"] for f in report["findings"]] == ["dco"]  # the PR checks need no extra package
+
+
+def test_nothing_found_is_exit_2_but_nothing_changed_is_success(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty"
+    (empty / "compositional_skills").mkdir(parents=True)
+    result = check(str(empty))
+    assert result.exit_code == 2 and result.stderr == f"taxonomist: no qna.yaml under {empty}\n"
+    listing = tmp_path / "list.txt"
+    listing.write_text("# nothing\n")
+    assert check("--files-from", str(listing)).exit_code == 2
+    repo = tmp_path / "repo"
+    write_leaf(repo, "compositional_skills/a/kept", SKILL_V3)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    monkeypatch.chdir(repo)
+    unchanged = check("--changed-since", "main")
+    assert unchanged.exit_code == 0 and "no contribution changed since main" in unchanged.stderr
+    assert "0 files checked: 0 errors, 0 warnings" in unchanged.stdout
+
+
+def test_counts_read_as_english_and_pr_findings_apart() -> None:
+    from checks.findings import FileReport, Finding, Report, Severity
+
+    one = FileReport("compositional_skills/a/qna.yaml", "a/qna.yaml", "skill",
+                     findings=[Finding("schema", Severity.ERROR, "x")])
+    pr = [Finding("dco", Severity.ERROR, "y"), Finding("pr-template", Severity.WARNING, "z")]
+    report = Report(files=[one], findings=pr)
+    assert report.summary_line() == ("1 file checked: 1 error, 0 warnings; "
+                                     "the pull request (template, sign-off): 1 error, 1 warning")
+    from checks.formats import render_github
+
+    assert render_github(report).endswith("1 file checked: 1 error, 0 warnings; "
+                                          "the pull request (template, sign-off): 1 error, 1 warning\n")
+
+
+def test_one_schema_version_parser_and_one_exit_2_helper() -> None:
+    import bot.cli
+    import checks.cli
+    from checks.qna import parse_schema_mode
+
+    assert [parse_schema_mode(v) for v in ("latest", "own", "2", 3)] == ["latest", "own", 2, 3]
+    for bad in ("newest", "0", "-1", True):
+        with pytest.raises(ValueError, match="latest, own or a version number"):
+            parse_schema_mode(bad)
+    assert bot.cli.fail.func is checks.cli.fail
+
+
+@pytest.mark.parametrize("args", [["check"], ["index"], ["index", "build"]])
+def test_help_is_one_style_with_an_example_at_80_columns(args: list[str]) -> None:
+    result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "80", "TERMINAL_WIDTH": "80"})
+    assert result.exit_code == 0
+    text = result.stdout
+    assert "Example: taxonomist " in text
+    assert "<bool>" not in text and "[default:" not in text  # flags take no value; defaults in parentheses
+    assert max(len(line) for line in text.splitlines()) <= 80
+    if args == ["index", "build"]:
+        words = " ".join(text.replace("\u2502", " ").split())  # the help's words, without the box
+        assert "[required]" in words and "(default: base)" in words
+
+
+def test_pr_checks_have_their_own_group_inside_content() -> None:
+    from checks.registry import NEEDS_CONTENT_EXTRA, select
+
+    assert select(only=["pr"]) == {"pr-template", "dco"}
+    assert not select(skip=["content"]) & {"pr-template", "dco", "pii"}  # --skip content still skips them
+    assert "dco" not in NEEDS_CONTENT_EXTRA and "pii" in NEEDS_CONTENT_EXTRA

@@ -190,3 +190,44 @@ def test_knowledge_document_patterns(tmp_path: Path) -> None:
     text = knowledge_v3().replace("    - rivers.md", "    - ../secrets.md")
     report = run(write_leaf(tmp_path, "knowledge/geography/rivers", text))
     assert [f.yaml_path for f in report.findings] == [".document.patterns[0]"]
+
+
+def test_misspelled_key_gets_did_you_mean_and_allowed_keys_are_not_blamed(tmp_path: Path) -> None:
+    text = SKILL_V3.replace("task_description:", "task_descripton:")
+    report = run(write_leaf(tmp_path, "compositional_skills/grammar/passive", text))
+    (extra,) = [f for f in report.findings if f.yaml_path == ".task_descripton"]
+    assert extra.message.startswith("`task_descripton` (did you mean `task_description`?) not allowed under `.`")
+    assert "`version`" not in extra.message  # version is allowed (through the schema's $ref)
+    assert (extra.line, extra.column) == (3, 1)
+
+
+def test_too_few_items_says_how_many_are_needed_and_there_are(tmp_path: Path) -> None:
+    text = "version: 3\ncreated_by: t\ntask_description: d\nseed_examples:\n  - question: q\n    answer: a\n"
+    report = run(write_leaf(tmp_path, "compositional_skills/grammar/passive", text))
+    (short,) = [f for f in report.findings if f.yaml_path == ".seed_examples"]
+    assert "at least 5 items (has 1): add 4 more" in short.message
+
+
+def test_repeated_example_points_at_the_copy(tmp_path: Path) -> None:
+    text = SKILL_V3 + "  - question: Make this passive - The cat chased the mouse.\n" \
+                      "    answer: The mouse was chased by the cat.\n"
+    report = run(write_leaf(tmp_path, "compositional_skills/grammar/passive", text))
+    (copy,) = [f for f in report.findings if f.check == "schema"]
+    assert copy.yaml_path == ".seed_examples[5]" and copy.line == 15
+    assert copy.message == "`.seed_examples[5]` repeats `.seed_examples[0]`: each entry must differ"
+
+
+def test_crlf_line_endings_are_clean_as_upstream_reads_them(tmp_path: Path) -> None:
+    path = write_leaf(tmp_path, "compositional_skills/grammar/passive", SKILL_V3)
+    path.write_bytes(SKILL_V3.replace("\n", "\r\n").encode())
+    assert run(path).findings == []
+    path.write_bytes(SKILL_V3.replace("\n", "\r\n").replace("tester\r\n", "tester  \r\n").encode())
+    (trailing,) = run(path).findings
+    assert (trailing.check, trailing.line, trailing.column) == ("yamllint", 2, 19)
+
+
+def test_messages_quote_long_values_by_an_excerpt(tmp_path: Path) -> None:
+    text = knowledge_v3(repo="x" * 100_000, commit="y" * 100_000)
+    report = run(write_leaf(tmp_path, "knowledge/geography/rivers", text))
+    found = [f for f in report.findings if f.check == "knowledge-document"]
+    assert len(found) == 2 and all(len(f.message) < 300 and "..." in f.message for f in found)

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
-from taxonomist.samples import DOCUMENTS_REPO_URL
 
+from checks.samples import DOCUMENTS_REPO_URL
 from pipeline.documents import DocumentFetchError, document_chunks, fetch
 from pipeline.generate import generate
 from pipeline.leaves import load_taxonomy

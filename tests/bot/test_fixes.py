@@ -1,0 +1,60 @@
+"""The Fix column: standard replies where upstream's triage guide has one, a template that exists."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.demo import make_sample_repo
+from bot.fixes import PROJECT_DOCS, TEMPLATE_PATH, fix_for, template_reference
+from bot.localgit import LocalGitForge
+from bot.triage import triage
+
+
+@pytest.mark.parametrize(("check", "message", "words"), [
+    ("topic", "jokes: \u201cTell me a knock knock joke\u201d is on upstream's avoid-topics list", "no jokes or poems"),
+    ("topic", "poems: \u201cWrite a poem\u201d is on upstream's avoid-topics list", "no jokes or poems"),
+    ("topic", "math: \u201cSolve 3x + 2 = 11\u201d is on upstream's avoid-topics list", "no math"),
+    ("topic", "code: \u201cdef f(x):\u201d is on upstream's avoid-topics list", "no code"),
+    ("placement", "a skill file (no `document`) under knowledge/: move it", "Facts the model should learn"),
+    ("placement", "a knowledge file (it has a `document`) under compositional_skills/", "are knowledge"),
+    ("schema", "Value must have at least 5 items (has 4): add 1 more", "Add examples until there are enough"),
+    ("min-examples", "3 seed examples; a skill needs at least 5", "each teaching something different"),
+    ("llm-text", "proprietary model name \u201cChatGPT\u201d: name no proprietary model", "terms forbid training"),
+    ("attribution", '"attribution.txt" is empty', "Self-authored"),
+])
+def test_standard_replies_match_the_finding(check: str, message: str, words: str) -> None:
+    assert words in fix_for(check, message)
+
+
+def test_other_findings_keep_their_checks_fix() -> None:
+    assert fix_for("topic", "medical advice: \u201cTake two pills\u201d") == fix_for("topic")
+    assert fix_for("no-such-check") == "See the message."
+
+
+def test_schema_fix_points_at_a_template_that_exists() -> None:
+    assert PROJECT_DOCS in fix_for("schema", "`.version` must be integer")
+    assert "docs/template_qna.yaml" not in fix_for("schema", "`.version` must be integer")
+    assert f"`{TEMPLATE_PATH}` on the base branch" in fix_for("schema", "x", template_reference(True))
+
+
+def git(repo: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
+
+
+def test_triage_points_at_the_base_branchs_template_only_when_it_has_one(tmp_path: Path) -> None:
+    repo = make_sample_repo(tmp_path / "taxonomy")
+    body = triage(LocalGitForge(repo=repo, base="main", head="contribution"), 1, skip=("content", "pr")).comment
+    assert PROJECT_DOCS in body and TEMPLATE_PATH not in body  # the sample's schema error: too few examples
+    git(repo, "checkout", "-q", "main")
+    (repo / TEMPLATE_PATH).parent.mkdir(exist_ok=True)
+    (repo / TEMPLATE_PATH).write_text("version: 3\n")
+    git(repo, "add", TEMPLATE_PATH)
+    git(repo, "commit", "-qm", "template")
+    body = triage(LocalGitForge(repo=repo, base="main", head="contribution"), 1, skip=("content", "pr")).comment
+    assert f"`{TEMPLATE_PATH}` on the base branch" in body and PROJECT_DOCS not in body
