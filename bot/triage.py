@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from bot.fixes import TEMPLATE_PATH, template_reference
+from bot.fixes import TEMPLATE_PATH, names_template, template_reference
 from bot.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, PullRequest
 from bot.heads import read_head_since
 from bot.indexes import IndexStore
@@ -179,7 +179,9 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
         return TriageOutcome(pr, None, result, body, LabelChange())
     report, changed = check_pull_request(forge, pr, config, skip=skip, indexes=indexes)
     result = render_check_run(report)
-    template = template_reference(forge.read_file(TEMPLATE_PATH, pr.base_ref) is not None)
+    template = None
+    if names_template((f.check, f.message) for f in report.all_findings()):
+        template = template_reference(forge.read_file(TEMPLATE_PATH, pr.base_ref) is not None)
     body = render_comment(report, pr.head_sha, review, template)
     publish_check_run(forge, pr.head_sha, result, run)
     comment = forge.find_comment(number, MARKER)
