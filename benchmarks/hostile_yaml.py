@@ -101,7 +101,13 @@ from checks.runner import Checker
 from checks.sources import DiskSource
 report = Checker(only=["structural"]).check_file(DiskSource(sys.argv[1]))
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"findings": [f.to_dict() for f in report.findings], "rss_mb": usage.ru_maxrss / 1024,
+# ru_maxrss survives exec on Linux (it would report the parent's peak); VmHWM is this process's own.
+peak_kb = usage.ru_maxrss
+try:
+    peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
+print(json.dumps({"findings": [f.to_dict() for f in report.findings], "rss_mb": peak_kb / 1024,
                   "cpu_s": usage.ru_utime + usage.ru_stime}))
 """
 

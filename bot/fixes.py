@@ -8,6 +8,7 @@ own words, keyed on the finding's check and the start of its message.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from checks.formats import TOOL_URI
 
@@ -67,8 +68,16 @@ def template_reference(base_has_template: bool) -> str:
     return f"[the template in Taxonomist's documentation]({PROJECT_DOCS})"
 
 
+def _reply(check: str, message: str) -> str:
+    return next((reply for c, pattern, reply in STANDARD_REPLIES if c == check and pattern.search(message)),
+                FIXES.get(check, "See the message."))
+
+
+def names_template(checks_and_messages: Iterable[tuple[str, str]]) -> bool:
+    """Whether any of these findings' fixes points at the template (else the bot need not look for it)."""
+    return any("{template}" in _reply(check, message) for check, message in checks_and_messages)
+
+
 def fix_for(check: str, message: str = "", template: str | None = None) -> str:
     """The fix for a finding: a standard reply when one fits its message, else the check's own."""
-    text = next((reply for c, pattern, reply in STANDARD_REPLIES if c == check and pattern.search(message)),
-                FIXES.get(check, "See the message."))
-    return text.replace("{template}", template or template_reference(False))
+    return _reply(check, message).replace("{template}", template or template_reference(False))

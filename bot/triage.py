@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from bot.entries import ATTRIBUTION, read_contribution
-from bot.fixes import TEMPLATE_PATH, template_reference
+from bot.fixes import TEMPLATE_PATH, names_template, template_reference
 from bot.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, PullRequest
 from bot.heads import read_head_since
 from bot.indexes import IndexStore
@@ -174,7 +174,9 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (), indexes: Inde
     review = review_section(forge, pr) if review_section is not None else None
     comment = forge.find_comment(number, MARKER)
     labels = publish_labels(forge, number, wanted_labels(report, changed), new_contribution=comment is None)
-    template = template_reference(forge.read_file(TEMPLATE_PATH, pr.base_ref) is not None)
+    template = None
+    if names_template((f.check, f.message) for f in report.all_findings()):
+        template = template_reference(forge.read_file(TEMPLATE_PATH, pr.base_ref) is not None)
     sections = {"verdict": verdict(report, result.conclusion),
                 "triage": triage_section(report, pr.head_sha, template), "review": review}
     body = upsert(forge, number, sections, comment)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.demo import make_sample_repo
-from bot.fixes import PROJECT_DOCS, TEMPLATE_PATH, fix_for, template_reference
+from bot.fixes import PROJECT_DOCS, TEMPLATE_PATH, fix_for, names_template, template_reference
 from bot.localgit import LocalGitForge
 from bot.triage import triage
 
@@ -39,6 +39,8 @@ def test_schema_fix_points_at_a_template_that_exists() -> None:
     assert PROJECT_DOCS in fix_for("schema", "`.version` must be integer")
     assert "docs/template_qna.yaml" not in fix_for("schema", "`.version` must be integer")
     assert f"`{TEMPLATE_PATH}` on the base branch" in fix_for("schema", "x", template_reference(True))
+    assert names_template([("yamllint", "trailing spaces"), ("schema", "x")])
+    assert not names_template([("yamllint", "trailing spaces"), ("dco", "not signed off")])  # no API call then
 
 
 def git(repo: Path, *args: str) -> None:
