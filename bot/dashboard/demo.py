@@ -135,7 +135,7 @@ def seed(store: Store, contributions: list[Contribution], now: float, seed_value
         flags = ["possible-duplicate"] if rng.random() < 0.1 else []
         payload = pr_payload(c, opened, [*outcome.labels.added, *flags], head_sha)
         at = opened.timestamp()
-        jobs = [Job("bot.handlers.triage.triage_pull_request", "pull_request", "opened", f"demo-{c.number}", REPO,
+        jobs = [Job("triage", "pull_request", "opened", f"demo-{c.number}", REPO,
                     None, c.number, head_sha, {}, at, True)]
         record.on_delivery(store, "pull_request", f"demo-{c.number}", payload, jobs, at)
         record.on_triage(store, REPO, outcome)
@@ -148,7 +148,7 @@ def seed(store: Store, contributions: list[Contribution], now: float, seed_value
         store.job_state(jobs[0].key, "done", at + 30, worker="demo-host:1/worker-1")
     _link_same_leaves(store, contributions)
     store.heartbeat("demo-host:1/worker-1", None, now)
-    failed = f"bot.handlers.triage.triage_pull_request:{REPO}#{contributions[-1].number}"
+    failed = f"triage:{REPO}#{contributions[-1].number}"
     store.job_state(failed, "failed", now - 600, reason="GithubException: 502 Bad Gateway (retries spent)")
     store.record_build(BuildRow("a1b2c3d4e5f6@1", now - 8 * DAY, "published", "passed",
                                 ("compositional_skills/linguistics/synonyms",), (), "https://example.org/builds/1"))

@@ -33,7 +33,7 @@ class JobRecorder:
     def run(self, job: Job, handler: Callable[[], Any]) -> Any:
         """Run `handler` for `job`, recording running, then done or retrying (with the error)."""
         worker = worker_id()
-        label = f"{job.route.rsplit('.', 1)[-1]} {job.repo}" + (f"#{job.pr}" if job.pr else "")
+        label = f"{job.route} {job.repo}" + (f"#{job.pr}" if job.pr else "")
         self.store.heartbeat(worker, label, time.time())
         self.store.job_running(job.key, job.route, job.repo, job.pr, worker, time.time())
         try:

@@ -130,7 +130,7 @@ def test_pages_escape_hostile_text_and_make_no_script(tmp_path: Path) -> None:
     store = Store(tmp_path / "d.sqlite3")
     store.upsert_pull(row(1, title=HOSTILE, author="<b>mallory</b>", labels=("<i>x</i>",)))
     store.record_delivery(HOSTILE, "pull_request", "opened", "o/t", 1, 1, NOW)
-    store.job_queued("k", "bot.handlers.triage.triage_pull_request", "o/t", 1, NOW)
+    store.job_queued("k", "triage", "o/t", 1, NOW)
     store.job_state("k", "failed", NOW, reason=HOSTILE)
     client = TestClient(Starlette(routes=web.routes(store, clock=lambda: NOW)))
     for path in ("/", "/similar", "/queue", "/builds", "/?label=%3Cscript%3E&author=%22%3E%3Cscript%3E"):

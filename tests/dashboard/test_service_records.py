@@ -31,7 +31,7 @@ def test_jobs_retries_failures_and_workers_are_recorded(github_emulator: Emulato
         "compositional_skills/linguistics/leaf",)
     hook = world.hooks.pull_request(REPO, number, "synchronize", before=row.head_sha)
     (job,) = [j for j in world.service.router.jobs_for(hook.event, hook.delivery, hook.payload, time.time())
-              if j.route.endswith("triage_pull_request")]
+              if j.route == "triage"]
     github_emulator.inject_fault("status", method="GET", path=f"/repos/*/pulls/{number}", status=502)
     with pytest.raises(Exception, match="502"):
         world.service.run(job)
