@@ -90,11 +90,17 @@ def prompt_of(item: dict[str, str]) -> list[dict[str, str]]:
 def answer_all(model_dir: str | Path, items: Sequence[dict[str, str]], *, max_new_tokens: int,
                batch_size: int = 8) -> list[str]:
     """Greedy answers of one model to every item, in batches (left padding for generation)."""
-    import torch
-
     from pipeline.models import load_student
 
     model, tokenizer = load_student(model_dir)
+    return answer_with(model, tokenizer, items, max_new_tokens=max_new_tokens, batch_size=batch_size)
+
+
+def answer_with(model: Any, tokenizer: Any, items: Sequence[dict[str, str]], *, max_new_tokens: int,
+                batch_size: int = 8) -> list[str]:
+    """`answer_all` with a model already loaded (the precheck keeps one warm between pull requests)."""
+    import torch
+
     model.eval()
     tokenizer.padding_side = "left"
     answers: list[str] = []
