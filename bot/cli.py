@@ -43,18 +43,24 @@ def dry_run_command(
     output_format: Annotated[DryRunFormat, typer.Option("--format", "-f")] = DryRunFormat.text,
     body_file: Annotated[Path | None, typer.Option("--body-file", help="The PR description, from a file.")] = None,
     skip: Annotated[list[str] | None, typer.Option("--skip", help="Checks or groups to skip.")] = None,
+    precheck_model: Annotated[str, typer.Option(
+        "--precheck-model", metavar="auto|none|FOLDER|URL", help="The model that prechecks the contribution "
+        "(auto: the newest build in $TAXONOMIST_BUILDS, else the embedded base student; none: no precheck)."
+    )] = "auto",
 ) -> None:
     """Triage HEAD against BASE of a local repository and print the check run, comment and labels."""
     from bot.dryrun import dry_run, effects, render_text
     from bot.localgit import GitError
     from checks.registry import SelectionError
+    from pipeline.precheck import PrecheckError
 
     if not (repo / ".git").exists():
         raise fail(f"{repo}: not a git repository")
     try:
         body = body_file.read_text(encoding="utf-8") if body_file else ""
-        found = effects(dry_run(repo.resolve(), base, head, body=body, skip=split_ids(skip)))
-    except (GitError, SelectionError, OSError) as exc:
+        found = effects(dry_run(repo.resolve(), base, head, body=body, skip=split_ids(skip),
+                                precheck_model=precheck_model))
+    except (GitError, SelectionError, OSError, PrecheckError) as exc:
         raise fail(str(exc)) from None
     if output_format is DryRunFormat.json:
         sys.stdout.write(json.dumps(found, indent=2) + "\n")

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Handler modules, imported by `load_handlers`. The review workflow adds its module here.
-HANDLER_MODULES = ("bot.handlers.triage", "bot.handlers.index", "bot.review.handler")
+HANDLER_MODULES = ("bot.handlers.triage", "bot.handlers.index", "bot.review.handler", "bot.handlers.precheck")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,7 @@ class Job:
     payload: dict[str, Any]
     received_at: float
     coalesce: bool
+    priority: int = 0  # the queue runs higher first: triage 0, the model's precheck below it
 
     @property
     def key(self) -> str:
@@ -54,6 +55,7 @@ class Route:
     coalesce: bool
     per_pull_request: bool = True
     on_failure: Callable[..., Any] | None = None  # (job, ctx, reason) when retries are spent
+    priority: int = 0
 
 
 def pull_request_numbers(event: str, payload: dict[str, Any]) -> list[int]:
@@ -85,19 +87,21 @@ class Router:
     review_section: Callable[..., str | None] | None = None
 
     def on(self, event: str, *actions: str, coalesce: bool = False, per_pull_request: bool = True,
-           on_failure: Callable[..., Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+           on_failure: Callable[..., Any] | None = None, priority: int = 0
+           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register the decorated `handler(job, ctx)` for `event` with any of `actions` (all when none).
 
         `coalesce`: a newer job for the same PR makes an older one a no-op. `per_pull_request`:
         one job per PR the event names (else one per repository). `on_failure(job, ctx, reason)`
-        reports on the PR when retries are spent. Stacked decorators add events to one route."""
+        reports on the PR when retries are spent. `priority`: the queue runs higher first. Stacked
+        decorators add events to one route."""
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             name = f"{handler.__module__}.{handler.__qualname__}"
             keys = {(event, a) for a in actions} if actions else {(event, None)}
             old = self.routes.get(name)
             events = frozenset(keys | (set(old.events) if old else set()))
-            self.routes[name] = Route(name, handler, events, coalesce, per_pull_request, on_failure)
+            self.routes[name] = Route(name, handler, events, coalesce, per_pull_request, on_failure, priority)
             return handler
 
         return register
@@ -119,7 +123,7 @@ class Router:
         for route in self.matching(event, action):
             targets: list[int | None] = list(numbers) if route.per_pull_request else [None]
             jobs += [Job(route.name, event, action, delivery, repo, installation, n, head_sha_of(event, payload),
-                         payload, received_at, route.coalesce) for n in targets]
+                         payload, received_at, route.coalesce, route.priority) for n in targets]
         return jobs
 
 
@@ -141,6 +145,7 @@ class HandlerContext:
     skip_checks: tuple[str, ...] = ()
     indexes: Any = None  # bot.indexes.IndexStore, when the duplicate check has an index
     review_section: Callable[..., str | None] | None = None
+    precheck: Any = None  # bot.handlers.precheck.PrecheckSetup; None: the model's precheck is off
 
 
 def dispatch(job: Job, ctx: HandlerContext) -> Any:

@@ -17,6 +17,7 @@ from bot.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, Pull
 from bot.heads import read_head_since
 from bot.indexes import IndexStore
 from bot.labels import label_plan, wanted_labels
+from bot.precheck_section import keep_section
 from bot.render import CHECK_RUN_NAME, MARKER, batches, failed_check_run, render_check_run, render_comment
 from checks.config import CONFIG_PATH, ConfigError, RepoConfig, parse_config
 from checks.findings import Report
@@ -84,9 +85,8 @@ def pr_metadata(forge: Forge, pr: PullRequest) -> dict[str, Any]:
     }
 
 
-def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, skip: Sequence[str] = (),
-                       indexes: IndexStore | None = None) -> tuple[Report, list[str]]:
-    """Run the checks on the PR's contribution files at its head SHA."""
+def contribution_sources(forge: Forge, pr: PullRequest) -> tuple[list[MemorySource], list[str]]:
+    """The PR's contribution files at its head SHA, each with its `attribution.txt`, and every changed path."""
     changed = [(c.path, c.status) for c in forge.changed_files(pr)]
     paths = contribution_paths(changed, lambda p: forge.read_file(p, pr.head_sha) is not None)
     sources = []
@@ -97,12 +97,19 @@ def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, ski
         attribution = forge.read_file((PurePosixPath(path).parent / ATTRIBUTION).as_posix(), pr.head_sha)
         siblings = ((ATTRIBUTION, attribution),) if attribution is not None else ()
         sources.append(MemorySource(source=path, data=data, siblings=siblings))
+    return sources, [p for p, _ in changed]
+
+
+def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, skip: Sequence[str] = (),
+                       indexes: IndexStore | None = None) -> tuple[Report, list[str]]:
+    """Run the checks on the PR's contribution files at its head SHA."""
+    sources, changed = contribution_sources(forge, pr)
     checker = Checker(config, skip=skip)
     if indexes is not None and "duplicate" in checker.selected:
         checker.index = indexes.for_pull_request(forge, forge.name, pr.number, pr.base_ref, sources)
     wants_pr = any(c.scope == "pr" and c.id in checker.selected for c in CHECKS)
     metadata = PrMetadata.from_dict(pr_metadata(forge, pr), f"pull request #{pr.number}") if wants_pr else None
-    return checker.check(sources, pr=metadata), [p for p, _ in changed]
+    return checker.check(sources, pr=metadata), changed
 
 
 def publish_check_run(forge: Forge, head_sha: str, result: CheckRunResult,
@@ -115,12 +122,12 @@ def publish_check_run(forge: Forge, head_sha: str, result: CheckRunResult,
     annotations it already has; a run holding another result (a `/recheck`, a changed base
     configuration) or unmarked annotations is left as it is and a new run shows the new result
     (GitHub shows the newest)."""
-    existing = existing or forge.find_check_run(head_sha, CHECK_RUN_NAME)
+    existing = existing or forge.find_check_run(head_sha, result.name)
     if existing is not None and existing.external_id == result.digest and existing.status == "completed":
         return
     if existing is None or existing.status == "completed" or (
             existing.annotations_count and existing.external_id != result.digest):
-        existing = ExistingCheckRun(forge.start_check_run(head_sha, CHECK_RUN_NAME), "in_progress")
+        existing = ExistingCheckRun(forge.start_check_run(head_sha, result.name), "in_progress")
     for batch in batches(result.annotations[existing.annotations_count:]):
         forge.add_annotations(existing.id, result, batch)
     forge.complete_check_run(existing.id, result)
@@ -181,6 +188,7 @@ def triage(forge: Forge, number: int, *, skip: Sequence[str] = (),
     body = render_comment(report, pr.head_sha, review)
     publish_check_run(forge, pr.head_sha, result, run)
     comment = forge.find_comment(number, MARKER)
+    body = keep_section(body, comment[1] if comment else None)  # the precheck job's section stays
     labels = publish_labels(forge, number, wanted_labels(report, changed), new_contribution=comment is None)
     publish_comment(forge, number, body, comment)
     return TriageOutcome(pr, report, result, body, labels)

@@ -1,0 +1,73 @@
+"""The precheck's section of the sticky comment: a collapsed side-by-side table, between its own markers.
+
+Triage rewrites the comment on every push; the precheck job writes its section later (a separate,
+lower-priority job). So the section lives between markers: triage keeps it (`keep_section`), the
+precheck job replaces it (`with_section`). Every text from the PR or the model goes through
+`escape_cell`: no mention pings, no HTML, no links or images, no pipes that break the table, no
+marker, one line, cut to a length with a visible ellipsis.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from bot.render import cell
+
+START = "<!-- taxonomist:precheck -->"
+END = "<!-- /taxonomist:precheck -->"
+CELL_LIMIT = 280  # characters of one answer shown in the table; the check run has the same cut
+_SECTION = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
+_MARKUP = re.compile(r"([\[\]!*_~`\\])")
+VERDICT_WORDS = {"known": "**known**: the model already answers this well",
+                 "partly-known": "**partly-known**: the model answers some of it",
+                 "new": "**new**: the model does not answer this yet"}
+
+
+def escape_cell(text: str, limit: int = CELL_LIMIT) -> str:
+    """User or model text made inert inside a Markdown table cell (see the module docstring)."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[:limit - 1].rstrip() + "…"
+    flat = _MARKUP.sub(r"\\\1", flat)
+    flat = html.escape(flat, quote=False)
+    flat = _MENTION.sub("@\u200b", flat)
+    return cell(flat)
+
+
+def section_of(body: str | None) -> str | None:
+    """The precheck section in a comment body, markers included, if there is one."""
+    found = _SECTION.search(body or "")
+    return found.group(0) if found else None
+
+
+def with_section(body: str, section: str | None) -> str:
+    """`body` with its precheck section replaced by `section` (added at the end; None removes it)."""
+    rest = _SECTION.sub("", body).rstrip() + "\n"
+    return rest if not section else f"{rest}\n{section}\n"
+
+
+def keep_section(new_body: str, old_body: str | None) -> str:
+    """Triage's fresh comment with the precheck section the old comment had, until the next precheck."""
+    return with_section(new_body, section_of(old_body))
+
+
+def render_section(result: dict[str, Any], head_sha: str) -> str:
+    """The collapsed section: per file its verdict, then question, answers and score side by side."""
+    files = result["files"]
+    verdicts = ", ".join(f"{escape_cell(f['path'], 200)}: {f['verdict']}" for f in files)
+    out = [START, "<details>", f"<summary>Precheck at <code>{head_sha[:7]}</code>: {verdicts}</summary>", "",
+           f"The current model (`{escape_cell(result['model'], 120)}`) answered each seed question. A high "
+           "score means it already gives the contributor's answer.", ""]
+    for f in files:
+        out += [f"#### {escape_cell(f['path'], 200)}: {VERDICT_WORDS.get(f['verdict'], f['verdict'])}", "",
+                "| Question | Contributor's answer | Model's answer | Score |", "| --- | --- | --- | --- |"]
+        for ex in f["examples"]:
+            judged = "" if ex.get("judge") is None else f", judge {ex['judge']}/5"
+            out.append(f"| {escape_cell(ex['question'])} | {escape_cell(ex['answer'])} | "
+                       f"{escape_cell(ex['model_answer'])} | {ex['similarity']:.2f}{judged} |")
+        out.append("")
+    out += ["</details>", END]
+    return "\n".join(out)
