@@ -83,7 +83,7 @@ def render_check_run(result: dict[str, Any]) -> CheckRunResult:
     known = [f for f in result["files"] if f["verdict"] == "known"]
     title = ", ".join(f"{f['verdict']}: {sum(g['verdict'] == f['verdict'] for g in result['files'])}"
                       for f in {f["verdict"]: f for f in result["files"]}.values())
-    lines = [f"Model: `{escape_cell(result['model'], 120)}`", "", "| File | Verdict | Mean similarity |",
+    lines = [f"Model: {escape_cell(result['model'], 120)}", "", "| File | Verdict | Mean similarity |",
              "| --- | --- | --- |"]
     for f in result["files"]:
         sims = [e["similarity"] for e in f["examples"]]

@@ -57,9 +57,10 @@ def keep_section(new_body: str, old_body: str | None) -> str:
 def render_section(result: dict[str, Any], head_sha: str) -> str:
     """The collapsed section: per file its verdict, then question, answers and score side by side."""
     files = result["files"]
-    verdicts = ", ".join(f"{escape_cell(f['path'], 200)}: {f['verdict']}" for f in files)
+    counts = {v: sum(f["verdict"] == v for f in files) for v in VERDICT_WORDS}
+    verdicts = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     out = [START, "<details>", f"<summary>Precheck at <code>{head_sha[:7]}</code>: {verdicts}</summary>", "",
-           f"The current model (`{escape_cell(result['model'], 120)}`) answered each seed question. A high "
+           f"The current model ({escape_cell(result['model'], 120)}) answered each seed question. A high "
            "score means it already gives the contributor's answer.", ""]
     for f in files:
         out += [f"#### {escape_cell(f['path'], 200)}: {VERDICT_WORDS.get(f['verdict'], f['verdict'])}", "",

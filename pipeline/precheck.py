@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,7 +41,8 @@ BUILDS_ENV = "TAXONOMIST_BUILDS"  # the operator's folder of weekly build folder
 KNOWN, PARTLY, NEW = "known", "partly-known", "new"
 NO_JUDGE = "none"
 UNREADABLE = ("yaml-syntax", "schema", "file-name")  # errors that leave no leaf to ask about
-DEFAULT_MAX_NEW_TOKENS = 64
+DEFAULT_MAX_NEW_TOKENS = 48
+SENTENCE_END = re.compile(r"[.!?]+[\s\n]+")
 _warm: dict[str, Teacher] = {}
 _warm_lock = threading.Lock()
 _generate_lock = threading.Lock()  # one batched generation at a time: CPU threads are shared
@@ -94,6 +96,18 @@ def answer(model: Teacher, items: Sequence[dict[str, str]], max_new_tokens: int)
             return answer_with(backend.model, backend.tokenizer, items, max_new_tokens=max_new_tokens)
     replies = model.ask_many([Request(messages=prompt_of(item), max_tokens=max_new_tokens) for item in items])
     return [(text or "").strip() for text in replies]
+
+
+def leading(answers: Sequence[str], references: Sequence[str]) -> list[str]:
+    """Each answer cut to as many sentences as its reference: a small model states the answer, then
+    rambles until its token budget ends, and the ramble must not hide that it knew."""
+    out = []
+    for text, reference in zip(answers, references, strict=True):
+        keep = max(1, len(SENTENCE_END.findall(reference.strip() + " ")))
+        parts = SENTENCE_END.split(text.strip() + " ")
+        ends = SENTENCE_END.findall(text.strip() + " ")
+        out.append("".join(p + e for p, e in zip(parts[:keep], ends[:keep], strict=False)).strip() or text)
+    return out
 
 
 def example_score(similarity: float | None, judge: int | None, metric: str) -> float | None:
@@ -162,7 +176,10 @@ def precheck(leaves: Sequence[LeafSeeds], config: PrecheckConfig, *, model: str 
                             f"{exc}") from None
     items = [seed for leaf in leaves for seed in leaf.seeds]
     answers = answer(student, items, max_new_tokens) if items else []
-    sims = similarities(answers, [i["answer"] for i in items]) if items else []
+    references = [i["answer"] for i in items]
+    sims = [max(pair) for pair in zip(similarities(answers, references),
+                                      similarities(leading(answers, references), references), strict=True)
+            ] if items else []
     ratings = judge_all(judge_client, items, answers) if judge_client is not None and items else [None] * len(items)
     files, at = [], 0
     for leaf in leaves:

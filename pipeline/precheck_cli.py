@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from pipeline.precheck import DEFAULT_MAX_NEW_TOKENS
+
 
 class PrecheckFormat(enum.StrEnum):
     text = "text"
@@ -35,7 +37,7 @@ def precheck_command(
         "--config", metavar="FILE", help="Repository configuration with the `precheck:` thresholds (default: "
         ".github/taxonomist.yml at the taxonomy root).")] = None,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Longest answer, in tokens.")
-                              ] = 64,
+                              ] = DEFAULT_MAX_NEW_TOKENS,
 ) -> None:
     """Ask the current model every seed question: is the contribution `known`, `partly-known` or `new`?"""
     from checks.config import CONFIG_PATH, ConfigError, load_config

@@ -83,7 +83,8 @@ def test_config_is_read_from_the_base_branch(sample_repo: Path, tmp_path: Path) 
 
 
 def test_make_demo_runs_offline() -> None:
-    done = subprocess.run([sys.executable, "-m", "bot.demo", "--skip", "content"], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "bot.demo", "--skip", "content",
+                           "--precheck-model", "none"], capture_output=True, text=True,
                           cwd=ROOT, check=False, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr
     assert "taxonomist/triage: failure" in done.stdout and "triage-needed" in done.stdout

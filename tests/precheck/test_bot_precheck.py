@@ -83,7 +83,7 @@ def test_precheck_on_push_publishes_run_section_and_label_and_caches(
     assert [(r["status"], r["conclusion"]) for r in runs] == [("completed", "neutral")]
     assert LABEL in labels
     assert body.startswith(MARKER) and START in body and END in body and "<details>" in body
-    assert "| Question | Contributor's answer | Model's answer | Score |" in body and ": known" in body
+    assert "| Question | Contributor's answer | Model's answer | Score |" in body and ": 1 known</summary>" in body
 
     triage(forge, number, skip=SKIP)  # a re-triage keeps the precheck's section
     assert START in state(github_emulator, number)[1]
@@ -98,7 +98,7 @@ def test_precheck_on_push_publishes_run_section_and_label_and_caches(
     forgetful = Counting({})
     run_precheck(forge, number, runner=forgetful, model="another", cache=cache)
     runs, body, labels = state(github_emulator, number)
-    assert runs[-1]["conclusion"] == "success" and LABEL not in labels and ": new" in body
+    assert runs[-1]["conclusion"] == "success" and LABEL not in labels and ": 1 new</summary>" in body
 
 
 def test_no_precheck_while_structural_checks_fail(github_emulator: EmulatorClient, open_pr: Any) -> None:

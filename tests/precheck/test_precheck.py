@@ -114,3 +114,28 @@ def test_default_model_is_the_newest_published_build(tmp_path: Path) -> None:
     os.utime(tmp_path / "old" / "build.json", (1, 1))
     assert latest_published(tmp_path) == tmp_path / "newer" / "published" / "model"
     assert latest_published(tmp_path / "empty") is None
+
+
+def test_leading_sentences_keep_the_answer_and_drop_the_ramble() -> None:
+    from pipeline.precheck import leading
+
+    rambling = "The opposite of hot is cold. This is a fundamental concept in science. In a"
+    assert leading([rambling], ["The opposite of hot is cold."]) == ["The opposite of hot is cold."]
+    assert leading([rambling], ["Cold. It is cold."]) == ["The opposite of hot is cold. This is a fundamental "
+                                                          "concept in science."]
+    assert leading(["no sentence end"], ["One."]) == ["no sentence end"]
+
+
+@pytest.mark.slow
+def test_demo_shows_the_precheck_section_with_the_embedded_model() -> None:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "bot.demo", "--skip", "content"], capture_output=True, text=True,
+                          check=False, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert "taxonomist/triage: failure" in done.stdout  # the sample contribution, with its problems
+    assert "== check run taxonomist/precheck:" in done.stdout and "<!-- taxonomist:precheck -->" in done.stdout
+    assert "| What is the capital of France? | The capital of France is Paris. |" in done.stdout
