@@ -3,7 +3,9 @@
 Reads the build folder's `build.json` (written by `pipeline`; the bot reads the file, it never
 imports `pipeline`): for each merged PR in `taxonomy.prs`, one comment (found again by a hidden
 marker carrying the build's taxonomy commit, so a rerun edits it instead of posting twice) and the
-`community-build-ready` label, as upstream labels PRs whose content reached a community build. The
+`community-build-ready` label, as upstream labels PRs whose content reached a community build. With
+the build's `postcheck` section (`pipeline.postcheck`), the comment also shows the PR's own questions
+answered by the previous model and by the new build, with the scores and the leaf's gate verdict. The
 label is created with its colour and description where the repository lacks it (adding an unknown
 label would make a grey one that says nothing). A PR that cannot be announced (a wrong number, no
 access) is reported with the reason and does not stop the others.
@@ -15,6 +17,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from bot.precheck_section import render_postcheck
 
 LABEL = "community-build-ready"
 LABEL_COLOR = "0e8a16"
@@ -60,12 +64,15 @@ def read_build(build_dir: Path) -> dict[str, Any]:
     return report
 
 
-def comment_body(report: dict[str, Any], marker: str) -> str:
+def comment_body(report: dict[str, Any], marker: str, number: int | None = None) -> str:
+    """The announcement, with PR `number`'s postcheck (its questions before and after) when the build has one."""
     taxonomy, gate = report.get("taxonomy", {}), report.get("gate", {})
     passed = "passed" if gate.get("passed") else "was forced past"
-    return (f"{marker}\nThe content of this pull request is in the community build of taxonomy commit "
+    body = (f"{marker}\nThe content of this pull request is in the community build of taxonomy commit "
             f"`{taxonomy.get('commit')}` ({len(report.get('leaves', {}).get('used', []))} leaves). "
             f"The build {passed} the evaluation gate; its model card and report are published with it.")
+    entries = (report.get("postcheck") or {}).get("prs", {}).get(str(number))
+    return f"{body}\n\n{render_postcheck(entries)}" if entries else body
 
 
 def _reason(exc: Exception) -> str:
@@ -79,9 +86,9 @@ def announce(forge: AnnounceForge, build_dir: Path) -> Announcement:
     """Comment on and label every merged PR of the build; one PR's failure does not stop the others."""
     report = read_build(build_dir)
     marker = f"<!-- taxonomist:build:{report.get('taxonomy', {}).get('commit')} -->"
-    body = comment_body(report, marker)
     result, label_ready = Announcement(), False
     for number in report.get("taxonomy", {}).get("prs", []):
+        body = comment_body(report, marker, number)
         try:
             existing = forge.find_comment(number, marker)
             if existing is None:

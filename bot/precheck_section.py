@@ -72,3 +72,23 @@ def render_section(result: dict[str, Any], head_sha: str) -> str:
         out.append("")
     out += ["</details>", END]
     return "\n".join(out)
+
+
+def render_postcheck(entries: list[dict[str, Any]]) -> str:
+    """The postcheck table of one merged PR (`build.json`'s `postcheck.prs[N]`): each of its leaves'
+    questions answered by the previous model and the new build, with the scores and the gate's verdict."""
+    out = ["<details>", "<summary>Your questions, answered by the previous model and by this build</summary>", ""]
+    for entry in entries:
+        out += [f"#### {escape_cell(str(entry.get('leaf')), 200)}: {escape_cell(str(entry.get('status')), 20)}, "
+                f"gate verdict **{escape_cell(str(entry.get('verdict')), 20)}**", "",
+                "| Question | Your answer | Previous model | This build | Similarity before → after |",
+                "| --- | --- | --- | --- | --- |"]
+        for q in entry.get("questions", []):
+            held = " (held out)" if q.get("heldout") else ""
+            out.append(f"| {escape_cell(str(q.get('question')))}{held} | {escape_cell(str(q.get('answer')))} | "
+                       f"{escape_cell(str(q.get('before')))} | {escape_cell(str(q.get('after')))} | "
+                       f"{float(q.get('before_similarity') or 0):.2f} → {float(q.get('after_similarity') or 0):.2f} |")
+        out.append("")
+    out += ["Held-out questions were never trained on: they show what the build learned, not what it memorised.",
+            "</details>"]
+    return "\n".join(out)

@@ -64,8 +64,10 @@ def run_train(build_dir: Path, options: TrainOptions) -> dict[str, Any]:
 
 def run_evaluate(build_dir: Path, *, previous: Path | None, judge: str | None, gate: GateSettings,
                  max_new_tokens: int = 64) -> dict[str, Any]:
-    """Score against the previous build's model, or the base model on a first build."""
+    """Score against the previous build's model, or the base model on a first build; then the postcheck
+    (each merged PR's questions, before and after, for `announce-build`)."""
     from pipeline.evaluate import evaluate, model_of_build
+    from pipeline.postcheck import postcheck
     from pipeline.teacher import make_teacher
 
     report = read_report(build_dir)
@@ -79,6 +81,7 @@ def run_evaluate(build_dir: Path, *, previous: Path | None, judge: str | None, g
         sections = evaluate(build_dir, baseline=baseline, previous_report=previous_report, judge=client, gate=gate,
                             max_new_tokens=max_new_tokens)
         update_report(build_dir, sections)
+        update_report(build_dir, {"postcheck": postcheck(build_dir, max_new_tokens=max_new_tokens)})
     return sections
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pipeline.teacher import Request, Teacher
@@ -33,7 +34,7 @@ def knowing(known: dict[str, str], rating: int = 4) -> Teacher:
 def skill_yaml(pairs: list[tuple[str, str]], task: str = "Answer a question.") -> str:
     lines = ["version: 3", "created_by: someone", f"task_description: {task}", "seed_examples:"]
     for q, a in pairs:
-        lines += [f"  - question: {q}", f"    answer: {a}"]
+        lines += [f"  - question: {json.dumps(q)}", f"    answer: {json.dumps(a)}"]
     return "\n".join(lines) + "\n"
 
 
