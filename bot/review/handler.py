@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from bot.forge import Forge, IssueComment, PullRequest
 from bot.heads import read_head_since
+from bot.precheck_section import keep_section, with_section
 from bot.render import CHECK_RUN_NAME, MARKER
 from bot.review.effects import SECTION_MARKER, STATUS_CONTEXT, Plan, plan, reply_marker, section
 from bot.review.membership import TeamCache
@@ -65,10 +66,11 @@ def derive_for(forge: Forge, pr: PullRequest, config: RepoConfig,
 
 
 def splice_section(body: str, review: str) -> str:
-    """The sticky comment with its review part (always last, under `### Review`) replaced."""
-    at = body.rfind(f"{REVIEW_HEADING}\n\n{SECTION_MARKER}")
-    before = body[:at] if at >= 0 else body
-    return f"{before.rstrip()}\n\n{REVIEW_HEADING}\n\n{review.strip()}\n"
+    """The sticky comment with its review part (last but for the precheck's section, which stays) replaced."""
+    rest = with_section(body, None)
+    at = rest.rfind(f"{REVIEW_HEADING}\n\n{SECTION_MARKER}")
+    before = rest[:at] if at >= 0 else rest
+    return keep_section(f"{before.rstrip()}\n\n{REVIEW_HEADING}\n\n{review.strip()}\n", body)
 
 
 def _bot_comment(comments: list[IssueComment], marker: str) -> IssueComment | None:

@@ -132,3 +132,13 @@ def test_user_and_model_text_is_escaped(github_emulator: EmulatorClient, open_pr
 def test_escape_cell_cuts_long_text_visibly() -> None:
     text = escape_cell("word " * 200, limit=50)
     assert len(text) <= 50 and text.endswith("…")
+
+
+def test_the_review_workflow_keeps_the_precheck_section() -> None:
+    from bot.review.handler import splice_section
+
+    body = (f"{MARKER}\n## Taxonomist triage\n\n### Review\n\n<!-- taxonomist:review -->\nold review\n\n"
+            f"{START}\n<details>x</details>\n{END}\n")
+    spliced = splice_section(body, "<!-- taxonomist:review -->\nnew review")
+    assert "new review" in spliced and "old review" not in spliced
+    assert spliced.count(START) == 1 and spliced.rstrip().endswith(END)
