@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Handler modules, imported by `load_handlers`. The review workflow adds its module here.
-HANDLER_MODULES = ("bot.handlers.triage", "bot.handlers.index", "bot.review.handler", "bot.handlers.precheck")
+HANDLER_MODULES = ("bot.handlers.triage", "bot.handlers.index", "bot.review.handler", "bot.handlers.precheck",
+                   "bot.handlers.generate")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,7 @@ class HandlerContext:
     indexes: Any = None  # bot.indexes.IndexStore, when the duplicate check has an index
     review_section: Callable[..., str | None] | None = None
     precheck: Any = None  # bot.handlers.precheck.PrecheckSetup; None: the model's precheck is off
+    generate: Any = None  # bot.handlers.generate.GenerateSetup; None: `/generate` is off
 
 
 def dispatch(job: Job, ctx: HandlerContext) -> Any:

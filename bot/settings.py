@@ -43,6 +43,7 @@ class Settings:
     max_rate_limit_wait: float = 120.0  # give the job back to the queue rather than sleep longer
     queue_retention_days: float = 4.0  # delivery ids and done marks are kept this long (redeliveries: 3 days)
     job_lease: float = DEFAULT_LEASE  # seconds a running job's lease lasts unrenewed (a killed worker's job waits)
+    build_config: str = ""  # the weekly build's --config file, for `/generate` previews (empty: defaults)
     precheck_model: str = "auto"  # auto: newest build in $TAXONOMIST_BUILDS, else embedded; none: off; folder|URL
 
     @property
