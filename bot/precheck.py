@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.forge import CheckRunResult, Forge
-from bot.precheck_section import escape_cell, render_section, section_of, with_section
+from bot.precheck_section import VERDICT_WORDS, escape_cell, render_section, section_of, with_section
 from bot.render import MARKER
 from bot.triage import contribution_sources, publish_check_run, publish_comment, read_config
 from checks.config import ConfigError, PrecheckConfig
@@ -81,8 +81,8 @@ class PrecheckOutcome:
 def render_check_run(result: dict[str, Any]) -> CheckRunResult:
     """Neutral when the model already knows a file (a triager should look), else success."""
     known = [f for f in result["files"] if f["verdict"] == "known"]
-    title = ", ".join(f"{f['verdict']}: {sum(g['verdict'] == f['verdict'] for g in result['files'])}"
-                      for f in {f["verdict"]: f for f in result["files"]}.values())
+    counts = {v: sum(f["verdict"] == v for f in result["files"]) for v in VERDICT_WORDS}
+    title = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     lines = [f"Model: {escape_cell(result['model'], 120)}", "", "| File | Verdict | Mean similarity |",
              "| --- | --- | --- |"]
     for f in result["files"]:
