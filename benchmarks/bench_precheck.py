@@ -143,20 +143,20 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
 
 
 def main() -> None:
-    judged, judged_runs = p50(None)
-    bare, _ = p50("none")
-    print(f"precheck, five-example leaf, embedded model, warm: p50 {judged:.2f} s with the judge (runs "
-          f"{', '.join(f'{t:.1f}' for t in judged_runs)}), {bare:.2f} s without; target <= 10 s")
     found = agreement()
     right_known = sum(v == "known" for _, v in found["known"])
     right_new = sum(v == "new" for _, v in found["new"])
     print(f"verdicts: known leaves {right_known}/{len(found['known'])} `known` {found['known']}")
     print(f"          new leaves {right_new}/{len(found['new'])} `new` {found['new']}")
-    print(f"          mean similarity per leaf: {found['similarity']}")
+    print(f"          mean similarity per leaf: {found['similarity']}", flush=True)
+    judged, judged_runs = p50(None)
+    bare, _ = p50("none", runs=3)
+    print(f"precheck, five-example leaf, embedded model, warm: p50 {judged:.2f} s with the judge (runs "
+          f"{', '.join(f'{t:.1f}' for t in judged_runs)}), {bare:.2f} s without; target <= 10 s", flush=True)
     without = triage_latency(False)
     with_it = triage_latency(True)
     print(f"triage latency (3 PRs, one worker): {without:.2f} s without the precheck, {with_it:.2f} s with it "
-          f"(ratio {with_it / without:.2f})")
+          f"(ratio {with_it / without:.2f})", flush=True)
 
 
 if __name__ == "__main__":
