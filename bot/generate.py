@@ -24,6 +24,7 @@ CHECK_RUN_NAME = "taxonomist/generate"
 READY_LABEL = "precheck-generate-ready"
 ALLOWED = (Role.TRIAGERS, Role.MAINTAINERS, Role.APPROVERS)
 SAMPLES_SHOWN = 20  # per leaf in the check run; the build's cache holds them all
+MAX_SAMPLES_SHOWN = 80  # in all: two cut cells a row stay below the check run summary's 65535 characters
 
 # the PR's contribution sources -> `pipeline.preview.preview`'s object
 Previewer = Callable[[Sequence[Any]], dict[str, Any]]
@@ -44,6 +45,7 @@ def render_check_run(preview: dict[str, Any]) -> CheckRunResult:
     kept = sum(len(leaf["kept"]) for leaf in preview["leaves"])
     dropped = sum(sum(leaf["dropped"].values()) for leaf in preview["leaves"])
     lines = [f"Teacher: {escape_cell(preview['teacher'], 120)}", ""]
+    room = MAX_SAMPLES_SHOWN
     for leaf in preview["leaves"]:
         origin = "from the build's cache" if leaf["cached"] else "generated now, cached for the build"
         lines += [f"### {escape_cell(leaf['leaf'], 200)} ({leaf['flow']}, {origin})", ""]
@@ -51,10 +53,12 @@ def render_check_run(preview: dict[str, Any]) -> CheckRunResult:
             lines += [f"Not generated: {escape_cell(leaf['error'], 500)}", ""]
             continue
         lines += [f"**Kept: {len(leaf['kept'])}**", "", "| Question | Answer |", "| --- | --- |"]
+        shown = min(SAMPLES_SHOWN, room)
         lines += [f"| {escape_cell(s.get('question', ''))} | {escape_cell(s.get('answer', ''))} |"
-                  for s in leaf["kept"][:SAMPLES_SHOWN]]
-        if len(leaf["kept"]) > SAMPLES_SHOWN:
-            lines.append(f"…and {len(leaf['kept']) - SAMPLES_SHOWN} more.")
+                  for s in leaf["kept"][:shown]]
+        if len(leaf["kept"]) > shown:
+            lines.append(f"…and {len(leaf['kept']) - shown} more, not shown (the check run's size limit).")
+        room = max(0, room - shown)
         reasons = ", ".join(f"{escape_cell(reason, 80)}: {n}" for reason, n in sorted(leaf["dropped"].items()))
         lines += ["", f"**Dropped: {sum(leaf['dropped'].values())}**" + (f" ({reasons})" if reasons else ""), ""]
     return CheckRunResult(name=CHECK_RUN_NAME, conclusion="neutral" if not kept else "success",

@@ -17,7 +17,8 @@ from bot.render import cell
 
 START = "<!-- taxonomist:precheck -->"
 END = "<!-- /taxonomist:precheck -->"
-CELL_LIMIT = 280  # characters of one answer shown in the table; the check run has the same cut
+CELL_LIMIT = 280  # characters of one answer shown in the table
+MAX_ROWS = 40  # questions shown in all: 40 rows of three cut cells stay far below GitHub's 65536 characters
 _SECTION = re.compile(re.escape(START) + r".*?" + re.escape(END), re.DOTALL)
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 _MARKUP = re.compile(r"([\[\]!*_~`\\])")
@@ -62,13 +63,17 @@ def render_section(result: dict[str, Any], head_sha: str) -> str:
     out = [START, "<details>", f"<summary>Precheck at <code>{head_sha[:7]}</code>: {verdicts}</summary>", "",
            f"The current model ({escape_cell(result['model'], 120)}) answered each seed question. A high "
            "score means it already gives the contributor's answer.", ""]
+    room = MAX_ROWS
     for f in files:
         out += [f"#### {escape_cell(f['path'], 200)}: {VERDICT_WORDS.get(f['verdict'], f['verdict'])}", "",
                 "| Question | Contributor's answer | Model's answer | Score |", "| --- | --- | --- | --- |"]
-        for ex in f["examples"]:
+        for ex in f["examples"][:room]:
             judged = "" if ex.get("judge") is None else f", judge {ex['judge']}/5"
             out.append(f"| {escape_cell(ex['question'])} | {escape_cell(ex['answer'])} | "
                        f"{escape_cell(ex['model_answer'])} | {ex['similarity']:.2f}{judged} |")
+        if len(f["examples"]) > room:
+            out.append(f"…and {len(f['examples']) - room} more questions, not shown (the comment's size limit).")
+        room = max(0, room - len(f["examples"]))
         out.append("")
     out += ["</details>", END]
     return "\n".join(out)
@@ -78,16 +83,21 @@ def render_postcheck(entries: list[dict[str, Any]]) -> str:
     """The postcheck table of one merged PR (`build.json`'s `postcheck.prs[N]`): each of its leaves'
     questions answered by the previous model and the new build, with the scores and the gate's verdict."""
     out = ["<details>", "<summary>Your questions, answered by the previous model and by this build</summary>", ""]
+    room = MAX_ROWS
     for entry in entries:
         out += [f"#### {escape_cell(str(entry.get('leaf')), 200)}: {escape_cell(str(entry.get('status')), 20)}, "
                 f"gate verdict **{escape_cell(str(entry.get('verdict')), 20)}**", "",
                 "| Question | Your answer | Previous model | This build | Similarity before → after |",
                 "| --- | --- | --- | --- | --- |"]
-        for q in entry.get("questions", []):
+        questions = entry.get("questions", [])
+        for q in questions[:room]:
             held = " (held out)" if q.get("heldout") else ""
             out.append(f"| {escape_cell(str(q.get('question')))}{held} | {escape_cell(str(q.get('answer')))} | "
                        f"{escape_cell(str(q.get('before')))} | {escape_cell(str(q.get('after')))} | "
                        f"{float(q.get('before_similarity') or 0):.2f} → {float(q.get('after_similarity') or 0):.2f} |")
+        if len(questions) > room:
+            out.append(f"…and {len(questions) - room} more questions, not shown (the comment's size limit).")
+        room = max(0, room - len(questions))
         out.append("")
     out += ["Held-out questions were never trained on: they show what the build learned, not what it memorised.",
             "</details>"]

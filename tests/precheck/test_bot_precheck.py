@@ -142,3 +142,14 @@ def test_the_review_workflow_keeps_the_precheck_section() -> None:
     spliced = splice_section(body, "<!-- taxonomist:review -->\nnew review")
     assert "new review" in spliced and "old review" not in spliced
     assert spliced.count(START) == 1 and spliced.rstrip().endswith(END)
+
+
+def test_the_section_stays_within_the_comment_size_limit() -> None:
+    from bot.precheck_section import render_section
+
+    long = "x" * 5000
+    files = [{"path": f"compositional_skills/a{i}/qna.yaml", "verdict": "new",
+              "examples": [{"question": long, "answer": long, "model_answer": long, "similarity": 0.1, "judge": None}
+                           for _ in range(30)]} for i in range(5)]
+    section = render_section({"files": files, "model": "m"}, "a" * 40)
+    assert len(section) < 60000 and "more questions, not shown" in section
