@@ -98,6 +98,22 @@ def answer(model: Teacher, items: Sequence[dict[str, str]], max_new_tokens: int)
     return [(text or "").strip() for text in replies]
 
 
+def rate(judge: Teacher, items: Sequence[dict[str, str]], answers: Sequence[str]) -> list[float | None]:
+    """The evaluation's judge prompt; an in-process judge answers by its next-token probabilities of 1..5
+    (the flows' `SCORE` judgement: one forward pass, no generation), a server in text."""
+    from pipeline.evaluate import JUDGE_PROMPT, judge_all
+    from pipeline.flows import SCORE
+    from pipeline.teacher import Choice
+
+    if not judge.scores_options:
+        return [None if r is None else float(r) for r in judge_all(judge, items, answers)]
+    choices = [Choice([{"role": "user", "content": JUDGE_PROMPT.format(question=i["question"], reference=i["answer"],
+                                                                        answer=a)}], SCORE.options, SCORE.prefix)
+               for i, a in zip(items, answers, strict=True)]
+    scores = [SCORE.from_probabilities(p) for p in judge.choose_many(choices)]
+    return [None if x is None else round(x, 1) for x in scores]
+
+
 def leading(answers: Sequence[str], references: Sequence[str]) -> list[str]:
     """Each answer cut to as many sentences as its reference: a small model states the answer, then
     rambles until its token budget ends, and the ramble must not hide that it knew."""
@@ -110,7 +126,7 @@ def leading(answers: Sequence[str], references: Sequence[str]) -> list[str]:
     return out
 
 
-def example_score(similarity: float | None, judge: int | None, metric: str) -> float | None:
+def example_score(similarity: float | None, judge: float | None, metric: str) -> float | None:
     """One example's score on the gate's scale (judge 1..5 as 0..1)."""
     return score({"s": {"similarity": similarity, "judge": judge}}, "s", metric)
 
@@ -164,7 +180,7 @@ def precheck(leaves: Sequence[LeafSeeds], config: PrecheckConfig, *, model: str 
 
     `model` and `judge` are specs (`warm_teacher`) or teachers already made; the judge defaults to the
     model itself, `none` scores by similarity alone."""
-    from pipeline.evaluate import judge_all, similarities
+    from pipeline.evaluate import similarities
 
     spec = model or default_model()
     try:
@@ -180,7 +196,7 @@ def precheck(leaves: Sequence[LeafSeeds], config: PrecheckConfig, *, model: str 
     sims = [max(pair) for pair in zip(similarities(answers, references),
                                       similarities(leading(answers, references), references), strict=True)
             ] if items else []
-    ratings = judge_all(judge_client, items, answers) if judge_client is not None and items else [None] * len(items)
+    ratings = rate(judge_client, items, answers) if judge_client is not None and items else [None] * len(items)
     files, at = [], 0
     for leaf in leaves:
         examples = [{"question": item["question"], "answer": item["answer"], "model_answer": answers[i],

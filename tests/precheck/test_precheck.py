@@ -139,3 +139,21 @@ def test_demo_shows_the_precheck_section_with_the_embedded_model() -> None:
     assert "taxonomist/triage: failure" in done.stdout  # the sample contribution, with its problems
     assert "== check run taxonomist/precheck:" in done.stdout and "<!-- taxonomist:precheck -->" in done.stdout
     assert "| What is the capital of France? | The capital of France is Paris. |" in done.stdout
+
+
+def test_an_in_process_judge_rates_by_its_next_token_probabilities(tmp_path: Path) -> None:
+    from pipeline.teacher import Teacher
+
+    class Scoring(KnowingBackend):
+        def option_probabilities(self, choice: object) -> list[float]:
+            return [0.0, 0.0, 0.5, 0.5, 0.0]  # expected score 3.5, no text generated
+
+        def complete(self, request: object) -> str:
+            assert "Score: N" not in request.messages[-1]["content"]  # type: ignore[attr-defined]
+            return super().complete(request)  # type: ignore[arg-type]
+
+    leaves = read_seeds([DiskSource(str(write_leaf(tmp_path, "facts/sky", FACTS)))], parse_config(""))
+    result = precheck(leaves, PrecheckConfig(metric="judge", example_known_at=0.6),
+                      model=Teacher(Scoring(dict(FACTS)), concurrency=1))
+    assert [e["judge"] for e in result["files"][0]["examples"]] == [3.5] * 5
+    assert result["files"][0]["verdict"] == KNOWN  # (3.5 - 1) / 4 = 0.625
