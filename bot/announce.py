@@ -3,7 +3,9 @@
 Reads the build folder's `build.json` (written by `pipeline`; the bot reads the file, it never
 imports `pipeline`): for each merged PR in `taxonomy.prs`, one comment (found again by a hidden
 marker carrying the build's taxonomy commit, so a rerun edits it instead of posting twice) and the
-`community-build-ready` label, as upstream labels PRs whose content reached a community build. The
+`community-build-ready` label, as upstream labels PRs whose content reached a community build. With
+the build's `postcheck` section (`pipeline.postcheck`), the comment also shows the PR's own questions
+answered by the previous model and by the new build, with the scores and the leaf's gate verdict. The
 label is created with its colour and description where the repository lacks it (adding an unknown
 label would make a grey one that says nothing). A PR that cannot be announced (a wrong number, no
 access) is reported with the reason and does not stop the others.
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.precheck_section import render_postcheck
 from bot.sticky import escape, upsert_comment
 
 LABEL = "community-build-ready"
@@ -63,12 +66,15 @@ def read_build(build_dir: Path) -> dict[str, Any]:
     return report
 
 
-def comment_body(report: dict[str, Any], marker: str) -> str:
+def comment_body(report: dict[str, Any], marker: str, number: int | None = None) -> str:
+    """The announcement, with PR `number`'s postcheck (its questions before and after) when the build has one."""
     taxonomy, gate = report.get("taxonomy", {}), report.get("gate", {})
     passed = "passed" if gate.get("passed") else "was forced past"
-    return (f"{marker}\nThe content of this pull request is in the community build of taxonomy commit "
+    body = (f"{marker}\nThe content of this pull request is in the community build of taxonomy commit "
             f"{escape(taxonomy.get('commit'), code=True)} ({len(report.get('leaves', {}).get('used', []))} leaves). "
             f"The build {passed} the evaluation gate; its model card and report are published with it.")
+    entries = (report.get("postcheck") or {}).get("prs", {}).get(str(number))
+    return f"{body}\n\n{render_postcheck(entries)}" if entries else body
 
 
 def _reason(exc: Exception) -> str:
@@ -83,9 +89,9 @@ def announce(forge: AnnounceForge, build_dir: Path) -> Announcement:
     report = read_build(build_dir)
     commit = re.sub(r"[^0-9A-Za-z]", "", str(report.get("taxonomy", {}).get("commit")))[:64]  # cannot end the marker
     marker = f"<!-- taxonomist:build:{commit} -->"
-    body = comment_body(report, marker)
     result, label_ready = Announcement(), False
     for number in report.get("taxonomy", {}).get("prs", []):
+        body = comment_body(report, marker, number)
         try:
             upsert_comment(forge, number, marker, body)
             if LABEL not in forge.labels(number):

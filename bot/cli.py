@@ -49,6 +49,10 @@ def dry_run_command(
     cache: Annotated[Path | None, typer.Option(
         "--cache-dir", metavar="DIR", help="Where BASE's index is kept by commit, so a second run on the same "
                                            "base skips indexing (default: ~/.cache/taxonomist).")] = None,
+    precheck_model: Annotated[str, typer.Option(
+        "--precheck-model", metavar="auto|none|FOLDER|URL", help="The model that prechecks the contribution "
+        "(auto: the newest build in $TAXONOMIST_BUILDS, else the embedded base student; none: no precheck)."
+    )] = "auto",
 ) -> None:
     """Triage HEAD against BASE of a local repository and print the check run, comment and labels.
 
@@ -58,6 +62,7 @@ def dry_run_command(
     from bot.localgit import GitError
     from checks.cli import load_index
     from checks.registry import SelectionError
+    from pipeline.precheck import PrecheckError
 
     if not (repo / ".git").exists():
         raise fail(f"{repo}: not a git repository")
@@ -68,8 +73,9 @@ def dry_run_command(
             indexes.seed(repo.resolve().name, load_index(against))
         else:
             indexes = cached_indexes(repo.resolve(), base, cache)
-        found = effects(dry_run(repo.resolve(), base, head, body=body, skip=split_ids(skip), indexes=indexes))
-    except (GitError, SelectionError, OSError) as exc:
+        found = effects(dry_run(repo.resolve(), base, head, body=body, skip=split_ids(skip), indexes=indexes,
+                                precheck_model=precheck_model))
+    except (GitError, SelectionError, OSError, PrecheckError) as exc:
         raise fail(str(exc)) from None
     if output_format is DryRunFormat.json:
         sys.stdout.write(json.dumps(found, indent=2) + "\n")

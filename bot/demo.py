@@ -1,10 +1,13 @@
 """`make demo`: the dry run on the project's samples, end to end, with no GitHub and no network.
 
 Builds a git repository from `checks/samples/`: the sample taxonomy committed on `main`, the
-sample contribution committed on a branch `contribution`; prints the contribution, then runs
-`taxonomist bot dry-run --repo DIR --base main --head contribution` on it. The repository is kept
-(in `--dir`, default under the cache folder) so it can be looked at and dry-run again; commits have
-fixed dates, so the base commit, and with it the cached base index, is the same on every run.
+sample contribution committed on a branch `contribution`, and a clean contribution of everyday facts
+on `known-facts`; prints the contribution, then runs `taxonomist bot dry-run --repo DIR --base main
+--head contribution` (triage finds its problems) and `--head known-facts` (its structural checks
+pass, so the embedded model prechecks it: the comment's collapsed precheck section, verdict
+`known`). The repository is kept (in `--dir`, default under the cache folder) so it can be looked at
+and dry-run again; commits have fixed dates, so the base commit, and with it the cached base index,
+is the same on every run.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ def make_sample_repo(target: Path, samples: Path = SAMPLES) -> Path:
     shutil.copytree(samples / "contribution", target, dirs_exist_ok=True)
     _git(target, "add", "-A")
     _git(target, "commit", "-q", "-s", "-m", "Add antonyms skill")
+    _git(target, "checkout", "-q", "-b", "known-facts", "main")
+    shutil.copytree(samples / "known", target, dirs_exist_ok=True)
+    _git(target, "add", "-A")
+    _git(target, "commit", "-q", "-s", "-m", "Add everyday facts skill")
     _git(target, "checkout", "-q", "main")
     return target
 
@@ -63,16 +70,18 @@ def main(argv: list[str] | None = None) -> int:
     repo = args.dir.resolve()
     shutil.rmtree(repo, ignore_errors=True)
     make_sample_repo(repo)
-    command = ["taxonomist", "bot", "dry-run", "--repo", str(repo), "--base", "main", "--head", "contribution",
-               *rest]
     sys.stdout.write(show_contribution())
-    print("$ " + " ".join(command), file=sys.stderr, flush=True)
     from bot.cli import app  # `taxonomist bot`: bot never imports the top-level package
 
-    status = app(command[2:], standalone_mode=False) or 0
+    for head in ("contribution", "known-facts"):
+        command = ["taxonomist", "bot", "dry-run", "--repo", str(repo), "--base", "main", "--head", head, *rest]
+        print("$ " + " ".join(command), file=sys.stderr, flush=True)
+        status = app(command[2:], standalone_mode=False) or 0
+        if status not in (0, 1):  # 1 only says the sample has errors, as it should
+            return int(status)
     print(f"\nThe demo repository is kept in {repo} (`git -C {repo} show contribution`); run the line above "
-          "again to dry-run it, or change the branch first.", file=sys.stderr)
-    return 0 if status in (0, 1) else int(status)  # 1 only says the sample has errors, as it should
+          "again to dry-run it, or change a branch first.", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

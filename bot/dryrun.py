@@ -12,8 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.handlers.precheck import precheck_setup
+from bot.heads import CHECK_RUN_NAME
 from bot.indexes import IndexStore
 from bot.localgit import LocalGitForge
+from bot.precheck import CHECK_RUN_NAME as PRECHECK_RUN
 from bot.router import HandlerContext, load_handlers
 
 KEEP_BASES = 8  # base commits whose index the cache keeps (the newest used)
@@ -40,8 +43,10 @@ def cached_indexes(repo: Path, base: str, root: Path | None = None) -> IndexStor
 
 
 def dry_run(repo: Path, base: str, head: str, *, body: str = "", skip: tuple[str, ...] = (),
-            indexes: IndexStore | None = None) -> LocalGitForge:
-    """Run every handler for `pull_request opened` and return the forge holding what they did."""
+            indexes: IndexStore | None = None, precheck_model: str = "none") -> LocalGitForge:
+    """Run every handler for `pull_request opened` (in queue order) and return the forge holding what they did.
+
+    `precheck_model` as the service's setting: `auto`, a folder or URL, or `none` (no precheck)."""
     forge = LocalGitForge(repo=repo, base=base, head=head, body=body)
     pr = forge.pull_request(forge.number)
     router = load_handlers()
@@ -49,33 +54,38 @@ def dry_run(repo: Path, base: str, head: str, *, body: str = "", skip: tuple[str
                "pull_request": {"number": pr.number, "head": {"sha": pr.head_sha}, "body": body},
                "repository": {"full_name": repo.name}}
     ctx = HandlerContext(forge=forge, skip_checks=skip,
-                         indexes=indexes if indexes is not None else IndexStore(None))
-    for job in router.jobs_for("pull_request", "dry-run", payload, time.time()):
+                         indexes=indexes if indexes is not None else IndexStore(None),
+                         precheck=precheck_setup(precheck_model, None))
+    for job in sorted(router.jobs_for("pull_request", "dry-run", payload, time.time()), key=lambda j: -j.priority):
         router.dispatch(job, ctx)
     return forge
 
 
 def effects(forge: LocalGitForge) -> dict[str, Any]:
     """The `--format json` object: `check_run`, `comment` and `labels` as the issue specifies."""
-    run = forge.check_runs[-1] if forge.check_runs else None
-    check_run = None if run is None else {
-        "name": run.name, "conclusion": run.conclusion, "title": run.title, "summary": run.summary,
-        "annotations": [a.to_api() for a in run.annotations],
-    }
+    def newest(name: str) -> dict[str, Any] | None:
+        run = next((r for r in reversed(forge.check_runs) if r.name == name), None)
+        return None if run is None else {
+            "name": run.name, "conclusion": run.conclusion, "title": run.title, "summary": run.summary,
+            "annotations": [a.to_api() for a in run.annotations],
+        }
+
     comment = next(iter(forge.comments.values()), None)
-    return {"check_run": check_run, "comment": {"body": comment} if comment is not None else None,
-            "labels": {"added": sorted(forge.labels_now), "removed": []}}
+    found = {"check_run": newest(CHECK_RUN_NAME), "comment": {"body": comment} if comment is not None else None,
+             "labels": {"added": sorted(forge.labels_now), "removed": []}}
+    precheck = newest(PRECHECK_RUN)
+    return {**found, "precheck_run": precheck} if precheck is not None else found
 
 
 def render_text(found: dict[str, Any]) -> str:
     """For people: the check run, its annotations, the labels, then the comment as posted."""
     out: list[str] = []
-    run = found["check_run"]
-    if run:
-        out += [f"== check run {run['name']}: {run['conclusion']} ({run['title']})", ""]
-        out += [f"  {a['path']}:{a['start_line']}: {a['annotation_level']}: {a['message']}"
-                for a in run["annotations"]]
-        out.append("")
+    for run in (found["check_run"], found.get("precheck_run")):
+        if run:
+            out += [f"== check run {run['name']}: {run['conclusion']} ({run['title']})", ""]
+            out += [f"  {a['path']}:{a['start_line']}: {a['annotation_level']}: {a['message']}"
+                    for a in run["annotations"]]
+            out.append("")
     labels = found["labels"]
     out += [f"== labels: add {', '.join(labels['added']) or '(none)'}; "
             f"remove {', '.join(labels['removed']) or '(none)'}", ""]

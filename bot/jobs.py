@@ -30,6 +30,7 @@ class Job:
     payload: dict[str, Any]
     received_at: float
     coalesce: bool
+    priority: int = 0  # the queue runs higher first: triage 0, the model's precheck below it
 
     @property
     def key(self) -> str:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, PriorityRedisHuey, SqliteHuey
 from huey.constants import EmptyData
 from huey.consumer import Consumer
 from huey.exceptions import RetryTask
@@ -44,9 +44,9 @@ FailureReporter = Callable[[Job, str], None]
 
 
 def make_huey(settings: Settings) -> Huey:
-    """SQLite in the data directory unless the queue URL names Redis."""
+    """SQLite in the data directory unless the queue URL names Redis (a priority queue: triage before precheck)."""
     if settings.queue_url:
-        return RedisHuey("taxonomist", url=settings.queue_url)
+        return PriorityRedisHuey("taxonomist", url=settings.queue_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("taxonomist", filename=str(settings.queue_path))
 
@@ -112,7 +112,7 @@ class JobQueue:
     def submit(self, job: Job) -> None:
         """Journal the job (superseding an older one with the same key), then enqueue it."""
         self.storage.put_data(PENDING + job.key, json.dumps(job.to_dict()).encode())
-        self._task(job.key, _token(job))
+        self._task(job.key, _token(job), priority=job.priority or None)
         metrics.QUEUED.labels(job.route).inc()
 
     # worker side ----------------------------------------------------------------------------
@@ -179,7 +179,7 @@ class JobQueue:
         self.prune()
         jobs = self.unfinished()
         for job in jobs:
-            self._task(job.key, _token(job))
+            self._task(job.key, _token(job), priority=job.priority or None)
         if jobs:
             log.info("re-enqueued unfinished jobs", extra={"jobs": len(jobs)})
         return len(jobs)

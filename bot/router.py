@@ -20,11 +20,14 @@ from bot.render import AnnotationLimits
 
 if TYPE_CHECKING:
     from bot.dashboard.store import Store
+    from bot.handlers.generate import GenerateSetup
+    from bot.handlers.precheck import PrecheckSetup
     from bot.indexes import IndexStore
 
 # Handler modules, each with a module-level `router`, joined by `load_handlers`.
 HANDLER_MODULES = ("bot.handlers.triage", "bot.handlers.index", "bot.handlers.review",
-                   "bot.lifecycle.handler")
+                   "bot.lifecycle.handler",
+                   "bot.handlers.precheck", "bot.handlers.generate")
 
 Wants = Callable[[str, dict[str, Any]], bool]  # (event, payload): is a job worth its API calls?
 
@@ -38,6 +41,8 @@ class HandlerContext:
     indexes: IndexStore | None = None  # when the duplicate check has an index
     annotation_limits: AnnotationLimits = field(default_factory=AnnotationLimits)
     store: Store | None = None  # the dashboard's and the lifecycle's memory (none in dry runs)
+    precheck: PrecheckSetup | None = None  # None: the model's precheck is off
+    generate: GenerateSetup | None = None  # None: `/generate` is off
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class Route:
     per_pull_request: bool = True
     on_failure: Callable[[Job, HandlerContext, str], Any] | None = None  # when retries are spent
     wants: Wants | None = None  # decided from the payload at intake; None: every matching event
+    priority: int = 0  # the queue runs higher first: triage 0, the model's precheck below it
 
 
 @dataclass
@@ -57,14 +63,15 @@ class Router:
 
     def on(self, event: str, *actions: str, name: str, coalesce: bool = False, per_pull_request: bool = True,
            on_failure: Callable[..., Any] | None = None,
-           wants: Wants | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+           wants: Wants | None = None, priority: int = 0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register the decorated `handler(job, ctx)` as route `name` for `event` with any of `actions`
         (all when none). `name` is stored in queued jobs: keep it when the function is renamed.
 
         `coalesce`: a newer job for the same PR makes an older one a no-op. `per_pull_request`:
         one job per PR the event names (else one per repository). `on_failure(job, ctx, reason)`
         reports on the PR when retries are spent. `wants(event, payload)`: False makes no job (no
-        API call for, say, a comment without a command). Stacked decorators add events to one route."""
+        API call for, say, a comment without a command). `priority`: the queue runs higher first.
+        Stacked decorators add events to one route."""
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             old = self.routes.get(name)
@@ -72,7 +79,8 @@ class Router:
                 raise ValueError(f"route name {name!r} is already taken by {old.handler.__qualname__}")
             keys = {(event, a) for a in actions} if actions else {(event, None)}
             events = frozenset(keys | (set(old.events) if old else set()))
-            self.routes[name] = Route(name, handler, events, coalesce, per_pull_request, on_failure, wants)
+            self.routes[name] = Route(name, handler, events, coalesce, per_pull_request, on_failure, wants,
+                                      priority)
             return handler
 
         return register
@@ -103,7 +111,7 @@ class Router:
                 continue
             targets: list[int | None] = list(numbers) if route.per_pull_request else [None]
             jobs += [Job(route.name, event, action, delivery, repo, installation, n, head_sha_of(event, payload),
-                         payload, received_at, route.coalesce) for n in targets]
+                         payload, received_at, route.coalesce, route.priority) for n in targets]
         return jobs
 
     def route(self, job: Job) -> Route:

@@ -7,6 +7,8 @@ from typing import Any
 from bot.dashboard.jobs import JobRecorder
 from bot.dashboard.store import Store
 from bot.github_forge import GitHubApp
+from bot.handlers.generate import generate_setup
+from bot.handlers.precheck import precheck_setup
 from bot.indexes import IndexStore
 from bot.jobs import Job
 from bot.queue import JobQueue, make_huey
@@ -28,6 +30,8 @@ class Service:
             skip=settings.skip_checks) else None
         self.store = Store(settings.data_dir / "dashboard.sqlite3")  # the dashboard's and the lifecycle's
         self.recorder = JobRecorder(self.store)
+        self.precheck = precheck_setup(settings.precheck_model, settings.data_dir / "precheck")
+        self.generate = generate_setup(settings.build_config)
         self.queue = JobQueue(make_huey(settings), retries=settings.job_retries, retry_delay=settings.retry_delay,
                               runner=self.run, on_failure=self.report_failure,
                               retention=settings.queue_retention_days * 24 * 3600, lease=settings.job_lease)
@@ -37,7 +41,7 @@ class Service:
                               skip_checks=self.settings.skip_checks, indexes=self.indexes,
                               annotation_limits=AnnotationLimits(self.settings.annotations_per_file,
                                                                  self.settings.annotations_per_run),
-                              store=self.store)
+                              store=self.store, precheck=self.precheck, generate=self.generate)
 
     def run(self, job: Job) -> Any:
         return self.recorder.run(job, lambda: self.router.dispatch(job, self.context(job)))

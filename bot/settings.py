@@ -47,6 +47,8 @@ class Settings:
     annotations_per_run: int = 1000  # check-run annotations per run
     job_lease: float = DEFAULT_LEASE  # seconds a running job's lease lasts unrenewed (a killed worker's job waits)
     dashboard: bool = True  # serve the read-only dashboard at `/` beside the webhook
+    build_config: str = ""  # the weekly build's --config file, for `/generate` previews (empty: defaults)
+    precheck_model: str = "auto"  # auto: newest build in $TAXONOMIST_BUILDS, else embedded; none: off; folder|URL
 
     @property
     def queue_path(self) -> Path:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from bot.entries import ATTRIBUTION, read_contribution
+from bot.entries import ATTRIBUTION, Contribution, read_contribution
 from bot.fixes import TEMPLATE_PATH, names_template, template_reference
 from bot.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, PullRequest
 from bot.heads import read_head_since
@@ -86,19 +86,24 @@ def pr_metadata(forge: Forge, pr: PullRequest) -> dict[str, Any]:
     }
 
 
+def contribution_sources(forge: Forge, pr: PullRequest) -> tuple[Contribution, list[str]]:
+    """The PR's contribution files at its head SHA, each with its `attribution.txt`, and every changed path."""
+    changed = [(c.path, c.status) for c in forge.changed_files(pr)]
+    paths = contribution_paths(changed, lambda p: forge.read_file(p, pr.head_sha) is not None)
+    return read_contribution(forge, paths, pr.head_sha), [p for p, _ in changed]
+
+
 def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, skip: Sequence[str] = (),
                        indexes: IndexStore | None = None) -> tuple[Report, list[str]]:
     """Run the checks on the PR's contribution files at its head SHA."""
-    changed = [(c.path, c.status) for c in forge.changed_files(pr)]
-    paths = contribution_paths(changed, lambda p: forge.read_file(p, pr.head_sha) is not None)
-    contribution = read_contribution(forge, paths, pr.head_sha)
+    contribution, changed = contribution_sources(forge, pr)
     sources = contribution.sources
     checker = Checker(config, skip=skip)
     if indexes is not None and "duplicate" in checker.selected:
         checker.index = indexes.for_pull_request(forge, forge.name, pr.number, pr.base_ref, sources)
     wants_pr = any(c.scope == "pr" and c.id in checker.selected for c in CHECKS)
     metadata = PrMetadata.from_dict(pr_metadata(forge, pr), f"pull request #{pr.number}") if wants_pr else None
-    return contribution.complete(checker.check(sources, pr=metadata)), [p for p, _ in changed]
+    return contribution.complete(checker.check(sources, pr=metadata)), changed
 
 
 def publish_check_run(forge: Forge, pr: PullRequest, result: CheckRunResult,
@@ -113,12 +118,12 @@ def publish_check_run(forge: Forge, pr: PullRequest, result: CheckRunResult,
     (GitHub shows the newest). Only this app's runs made for this PR are looked at: a run on the same
     commit made for another PR (or by another app) is never resumed nor taken as this PR's result."""
     head_sha, result = pr.head_sha, replace(result, pr=pr.number)
-    existing = existing or forge.find_check_run(head_sha, CHECK_RUN_NAME, pr=pr.number)
+    existing = existing or forge.find_check_run(head_sha, result.name, pr=pr.number)
     if existing is not None and existing.external_id == result.digest and existing.status == "completed":
         return
     if existing is None or existing.status == "completed" or (
             existing.annotations_count and existing.external_id != result.digest):
-        existing = ExistingCheckRun(forge.start_check_run(head_sha, CHECK_RUN_NAME, pr=pr.number), "in_progress")
+        existing = ExistingCheckRun(forge.start_check_run(head_sha, result.name, pr=pr.number), "in_progress")
     for batch in batches(result.annotations[existing.annotations_count:]):
         forge.add_annotations(existing.id, result, batch)
     forge.complete_check_run(existing.id, result)

@@ -134,10 +134,22 @@ class LifecycleConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PrecheckConfig:
+    """How `taxonomist precheck` turns the model's answers into a verdict per file (docs/precheck.md)."""
+
+    enabled: bool = True            # the bot runs it on every head whose structural checks pass
+    metric: str = "similarity"      # an example's score: similarity, judge (1..5 scaled to 0..1) or their mean
+    example_known_at: float = 0.8   # an example the model answers with at least this score is known
+    known_share: float = 0.8        # a file is `known` when at least this share of its examples are known
+    partly_known_share: float = 0.2  # `partly-known` from this share on; below it, `new`
+
+
+@dataclass(frozen=True, slots=True)
 class RepoConfig:
     checks: ChecksConfig = field(default_factory=ChecksConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
     lifecycle: LifecycleConfig = field(default_factory=LifecycleConfig)
+    precheck: PrecheckConfig = field(default_factory=PrecheckConfig)
 
 
 _STR_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
@@ -184,6 +196,11 @@ SCHEMA: dict[str, Any] = _obj({
             "enabled": {"type": "boolean"}, "warn_after_days": _POS_INT, "label_after_days": _POS_INT,
             "label": {"type": "string", "minLength": 1}, "exempt_labels": _STR_LIST, "paused": {"type": "boolean"},
         }),
+    }),
+    "precheck": _obj({
+        "enabled": {"type": "boolean"},
+        "metric": {"enum": ["similarity", "judge", "mean"]},
+        "example_known_at": _RATIO, "known_share": _RATIO, "partly_known_share": _RATIO,
     }),
 })
 _VALIDATOR = Draft202012Validator(SCHEMA)

@@ -102,7 +102,8 @@ def answer_all(model_dir: str | Path, items: Sequence[dict[str, str]], *, max_ne
 
 def answers_of(model: Any, tokenizer: Any, items: Sequence[dict[str, str]], *, max_new_tokens: int,
                batch_size: int = 8) -> list[str]:
-    """Greedy answers of a loaded model to every item, in batches (left padding for generation)."""
+    """Greedy answers of a loaded model to every item, in batches (left padding for generation); the
+    precheck keeps one model warm between pull requests and calls this."""
     import torch
 
     model.eval()

@@ -120,9 +120,11 @@ def run_train(build_dir: Path, settings: TrainSettings, context: BuildContext) -
 
 def run_evaluate(build_dir: Path, context: BuildContext, *, previous: Path | None, judge: str | None,
                  gate: GateSettings, max_new_tokens: int = 64) -> dict[str, Any]:
-    """Score against the previous build's model, or the base model on a first build."""
+    """Score against the previous build's model, or the base model on a first build; then the postcheck
+    (each merged PR's questions, before and after, for `announce-build`)."""
     from pipeline.evaluate import evaluate, model_of_build
     from pipeline.models import offline_env, resolve_model_dir
+    from pipeline.postcheck import postcheck
     from pipeline.teacher import make_teacher
 
     offline_env()
@@ -139,6 +141,7 @@ def run_evaluate(build_dir: Path, context: BuildContext, *, previous: Path | Non
         sections = evaluate(build_dir, baseline=baseline, previous_report=previous_report, judge=client, gate=gate,
                             max_new_tokens=max_new_tokens)
         update_report(build_dir, sections)
+        update_report(build_dir, {"postcheck": postcheck(build_dir, max_new_tokens=max_new_tokens)})
     return sections
 
 

@@ -8,6 +8,7 @@ from bot.cli import app as bot_app
 from checks.cli import Command, check
 from checks.index_cli import app as index_app
 from pipeline.cli import app as build_app
+from pipeline.precheck_cli import precheck_command
 
 app = typer.Typer(
     name="taxonomist",
@@ -24,6 +25,7 @@ def root() -> None:
 
 
 app.command("check", cls=Command)(check)
+app.command("precheck")(precheck_command)
 app.add_typer(index_app, name="index")
 app.add_typer(build_app, name="build")
 app.add_typer(bot_app, name="bot")

@@ -25,6 +25,7 @@ class Name(StrEnum):
     LABEL = "label"
     REMOVE_LABEL = "remove-label"
     HELP = "help"
+    GENERATE = "generate"  # run by bot.handlers.generate; the review state ignores it
 
 
 CANCELLABLE = frozenset({Name.LGTM, Name.APPROVE, Name.HOLD})
@@ -135,6 +136,8 @@ nothing holds it and the triage check passed |
 | `/recheck` | the PR's author, maintainers, approvers, triagers | runs the triage checks again |
 | `/label NAME` | triagers | adds an allowed label (one `triage-*` label at a time) |
 | `/remove-label NAME` | triagers | removes an allowed label |
+| `/generate` | triagers, maintainers, approvers | previews the training data the PR's leaves \
+would give (check run `taxonomist/generate`) |
 | `/help` | anyone | shows this table |
 
 An approving review counts as `/lgtm`; a review requesting changes withdraws the reviewer's \

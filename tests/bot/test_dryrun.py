@@ -85,7 +85,8 @@ def test_config_is_read_from_the_base_branch(sample_repo: Path, tmp_path: Path) 
 
 def test_make_demo_runs_offline_shows_the_contribution_and_keeps_its_repository(tmp_path: Path) -> None:
     def demo() -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot.demo", "--dir", str(tmp_path / "demo"), "--skip", "content"],
+        return subprocess.run([sys.executable, "-m", "bot.demo", "--dir", str(tmp_path / "demo"), "--skip", "content",
+                               "--precheck-model", "none"],
                               capture_output=True, text=True, cwd=ROOT, check=False,
                               env={**os.environ, "HF_HUB_OFFLINE": "1"})
 

@@ -48,7 +48,7 @@ def queued(bot: BotProcess) -> list[str]:
 
 def test_signed_pull_request_is_queued_with_202(bot: BotProcess, examples: dict) -> None:
     reply = bot.post("pull_request", example(examples, "pull_request", "opened"), delivery="pr-opened-1")
-    assert (reply.status, reply.body) == (202, {"status": "queued", "queued": 2})  # triage and lifecycle
+    assert (reply.status, reply.body) == (202, {"status": "queued", "queued": 3})  # triage, lifecycle, precheck
     assert "pr-opened-1" in queued(bot)
 
 

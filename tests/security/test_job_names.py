@@ -20,7 +20,7 @@ from bot.router import HandlerContext, Router, load_handlers
 def test_routes_have_explicit_names_not_module_paths() -> None:
     assert set(load_handlers().routes) == {"triage", "review", "refresh_merged_taxonomy",
                                            "forget_closed_pull_request", "lifecycle", "lifecycle_activity",
-                                           "lifecycle_base_moved"}
+                                           "lifecycle_base_moved", "precheck", "generate"}
 
 
 def test_a_renamed_function_still_runs_the_queued_job() -> None:
