@@ -12,11 +12,9 @@ import yaml
 from bot.github_forge import GitHubApp
 from bot.precheck import CHECK_RUN_NAME, LABEL, NotTriagedYet, PrecheckCache, run_precheck
 from bot.precheck_section import cell
-from bot.sticky import section_marker, sections_of, splice
-
-START = section_marker("precheck")
 from bot.render import MARKER
 from bot.settings import Settings
+from bot.sticky import section_marker, sections_of, splice
 from bot.triage import triage
 from pipeline.precheck import precheck
 from tests.bot.world import clean_contribution, contribution_files, tree
@@ -24,6 +22,8 @@ from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG
 from tests.emulator.plugin import GitHubApp as EmulatedApp
 from tests.precheck.helpers import knowing
+
+START = section_marker("precheck")
 
 REPO = f"{ORG}/taxonomy"
 LEAF = "compositional_skills/linguistics/opposites"

@@ -8,11 +8,11 @@ import pytest
 
 from bot.precheck import CHECK_RUN_NAME
 from bot.sticky import section_marker
-
-START = section_marker("precheck")
 from pipeline.models import tiny_model
 from tests.bot.process import BotProcess
 from tests.bot.world import APP_ID, REPO, World, clean_contribution, settled, wait_for
+
+START = section_marker("precheck")
 
 pytestmark = pytest.mark.corpus
 
