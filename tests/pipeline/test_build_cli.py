@@ -170,5 +170,5 @@ def test_a_bad_schema_version_is_one_line_and_exit_2(tmp_path: Path, command: li
     result = CliRunner().invoke(app, [*command, str(tmp_path), "--out", str(tmp_path / "b"),
                                       "--schema-version", "bogus"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == ("taxonomist: --schema-version: the schema version must be latest, own or a version "
-                                    "number, not 'bogus'")
+    expected = "taxonomist: --schema-version: the schema version must be latest, own or a version number, not 'bogus'"
+    assert result.stderr.strip() == expected
