@@ -11,6 +11,9 @@ shape (LoRA, micro-batches of 2 rows cut at 1,536 tokens, SmolLM2's 49,152-token
 the chunked loss (`pipeline.loss.token_loss_sum`) and with the full one (`full_token_loss_sum`),
 each in its own process, on the same rows: 1,536 tokens each, every token labelled (knowledge rows
 train on their user turn too), the worst case for the chunked loss, which skips unlabelled positions.
+A third run adds activation checkpointing (`gradient_checkpointing_enable`, set up here, not a
+training setting yet): past the logits, a 1,536-token micro-batch's memory is the layers' saved
+activations (LoRA's dropout copies of each projection's input among them).
 
     .venv/bin/python benchmarks/bench_train.py [--steps 6] [--data FILE.jsonl] [--student PATH]
         [--loss-steps 2] [--skip-trainer]
@@ -68,12 +71,23 @@ def long_samples(rows: int = LONG_MICRO) -> list[dict]:
 
 
 def run_loss(data: Path, student: str, steps: int, out: Path, loss: str) -> dict:
-    """`pipeline.train` at taxonomy-cpu.yaml's micro-batch, with the chunked or the full loss."""
+    """`pipeline.train` at taxonomy-cpu.yaml's micro-batch, with the chunked or the full loss, or the
+    chunked loss and activation checkpointing."""
     import pipeline.loss
+    import pipeline.train
     from pipeline.train import Phase, TrainConfig, train
 
     if loss == "full":  # train() picks the loss up from pipeline.loss when it starts
         pipeline.loss.token_loss_sum = pipeline.loss.full_token_loss_sum  # type: ignore[assignment]
+    if loss == "checkpointed":
+        build = pipeline.train.build_model
+
+        def checkpointed(config: TrainConfig) -> tuple:
+            model, tokenizer = build(config)
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            return model, tokenizer
+
+        pipeline.train.build_model = checkpointed  # type: ignore[assignment]
     summary = train(TrainConfig(student=student, output_dir=str(out), phases=(Phase("bench", str(data), steps, LR, 1),),
                                 batch_size=LONG_MICRO, micro_batch_size=LONG_MICRO, max_length=LONG_LENGTH,
                                 checkpoint_every=10_000, keep_checkpoints=1))
@@ -123,7 +137,7 @@ def child(kind: str, data: Path, student: str, steps: int) -> None:
 
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
-        if kind in ("chunked", "full"):
+        if kind in ("chunked", "full", "checkpointed"):
             figures = run_loss(data, student, steps, Path(tmp), kind)
         else:
             figures = (run_ours if kind == "ours" else run_trainer)(data, student, steps, Path(tmp))
@@ -151,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--student", default="default")
     parser.add_argument("--loss-steps", type=int, default=2, help="steps of the chunked/full loss comparison")
     parser.add_argument("--skip-trainer", action="store_true", help="only the chunked/full loss comparison")
-    parser.add_argument("--child", choices=("ours", "trainer", "chunked", "full"))
+    parser.add_argument("--child", choices=("ours", "trainer", "chunked", "full", "checkpointed"))
     args = parser.parse_args(argv or [])
     from pipeline.models import resolve_model_dir
 
@@ -189,14 +203,18 @@ def compare_losses(student: str, steps: int) -> None:
         data.write_text("".join(json.dumps(s) + "\n" for s in long_samples()))
         full = measure("full", data, student, steps)
         chunked = measure("chunked", data, student, steps)
+        checkpointed = measure("checkpointed", data, student, steps)
     print(f"student: {student}; {steps} steps of one micro-batch of {LONG_MICRO} rows x {LONG_LENGTH} tokens "
           "(taxonomy-cpu.yaml), every token labelled, LoRA r=16, CPU")
-    for name, figures in (("full logits (before)", full), ("chunked loss (pipeline.loss)", chunked)):
+    for name, figures in (("full logits (before)", full), ("chunked loss (pipeline.loss)", chunked),
+                          ("chunked + activation checkpoints", checkpointed)):
         print(f"{name:34s} {figures['tokens_per_second']:8.1f} tokens/s  {figures['tokens']:7d} tokens  "
               f"{figures['seconds']:7.1f} s  peak RSS {figures['peak_rss_mb']:7.0f} MB  "
               f"final loss {figures['final_loss']:.4f}")
     print(f"throughput ratio chunked / full: {chunked['tokens_per_second'] / full['tokens_per_second']:.2f}")
     print(f"peak memory ratio chunked / full: {chunked['peak_rss_mb'] / full['peak_rss_mb']:.2f}")
+    print(f"with activation checkpoints: throughput {checkpointed['tokens_per_second'] / full['tokens_per_second']:.2f}"
+          f"x, peak memory {checkpointed['peak_rss_mb'] / full['peak_rss_mb']:.2f}x the full loss's")
 
 if __name__ == "__main__":
     main(sys.argv[1:])
