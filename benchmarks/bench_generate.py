@@ -3,9 +3,10 @@ cosmetically edited and one-leaf-edited runs, the judge comparison, and teacher 
 
 The batching comparison sends one fixed set of the flows' own prompts, built from the seeds of a few
 real leaves (question writing, answers, question judgements and ratings, in a generation run's
-proportions), through the embedded teacher one prompt at a time (today's path: a batch of one,
-concurrency 1) and batched (`--concurrency` requests in flight, as many sequences a forward pass),
-and prints requests per second of each, their ratio and how many replies are identical.
+proportions), through the embedded teacher as it was before batching (`PreviousPath`: one prompt at
+a time, a judgement's logits over the whole prompt and a whole new pass for a leading space) and
+batched (`--concurrency` requests in flight, as many sequences a forward pass), and prints requests
+per second of each, their ratio, how many replies are identical and how far judgements moved.
 
 Runs on a sampled subset of the real taxonomy-2024-08 leaves (copied to a temporary folder, never
 into the repository) with the embedded SmolLM2 teacher in process. The judge comparison generates
@@ -167,6 +168,41 @@ def batch_prompts(count: int, seed: int, max_tokens: int, temperature: float) ->
     return requests, choices
 
 
+def previous_path(folder: Path, seed: int):
+    """The in-process teacher as it was before batching, for the comparison: one generate call per
+    request (the global RNG seeded before each), a judgement's logits over its whole prompt, and a
+    whole new forward pass for each leading whitespace token."""
+    import torch
+
+    from pipeline.teacher import MAX_WHITESPACE_STEPS, LocalBackend
+
+    class PreviousPath(LocalBackend):
+        def _generate(self, requests: list) -> list[str]:
+            (request,) = requests
+            encoded = self.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True,
+                                                         return_tensors="pt", return_dict=True)
+            sample = request.temperature > 0
+            torch.manual_seed(self.seed)
+            out = self.model.generate(**encoded, max_new_tokens=request.max_tokens, do_sample=sample,
+                                      temperature=request.temperature if sample else None, top_p=None, top_k=None,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+            return [self.tokenizer.decode(out[0, encoded["input_ids"].shape[1]:], skip_special_tokens=True)]
+
+        def _choose(self, choices: list) -> list[list[float]]:
+            (choice,) = choices
+            tokens = self._first_tokens(choice.options)
+            ids = torch.tensor([self._ids(choice.messages, choice.prefix)])
+            for _ in range(MAX_WHITESPACE_STEPS + 1):
+                probs = torch.softmax(self.model(input_ids=ids).logits[0, -1].float(), dim=-1)
+                top = int(probs.argmax())
+                if self.tokenizer.decode([top]).strip() or any(top in option for option in tokens):
+                    break
+                ids = torch.cat([ids, torch.tensor([[top]])], dim=1)
+            return [[float(probs[option].sum()) if option else 0.0 for option in tokens]]
+
+    return PreviousPath(folder, seed=seed, batch_size=1)
+
+
 def batching(args: argparse.Namespace) -> None:
     """The embedded teacher one prompt at a time (today's path) and batched, on the same fixed prompts."""
     from pipeline.models import default_model_dir
@@ -177,8 +213,9 @@ def batching(args: argparse.Namespace) -> None:
     print(f"batching: {len(requests)} generation requests (max_tokens {args.max_tokens}, temperature 0.7) and "
           f"{len(choices)} judgements from {args.batch_leaves} leaves, embedded SmolLM2")
     runs = {}
-    for name, size in (("one at a time", 1), (f"batched ({args.concurrency} in flight)", args.concurrency)):
-        backend = LocalBackend(folder, seed=args.seed, batch_size=size)
+    for name, size in (("before (one at a time)", 1), (f"batched ({args.concurrency} in flight)", args.concurrency)):
+        backend = (previous_path(folder, args.seed) if size == 1
+                   else LocalBackend(folder, seed=args.seed, batch_size=size))
         teacher = Teacher(backend, concurrency=size)
         start = time.perf_counter()
         texts = teacher.ask_many(requests)
@@ -195,7 +232,7 @@ def batching(args: argparse.Namespace) -> None:
     same = sum(a == b for a, b in zip(one["texts"], batched["texts"], strict=True))
     pairs = [(a, b) for a, b in zip(one["scores"], batched["scores"], strict=True) if a and b]
     drift = max((abs(x - y) for a, b in pairs for x, y in zip(a, b, strict=True)), default=0.0)
-    print(f"batched / one at a time: {batched['rate'] / one['rate']:.2f}x the requests per second; "
+    print(f"batched / before: {batched['rate'] / one['rate']:.2f}x the requests per second; "
           f"{same} of {len(requests)} replies identical; judgements differ by at most {drift:.2e}")
 
 

@@ -163,6 +163,9 @@ class Batcher:
                 self._run_batch(batch)
             finally:
                 with self._cond:
+                    for other in batch:  # interrupted (KeyboardInterrupt): nobody waits for ever
+                        if not other.done:
+                            other.error, other.done = RuntimeError("the batch was interrupted"), True
                     self._running = False
                     self._cond.notify_all()
         if slot.error is not None:
@@ -256,30 +259,30 @@ class LocalBackend:
 
     def _choose(self, choices: list[Choice]) -> list[list[float]]:
         """Per choice, P(option's first token) at the start of the reply (after `prefix`), one forward
-        pass for the batch. A row whose likeliest next token is only whitespace (` 4` is a space then a
-        digit for some tokenizers) takes that token and goes again, with the other such rows."""
+        pass for the batch (only the last position through the output layer). A row whose likeliest
+        next token is only whitespace (` 4` is a space then a digit for some tokenizers) takes that
+        token and goes one step further on the KV cache, the batch's other rows masked out."""
         import torch
 
-        ids = [self._ids(c.messages, c.prefix) for c in choices]
         tokens = [self._first_tokens(c.options) for c in choices]
-        probs: list[Any] = [None] * len(choices)
-        waiting = list(range(len(choices)))
-        for step in range(MAX_WHITESPACE_STEPS + 1):
-            encoded = self._pad([ids[row] for row in waiting])
-            logits = self.model(**encoded, logits_to_keep=1).logits[:, -1].float()
-            still = []
-            for row, row_probs in zip(waiting, torch.softmax(logits, dim=-1), strict=True):
-                probs[row] = row_probs
-                top = int(row_probs.argmax())
-                if (step < MAX_WHITESPACE_STEPS and not self.tokenizer.decode([top]).strip()
-                        and not any(top in option for option in tokens[row])):
-                    ids[row] = [*ids[row], top]
-                    still.append(row)
-            waiting = still
-            if not waiting:
+        encoded = self._pad([self._ids(c.messages, c.prefix) for c in choices])
+        mask, positions = encoded["attention_mask"], encoded["position_ids"][:, -1:]
+        out = self.model(**encoded, logits_to_keep=1, use_cache=True)
+        probs = torch.softmax(out.logits[:, -1].float(), dim=-1)
+        for _ in range(MAX_WHITESPACE_STEPS):
+            top = probs.argmax(dim=-1)
+            waiting = torch.tensor([not self.tokenizer.decode([int(t)]).strip()
+                                    and not any(int(t) in option for option in row_tokens)
+                                    for t, row_tokens in zip(top, tokens, strict=True)])
+            if not waiting.any():
                 break
-        return [[float(p[option].sum()) if option else 0.0 for option in options]
-                for p, options in zip(probs, tokens, strict=True)]
+            mask = torch.cat([mask, waiting[:, None].long()], dim=1)
+            positions = positions + 1
+            out = self.model(input_ids=top[:, None], attention_mask=mask, position_ids=positions,
+                             past_key_values=out.past_key_values, logits_to_keep=1, use_cache=True)
+            probs = torch.where(waiting[:, None], torch.softmax(out.logits[:, -1].float(), dim=-1), probs)
+        return [[float(row[option].sum()) if option else 0.0 for option in options]
+                for row, options in zip(probs, tokens, strict=True)]
 
     def _ids(self, messages: Messages, prefix: str = "") -> list[int]:
         """The prompt's token ids: the chat rendered for the assistant's reply, started with `prefix`."""
