@@ -279,7 +279,7 @@ class LocalBackend:
             mask = torch.cat([mask, waiting[:, None].long()], dim=1)
             positions = positions + 1
             out = self.model(input_ids=top[:, None], attention_mask=mask, position_ids=positions,
-                             past_key_values=out.past_key_values, logits_to_keep=1, use_cache=True)
+                             cache=out.cache, logits_to_keep=1, use_cache=True)
             probs = torch.where(waiting[:, None], torch.softmax(out.logits[:, -1].float(), dim=-1), probs)
         return [[float(row[option].sum()) if option else 0.0 for option in options]
                 for row, options in zip(probs, tokens, strict=True)]

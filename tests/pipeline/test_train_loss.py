@@ -33,7 +33,7 @@ def _loss_and_grads(model, loss_fn, batch, **kwargs) -> tuple[float, dict[str, t
     loss = loss_fn(model, batch, **kwargs)
     loss.backward()
     grads = {name: p.grad.clone() for name, p in model.named_parameters() if p.requires_grad}
-    return float(loss), grads
+    return float(loss.detach()), grads
 
 
 @pytest.mark.parametrize("lora", [True, False], ids=["lora", "full"])
