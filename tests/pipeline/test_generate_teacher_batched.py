@@ -137,3 +137,25 @@ def test_a_failing_item_fails_alone():
         t.join(10)
     assert results["ok"] == "OK" and results["fine"] == "FINE"
     assert isinstance(results["bad"], ValueError)
+
+
+def test_whitespace_steps_on_the_kv_cache_equal_whole_new_passes(backends, monkeypatch):
+    """A judgement whose likeliest next token is whitespace steps over it on the KV cache, the batch's
+    other rows masked out: the same probabilities as a whole new pass over the prompt and the token."""
+    import pipeline.teacher as teacher
+
+    _, batched = backends
+    monkeypatch.setattr(batched.tokenizer, "decode", lambda ids, **_: " ")  # every top token looks like a space
+    choices = [Choice(_chat(p), tuple("12345"), "Score:") for p in PROMPTS[:5]]
+    with torch.no_grad():
+        got = batched._choose(choices)
+        for choice, probabilities in zip(choices, got, strict=True):
+            options = batched._first_tokens(choice.options)
+            ids = batched._ids(choice.messages, choice.prefix)
+            for _ in range(teacher.MAX_WHITESPACE_STEPS + 1):
+                probs = torch.softmax(batched.model(input_ids=torch.tensor([ids])).logits[0, -1], dim=-1)
+                top = int(probs.argmax())
+                if any(top in option for option in options):
+                    break
+                ids.append(top)
+            assert probabilities == pytest.approx([float(probs[o].sum()) for o in options], abs=1e-5)
