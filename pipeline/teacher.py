@@ -258,14 +258,25 @@ class LocalBackend:
         return self._option_tokens[options]
 
     def _choose(self, choices: list[Choice]) -> list[list[float]]:
-        """Per choice, P(option's first token) at the start of the reply (after `prefix`), one forward
-        pass for the batch (only the last position through the output layer). A row whose likeliest
-        next token is only whitespace (` 4` is a space then a digit for some tokenizers) takes that
-        token and goes one step further on the KV cache, the batch's other rows masked out."""
+        """Per choice, P(option's first token) at the start of the reply (after `prefix`). A prompt is
+        all prefill, which costs the same batched or not on a CPU, so the batch is cut into groups of
+        similar length (padding is pure waste here); a group is one forward pass."""
+        ids = [self._ids(c.messages, c.prefix) for c in choices]
+        out: list[list[float]] = [[] for _ in choices]
+        for group in _length_groups([len(i) for i in ids]):
+            for row, probabilities in zip(group, self._choose_group([choices[r] for r in group],
+                                                                    [ids[r] for r in group]), strict=True):
+                out[row] = probabilities
+        return out
+
+    def _choose_group(self, choices: list[Choice], ids: list[list[int]]) -> list[list[float]]:
+        """One forward pass for the group (only the last position through the output layer). A row whose
+        likeliest next token is only whitespace (` 4` is a space then a digit for some tokenizers)
+        takes that token and goes one step further on the KV cache, the group's other rows masked out."""
         import torch
 
         tokens = [self._first_tokens(c.options) for c in choices]
-        encoded = self._pad([self._ids(c.messages, c.prefix) for c in choices])
+        encoded = self._pad(ids)
         mask, positions = encoded["attention_mask"], encoded["position_ids"][:, -1:]
         out = self.model(**encoded, logits_to_keep=1, use_cache=True)
         probs = torch.softmax(out.logits[:, -1].float(), dim=-1)
@@ -300,6 +311,20 @@ class LocalBackend:
             ids[i, width - len(r):] = torch.tensor(r)
             mask[i, width - len(r):] = 1
         return {"input_ids": ids, "attention_mask": mask, "position_ids": (mask.cumsum(-1) - 1).clamp(min=0)}
+
+
+def _length_groups(lengths: Sequence[int], waste: float = 0.25) -> list[list[int]]:
+    """Row indices grouped by length, longest first: a row joins the current group while the group's
+    padding stays within `waste` of its real tokens."""
+    groups: list[list[int]] = []
+    for row in sorted(range(len(lengths)), key=lambda r: -lengths[r]):
+        group = groups[-1] if groups else None
+        if group and lengths[group[0]] * (len(group) + 1) <= (1 + waste) * (sum(lengths[r] for r in group)
+                                                                          + lengths[row]):
+            group.append(row)
+        else:
+            groups.append([row])
+    return groups
 
 
 def _kind(item: Any) -> tuple[Any, ...]:
