@@ -112,7 +112,7 @@ def test_the_batcher_groups_by_kind_and_bounds_the_batch():
         t.join(10)
     assert results == {it: f"{it[0]}{it[1]}" for it in items}
     assert all(len(batch) <= 3 and len({kind for kind, _ in batch}) == 1 for batch in seen)
-    assert [len(batch) for batch in seen if batch[0][0] == "a"][0] == 3  # the first "a" batch waited to fill
+    assert next(len(batch) for batch in seen if batch[0][0] == "a") == 3  # the first "a" batch waited to fill
 
 
 def test_a_failing_item_fails_alone():
