@@ -16,7 +16,7 @@ training setting yet): past the logits, a 1,536-token micro-batch's memory is th
 activations (LoRA's dropout copies of each projection's input among them).
 
     .venv/bin/python benchmarks/bench_train.py [--steps 6] [--data FILE.jsonl] [--student PATH]
-        [--loss-steps 2] [--skip-trainer]
+        [--loss-steps 2] [--skip-trainer] [--mmap-threshold 131072]
 """
 
 from __future__ import annotations
@@ -145,8 +145,10 @@ def child(kind: str, data: Path, student: str, steps: int) -> None:
     print("RESULT " + json.dumps(figures))
 
 
-def measure(kind: str, data: Path, student: str, steps: int) -> dict:
+def measure(kind: str, data: Path, student: str, steps: int, mmap_threshold: int = 0) -> dict:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    if mmap_threshold:  # glibc: blocks this big come from mmap and go back to the system when freed
+        env["MALLOC_MMAP_THRESHOLD_"] = str(mmap_threshold)
     done = subprocess.run([sys.executable, __file__, "--child", kind, "--data", str(data), "--student", student,
                            "--steps", str(steps)], capture_output=True, text=True, env=env, cwd=REPO, check=False)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
@@ -165,6 +167,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--student", default="default")
     parser.add_argument("--loss-steps", type=int, default=2, help="steps of the chunked/full loss comparison")
     parser.add_argument("--skip-trainer", action="store_true", help="only the chunked/full loss comparison")
+    parser.add_argument("--mmap-threshold", type=int, default=0,
+                        help="MALLOC_MMAP_THRESHOLD_ for the loss comparison's processes (0: glibc's default)")
     parser.add_argument("--child", choices=("ours", "trainer", "chunked", "full", "checkpointed"))
     args = parser.parse_args(argv or [])
     from pipeline.models import resolve_model_dir
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_trainer:
         compare_trainer(args.data, student, args.steps)
     if args.loss_steps:
-        compare_losses(student, args.loss_steps)
+        compare_losses(student, args.loss_steps, args.mmap_threshold)
 
 
 def compare_trainer(data: Path | None, student: str, steps: int) -> None:
@@ -196,16 +200,15 @@ def compare_trainer(data: Path | None, student: str, steps: int) -> None:
     print(f"peak memory ratio pipeline.train / Trainer: {ours['peak_rss_mb'] / baseline['peak_rss_mb']:.2f}")
 
 
-def compare_losses(student: str, steps: int) -> None:
+def compare_losses(student: str, steps: int, mmap_threshold: int = 0) -> None:
     """The chunked loss beside the full-logits loss, taxonomy-cpu.yaml's micro-batch, one process each."""
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "long.jsonl"
         data.write_text("".join(json.dumps(s) + "\n" for s in long_samples()))
-        full = measure("full", data, student, steps)
-        chunked = measure("chunked", data, student, steps)
-        checkpointed = measure("checkpointed", data, student, steps)
+        full, chunked, checkpointed = (measure(kind, data, student, steps, mmap_threshold)
+                                       for kind in ("full", "chunked", "checkpointed"))
     print(f"student: {student}; {steps} steps of one micro-batch of {LONG_MICRO} rows x {LONG_LENGTH} tokens "
-          "(taxonomy-cpu.yaml), every token labelled, LoRA r=16, CPU")
+          f"(taxonomy-cpu.yaml), every token labelled, LoRA r=16, CPU; MALLOC_MMAP_THRESHOLD_ {mmap_threshold or 'default'}")
     for name, figures in (("full logits (before)", full), ("chunked loss (pipeline.loss)", chunked),
                           ("chunked + activation checkpoints", checkpointed)):
         print(f"{name:34s} {figures['tokens_per_second']:8.1f} tokens/s  {figures['tokens']:7d} tokens  "
