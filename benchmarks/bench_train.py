@@ -208,7 +208,8 @@ def compare_losses(student: str, steps: int, mmap_threshold: int = 0) -> None:
         full, chunked, checkpointed = (measure(kind, data, student, steps, mmap_threshold)
                                        for kind in ("full", "chunked", "checkpointed"))
     print(f"student: {student}; {steps} steps of one micro-batch of {LONG_MICRO} rows x {LONG_LENGTH} tokens "
-          f"(taxonomy-cpu.yaml), every token labelled, LoRA r=16, CPU; MALLOC_MMAP_THRESHOLD_ {mmap_threshold or 'default'}")
+          f"(taxonomy-cpu.yaml), every token labelled, LoRA r=16, CPU; "
+          f"MALLOC_MMAP_THRESHOLD_ {mmap_threshold or 'default'}")
     for name, figures in (("full logits (before)", full), ("chunked loss (pipeline.loss)", chunked),
                           ("chunked + activation checkpoints", checkpointed)):
         print(f"{name:34s} {figures['tokens_per_second']:8.1f} tokens/s  {figures['tokens']:7d} tokens  "
