@@ -1,5 +1,12 @@
-"""Generation benchmark: full, unchanged, cosmetically edited and one-leaf-edited runs, the judge
-comparison, and teacher throughput over HTTP.
+"""Generation benchmark: the batched in-process teacher against one prompt at a time, full, unchanged,
+cosmetically edited and one-leaf-edited runs, the judge comparison, and teacher throughput over HTTP.
+
+The batching comparison sends one fixed set of the flows' own prompts, built from the seeds of a few
+real leaves (question writing, answers, question judgements and ratings, in a generation run's
+proportions), through the embedded teacher as it was before batching (`PreviousPath`: one prompt at
+a time, a judgement's logits over the whole prompt and a whole new pass for a leading space) and
+batched (`--concurrency` requests in flight, as many sequences a forward pass), and prints requests
+per second of each, their ratio, how many replies are identical and how far judgements moved.
 
 Runs on a sampled subset of the real taxonomy-2024-08 leaves (copied to a temporary folder, never
 into the repository) with the embedded SmolLM2 teacher in process. The judge comparison generates
@@ -10,6 +17,7 @@ server's raw completion throughput, then generation at concurrency 1 and at the 
 Every figure comes from the same run.
 
     .venv/bin/python -m benchmarks.bench_generate [--leaves 3] [--judge-leaves 3] [--raw 4] [--http-leaves 1]
+        [--batch-leaves 4] [--skip-batching] [--only-batching]
 """
 
 from __future__ import annotations
@@ -134,6 +142,100 @@ def judges(work: Path, args: argparse.Namespace) -> None:
           f"({kept['auto'] - kept['text']:+d})")
 
 
+def batch_prompts(count: int, seed: int, max_tokens: int, temperature: float) -> tuple[list, list]:
+    """The fixed prompt set: per leaf, one question-writing request, two answers, and the question
+    judgement and the rating of its first five seeds (what calibration asks), as a run does."""
+    from pipeline import prompts
+    from pipeline.flows import SCORE, YES_NO
+    from pipeline.leaves import collect
+    from pipeline.teacher import Choice, Request
+
+    used, _ = collect(CORPUS / TAXONOMY, schema_version="own", heldout=1)
+    skills = sorted(random.Random(seed).sample([leaf for leaf in used if leaf.flow != "knowledge"],
+                                               min(count, len(used))), key=lambda leaf: leaf.path)
+    requests, choices = [], []
+    for leaf in skills:
+        examples = prompts.numbered([x.question for x in leaf.seeds[:5]])
+        requests.append(Request(prompts.chat(prompts.QUESTIONS.format(task=leaf.task, examples=examples, n=3)),
+                                max_tokens, temperature))
+        requests += [Request(prompts.chat(prompts.ANSWER.format(question=x.question)), max_tokens, temperature)
+                     for x in leaf.seeds[:2]]
+        for x in leaf.seeds[:5]:
+            choices.append(Choice(prompts.chat(prompts.JUDGE_QUESTION.format(task=leaf.task, question=x.question)),
+                                  YES_NO.options, YES_NO.prefix))
+            choices.append(Choice(prompts.chat(prompts.RATE.format(task=leaf.task, question=x.question,
+                                                                   answer=x.answer)), SCORE.options, SCORE.prefix))
+    return requests, choices
+
+
+def previous_path(folder: Path, seed: int):
+    """The in-process teacher as it was before batching, for the comparison: one generate call per
+    request (the global RNG seeded before each), a judgement's logits over its whole prompt, and a
+    whole new forward pass for each leading whitespace token."""
+    import torch
+
+    from pipeline.teacher import MAX_WHITESPACE_STEPS, LocalBackend
+
+    class PreviousPath(LocalBackend):
+        def _generate(self, requests: list) -> list[str]:
+            (request,) = requests
+            encoded = self.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True,
+                                                         return_tensors="pt", return_dict=True)
+            sample = request.temperature > 0
+            torch.manual_seed(self.seed)
+            out = self.model.generate(**encoded, max_new_tokens=request.max_tokens, do_sample=sample,
+                                      temperature=request.temperature if sample else None, top_p=None, top_k=None,
+                                      pad_token_id=self.tokenizer.pad_token_id)
+            return [self.tokenizer.decode(out[0, encoded["input_ids"].shape[1]:], skip_special_tokens=True)]
+
+        def _choose(self, choices: list) -> list[list[float]]:
+            (choice,) = choices
+            tokens = self._first_tokens(choice.options)
+            ids = torch.tensor([self._ids(choice.messages, choice.prefix)])
+            for _ in range(MAX_WHITESPACE_STEPS + 1):
+                probs = torch.softmax(self.model(input_ids=ids).logits[0, -1].float(), dim=-1)
+                top = int(probs.argmax())
+                if self.tokenizer.decode([top]).strip() or any(top in option for option in tokens):
+                    break
+                ids = torch.cat([ids, torch.tensor([[top]])], dim=1)
+            return [[float(probs[option].sum()) if option else 0.0 for option in tokens]]
+
+    return PreviousPath(folder, seed=seed, batch_size=1)
+
+
+def batching(args: argparse.Namespace) -> None:
+    """The embedded teacher one prompt at a time (today's path) and batched, on the same fixed prompts."""
+    from pipeline.models import default_model_dir
+    from pipeline.teacher import LocalBackend, Teacher
+
+    requests, choices = batch_prompts(args.batch_leaves, args.seed, args.max_tokens, 0.7)
+    folder = default_model_dir(args.model_cache)
+    print(f"batching: {len(requests)} generation requests (max_tokens {args.max_tokens}, temperature 0.7) and "
+          f"{len(choices)} judgements from {args.batch_leaves} leaves, embedded SmolLM2")
+    runs = {}
+    for name, size in (("before (one at a time)", 1), (f"batched ({args.concurrency} in flight)", args.concurrency)):
+        backend = (previous_path(folder, args.seed) if size == 1
+                   else LocalBackend(folder, seed=args.seed, batch_size=size))
+        teacher = Teacher(backend, concurrency=size)
+        start = time.perf_counter()
+        texts = teacher.ask_many(requests)
+        generation_s = time.perf_counter() - start
+        scores = teacher.choose_many(choices)
+        took = time.perf_counter() - start
+        runs[name] = {"texts": texts, "scores": scores, "seconds": took,
+                      "rate": (len(requests) + len(choices)) / took}
+        print(f"{name:28s} {len(requests) + len(choices)} requests in {took:6.1f} s: {runs[name]['rate']:.3f} "
+              f"requests/s (generation {len(requests) / generation_s:.3f}/s, judgements "
+              f"{len(choices) / (took - generation_s):.3f}/s); failed {teacher.counters.failed}; batch sizes "
+              f"{sorted(backend.batcher.batches, reverse=True)[:12]}")
+    one, batched = runs.values()
+    same = sum(a == b for a, b in zip(one["texts"], batched["texts"], strict=True))
+    pairs = [(a, b) for a, b in zip(one["scores"], batched["scores"], strict=True) if a and b]
+    drift = max((abs(x - y) for a, b in pairs for x, y in zip(a, b, strict=True)), default=0.0)
+    print(f"batched / before: {batched['rate'] / one['rate']:.2f}x the requests per second; "
+          f"{same} of {len(requests)} replies identical; judgements differ by at most {drift:.2e}")
+
+
 def throughput(work: Path, args: argparse.Namespace) -> None:
     import openai
 
@@ -189,6 +291,9 @@ def main() -> None:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--judge-leaves", type=int, default=3, help="skill leaves for the judge comparison")
     parser.add_argument("--skip-judges", action="store_true")
+    parser.add_argument("--batch-leaves", type=int, default=4, help="leaves whose seeds make the batching prompts")
+    parser.add_argument("--skip-batching", action="store_true")
+    parser.add_argument("--only-batching", action="store_true", help="the batching comparison alone")
     args = parser.parse_args()
     if not (CORPUS / TAXONOMY).is_dir():
         raise SystemExit(f"the corpus is not at {CORPUS / TAXONOMY} (set TAXONOMIST_CORPUS)")
@@ -197,6 +302,10 @@ def main() -> None:
     print(f"settings: {args.leaves} leaves, {args.questions} questions a request, max_tokens {args.max_tokens}, "
           f"concurrency bound {args.concurrency}; torch threads {torch.get_num_threads()}, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if not args.skip_batching:
+        batching(args)
+    if args.only_batching:
+        return
     with tempfile.TemporaryDirectory(prefix="bench-generate-") as tmp:
         incremental(Path(tmp), args)
         if not args.skip_judges:

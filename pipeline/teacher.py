@@ -111,63 +111,248 @@ def http_identity(settings: TeacherSettings) -> str:
     return f"openai:{settings.model or settings.endpoint}"
 
 
-class LocalBackend:
-    """A transformers model in this process (one generation at a time: CPU threads are shared)."""
+@dataclass(slots=True)
+class _Slot:
+    """One submitted item waiting for its batch: its result or its error once the batch is done."""
 
-    def __init__(self, folder: Path, seed: int = 0) -> None:
+    item: Any
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+class Batcher:
+    """Runs the items that threads submit in batches, one batch at a time.
+
+    A thread that submits while no batch is running runs the next one itself: the oldest waiting item
+    and up to `size - 1` more of the same `kind`, after waiting up to `gather_s` for the batch to
+    fill (the threads that a finished batch released are sending their next requests). No thread of
+    its own, so nothing to stop. A batch that raises is run again one item at a time, so one bad
+    item fails alone.
+    """
+
+    def __init__(self, run: Callable[[list[Any]], list[Any]], *, size: int, kind: Callable[[Any], Any],
+                 gather_s: float = 0.02) -> None:
+        self.run = run
+        self.size = max(1, size)
+        self.kind = kind
+        self.gather_s = gather_s
+        self.batches: list[int] = []  # the size of each batch run, for benchmarks and tests
+        self._pending: list[_Slot] = []
+        self._running = False
+        self._cond = threading.Condition()
+
+    def submit(self, item: Any) -> Any:
+        slot = _Slot(item)
+        with self._cond:
+            self._pending.append(slot)
+            self._cond.notify_all()
+        while True:
+            with self._cond:
+                while self._running and not slot.done:
+                    self._cond.wait()
+                if slot.done:
+                    break
+                self._running = True
+                deadline = time.monotonic() + self.gather_s
+                while len(self._next()) < self.size and (left := deadline - time.monotonic()) > 0:
+                    self._cond.wait(left)
+                batch = self._next()
+                self._pending = [slot for slot in self._pending if slot not in batch]
+            try:
+                self._run_batch(batch)
+            finally:
+                with self._cond:
+                    for other in batch:  # interrupted (KeyboardInterrupt): nobody waits for ever
+                        if not other.done:
+                            other.error, other.done = RuntimeError("the batch was interrupted"), True
+                    self._running = False
+                    self._cond.notify_all()
+        if slot.error is not None:
+            raise slot.error
+        return slot.result
+
+    def _next(self) -> list[_Slot]:
+        """The next batch: the oldest waiting item and the next ones of its kind, up to `size`."""
+        kind = self.kind(self._pending[0].item)
+        return [slot for slot in self._pending if self.kind(slot.item) == kind][:self.size]
+
+    def _run_batch(self, batch: list[_Slot]) -> None:
+        self.batches.append(len(batch))
+        try:
+            results = self.run([slot.item for slot in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                for slot in batch:
+                    self._run_batch([slot])
+                return
+            batch[0].error = exc
+        else:
+            for slot, result in zip(batch, results, strict=True):
+                slot.result = result
+        for slot in batch:
+            slot.done = True
+
+
+class LocalBackend:
+    """A transformers model in this process, answering requests in batches.
+
+    Requests in flight at once (from the flows' threads, `teacher.concurrency` of them) are gathered
+    into one batch of up to `batch_size`: generation requests with the same `max_tokens` go through
+    one `generate` call (left-padded, with the KV cache), judgements through one forward pass. On a
+    CPU one sequence at a time leaves most of each step's time in per-call overhead and weight
+    reads, which a batch shares.
+
+    A greedy reply does not depend on what it was batched with (left padding with matching position
+    ids; only float rounding in the padded attention differs). A sampled reply is drawn with its own
+    generator seeded with `seed`, never with the batch's shared RNG, so it too depends only on its
+    prompt, as when requests ran one at a time with the seed reset before each.
+    """
+
+    def __init__(self, folder: Path, seed: int = 0, batch_size: int = 1) -> None:
         from pipeline.models import load_student
 
         self.model, self.tokenizer = load_student(folder)
         self.model.eval()
         self.identity = local_identity(folder)
         self.seed = seed
-        self._lock = threading.Lock()
+        self.batcher = Batcher(self._run, size=batch_size, kind=_kind)
+        self._option_tokens: dict[tuple[str, ...], list[list[int]]] = {}
 
     def complete(self, request: Request) -> str:
-        import torch
-
-        with self._lock:
-            encoded = self.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True,
-                                                         return_tensors="pt", return_dict=True)
-            sample = request.temperature > 0
-            torch.manual_seed(self.seed)
-            with torch.no_grad():
-                out = self.model.generate(**encoded, max_new_tokens=request.max_tokens, do_sample=sample,
-                                          temperature=request.temperature if sample else None,
-                                          top_p=None, top_k=None,
-                                          pad_token_id=self.tokenizer.pad_token_id)
-            new = out[0, encoded["input_ids"].shape[1]:]
-            return self.tokenizer.decode(new, skip_special_tokens=True)
-
-    def _first_tokens(self, options: Sequence[str]) -> list[list[int]]:
-        """Per option, the token ids that start it as a model writes it (any case, with or without a
-        space), leaving out ids that start another option too (a lone space token, say)."""
-        found: list[set[int]] = []
-        for option in options:
-            variants = {option, option.lower(), option.capitalize(), option.upper()}
-            variants |= {" " + v for v in variants}
-            encoded = (self.tokenizer.encode(v, add_special_tokens=False) for v in variants)
-            found.append({ids[0] for ids in encoded if ids})
-        shared = {t for i, ids in enumerate(found) for t in ids if any(t in other for other in found[i + 1:])}
-        return [sorted(ids - shared) for ids in found]
+        return self.batcher.submit(request)
 
     def option_probabilities(self, choice: Choice) -> list[float]:
-        """P(option's first token) at the start of the reply (after `prefix`). When the likeliest next
-        token is only whitespace (` 4` is a space then a digit for some tokenizers), it is taken first."""
+        return self.batcher.submit(choice)
+
+    def _run(self, items: list[Any]) -> list[Any]:
         import torch
 
-        with self._lock:
-            tokens = self._first_tokens(choice.options)
-            text = self.tokenizer.apply_chat_template(choice.messages, add_generation_prompt=True, tokenize=False)
-            ids = self.tokenizer(text + choice.prefix, add_special_tokens=False, return_tensors="pt")["input_ids"]
-            for _ in range(MAX_WHITESPACE_STEPS + 1):
-                with torch.no_grad():
-                    probs = torch.softmax(self.model(input_ids=ids).logits[0, -1].float(), dim=-1)
-                top = int(probs.argmax())
-                if self.tokenizer.decode([top]).strip() or any(top in option for option in tokens):
-                    break
-                ids = torch.cat([ids, torch.tensor([[top]])], dim=1)
-            return [float(probs[option].sum()) if option else 0.0 for option in tokens]
+        with torch.no_grad():
+            return self._choose(items) if isinstance(items[0], Choice) else self._generate(items)
+
+    def _generate(self, requests: list[Request]) -> list[str]:
+        encoded = self._pad([self._ids(r.messages) for r in requests])
+        encoded.pop("position_ids")  # generate derives them from the mask, step by step
+        temperatures = [r.temperature for r in requests]
+        sampler = [_RowSampler(temperatures, self.seed)] if any(t > 0 for t in temperatures) else None
+        out = self.model.generate(**encoded, max_new_tokens=max(r.max_tokens for r in requests), do_sample=False,
+                                  temperature=None, top_p=None, top_k=None, logits_processor=sampler,
+                                  pad_token_id=self.tokenizer.pad_token_id)
+        width = encoded["input_ids"].shape[1]
+        return [self.tokenizer.decode(out[row, width:width + r.max_tokens], skip_special_tokens=True)
+                for row, r in enumerate(requests)]
+
+    def _first_tokens(self, options: tuple[str, ...]) -> list[list[int]]:
+        """Per option, the token ids that start it as a model writes it (any case, with or without a
+        space), leaving out ids that start another option too (a lone space token, say)."""
+        if options not in self._option_tokens:
+            found: list[set[int]] = []
+            for option in options:
+                variants = {option, option.lower(), option.capitalize(), option.upper()}
+                variants |= {" " + v for v in variants}
+                encoded = (self.tokenizer.encode(v, add_special_tokens=False) for v in variants)
+                found.append({ids[0] for ids in encoded if ids})
+            shared = {t for i, ids in enumerate(found) for t in ids if any(t in other for other in found[i + 1:])}
+            self._option_tokens[options] = [sorted(ids - shared) for ids in found]
+        return self._option_tokens[options]
+
+    def _choose(self, choices: list[Choice]) -> list[list[float]]:
+        """Per choice, P(option's first token) at the start of the reply (after `prefix`). A prompt is
+        all prefill, which costs the same batched or not on a CPU, so the batch is cut into groups of
+        similar length (padding is pure waste here); a group is one forward pass."""
+        ids = [self._ids(c.messages, c.prefix) for c in choices]
+        out: list[list[float]] = [[] for _ in choices]
+        for group in _length_groups([len(i) for i in ids]):
+            for row, probabilities in zip(group, self._choose_group([choices[r] for r in group],
+                                                                    [ids[r] for r in group]), strict=True):
+                out[row] = probabilities
+        return out
+
+    def _choose_group(self, choices: list[Choice], ids: list[list[int]]) -> list[list[float]]:
+        """One forward pass for the group (only the last position through the output layer). A row whose
+        likeliest next token is only whitespace (` 4` is a space then a digit for some tokenizers)
+        takes that token and goes one step further on the KV cache, the group's other rows masked out."""
+        import torch
+
+        tokens = [self._first_tokens(c.options) for c in choices]
+        encoded = self._pad(ids)
+        mask, positions = encoded["attention_mask"], encoded["position_ids"][:, -1:]
+        out = self.model(**encoded, logits_to_keep=1, use_cache=True)
+        probs = torch.softmax(out.logits[:, -1].float(), dim=-1)
+        for _ in range(MAX_WHITESPACE_STEPS):
+            top = probs.argmax(dim=-1)
+            waiting = torch.tensor([not self.tokenizer.decode([int(t)]).strip()
+                                    and not any(int(t) in option for option in row_tokens)
+                                    for t, row_tokens in zip(top, tokens, strict=True)])
+            if not waiting.any():
+                break
+            mask = torch.cat([mask, waiting[:, None].long()], dim=1)
+            positions = positions + 1
+            out = self.model(input_ids=top[:, None], attention_mask=mask, position_ids=positions,
+                             cache=out.cache, logits_to_keep=1, use_cache=True)
+            probs = torch.where(waiting[:, None], torch.softmax(out.logits[:, -1].float(), dim=-1), probs)
+        return [[float(row[option].sum()) if option else 0.0 for option in options]
+                for row, options in zip(probs, tokens, strict=True)]
+
+    def _ids(self, messages: Messages, prefix: str = "") -> list[int]:
+        """The prompt's token ids: the chat rendered for the assistant's reply, started with `prefix`."""
+        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        return self.tokenizer(text + prefix, add_special_tokens=False)["input_ids"]
+
+    def _pad(self, rows: Sequence[list[int]]) -> dict[str, Any]:
+        """Left-padded ids, their mask, and position ids counted from each row's first real token."""
+        import torch
+
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, width - len(r):] = torch.tensor(r)
+            mask[i, width - len(r):] = 1
+        return {"input_ids": ids, "attention_mask": mask, "position_ids": (mask.cumsum(-1) - 1).clamp(min=0)}
+
+
+def _length_groups(lengths: Sequence[int], waste: float = 0.25) -> list[list[int]]:
+    """Row indices grouped by length, longest first: a row joins the current group while the group's
+    padding stays within `waste` of its real tokens."""
+    groups: list[list[int]] = []
+    for row in sorted(range(len(lengths)), key=lambda r: -lengths[r]):
+        group = groups[-1] if groups else None
+        if group and lengths[group[0]] * (len(group) + 1) <= (1 + waste) * (sum(lengths[r] for r in group)
+                                                                          + lengths[row]):
+            group.append(row)
+        else:
+            groups.append([row])
+    return groups
+
+
+def _kind(item: Any) -> tuple[Any, ...]:
+    """What a batch shares: judgements batch together, generations with the same max_tokens do."""
+    return ("choice",) if isinstance(item, Choice) else ("generate", item.max_tokens)
+
+
+class _RowSampler:
+    """A logits processor that samples each sampled row with its own generator (greedy rows are left
+    alone), then leaves only the drawn token: greedy decoding then takes it. So a row's draws do not
+    depend on the other rows of its batch."""
+
+    def __init__(self, temperatures: Sequence[float], seed: int) -> None:
+        import torch
+
+        self.temperatures = list(temperatures)
+        self.generators = [torch.Generator().manual_seed(seed) for _ in self.temperatures]
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        for row, temperature in enumerate(self.temperatures):
+            if temperature > 0:
+                probs = torch.softmax(scores[row].float() / temperature, dim=-1)
+                token = torch.multinomial(probs, 1, generator=self.generators[row])
+                scores[row] = float("-inf")
+                scores[row, token] = 0.0
+        return scores
 
 
 @dataclass(slots=True)
@@ -259,6 +444,8 @@ def make_teacher(settings: TeacherSettings, *, seed: int = 0, model_cache: Path 
     else:
         from pipeline.models import resolve_model_dir
 
-        backend = LocalBackend(resolve_model_dir(settings.endpoint, model_cache), seed=seed)
+        # as many sequences a forward pass as requests may be in flight
+        backend = LocalBackend(resolve_model_dir(settings.endpoint, model_cache), seed=seed,
+                               batch_size=settings.concurrency)
     return Teacher(backend, concurrency=settings.concurrency, retries=settings.retries, backoff_s=settings.backoff_s)
 

@@ -1,6 +1,6 @@
 """Multi-phase training (LAB): phase 1 on knowledge, phase 2 from its result on skills plus replay.
 
-Read top to bottom: the settings, the learning-rate schedule, the loss, checkpoints, the loop, the
+Read top to bottom: the settings, the learning-rate schedule, checkpoints, the loop, the
 final save, and the launcher. One code path serves one CPU process, several gloo processes and
 several CUDA/NCCL processes or machines: the loop runs under an `accelerate.Accelerator`, and
 `launch(nproc=N)` starts it through `accelerate launch` with a config the project ships
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.settings import TrainSettings
-from pipeline.train_data import IGNORE, collate, load_examples, plan_batches
+from pipeline.train_data import collate, load_examples, plan_batches
 
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
 STATE_FILE = "trainer_state.json"
@@ -115,16 +115,6 @@ def learning_rate(config: TrainConfig, global_step: int) -> float:
     return config.phases[-1].lr
 
 
-def token_loss_sum(model: Any, batch: dict[str, Any]) -> Any:
-    """Summed next-token cross-entropy over the labelled tokens (the caller divides)."""
-    import torch.nn.functional as F
-
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-    targets = batch["labels"][:, 1:]
-    return F.cross_entropy(logits[:, :-1].reshape(-1, logits.size(-1)).float(), targets.reshape(-1),
-                           ignore_index=IGNORE, reduction="sum")
-
-
 def checkpoints(output_dir: Path) -> list[Path]:
     """Complete checkpoints, oldest first (a checkpoint is complete once its state file exists)."""
     root = output_dir / "checkpoints"
@@ -156,6 +146,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from torch.optim.lr_scheduler import LambdaLR
+
+    from pipeline.loss import token_loss_sum  # chunked: the full logits tensor never exists
 
     if config.threads:
         torch.set_num_threads(config.threads)
