@@ -16,8 +16,10 @@ from typing import Any
 
 from bot.forge import CheckRunResult, Forge, PullRequest
 from bot.precheck_section import cell
+from bot.repoconfig import read_config
 from bot.review.state import Role, Roles
-from bot.triage import contribution_sources, publish_check_run, publish_comment, read_config
+from bot.sticky import upsert_comment
+from bot.triage import contribution_sources, publish_check_run
 from checks.runner import Checker
 
 CHECK_RUN_NAME = "taxonomist/generate"
@@ -67,7 +69,7 @@ def render_check_run(preview: dict[str, Any]) -> CheckRunResult:
 
 def _reply(forge: Forge, pr: PullRequest, text: str) -> None:
     mark = marker(pr.head_sha)
-    publish_comment(forge, pr.number, f"{mark}\n{text}\n", forge.find_comment(pr.number, mark))
+    upsert_comment(forge, pr.number, mark, f"{mark}\n{text}\n")
 
 
 def run_generate(forge: Forge, number: int, user: str, *, previewer: Previewer,
@@ -83,7 +85,7 @@ def run_generate(forge: Forge, number: int, user: str, *, previewer: Previewer,
         text = f"Only triagers, maintainers and approvers may `/generate` ({who})."
         _reply(forge, pr, text)
         return GenerateOutcome(None, text)
-    sources, _ = contribution_sources(forge, pr)
+    sources = contribution_sources(forge, pr)[0].sources
     if not sources:
         text = "`/generate`: this pull request changes no taxonomy leaf."
     elif Checker(config, only=("structural",)).check(sources).errors:
@@ -91,7 +93,7 @@ def run_generate(forge: Forge, number: int, user: str, *, previewer: Previewer,
     else:
         preview = previewer(sources)
         run = render_check_run(preview)
-        publish_check_run(forge, pr.head_sha, run)
+        publish_check_run(forge, pr, run)
         if READY_LABEL not in forge.labels(number):
             forge.add_labels(number, [READY_LABEL])
         cached = sum(leaf["cached"] for leaf in preview["leaves"])
