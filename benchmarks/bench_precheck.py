@@ -112,7 +112,7 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
     from bot.indexes import IndexStore
     from bot.localgit import LocalGitForge
     from bot.queue import JobQueue
-    from bot.router import HandlerContext, dispatch, load_handlers
+    from bot.router import HandlerContext, load_handlers
 
     router = load_handlers()
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,7 +124,7 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
         def run(job: Any) -> None:
             ctx = HandlerContext(forge=forges[job.pr], skip_checks=("content",), indexes=IndexStore(None),
                                  review_section=router.review_section, precheck=setup)
-            dispatch(job, ctx)
+            router.dispatch(job, ctx)
             if job.route.endswith("triage_pull_request"):
                 done[job.pr] = time.perf_counter()
 

@@ -12,7 +12,7 @@ import pytest
 
 from bot.generate import CHECK_RUN_NAME, READY_LABEL
 from bot.github_forge import GitHubApp
-from bot.router import HandlerContext, Job, dispatch, load_handlers
+from bot.router import HandlerContext, Job, load_handlers
 from bot.settings import Settings
 from pipeline.generate import generate
 from pipeline.models import tiny_model
@@ -75,7 +75,7 @@ def test_generate_by_a_triager_previews_and_the_build_reuses_the_samples(
     forge, number = pr
     setup = Setup(tmp_path / "cache", tiny_model(tmp_path / "tiny"))
     ctx = HandlerContext(forge=forge, generate=setup)
-    outcome = dispatch(comment_job(number, "tina"), ctx)
+    outcome = load_handlers().dispatch(comment_job(number, "tina"), ctx)
     assert outcome.preview is not None and setup.backend.calls
     (leaf,) = outcome.preview["leaves"]
     assert leaf["leaf"] == LEAF and leaf["kept"] and not leaf["cached"]
@@ -86,7 +86,7 @@ def test_generate_by_a_triager_previews_and_the_build_reuses_the_samples(
     assert "samples kept" in reply
 
     calls = len(setup.backend.calls)  # again: from the cache, no teacher call, the same reply edited
-    again = dispatch(comment_job(number, "tina"), ctx)
+    again = load_handlers().dispatch(comment_job(number, "tina"), ctx)
     assert again.preview["leaves"][0]["cached"] and len(setup.backend.calls) == calls
     assert len(replies(github_emulator, number)) == 1
 
@@ -110,7 +110,7 @@ def test_generate_by_someone_else_is_refused_with_who_may(
         github_emulator: EmulatorClient, pr: tuple[Any, int], tmp_path: Path) -> None:
     forge, number = pr
     setup = Setup(tmp_path / "cache", tiny_model(tmp_path / "tiny"))
-    outcome = dispatch(comment_job(number, "mallory"), HandlerContext(forge=forge, generate=setup))
+    outcome = load_handlers().dispatch(comment_job(number, "mallory"), HandlerContext(forge=forge, generate=setup))
     assert outcome.preview is None and not setup.backend.calls
     (reply,) = replies(github_emulator, number)
     assert "Only triagers, maintainers and approvers" in reply and "`tina`" in reply and "@tina" not in reply
