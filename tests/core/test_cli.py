@@ -276,7 +276,8 @@ def test_one_schema_version_parser_and_one_exit_2_helper() -> None:
 
 
 @pytest.mark.parametrize("args", [["check"], ["index"], ["index", "build"]])
-def test_help_is_one_style_with_an_example_at_80_columns(args: list[str]) -> None:
+def test_help_is_one_style_with_an_example_at_80_columns(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("typer.rich_utils.MAX_WIDTH", 80)  # read from TERMINAL_WIDTH once, at typer's import
     result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "80", "TERMINAL_WIDTH": "80"})
     assert result.exit_code == 0
     text = result.stdout

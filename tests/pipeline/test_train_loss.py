@@ -40,7 +40,7 @@ def _loss_and_grads(model, loss_fn, batch, **kwargs) -> tuple[float, dict[str, t
 @pytest.mark.parametrize("chunk", [1, 7, 512])
 def test_chunked_loss_and_gradients_equal_the_full_ones(student, lora, chunk):
     torch.manual_seed(0)
-    model, tokenizer = build_model(TrainConfig(student=str(student), output_dir="unused", phases=(), lora=lora,
+    model, tokenizer = build_model(TrainConfig(student=str(student), output_dir="unused", phases=(), full=not lora,
                                                lora_dropout=0.0))
     model.train()
     batch = _batch(len(tokenizer), tokenizer.pad_token_id)
