@@ -38,6 +38,7 @@ def test_train_evaluate_publish_from_the_command_line(tmp_path: Path) -> None:
     assert [r["leaf"] for r in report["evaluation"]["leaves"]] == ["compositional_skills/writing/words", "(general)",
                                                                   "(replay)"]
     assert set(report["stages"]) == {"generate", "train", "evaluate"}  # generation's entry is kept
+    assert report["postcheck"]["prs"] == {}  # no merged PR in this build: nothing to answer for announce-build
 
     if not report["gate"]["passed"]:
         refused = runner.invoke(app, ["build", "publish", str(build)])
