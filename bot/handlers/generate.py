@@ -48,7 +48,8 @@ def generate_setup(build_config: str) -> GenerateSetup:
 
 def _asks_to_generate(event: str, payload: dict[str, Any]) -> bool:
     """Intake: only a comment with a `/generate` line makes a job (any other costs no API call)."""
-    body = payload.get("comment", {}).get("body")
+    comment = payload.get("comment")
+    body = comment.get("body") if isinstance(comment, dict) else None  # payload fields are hostile: any type
     return any(c.name is Name.GENERATE for c in parse(body if isinstance(body, str) else "").commands)
 
 

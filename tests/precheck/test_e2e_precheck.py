@@ -39,7 +39,7 @@ def test_a_push_gets_a_precheck_after_its_triage(tmp_path: Path, corpus: Path) -
         (run,) = found["precheck"]
         assert run["conclusion"] == "success" and run["head_sha"] == found["head"]  # gibberish: `new`
         (comment,) = found["comments"]
-        assert "the checks pass" in comment["body"] and "<details>" in comment["body"]
+        assert "Ready for review" in comment["body"] and "<details>" in comment["body"]
         assert "model-already-knows" not in found["labels"]
         world.client.assert_no_violations()
     finally:

@@ -46,7 +46,7 @@ def comment_job(number: int, user: str, body: str = "Thanks!\n/generate\n") -> J
                "comment": {"id": int(time.time_ns() % 10**9), "body": body, "user": {"login": user}},
                "repository": {"full_name": REPO}}
     (job,) = [j for j in load_handlers().jobs_for("issue_comment", f"d{time.time_ns()}", payload, time.time())
-              if j.route.endswith("generate_on_request")]
+              if j.route == "generate"]
     return job
 
 

@@ -15,14 +15,13 @@ def test_a_triage_job_submitted_after_prechecks_runs_first(tmp_path: Path) -> No
     router = load_handlers()
     ran: list[str] = []
     huey = SqliteHuey("t", filename=str(tmp_path / "q.db"))
-    queue = JobQueue(huey, retries=0, runner=lambda job: ran.append(f"{job.route.rsplit('.', 1)[1]}#{job.pr}"))
+    queue = JobQueue(huey, retries=0, runner=lambda job: ran.append(f"{job.route}#{job.pr}"))
     for number in (1, 2, 3):  # a burst: each delivery queues its triage and its precheck
         payload = {"action": "synchronize", "number": number, "repository": {"full_name": "o/t"},
                    "pull_request": {"number": number, "head": {"sha": f"{number:040x}"}}}
         for job in router.jobs_for("pull_request", f"d{number}", payload, time.time()):
-            if job.route.endswith(("triage_pull_request", "precheck_pull_request")):
+            if job.route in ("triage", "precheck"):
                 queue.submit(job)
     while (task := huey.dequeue()) is not None:
         huey.execute(task)
-    assert ran == ["triage_pull_request#1", "triage_pull_request#2", "triage_pull_request#3",
-                   "precheck_pull_request#1", "precheck_pull_request#2", "precheck_pull_request#3"]
+    assert ran == ["triage#1", "triage#2", "triage#3", "precheck#1", "precheck#2", "precheck#3"]
