@@ -15,12 +15,23 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from bot.demo import SAMPLES
+from bot.github_forge import GitHubApp, GitHubForge
+from bot.settings import Settings
 from tests.emulator.client import EmulatorClient
 from tests.emulator.server import EmulatorServer
 
 REPO = "sample-org/taxonomy"
 APP_ID = 4242
 CONTRIBUTION = "compositional_skills/linguistics/antonyms"
+
+
+def app_forge(emulator: EmulatorClient, app: Any, tmp_path: Path, repo: str) -> GitHubForge:
+    """This app's PyGithub forge for `repo` on the emulator, as the bot builds it (one retry, 10 s)."""
+    key = tmp_path / "app.pem"
+    key.write_text(app.private_key_pem, encoding="utf-8")
+    settings = Settings(app_id=str(app.app_id), private_key=key, webhook_secret="s",
+                        github_api_url=emulator.url, api_retries=1, request_timeout=10)
+    return GitHubApp(settings).forge(repo, app.installation_id)
 
 
 def tree(folder: Path) -> dict[str, str]:

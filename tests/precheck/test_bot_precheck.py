@@ -9,15 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.github_forge import GitHubApp
 from bot.precheck import CHECK_RUN_NAME, LABEL, NotTriagedYet, PrecheckCache, run_precheck
 from bot.precheck_section import cell
 from bot.render import MARKER
-from bot.settings import Settings
 from bot.sticky import section_marker, sections_of, splice
 from bot.triage import triage
 from pipeline.precheck import precheck
-from tests.bot.world import clean_contribution, contribution_files, tree
+from tests.bot.world import app_forge, clean_contribution, contribution_files, tree
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG
 from tests.emulator.plugin import GitHubApp as EmulatedApp
@@ -54,11 +52,7 @@ def open_pr(github_emulator: EmulatorClient, github_app: EmulatedApp, tmp_path: 
 
     def make(files: dict[str, str]) -> tuple[Any, int]:
         github_emulator.create_repo(REPO, tree(SAMPLES / "taxonomy"))
-        key = tmp_path / "app.pem"
-        key.write_text(github_app.private_key_pem, encoding="utf-8")
-        settings = Settings(app_id=str(github_app.app_id), private_key=key, webhook_secret="s",
-                            github_api_url=github_emulator.url, api_retries=1, request_timeout=10)
-        forge = GitHubApp(settings).forge(REPO, github_app.installation_id)
+        forge = app_forge(github_emulator, github_app, tmp_path, REPO)
         pull = github_emulator.open_pull(REPO, "opposites", files=files, user="carla")
         return forge, int(pull["number"])
 

@@ -11,13 +11,11 @@ from typing import Any
 import pytest
 
 from bot.generate import CHECK_RUN_NAME, READY_LABEL
-from bot.github_forge import GitHubApp
 from bot.router import HandlerContext, Job, load_handlers
-from bot.settings import Settings
 from pipeline.generate import generate
 from pipeline.models import tiny_model
 from pipeline.preview import preview
-from tests.bot.world import clean_contribution, tree
+from tests.bot.world import app_forge, clean_contribution, tree
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG
 from tests.emulator.plugin import GitHubApp as EmulatedApp
@@ -57,11 +55,7 @@ def pr(github_emulator: EmulatorClient, github_app: EmulatedApp, tmp_path: Path,
     base = tree(SAMPLES / "taxonomy")
     base[".github/taxonomist.yml"] = "review:\n  triagers: [tina]\n"
     github_emulator.create_repo(REPO, base)
-    key = tmp_path / "app.pem"
-    key.write_text(github_app.private_key_pem, encoding="utf-8")
-    settings = Settings(app_id=str(github_app.app_id), private_key=key, webhook_secret="s",
-                        github_api_url=github_emulator.url, api_retries=1, request_timeout=10)
-    forge = GitHubApp(settings).forge(REPO, github_app.installation_id)
+    forge = app_forge(github_emulator, github_app, tmp_path, REPO)
     pull = github_emulator.open_pull(REPO, "opposites", files=clean_contribution(LEAF), user="carla")
     return forge, int(pull["number"])
 

@@ -17,10 +17,8 @@ import pytest
 
 from bot.demo import make_sample_repo
 from bot.dryrun import dry_run
-from bot.github_forge import GitHubApp
-from bot.settings import Settings
 from bot.triage import TriageOutcome, triage
-from tests.bot.world import clean_contribution, tree
+from tests.bot.world import app_forge, clean_contribution, tree
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG
 from tests.emulator.plugin import GitHubApp as EmulatedApp
@@ -48,11 +46,7 @@ def open_pr(github_emulator: EmulatorClient, github_app: EmulatedApp, tmp_path: 
 
     def make(files: dict[str, Any]) -> tuple[Any, int]:
         github_emulator.create_repo(REPO, tree(SAMPLES / "taxonomy"))
-        key = tmp_path / "app.pem"
-        key.write_text(github_app.private_key_pem, encoding="utf-8")
-        settings = Settings(app_id=str(github_app.app_id), private_key=key, webhook_secret="s",
-                            github_api_url=github_emulator.url, api_retries=1, request_timeout=10)
-        forge = GitHubApp(settings).forge(REPO, github_app.installation_id)
+        forge = app_forge(github_emulator, github_app, tmp_path, REPO)
         return forge, int(github_emulator.open_pull(REPO, "opposites", files=files, user="mallory")["number"])
 
     return make
