@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from checks.pr import Commit  # the one commit type: the dco check reads the forge's commits as they are
+
 # A git tree entry's mode as the kind of thing it is (`git ls-tree` and GitHub's trees API agree).
 ENTRY_KINDS = {"100644": "file", "100755": "file", "120000": "symlink", "160000": "submodule", "040000": "dir"}
 
@@ -41,14 +43,6 @@ class ChangedFile:
 
     path: str
     status: str
-
-
-@dataclass(frozen=True, slots=True)
-class Commit:
-    sha: str
-    message: str
-    author_name: str = ""
-    author_email: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
-from typing import Any
 
 from bot.entries import ATTRIBUTION, Contribution, read_contribution
 from bot.fixes import TEMPLATE_PATH, names_template, template_reference
@@ -74,16 +73,11 @@ def contribution_paths(changed: Sequence[tuple[str, str]], exists: Callable[[str
     return list(found)
 
 
-def pr_metadata(forge: Forge, pr: PullRequest) -> dict[str, Any]:
-    """PR metadata as plain data (`checks.pr.PullRequest.from_dict`) for the pr-template and dco checks."""
+def pr_metadata(forge: Forge, pr: PullRequest) -> PrMetadata:
+    """What the pr-template and dco checks read of the PR: its body, its commits and the base's template."""
     template = forge.read_file(PR_TEMPLATE_PATH, pr.base_ref)
-    return {
-        "number": pr.number, "title": pr.title, "body": pr.body, "author": pr.author,
-        "head_sha": pr.head_sha, "base_ref": pr.base_ref,
-        "template": template.decode("utf-8", errors="replace") if template is not None else None,
-        "commits": [{"sha": c.sha, "message": c.message, "author_name": c.author_name,
-                     "author_email": c.author_email} for c in forge.commits(pr)],
-    }
+    return PrMetadata(body=pr.body, commits=tuple(forge.commits(pr)),
+                      template=template.decode("utf-8", errors="replace") if template is not None else None)
 
 
 def contribution_sources(forge: Forge, pr: PullRequest) -> tuple[Contribution, list[str]]:
@@ -102,7 +96,7 @@ def check_pull_request(forge: Forge, pr: PullRequest, config: RepoConfig, *, ski
     if indexes is not None and "duplicate" in checker.selected:
         checker.index = indexes.for_pull_request(forge, forge.name, pr.number, pr.base_ref, sources)
     wants_pr = any(c.scope == "pr" and c.id in checker.selected for c in CHECKS)
-    metadata = PrMetadata.from_dict(pr_metadata(forge, pr), f"pull request #{pr.number}") if wants_pr else None
+    metadata = pr_metadata(forge, pr) if wants_pr else None
     return contribution.complete(checker.check(sources, pr=metadata)), changed
 
 
