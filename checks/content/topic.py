@@ -10,7 +10,6 @@ knowledge that states facts about religion, medicine or finance is welcome, advi
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -22,6 +21,7 @@ from checks.context import CheckContext
 from checks.document import PathKey, format_yaml_path
 from checks.excerpt import excerpt
 from checks.findings import Finding, Severity
+from checks.lazy import Lazy
 from checks.qna import QnaFile
 
 CHECK = "topic"
@@ -93,18 +93,19 @@ TOPICS: dict[str, tuple[str, ...]] = {
 }
 SIMILAR_AT = 0.55  # calibrated on tests/content/data/topics.jsonl (see docs/content-checks.md)
 
-_lock = threading.Lock()
-_topic_vectors: tuple[list[str], np.ndarray] | None = None
+
+
+def _embed_topics() -> tuple[list[str], np.ndarray]:
+    names = [name for name, texts in TOPICS.items() for _ in texts]
+    return names, embed_cached([t for texts in TOPICS.values() for t in texts])
+
+
+_TOPIC_VECTORS: Lazy[tuple[list[str], np.ndarray]] = Lazy(_embed_topics)
 
 
 def topic_vectors() -> tuple[list[str], np.ndarray]:
     """One row per topic description, with the topic it describes (embedded once per process)."""
-    global _topic_vectors
-    with _lock:
-        if _topic_vectors is None:
-            names = [name for name, texts in TOPICS.items() for _ in texts]
-            _topic_vectors = (names, embed_cached([t for texts in TOPICS.values() for t in texts]))
-    return _topic_vectors
+    return _TOPIC_VECTORS.get()
 
 
 def quote(text: str, start: int = 0) -> str:

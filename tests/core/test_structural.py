@@ -231,3 +231,4 @@ def test_messages_quote_long_values_by_an_excerpt(tmp_path: Path) -> None:
     report = run(write_leaf(tmp_path, "knowledge/geography/rivers", text))
     found = [f for f in report.findings if f.check == "knowledge-document"]
     assert len(found) == 2 and all(len(f.message) < 300 and "..." in f.message for f in found)
+
