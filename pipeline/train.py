@@ -23,6 +23,7 @@ phases); phase 2 starts with fresh optimizer moments from phase 1's weights.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -122,11 +123,28 @@ def checkpoints(output_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: json.loads((p / STATE_FILE).read_text())["global_step"])
 
 
+def return_freed_memory() -> None:
+    """Make glibc hand large freed blocks back to the system at once. Its mmap threshold otherwise grows
+    to 32 MB as training frees big tensors, and everything below it stays in the process (bench_train,
+    real-taxonomy micro-batch: 13.8 GB peak without this, 8.8 GB with it; docs/build.md)."""
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # another C library (musl): nothing to tune
+        return
+    m_mmap_threshold = -3  # mallopt's parameter number, from glibc's malloc.h
+    libc.mallopt(m_mmap_threshold, 128 * 1024)
+
+
 def build_model(config: TrainConfig) -> tuple[Any, Any]:
     """The student, wrapped with a LoRA adapter unless full fine-tuning is asked for."""
     from pipeline.models import load_student
 
     model, tokenizer = load_student(config.student)
+    if config.activation_checkpointing:  # before the adapter wraps it; non-reentrant needs no input gradients
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.config.use_cache = False
     if config.lora:
         from peft import LoraConfig, get_peft_model
 
@@ -151,6 +169,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
     if config.threads:
         torch.set_num_threads(config.threads)
+    return_freed_memory()
     accelerator = Accelerator(mixed_precision=config.mixed_precision, cpu=not torch.cuda.is_available())
     world, rank = accelerator.num_processes, accelerator.process_index
     config.validate(world)

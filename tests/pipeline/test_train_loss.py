@@ -72,3 +72,19 @@ def test_no_gradient_work_under_no_grad(student):
         expected = full_token_loss_sum(model, batch)
     assert not value.requires_grad
     assert float(value) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_activation_checkpointing_gives_the_same_loss_and_gradients(student):
+    losses, grads = [], []
+    for checkpointing in (False, True):
+        torch.manual_seed(0)
+        model, tokenizer = build_model(TrainConfig(student=str(student), output_dir="unused", phases=(),
+                                                   lora_dropout=0.0, activation_checkpointing=checkpointing))
+        model.train()
+        loss, grad = _loss_and_grads(model, token_loss_sum, _batch(len(tokenizer), tokenizer.pad_token_id))
+        losses.append(loss)
+        grads.append(grad)
+    assert model.base_model.model.is_gradient_checkpointing
+    assert losses[1] == pytest.approx(losses[0], rel=1e-5) and grads[0].keys() == grads[1].keys()
+    for name, grad in grads[0].items():
+        torch.testing.assert_close(grads[1][name], grad, rtol=1e-4, atol=1e-6, msg=name)
