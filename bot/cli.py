@@ -14,12 +14,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from checks.cli import Command, Group
 from checks.cli import fail as exit_2
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-app = typer.Typer(name="bot", help="The GitHub App: webhook service, workers, dry run.", no_args_is_help=True,
+app = typer.Typer(name="bot", help="The GitHub App: webhook service, workers, dry run.\n\n"
+                  "Example: taxonomist bot dry-run --repo ../taxonomy --base main --head my-branch",
+                  no_args_is_help=True,
+                  cls=Group,
                   add_completion=False, pretty_exceptions_enable=False)
 
 
@@ -35,7 +39,7 @@ def split_ids(values: list[str] | None) -> tuple[str, ...]:
     return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
 
 
-@app.command("dry-run")
+@app.command("dry-run", cls=Command)
 def dry_run_command(
     repo: Annotated[Path, typer.Option("--repo", help="A local git checkout of the taxonomy.")] = Path("."),
     base: Annotated[str, typer.Option("--base", help="The branch the PR would merge into.")] = "main",
@@ -56,7 +60,10 @@ def dry_run_command(
 ) -> None:
     """Triage HEAD against BASE of a local repository and print the check run, comment and labels.
 
-    Example: taxonomist bot dry-run --repo ../taxonomy --base main --head my-skill"""
+    Example: taxonomist bot dry-run --repo ../taxonomy --base main --head my-skill
+
+    Example: taxonomist bot dry-run --repo ../taxonomy --base main --head my-branch
+    """
     from bot.dryrun import cached_indexes, dry_run, effects, render_text
     from bot.indexes import IndexStore
     from bot.localgit import GitError
@@ -101,7 +108,7 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", metavar="FILE",
                                                    help="Settings file (YAML); environment variables win.")]
 
 
-@app.command("serve")
+@app.command("serve", cls=Command)
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
@@ -110,7 +117,10 @@ def serve_command(
                                          help="Run worker threads in this process (off: queue only).")] = True,
 ) -> None:
     """Serve the webhook (POST /webhook, GET /healthz, GET /metrics) and the dashboard (GET /), with an
-    in-process worker by default."""
+    in-process worker by default.
+
+    Example: taxonomist bot serve --config bot.yml --port 8000
+    """
     import uvicorn
 
     from bot.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
@@ -127,13 +137,16 @@ def serve_command(
     uvicorn.run(web, host=host, port=port, **serve_options())
 
 
-@app.command("worker")
+@app.command("worker", cls=Command)
 def worker_command(
     config: ConfigOption = None,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1,
                                                 help="Worker threads (default: TAXONOMIST_WORKERS, else 1).")] = None,
 ) -> None:
-    """Run queue workers alone (scale-out: any number of them against one Redis queue)."""
+    """Run queue workers alone (scale-out: any number of them against one Redis queue).
+
+    Example: TAXONOMIST_QUEUE_URL=redis://localhost:6379/0 taxonomist bot worker --workers 4
+    """
     from bot.service import Service
 
     settings = _settings(config, webhooks=False)
@@ -143,7 +156,7 @@ def worker_command(
     service.queue.consumer(workers or settings.workers).run()
 
 
-@app.command("announce-build")
+@app.command("announce-build", cls=Command)
 def announce_build_command(
     build_dir: Annotated[Path, typer.Argument(help="A published build folder (its build.json names the PRs).")],
     repo: Annotated[str, typer.Option("--repo", help="owner/name of the taxonomy repository.")],
@@ -151,7 +164,10 @@ def announce_build_command(
 ) -> None:
     """Comment on each merged PR whose content went into the build and label it community-build-ready.
 
-    Exit status 1, naming them, when some PRs could not be announced (the others still are)."""
+    Exit status 1, naming them, when some PRs could not be announced (the others still are).
+
+    Example: taxonomist bot announce-build build --config bot.yml
+    """
     from bot.announce import AnnounceError, announce
     from bot.github_forge import GitHubApp
 
@@ -171,14 +187,17 @@ DataDirOption = Annotated[Path, typer.Option("--data-dir", envvar="TAXONOMIST_DA
                                              help="The bot's data directory (its store).")]
 
 
-@app.command("record-build")
+@app.command("record-build", cls=Command)
 def record_build_command(
     build_dir: Annotated[Path, typer.Argument(help="A build folder (its build.json).")],
     data_dir: DataDirOption = Path(".taxonomist"),
     report_url: Annotated[str, typer.Option("--report-url", help="Where people read the build's report.")] = "",
 ) -> None:
     """Show a weekly build on the dashboard (status, gate, leaves in and out); a build that did not go out
-    stops the stale clocks until one does."""
+    stops the stale clocks until one does.
+
+    Example: taxonomist bot record-build build --report-url https://builds.example.org/2026-48/
+    """
     from bot.dashboard.builds import BuildRecordError, build_row
     from bot.dashboard.store import Store
 
@@ -190,24 +209,30 @@ def record_build_command(
     typer.echo(json.dumps({"build": row.id, "status": row.status, "gate": row.gate}))
 
 
-@app.command("pause-build")
+@app.command("pause-build", cls=Command)
 def pause_build_command(
     reason: Annotated[str, typer.Argument(help="Why the weekly build is paused (shown on the dashboard).")],
     data_dir: DataDirOption = Path(".taxonomist"),
 ) -> None:
-    """Mark the weekly build paused: stale clocks stop until the next build is recorded."""
+    """Mark the weekly build paused: stale clocks stop until the next build is recorded.
+
+    Example: taxonomist bot pause-build
+    """
     from bot.dashboard.builds import paused_row
     from bot.dashboard.store import Store
 
     Store(data_dir / "dashboard.sqlite3").record_build(paused_row(reason))
 
 
-@app.command("stale-sweep")
+@app.command("stale-sweep", cls=Command)
 def stale_sweep_command(
     repo: Annotated[str, typer.Option("--repo", help="owner/name of the taxonomy repository.")],
     config: ConfigOption = None,
 ) -> None:
-    """Warn, then label `stale`, open PRs without activity (run it from cron or a scheduled workflow)."""
+    """Warn, then label `stale`, open PRs without activity (run it from cron or a scheduled workflow).
+
+    Example: taxonomist bot stale-sweep --config bot.yml
+    """
     from bot.github_forge import GitHubApp
     from bot.lifecycle.handler import stale_sweep
     from bot.service import Service
@@ -217,15 +242,20 @@ def stale_sweep_command(
     typer.echo(json.dumps(done))
 
 
-@app.command("dashboard-demo")
+@app.command("dashboard-demo", cls=Command)
 def dashboard_demo_command(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8080,
-    prs: Annotated[int, typer.Option("--prs", min=1, help="Open PRs in the world (corpus PRs fill it up).")] = 40,
+    host: Annotated[str, typer.Option("--host", show_default=False,
+                                      help="Address to listen on (default: 127.0.0.1).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", show_default=False, help="Port to listen on (default: 8080).")] = 8080,
+    prs: Annotated[int, typer.Option("--prs", min=1, show_default=False,
+                                     help="Open PRs in the world, corpus PRs first (default: 40).")] = 40,
     corpus: Annotated[Path | None, typer.Option("--corpus", envvar="TAXONOMIST_CORPUS",
                                                 help="The real-world corpus, for real upstream PRs.")] = None,
 ) -> None:
-    """Serve the dashboard over a seeded local world: no GitHub, no network, nothing kept afterwards."""
+    """Serve the dashboard over a seeded local world: no GitHub, no network, nothing kept afterwards.
+
+    Example: taxonomist bot dashboard-demo --port 8000
+    """
     import tempfile
     import time
 

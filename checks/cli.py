@@ -19,14 +19,32 @@ CONTENT_HINT = "the content checks need the `content` extra: pip install -c cons
 
 
 class HelpWithoutFlagTypes:
-    """Help that shows no `<bool>` beside a flag (`--fresh`, `--help`): a flag takes no value."""
+    """Help in one style: no `<bool>` beside a flag (`--fresh`, `--help`: a flag takes no value), and
+    every default as "(default: X)" at the end of the option's help, never typer's `[default: X]`."""
 
     def get_params(self, ctx: typer.Context) -> list[Any]:
         params = super().get_params(ctx)  # type: ignore[misc]
         for param in params:
             if getattr(param, "is_flag", False) and param.metavar is None:
                 param.metavar = ""
+            if getattr(param, "show_default", False) is True:
+                param.show_default = False
+                help_text = getattr(param, "help", None) or ""
+                if "(default:" not in help_text and (shown := _default_text(param)):
+                    param.help = f"{help_text.rstrip()} (default: {shown})".lstrip()
         return params
+
+
+def _default_text(param: Any) -> str:
+    """How a default reads in help: a flag by the switch that is on, an enum by its value."""
+    default = param.default
+    if default is None or default == "" or default == () or default == []:
+        return ""
+    if getattr(param, "is_flag", False) and getattr(param, "secondary_opts", None):
+        return param.opts[0] if default else param.secondary_opts[0]
+    if getattr(param, "is_flag", False):
+        return ""  # a lone flag is off unless given
+    return str(getattr(default, "value", default))
 
 
 class Command(HelpWithoutFlagTypes, TyperCommand):

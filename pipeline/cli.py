@@ -14,17 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
-from checks.cli import fail
+from checks.cli import Command, Group, fail
 from pipeline.gate import GateSettings
 from pipeline.settings import GenerateSettings, SettingsError, TrainSettings, given, load_config, parse_mirrors
 
+IN_GROUP_HELP = "taxonomist.build.in_group_help"  # the whole build's help shown under `build --help`
 WHOLE_BUILD = "all"  # the hidden command behind `taxonomist build [TAXONOMY] --out BUILD_DIR`
 TRAIN, GATE = TrainSettings(), GateSettings()  # the defaults, shown in the options' help
 
 
-class WholeBuildByDefault(TyperGroup):
+class WholeBuildByDefault(Group):
     """A group that runs its whole-build command when the first argument is not a sub-command.
 
     `taxonomist build --out B` and `taxonomist build ../taxonomy --out B` start the whole build;
@@ -50,7 +50,9 @@ class WholeBuildByDefault(TyperGroup):
     def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         super().format_help(ctx, formatter)
         whole = self.commands[WHOLE_BUILD]
-        whole.format_help(whole.make_context(WHOLE_BUILD, [], parent=ctx, resilient_parsing=True), formatter)
+        whole_ctx = whole.make_context(WHOLE_BUILD, [], parent=ctx, resilient_parsing=True)
+        whole_ctx.meta[IN_GROUP_HELP] = True  # one Usage block: the group's names both forms
+        whole.format_help(whole_ctx, formatter)
 
 
 class AtGroupPath(typer.Context):
@@ -61,12 +63,15 @@ class AtGroupPath(typer.Context):
         return self.parent.command_path if self.parent is not None else super().command_path
 
 
-class WholeBuildCommand(TyperCommand):
+class WholeBuildCommand(Command):
     context_class = AtGroupPath
+
+    def get_usage(self, ctx: typer.Context) -> str:
+        return "" if ctx.meta.get(IN_GROUP_HELP) else super().get_usage(ctx)
 
 
 app = typer.Typer(name="build", cls=WholeBuildByDefault, add_completion=False, pretty_exceptions_enable=False,
-                  subcommand_metavar="[COMMAND] [ARGS]...",
+                  subcommand_metavar="[TAXONOMY] --out BUILD | COMMAND [ARGS]...",
                   help="Turn the merged taxonomy into datasets and a model build. Without a command, runs the "
                        "whole build (generate, train, evaluate, publish) with the options listed after the "
                        "commands; a command runs one stage.")
@@ -119,7 +124,7 @@ def generate_summary(sections: dict[str, Any], out: Path) -> str:
                        "rows": sections["samples"]["rows"], "report": str(out / "build.json")})
 
 
-@app.command("generate")
+@app.command("generate", cls=Command)
 def generate_command(
     taxonomy: Path | None = typer.Argument(None, help="Taxonomy checkout (default: the embedded sample taxonomy)."),
     out: Path = typer.Option(..., "--out", help="Build folder: data/ and build.json are written there."),
@@ -139,7 +144,10 @@ def generate_command(
     concurrency: int | None = typer.Option(None, "--concurrency", min=1, help="Teacher requests in flight."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
-    """Resynthesize training data from the taxonomy, regenerating only leaves that changed."""
+    """Resynthesize training data from the taxonomy, regenerating only leaves that changed.
+
+    Example: taxonomist build generate ../taxonomy --out build
+    """
     from pipeline.weekly import BuildContext, run_generate
 
     try:
@@ -197,7 +205,7 @@ def gate_settings(config: Path | None, *, gate_metric: str | None, max_regressio
                  max_replay_regression=max_regression, max_general_regression=max_regression)
 
 
-@app.command("train")
+@app.command("train", cls=Command)
 def train_command(
     build_dir: Path = typer.Argument(..., help="Build folder with data/phase1.jsonl and data/phase2.jsonl."),
     config: Path | None = CONFIG, cache: Path | None = CACHE,
@@ -206,7 +214,10 @@ def train_command(
     warmup: int | None = WARMUP, batch_size: int | None = BATCH, micro_batch_size: int | None = MICRO,
     checkpoint_every: int | None = EVERY, seed: int | None = SEED, nproc: int | None = NPROC,
 ) -> None:
-    """Train phase 1 then phase 2 (resuming from the last checkpoint if a run was cut short)."""
+    """Train phase 1 then phase 2 (resuming from the last checkpoint if a run was cut short).
+
+    Example: taxonomist build train build
+    """
     from pipeline.weekly import BuildContext, run_train
 
     try:
@@ -220,14 +231,17 @@ def train_command(
     typer.echo(json.dumps({k: summary[k] for k in ("steps", "final_loss", "tokens_per_second", "model")}))
 
 
-@app.command("evaluate")
+@app.command("evaluate", cls=Command)
 def evaluate_command(
     build_dir: Path = typer.Argument(..., help="Build folder with a trained model and data/heldout.jsonl."),
     config: Path | None = CONFIG, cache: Path | None = CACHE,
     previous_build: Path | None = PREVIOUS_BUILD, judge: str | None = JUDGE, gate_metric: str | None = METRIC,
     max_regression: float | None = MARGIN,
 ) -> None:
-    """Score the build against the previous one on held-out seed questions, and apply the gate."""
+    """Score the build against the previous one on held-out seed questions, and apply the gate.
+
+    Example: taxonomist build evaluate build --previous-build last-week
+    """
     from pipeline.weekly import BuildContext, run_evaluate
 
     try:
@@ -241,13 +255,16 @@ def evaluate_command(
                            "closer_after_training": sections["evaluation"]["closer_after_training"]}))
 
 
-@app.command("publish")
+@app.command("publish", cls=Command)
 def publish_command(
     build_dir: Path = typer.Argument(..., help="An evaluated build folder."),
     dest: Path | None = typer.Option(None, "--dest", help="Where to assemble it (default BUILD_DIR/published)."),
     force: bool = typer.Option(False, "--force", help="Publish even though the gate rejected the build."),
 ) -> None:
-    """Assemble the published folder: weights, tokenizer, model card, recipe and report.html."""
+    """Assemble the published folder: weights, tokenizer, model card, recipe and report.html.
+
+    Example: taxonomist build publish build
+    """
     from pipeline.publish import PublishError
     from pipeline.weekly import run_publish
 
@@ -277,7 +294,10 @@ def whole_build_command(
     force: bool = typer.Option(False, "--force", help="Publish even though the gate rejected the build."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
-    """The whole weekly build: generate, train, evaluate, publish (exit 1 when the gate rejects it)."""
+    """The whole weekly build: generate, train, evaluate, publish (exit 1 when the gate rejects it).
+
+    Example: taxonomist build ../taxonomy --out build --config pipeline/configs/taxonomy-cpu.yaml
+    """
     from pipeline.publish import PublishError
     from pipeline.report import read_report
     from pipeline.weekly import BuildContext, run_evaluate, run_generate, run_publish, run_train, summary_line

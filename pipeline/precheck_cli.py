@@ -39,7 +39,10 @@ def precheck_command(
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Longest answer, in tokens.")
                               ] = DEFAULT_MAX_NEW_TOKENS,
 ) -> None:
-    """Ask the current model every seed question: is the contribution `known`, `partly-known` or `new`?"""
+    """Ask the current model every seed question: is the contribution `known`, `partly-known` or `new`?
+
+    Example: taxonomist precheck compositional_skills/writing/haiku --format json
+    """
     from checks.config import CONFIG_PATH, ConfigError, load_config
     from checks.discovery import DiscoveryError, expand, find_taxonomy_root
     from checks.sources import DiskSource

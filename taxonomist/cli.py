@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli import app as bot_app
-from checks.cli import Command, check
+from checks.cli import Command, Group, check
 from checks.index_cli import app as index_app
 from pipeline.cli import app as build_app
 from pipeline.precheck_cli import precheck_command
@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Group,
 )
 
 
@@ -25,7 +26,7 @@ def root() -> None:
 
 
 app.command("check", cls=Command)(check)
-app.command("precheck")(precheck_command)
+app.command("precheck", cls=Command)(precheck_command)
 app.add_typer(index_app, name="index")
 app.add_typer(build_app, name="build")
 app.add_typer(bot_app, name="bot")

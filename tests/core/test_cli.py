@@ -275,7 +275,8 @@ def test_one_schema_version_parser_and_one_exit_2_helper() -> None:
     assert bot.cli.fail.func is checks.cli.fail
 
 
-@pytest.mark.parametrize("args", [["check"], ["index"], ["index", "build"]])
+@pytest.mark.parametrize("args", [["check"], ["index"], ["index", "build"], ["precheck"], ["bot"], ["bot", "dry-run"],
+                                  ["bot", "serve"], ["build"], ["build", "generate"], ["build", "train"]])
 def test_help_is_one_style_with_an_example_at_80_columns(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("typer.rich_utils.MAX_WIDTH", 80)  # read from TERMINAL_WIDTH once, at typer's import
     result = runner.invoke(app, [*args, "--help"], env={"COLUMNS": "80", "TERMINAL_WIDTH": "80"})
@@ -284,6 +285,7 @@ def test_help_is_one_style_with_an_example_at_80_columns(args: list[str], monkey
     assert "Example: taxonomist " in text
     assert "<bool>" not in text and "[default:" not in text  # flags take no value; defaults in parentheses
     assert max(len(line) for line in text.splitlines()) <= 80
+    assert text.count("Usage:") == 1  # `build --help` shows the whole build's options under the group's usage
     if args == ["index", "build"]:
         words = " ".join(text.replace("\u2502", " ").split())  # the help's words, without the box
         assert "[required]" in words and "(default: base)" in words
