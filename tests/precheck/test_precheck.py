@@ -58,7 +58,7 @@ def test_known_and_new_files_get_their_verdicts_and_the_json_contract(tmp_path: 
 
 
 def test_knowledge_questions_come_after_their_context(tmp_path: Path) -> None:
-    from taxonomist.samples import TAXONOMY_DIR
+    from checks.samples import TAXONOMY_DIR
 
     qna = TAXONOMY_DIR / "knowledge" / "science" / "astronomy" / "solar_system" / "qna.yaml"
     backend = KnowingBackend({})
@@ -137,7 +137,7 @@ def test_demo_shows_the_precheck_section_with_the_embedded_model() -> None:
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     assert "taxonomist/triage: failure" in done.stdout  # the sample contribution, with its problems
-    assert "== check run taxonomist/precheck:" in done.stdout and "<!-- taxonomist:precheck -->" in done.stdout
+    assert "== check run taxonomist/precheck:" in done.stdout and "<!-- taxonomist:section:precheck -->" in done.stdout
     assert "| What is the capital of France? | The capital of France is Paris. |" in done.stdout
 
 
