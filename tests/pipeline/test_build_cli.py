@@ -29,9 +29,11 @@ def test_help_lists_the_stages_and_says_that_without_one_it_runs_the_whole_build
     assert "Without a command, runs the whole build (generate, train, evaluate, publish)" in text
     for stage in ("generate", "train", "evaluate", "publish"):
         assert re.search(rf"Commands .*\b{stage}\b", text)
-    assert "Usage: taxonomist build [OPTIONS] [taxonomy]" in text  # then the whole build's own options
+    # one Usage block names both forms; the whole build's own options follow the commands
+    assert text.count("Usage:") == 1 and "Usage: taxonomist build [OPTIONS] [TAXONOMY] --out BUILD | COMMAND" in text
+    assert "The whole weekly build: generate, train, evaluate, publish" in text.split("Commands", 1)[1]
     assert "--phase1-steps" in text and "--out" in text and "Default: 20." in text
-    assert " all " not in text.split("Commands", 1)[1].split("Usage:", 1)[0]  # the routing name stays hidden
+    assert " all " not in text.split("Commands", 1)[1].split("The whole weekly build", 1)[0]  # routing name hidden
 
 
 @pytest.mark.parametrize("args", [["build"], ["build", "--no-progress"], ["build", "some/taxonomy"]])
