@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from starlette.applications import Starlette
 
 from bot.app import create_app
@@ -34,6 +35,13 @@ def driver() -> Iterator[Any]:
     browser.quit()
 
 
+def follow(driver: Any, by: str, what: str) -> None:
+    """Click a link or button and wait until the next page has replaced this one (a busy machine is slow)."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, what).click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+
+
 def rows(driver: Any) -> dict[int, dict[str, str]]:
     """The PR table as the browser shows it: number -> state and blockers text."""
     out = {}
@@ -55,20 +63,20 @@ def test_pages_render_and_filters_work_without_javascript(driver: Any, tmp_path:
         assert "triage failed" in shown[1]["blockers"]  # the sample contribution has errors
         screenshot(driver, "demo-pull-requests")
         Select(driver.find_element(By.NAME, "state")).select_by_visible_text("checks failing")
-        driver.find_element(By.CSS_SELECTOR, "form.filters button").click()
+        follow(driver, By.CSS_SELECTOR, "form.filters button")
         assert "state=checks+failing" in driver.current_url
         assert set(rows(driver)) == {1} and all(r["state"] == "checks failing" for r in rows(driver).values())
         driver.get(url + "/?author=contributor-3")
         assert set(rows(driver)) == {3}
         driver.get(url + "/?path=compositional_skills/linguistics/idioms")
         assert set(rows(driver)) == {6}
-        driver.find_element(By.LINK_TEXT, "Queue and workers").click()
+        follow(driver, By.LINK_TEXT, "Queue and workers")
         assert driver.find_element(By.ID, "count-failed").text == "1"
         assert "502 Bad Gateway" in driver.find_element(By.ID, "failed").text
         screenshot(driver, "demo-queue")
-        driver.find_element(By.LINK_TEXT, "Weekly build").click()
+        follow(driver, By.LINK_TEXT, "Weekly build")
         assert "rejected" in driver.find_element(By.ID, "builds").text
-        driver.find_element(By.LINK_TEXT, "Similar open PRs").click()
+        follow(driver, By.LINK_TEXT, "Similar open PRs")
         assert DEMO_REPO in driver.page_source or "No two open pull requests" in driver.page_source
 
 
