@@ -143,7 +143,10 @@ def build_model(config: TrainConfig) -> tuple[Any, Any]:
 
     model, tokenizer = load_student(config.student)
     if config.activation_checkpointing:  # before the adapter wraps it; non-reentrant needs no input gradients
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(model, "activation_checkpointing_enable"):  # its name from transformers 5 on
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.config.use_cache = False
     if config.lora:
         from peft import LoraConfig, get_peft_model

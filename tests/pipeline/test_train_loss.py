@@ -84,7 +84,9 @@ def test_activation_checkpointing_gives_the_same_loss_and_gradients(student):
         loss, grad = _loss_and_grads(model, token_loss_sum, _batch(len(tokenizer), tokenizer.pad_token_id))
         losses.append(loss)
         grads.append(grad)
-    assert model.base_model.model.is_gradient_checkpointing
+    base = model.base_model.model
+    new_name = hasattr(type(base), "is_activation_checkpointing")  # transformers 5 renamed it
+    assert base.is_activation_checkpointing if new_name else base.is_gradient_checkpointing
     assert losses[1] == pytest.approx(losses[0], rel=1e-5) and grads[0].keys() == grads[1].keys()
     for name, grad in grads[0].items():
         torch.testing.assert_close(grads[1][name], grad, rtol=1e-4, atol=1e-6, msg=name)
