@@ -18,6 +18,7 @@ from bot.forge import Forge, PullRequest
 from bot.lifecycle.rules import SIZE_NAMES, StaleInput, StaleStep, pick_reviewers, size_label, stale_step
 from bot.repoconfig import read_config
 from bot.router import HandlerContext, Job, Router
+from bot.sticky import upsert_comment
 from bot.triage import contribution_paths
 from checks.config import CONFIG_PATH, ConfigError, LifecycleConfig, RepoConfig, parse_config
 from checks.document import Document, DocumentError
@@ -240,11 +241,7 @@ def stale_sweep(forge: Forge, store: Store, now: float | None = None) -> dict[st
         if step is StaleStep.WARN:
             body = STALE_WARNING.format(days=config.stale.warn_after_days, label=config.stale.label,
                                         left=config.stale.label_after_days)
-            existing = forge.find_comment(row.number, STALE_MARKER)
-            if existing is None:
-                forge.create_comment(row.number, body)
-            elif existing[1] != body:
-                forge.edit_comment(existing[0], body)
+            upsert_comment(forge, row.number, STALE_MARKER, body)
             store.remember(forge.name, f"stale-warned:{row.number}", now)
             done["warned"].append(row.number)
         elif step is StaleStep.LABEL:
