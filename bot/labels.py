@@ -6,6 +6,7 @@ The bot adds and removes only its own labels: a label a person set is never touc
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from checks.findings import Report, Severity
 from checks.paths import kind_of, taxonomy_path
@@ -38,3 +39,24 @@ def label_plan(current: set[str], wanted: set[str], *, new_contribution: bool) -
     add = sorted(wanted - current)
     remove = sorted((current & OWNED) - wanted - {NEW_CONTRIBUTION})
     return add, remove
+
+
+class LabelForge(Protocol):
+    """What `set_label` needs of a forge (`bot.forge.Forge` has it)."""
+
+    def labels(self, number: int) -> set[str]: ...
+
+    def add_labels(self, number: int, names: list[str]) -> None: ...
+
+    def remove_label(self, number: int, name: str) -> None: ...
+
+
+def set_label(forge: LabelForge, number: int, name: str, wanted: bool, labels: Iterable[str] | None = None) -> None:
+    """Add or remove label `name` so that its presence matches `wanted`; names compare without case, as
+    GitHub's do. `labels`: the PR's labels when the caller already has them (saves a read)."""
+    present = next((label for label in (forge.labels(number) if labels is None else labels)
+                    if label.lower() == name.lower()), None)
+    if wanted and present is None:
+        forge.add_labels(number, [name])
+    elif not wanted and present is not None:
+        forge.remove_label(number, present)

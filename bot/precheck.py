@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.forge import CheckRunResult, Forge
+from bot.labels import set_label
 from bot.precheck_section import VERDICT_WORDS, render_section
 from bot.repoconfig import read_config
 from bot.sticky import MARKER, escape, sections_of, upsert
@@ -95,14 +96,6 @@ def render_check_run(result: dict[str, Any]) -> CheckRunResult:
                           title=title or "No taxonomy files", summary="\n".join(lines))
 
 
-def _set_label(forge: Forge, number: int, wanted: bool) -> None:
-    present = LABEL in forge.labels(number)
-    if wanted and not present:
-        forge.add_labels(number, [LABEL])
-    elif present and not wanted:
-        forge.remove_label(number, LABEL)
-
-
 def run_precheck(forge: Forge, number: int, *, runner: Runner, model: str,
                  cache: PrecheckCache | None = None) -> PrecheckOutcome | None:
     """Precheck the PR's current head and publish the check run, the section and the label.
@@ -127,7 +120,7 @@ def run_precheck(forge: Forge, number: int, *, runner: Runner, model: str,
     if not sources:
         return None
     if Checker(config, only=("structural",)).check(sources).errors:
-        _set_label(forge, number, False)
+        set_label(forge, number, LABEL, False)
         if "precheck" in sections_of(comment[1]):
             upsert(forge, number, {"precheck": None}, comment)
         return PrecheckOutcome(None, None, 0)
@@ -153,6 +146,6 @@ def run_precheck(forge: Forge, number: int, *, runner: Runner, model: str,
     result = {"files": shown, "model": model_name or next((f["model"] for f in files if f), spec)}
     run = render_check_run(result)
     publish_check_run(forge, pr, run)
-    _set_label(forge, number, any(f["verdict"] == "known" for f in shown))
+    set_label(forge, number, LABEL, any(f["verdict"] == "known" for f in shown))
     upsert(forge, number, {"precheck": render_section(result, pr.head_sha)})  # triage may have edited it meanwhile
     return PrecheckOutcome(result, run, len(missing))

@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 
 from bot.dashboard.store import Store
 from bot.forge import Forge, PullRequest
+from bot.labels import set_label
 from bot.lifecycle.rules import SIZE_NAMES, StaleInput, StaleStep, pick_reviewers, size_label, stale_step
 from bot.repoconfig import read_config
 from bot.router import HandlerContext, Job, Router
@@ -50,14 +51,6 @@ def _lifecycle(forge: Forge, pr: PullRequest) -> LifecycleConfig | None:
         return read_config(forge, pr).lifecycle
     except ConfigError:
         return None  # triage reports the broken configuration on the PR
-
-
-def _set_label(forge: Forge, number: int, labels: set[str], name: str, wanted: bool) -> None:
-    present = any(label.lower() == name.lower() for label in labels)
-    if wanted and not present:
-        forge.add_labels(number, [name])
-    elif present and not wanted:
-        forge.remove_label(number, next(label for label in labels if label.lower() == name.lower()))
 
 
 def welcome(forge: Forge, store: Store, pr: PullRequest, config: LifecycleConfig) -> bool:
@@ -134,21 +127,21 @@ def size(forge: Forge, pr: PullRequest, labels: set[str], config: LifecycleConfi
     leaves = len({PurePosixPath(p).parent for p in paths})
     wanted = size_label(leaves, examples, config.size)
     for name in SIZE_NAMES:
-        _set_label(forge, pr.number, labels, name, name == wanted)
+        set_label(forge, pr.number, name, name == wanted, labels)
     return wanted
 
 
 def needs_rebase(forge: Forge, pr: PullRequest, labels: set[str], config: LifecycleConfig) -> None:
     """`needs-rebase` while the PR conflicts with its base; nothing while GitHub has not computed it."""
     if config.needs_rebase.enabled and pr.mergeable is not None:
-        _set_label(forge, pr.number, labels, config.needs_rebase.label, not pr.mergeable)
+        set_label(forge, pr.number, config.needs_rebase.label, not pr.mergeable, labels)
 
 
 def unstale(forge: Forge, store: Store, number: int, labels: set[str], config: LifecycleConfig) -> None:
     """Activity: the stale clock restarts and the `stale` label goes."""
     store.forget(forge.name, f"stale-warned:{number}")
     if config.stale.enabled:
-        _set_label(forge, number, labels, config.stale.label, False)
+        set_label(forge, number, config.stale.label, False, labels)
 
 
 @router.on("pull_request", *PR_ACTIONS, name="lifecycle", coalesce=True)
