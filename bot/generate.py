@@ -20,6 +20,7 @@ from bot.repoconfig import read_config
 from bot.review.state import Role, Roles
 from bot.sticky import upsert_comment
 from bot.triage import contribution_sources, publish_check_run
+from checks.config import ConfigError
 from checks.runner import Checker
 
 CHECK_RUN_NAME = "taxonomist/generate"
@@ -78,7 +79,12 @@ def run_generate(forge: Forge, number: int, user: str, *, previewer: Previewer,
     pr = forge.pull_request(number)
     if pr.state != "open":
         return None
-    config = read_config(forge, pr)
+    try:
+        config = read_config(forge, pr)
+    except ConfigError:  # a retry would not help; triage's comment already says what is wrong
+        text = "`/generate` waits for a valid `.github/taxonomist.yml` on the base branch (see the triage comment)."
+        _reply(forge, pr, text)
+        return GenerateOutcome(None, text)
     roles = Roles(config.review, membership)
     if not any(roles.has(user, role) for role in ALLOWED):
         who = "; ".join(f"{role.value}: {roles.who(role)}" for role in ALLOWED)

@@ -111,6 +111,22 @@ def test_generate_by_someone_else_is_refused_with_who_may(
     assert not [r for r in github_emulator.state(REPO)["check_runs"] if r["name"] == CHECK_RUN_NAME]
 
 
+def test_generate_under_an_invalid_configuration_says_so_once_and_is_not_retried(
+        github_emulator: EmulatorClient, github_app: EmulatedApp, tmp_path: Path, corpus: Path) -> None:
+    from bot.demo import SAMPLES
+
+    base = tree(SAMPLES / "taxonomy")
+    base[".github/taxonomist.yml"] = "review:\n  triagers: tina\n"  # a string where a list belongs
+    github_emulator.create_repo(REPO, base)
+    forge = app_forge(github_emulator, github_app, tmp_path, REPO)
+    number = int(github_emulator.open_pull(REPO, "opposites", files=clean_contribution(LEAF), user="carla")["number"])
+    setup = Setup(tmp_path / "cache", tiny_model(tmp_path / "tiny"))
+    outcome = load_handlers().dispatch(comment_job(number, "tina"), HandlerContext(forge=forge, generate=setup))
+    assert outcome.preview is None and not setup.backend.calls
+    (reply,) = replies(github_emulator, number)
+    assert "waits for a valid `.github/taxonomist.yml`" in reply
+
+
 def test_generate_is_not_an_unknown_command_for_the_review_workflow() -> None:
     from bot.review.commands import Name, parse
 
