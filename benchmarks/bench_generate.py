@@ -30,6 +30,7 @@ import random
 import shutil
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -177,8 +178,7 @@ def previous_path(folder: Path, seed: int):
     from pipeline.teacher import MAX_WHITESPACE_STEPS, LocalBackend
 
     class PreviousPath(LocalBackend):
-        def _generate(self, requests: list) -> list[str]:
-            (request,) = requests
+        def complete(self, request) -> str:
             encoded = self.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True,
                                                          return_tensors="pt", return_dict=True)
             sample = request.temperature > 0
@@ -186,10 +186,9 @@ def previous_path(folder: Path, seed: int):
             out = self.model.generate(**encoded, max_new_tokens=request.max_tokens, do_sample=sample,
                                       temperature=request.temperature if sample else None, top_p=None, top_k=None,
                                       pad_token_id=self.tokenizer.pad_token_id)
-            return [self.tokenizer.decode(out[0, encoded["input_ids"].shape[1]:], skip_special_tokens=True)]
+            return self.tokenizer.decode(out[0, encoded["input_ids"].shape[1]:], skip_special_tokens=True)
 
-        def _choose(self, choices: list) -> list[list[float]]:
-            (choice,) = choices
+        def option_probabilities(self, choice) -> list[float]:
             tokens = self._first_tokens(choice.options)
             ids = torch.tensor([self._ids(choice.messages, choice.prefix)])
             for _ in range(MAX_WHITESPACE_STEPS + 1):
@@ -198,7 +197,7 @@ def previous_path(folder: Path, seed: int):
                 if self.tokenizer.decode([top]).strip() or any(top in option for option in tokens):
                     break
                 ids = torch.cat([ids, torch.tensor([[top]])], dim=1)
-            return [[float(probs[option].sum()) if option else 0.0 for option in tokens]]
+            return [float(probs[option].sum()) if option else 0.0 for option in tokens]
 
     return PreviousPath(folder, seed=seed, batch_size=1)
 
@@ -226,8 +225,9 @@ def batching(args: argparse.Namespace) -> None:
                       "rate": (len(requests) + len(choices)) / took}
         print(f"{name:28s} {len(requests) + len(choices)} requests in {took:6.1f} s: {runs[name]['rate']:.3f} "
               f"requests/s (generation {len(requests) / generation_s:.3f}/s, judgements "
-              f"{len(choices) / (took - generation_s):.3f}/s); failed {teacher.counters.failed}; batch sizes "
-              f"{sorted(backend.batcher.batches, reverse=True)[:12]}")
+              f"{len(choices) / (took - generation_s):.3f}/s); failed {teacher.counters.failed}; decoding steps "
+              f"by rows {dict(sorted(backend.decoder.widths.items()))}, judgement batches "
+              f"{dict(sorted(Counter(backend.judged).items()))}")
     one, batched = runs.values()
     same = sum(a == b for a, b in zip(one["texts"], batched["texts"], strict=True))
     pairs = [(a, b) for a, b in zip(one["scores"], batched["scores"], strict=True) if a and b]

@@ -46,7 +46,7 @@ class TeacherSettings:
     endpoint: str = "default"
     model: str = ""            # the model name sent to an OpenAI-compatible server (default: its first)
     api_key_env: str = API_KEY_ENV
-    concurrency: int = 4
+    concurrency: int = 8  # requests in flight; the in-process teacher batches as many (docs/build.md)
     retries: int = 3
     backoff_s: float = 0.5
     timeout_s: float = 120.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -113,7 +114,7 @@ def http_identity(settings: TeacherSettings) -> str:
 
 @dataclass(slots=True)
 class _Slot:
-    """One submitted item waiting for its batch: its result or its error once the batch is done."""
+    """One submitted item waiting for its turn: its result or its error once done."""
 
     item: Any
     done: bool = False
@@ -121,127 +122,117 @@ class _Slot:
     error: BaseException | None = None
 
 
-class Batcher:
-    """Runs the items that threads submit in batches, one batch at a time.
-
-    A thread that submits while no batch is running runs the next one itself: the oldest waiting item
-    and up to `size - 1` more of the same `kind`, after waiting up to `gather_s` for the batch to
-    fill (the threads that a finished batch released are sending their next requests). No thread of
-    its own, so nothing to stop. A batch that raises is run again one item at a time, so one bad
-    item fails alone.
-    """
-
-    def __init__(self, run: Callable[[list[Any]], list[Any]], *, size: int, kind: Callable[[Any], Any],
-                 gather_s: float = 0.02) -> None:
-        self.run = run
-        self.size = max(1, size)
-        self.kind = kind
-        self.gather_s = gather_s
-        self.batches: list[int] = []  # the size of each batch run, for benchmarks and tests
-        self._pending: list[_Slot] = []
-        self._running = False
-        self._cond = threading.Condition()
-
-    def submit(self, item: Any) -> Any:
-        slot = _Slot(item)
-        with self._cond:
-            self._pending.append(slot)
-            self._cond.notify_all()
-        while True:
-            with self._cond:
-                while self._running and not slot.done:
-                    self._cond.wait()
-                if slot.done:
-                    break
-                self._running = True
-                deadline = time.monotonic() + self.gather_s
-                while len(self._next()) < self.size and (left := deadline - time.monotonic()) > 0:
-                    self._cond.wait(left)
-                batch = self._next()
-                self._pending = [slot for slot in self._pending if slot not in batch]
-            try:
-                self._run_batch(batch)
-            finally:
-                with self._cond:
-                    for other in batch:  # interrupted (KeyboardInterrupt): nobody waits for ever
-                        if not other.done:
-                            other.error, other.done = RuntimeError("the batch was interrupted"), True
-                    self._running = False
-                    self._cond.notify_all()
-        if slot.error is not None:
-            raise slot.error
-        return slot.result
-
-    def _next(self) -> list[_Slot]:
-        """The next batch: the oldest waiting item and the next ones of its kind, up to `size`."""
-        kind = self.kind(self._pending[0].item)
-        return [slot for slot in self._pending if self.kind(slot.item) == kind][:self.size]
-
-    def _run_batch(self, batch: list[_Slot]) -> None:
-        self.batches.append(len(batch))
-        try:
-            results = self.run([slot.item for slot in batch])
-        except Exception as exc:
-            if len(batch) > 1:
-                for slot in batch:
-                    self._run_batch([slot])
-                return
-            batch[0].error = exc
-        else:
-            for slot, result in zip(batch, results, strict=True):
-                slot.result = result
-        for slot in batch:
-            slot.done = True
-
-
 class LocalBackend:
-    """A transformers model in this process, answering requests in batches.
+    """A transformers model in this process, answering the requests in flight together.
 
-    Requests in flight at once (from the flows' threads, `teacher.concurrency` of them) are gathered
-    into one batch of up to `batch_size`: generation requests with the same `max_tokens` go through
-    one `generate` call (left-padded, with the KV cache), judgements through one forward pass. On a
-    CPU one sequence at a time leaves most of each step's time in per-call overhead and weight
-    reads, which a batch shares.
+    Requests in flight at once (from the flows' threads, `teacher.concurrency` of them) share the
+    model: generation requests join one running batch of up to `batch_size` replies
+    (`pipeline.decoding`: continuous batching, each row leaving when its reply ends), judgements go
+    through a forward pass of up to `batch_size` prompts. Whichever waiting thread finds the model
+    idle does the next round for everyone (the waiting judgements, then new replies joining, then
+    one decoding step) and hands over; no thread of its own, so nothing to stop. A judgement batch
+    that raises is run again one at a time, so a bad item fails alone.
 
-    A greedy reply does not depend on what it was batched with (left padding with matching position
-    ids; only float rounding in the padded attention differs). A sampled reply is drawn with its own
-    generator seeded with `seed`, never with the batch's shared RNG, so it too depends only on its
-    prompt, as when requests ran one at a time with the seed reset before each.
+    A greedy reply does not depend on what it was batched with (see `pipeline.decoding`). A sampled
+    reply is drawn with its own generator seeded with `seed`, never a shared RNG, so it too depends
+    only on its prompt.
     """
 
     def __init__(self, folder: Path, seed: int = 0, batch_size: int = 1) -> None:
+        from pipeline.decoding import Decoder
         from pipeline.models import load_student
 
         self.model, self.tokenizer = load_student(folder)
         self.model.eval()
         self.identity = local_identity(folder)
         self.seed = seed
-        self.batcher = Batcher(self._run, size=batch_size, kind=_kind)
+        self.size = max(1, batch_size)
+        self.decoder = Decoder(self.model, _stop_ids(self.model, self.tokenizer), self.size)
+        self.judged: list[int] = []  # the size of each judgement batch, for benchmarks and tests
         self._option_tokens: dict[tuple[str, ...], list[list[int]]] = {}
+        self._requests: deque[_Slot] = deque()
+        self._choices: deque[_Slot] = deque()
+        self._busy = False
+        self._cond = threading.Condition()
 
     def complete(self, request: Request) -> str:
-        return self.batcher.submit(request)
+        return self._submit(self._requests, request)
 
     def option_probabilities(self, choice: Choice) -> list[float]:
-        return self.batcher.submit(choice)
+        return self._submit(self._choices, choice)
 
-    def _run(self, items: list[Any]) -> list[Any]:
+    def _submit(self, queue: deque[_Slot], item: Any) -> Any:
+        slot = _Slot(item)
+        with self._cond:
+            queue.append(slot)
+            while not slot.done:
+                if self._busy:
+                    self._cond.wait()
+                    continue
+                self._busy = True
+                self._cond.release()
+                try:
+                    self._round()
+                except BaseException as exc:  # interrupted: nobody waits for ever on a row in flight
+                    for row in self.decoder.clear():
+                        _finish(row.owner, error=RuntimeError(f"decoding was interrupted: {exc!r}"))
+                    raise
+                finally:
+                    self._cond.acquire()
+                    self._busy = False
+                    self._cond.notify_all()
+        if slot.error is not None:
+            raise slot.error
+        return slot.result
+
+    def _take(self, queue: deque[_Slot], count: int) -> list[_Slot]:
+        with self._cond:
+            return [queue.popleft() for _ in range(min(count, len(queue)))]
+
+    def _round(self) -> None:
+        """The waiting judgements, then new replies joining the batch, then one decoding step."""
         import torch
 
-        with torch.no_grad():
-            return self._choose(items) if isinstance(items[0], Choice) else self._generate(items)
+        from pipeline.decoding import Row
 
-    def _generate(self, requests: list[Request]) -> list[str]:
-        encoded = self._pad([self._ids(r.messages) for r in requests])
-        encoded.pop("position_ids")  # generate derives them from the mask, step by step
-        temperatures = [r.temperature for r in requests]
-        sampler = [_RowSampler(temperatures, self.seed)] if any(t > 0 for t in temperatures) else None
-        out = self.model.generate(**encoded, max_new_tokens=max(r.max_tokens for r in requests), do_sample=False,
-                                  temperature=None, top_p=None, top_k=None, logits_processor=sampler,
-                                  pad_token_id=self.tokenizer.pad_token_id)
-        width = encoded["input_ids"].shape[1]
-        return [self.tokenizer.decode(out[row, width:width + r.max_tokens], skip_special_tokens=True)
-                for row, r in enumerate(requests)]
+        with torch.no_grad():
+            if choices := self._take(self._choices, self.size):
+                self._judge(choices)
+            while self.decoder.room and (taken := self._take(self._requests, 1)):
+                slot, request = taken[0], taken[0].item
+                row = Row(slot, max(1, request.max_tokens), request.temperature, self.seed)
+                try:
+                    if not self.decoder.admit(row, self._ids(request.messages)):
+                        self._reply(row)
+                except Exception as exc:
+                    _finish(slot, error=exc)
+            if self.decoder.rows:
+                try:
+                    ended = self.decoder.step()
+                except Exception as exc:  # the whole batch fails; each caller counts its own failure
+                    ended = self.decoder.clear()
+                    for row in ended:
+                        _finish(row.owner, error=exc)
+                    return
+                for row in ended:
+                    self._reply(row)
+
+    def _reply(self, row: Any) -> None:
+        _finish(row.owner, result=self.tokenizer.decode(row.tokens, skip_special_tokens=True))
+
+    def _judge(self, batch: list[_Slot]) -> None:
+        self.judged.append(len(batch))
+        try:
+            results = self._choose([slot.item for slot in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                for slot in batch:
+                    self._judge([slot])
+            else:
+                _finish(batch[0], error=exc)
+            return
+        for slot, result in zip(batch, results, strict=True):
+            _finish(slot, result=result)
 
     def _first_tokens(self, options: tuple[str, ...]) -> list[list[int]]:
         """Per option, the token ids that start it as a model writes it (any case, with or without a
@@ -259,26 +250,51 @@ class LocalBackend:
 
     def _choose(self, choices: list[Choice]) -> list[list[float]]:
         """Per choice, P(option's first token) at the start of the reply (after `prefix`). A prompt is
-        all prefill, which costs the same batched or not on a CPU, so the batch is cut into groups of
-        similar length (padding is pure waste here); a group is one forward pass."""
+        all prefill, which costs the same batched or not on a CPU, so the work saved is in tokens not
+        run: prompts that start alike (one leaf's task, one document's text) run their shared start
+        once, and the rest is cut into groups of similar length (padding is pure waste here); a group
+        is one forward pass."""
+        import copy
+
+        import torch
+
+        from pipeline.decoding import plain_cache
+
         ids = [self._ids(c.messages, c.prefix) for c in choices]
         out: list[list[float]] = [[] for _ in choices]
-        for group in _length_groups([len(i) for i in ids]):
-            for row, probabilities in zip(group, self._choose_group([choices[r] for r in group],
-                                                                    [ids[r] for r in group]), strict=True):
-                out[row] = probabilities
+        for rows, shared in _shared_starts(ids):
+            start = None
+            if shared:
+                start = self.model(input_ids=torch.tensor([ids[rows[0]][:shared]]), use_cache=True).cache
+                if not plain_cache(start):
+                    start, shared = None, 0
+            for group in _length_groups([len(ids[r]) - shared for r in rows]):
+                group = [rows[g] for g in group]
+                cache = None
+                if start is not None:
+                    cache = copy.deepcopy(start)
+                    cache.batch_repeat_interleave(len(group))
+                probabilities = self._choose_group([choices[r] for r in group], [ids[r][shared:] for r in group],
+                                                   cache, shared)
+                for row, p in zip(group, probabilities, strict=True):
+                    out[row] = p
         return out
 
-    def _choose_group(self, choices: list[Choice], ids: list[list[int]]) -> list[list[float]]:
-        """One forward pass for the group (only the last position through the output layer). A row whose
+    def _choose_group(self, choices: list[Choice], ids: list[list[int]], start: Any = None,
+                      shared: int = 0) -> list[list[float]]:
+        """One forward pass for the group (only the last position through the output layer), on top of
+        `start`, the KV cache of the `shared` tokens every prompt of the group begins with. A row whose
         likeliest next token is only whitespace (` 4` is a space then a digit for some tokenizers)
         takes that token and goes one step further on the KV cache, the group's other rows masked out."""
         import torch
 
         tokens = [self._first_tokens(c.options) for c in choices]
         encoded = self._pad(ids)
-        mask, positions = encoded["attention_mask"], encoded["position_ids"][:, -1:]
-        out = self.model(**encoded, logits_to_keep=1, use_cache=True)
+        mask = torch.cat([torch.ones((len(ids), shared), dtype=torch.long), encoded["attention_mask"]], dim=1)
+        positions = encoded["position_ids"] + shared
+        out = self.model(input_ids=encoded["input_ids"], attention_mask=mask, position_ids=positions, cache=start,
+                         logits_to_keep=1, use_cache=True)
+        positions = positions[:, -1:]
         probs = torch.softmax(out.logits[:, -1].float(), dim=-1)
         for _ in range(MAX_WHITESPACE_STEPS):
             top = probs.argmax(dim=-1)
@@ -327,32 +343,57 @@ def _length_groups(lengths: Sequence[int], waste: float = 0.25) -> list[list[int
     return groups
 
 
-def _kind(item: Any) -> tuple[Any, ...]:
-    """What a batch shares: judgements batch together, generations with the same max_tokens do."""
-    return ("choice",) if isinstance(item, Choice) else ("generate", item.max_tokens)
+MIN_SHARED_START = 16  # tokens: a shorter common start is not worth a pass of its own
+KEEP_SHARED = 0.75  # a row joins a group if the start shrinks by no more than this: deep starts stay deep
 
 
-class _RowSampler:
-    """A logits processor that samples each sampled row with its own generator (greedy rows are left
-    alone), then leaves only the drawn token: greedy decoding then takes it. So a row's draws do not
-    depend on the other rows of its batch."""
+def _shared_starts(rows: Sequence[list[int]]) -> list[tuple[list[int], int]]:
+    """Row indices grouped by a common start of at least `MIN_SHARED_START` tokens, each group with the
+    length of its start (0 for the rows that share none); every row keeps at least its last token.
+    Rows are taken in sorted order, so rows with a common start are neighbours; a row that would cut
+    the group's start below `KEEP_SHARED` of it starts a group of its own (one leaf's rows share
+    its task, all rows only the system prompt)."""
+    groups: list[tuple[list[int], int]] = []
+    alone: list[int] = []
+    order = sorted(range(len(rows)), key=lambda r: rows[r])
+    i = 0
+    while i < len(order):
+        group, shared = [order[i]], len(rows[order[i]]) - 1
+        while i + len(group) < len(order):
+            nxt = rows[order[i + len(group)]]
+            common = min(shared, len(nxt) - 1, _common_start(rows[group[0]], nxt))
+            if common < MIN_SHARED_START or (len(group) > 1 and common < KEEP_SHARED * shared):
+                break
+            group.append(order[i + len(group)])
+            shared = common
+        i += len(group)
+        if len(group) > 1:
+            groups.append((group, shared))
+        else:
+            alone += group
+    return groups + ([(alone, 0)] if alone else [])
 
-    def __init__(self, temperatures: Sequence[float], seed: int) -> None:
-        import torch
 
-        self.temperatures = list(temperatures)
-        self.generators = [torch.Generator().manual_seed(seed) for _ in self.temperatures]
+def _common_start(a: Sequence[int], b: Sequence[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
-    def __call__(self, input_ids: Any, scores: Any) -> Any:
-        import torch
 
-        for row, temperature in enumerate(self.temperatures):
-            if temperature > 0:
-                probs = torch.softmax(scores[row].float() / temperature, dim=-1)
-                token = torch.multinomial(probs, 1, generator=self.generators[row])
-                scores[row] = float("-inf")
-                scores[row, token] = 0.0
-        return scores
+def _finish(slot: _Slot, *, result: Any = None, error: BaseException | None = None) -> None:
+    slot.result, slot.error, slot.done = result, error, True
+
+
+def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
+    """The tokens that end a reply: the model's end-of-sequence ids and the tokenizer's."""
+    configured = model.generation_config.eos_token_id
+    ids = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return ids
 
 
 @dataclass(slots=True)

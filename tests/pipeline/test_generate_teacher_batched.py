@@ -1,14 +1,15 @@
-"""The batched in-process teacher: the same replies as one prompt at a time, real batches, and the batcher."""
+"""The batched in-process teacher: the same replies as one prompt at a time, rows joining and leaving the
+running batch, and failures kept to their own request."""
 
 from __future__ import annotations
 
-import threading
 
 import pytest
 import torch
 
 from pipeline.models import tiny_model
-from pipeline.teacher import Batcher, Choice, LocalBackend, Request, Teacher
+from pipeline.decoding import Row
+from pipeline.teacher import Choice, LocalBackend, Request, Teacher
 
 torch.set_num_threads(1)
 
@@ -44,16 +45,27 @@ def backends(tiny):
     return LocalBackend(tiny, batch_size=1), LocalBackend(tiny, batch_size=len(PROMPTS))
 
 
-def test_batched_greedy_replies_equal_the_unbatched_ones(backends):
+def _generate_alone(backend: LocalBackend, request: Request) -> str:
+    """The reference: transformers' own `generate` on the prompt alone."""
+    ids = torch.tensor([backend._ids(request.messages)])
+    with torch.no_grad():
+        out = backend.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,
+                                     max_new_tokens=request.max_tokens, temperature=None, top_p=None, top_k=None,
+                                     pad_token_id=backend.tokenizer.pad_token_id)
+    return backend.tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+
+
+def test_batched_greedy_replies_equal_transformers_generate_alone(backends):
     """Guaranteed: a row's reply does not depend on its batch (left padding, position ids from the first
     real token, padding masked out). Only float rounding differs in the padded attention, so a token
     could flip only where two next-token logits tie to within rounding; on this fixed set none does."""
     one, batched = backends
     requests = [Request(_chat(p), max_tokens=12) for p in PROMPTS]
-    alone = [one.complete(r) for r in requests]
+    alone = [_generate_alone(one, r) for r in requests]
+    assert [one.complete(r) for r in requests] == alone
     together = Teacher(batched, concurrency=len(requests)).ask_many(requests)
     assert together == alone
-    assert max(batched.batcher.batches) > 1  # they really went through together
+    assert max(batched.decoder.widths) > 1  # they really went through together
     assert len(set(alone)) > 1  # and they are not all the same text
 
 
@@ -62,11 +74,44 @@ def test_batched_judgements_equal_the_unbatched_ones(backends):
     choices = [Choice(_chat(p), ("yes", "no")) if i % 2 else Choice(_chat(p), tuple("12345"), "Score:")
                for i, p in enumerate(PROMPTS)]
     alone = [one.option_probabilities(c) for c in choices]
-    before = len(batched.batcher.batches)
+    before = len(batched.judged)
     together = Teacher(batched, concurrency=len(choices)).choose_many(choices)
-    assert max(batched.batcher.batches[before:]) > 1
+    assert max(batched.judged[before:]) > 1
     for got, expected in zip(together, alone, strict=True):
         assert got == pytest.approx(expected, abs=1e-5)
+
+
+def test_judgements_sharing_a_long_start_run_it_once_and_equal_whole_passes(backends, monkeypatch):
+    """One leaf's judgements begin with the same task text: that start runs once, and each row's
+    probabilities equal those of a whole pass over its own prompt."""
+    _, batched = backends
+    task = "Task: " + " ".join(f"word{i}" for i in range(30)) + "\n\nQuestion: "
+    choices = [Choice(_chat(task + p), ("yes", "no")) for p in PROMPTS[:5]] + [Choice(_chat("dog"), ("yes", "no"))]
+    passes: list[int] = []
+    forward = batched.model.forward
+    monkeypatch.setattr(batched.model, "forward", lambda *a, **k: (passes.append(k["input_ids"].shape[1]),
+                                                                   forward(*a, **k))[1])
+    with torch.no_grad():
+        got = batched._choose(choices)
+        monkeypatch.undo()
+        for choice, probabilities in zip(choices, got, strict=True):
+            options = batched._first_tokens(choice.options)
+            probs = torch.softmax(batched.model(input_ids=torch.tensor([batched._ids(choice.messages)])).logits[0, -1],
+                                  dim=-1)
+            assert probabilities == pytest.approx([float(probs[o].sum()) for o in options], abs=1e-5)
+    longest = max(len(batched._ids(c.messages)) for c in choices)
+    assert max(passes) < longest and sum(passes) < sum(len(batched._ids(c.messages)) for c in choices) / 2
+
+
+def test_shared_starts_keep_deep_starts_deep():
+    from pipeline.teacher import MIN_SHARED_START, _shared_starts
+
+    system = list(range(MIN_SHARED_START))  # every row's start
+    leaf_a, leaf_b = system + [100] * 40, system + [200] * 40
+    rows = [leaf_a + [1, 2], leaf_b + [1], leaf_a + [3], [7, 8, 9], leaf_b + [2, 2], leaf_a + [4]]
+    groups = sorted((sorted(group), shared) for group, shared in _shared_starts(rows))
+    assert groups == [([0, 2, 5], len(leaf_a)), ([1, 4], len(leaf_b)), ([3], 0)]
+    assert _shared_starts([leaf_a, leaf_a]) == [([0, 1], len(leaf_a) - 1)]  # each keeps a token to run
 
 
 def test_sampled_replies_depend_only_on_their_prompt(backends):
@@ -92,51 +137,57 @@ def test_each_reply_stops_at_its_own_max_tokens(backends):
     assert replies[0].startswith(replies[1])
 
 
-def test_the_batcher_groups_by_kind_and_bounds_the_batch():
-    seen: list[list[tuple[str, int]]] = []
-    gate = threading.Event()
-
-    def run(items):
-        gate.wait(5)
-        seen.append(list(items))
-        return [f"{kind}{n}" for kind, n in items]
-
-    batcher = Batcher(run, size=3, kind=lambda item: item[0], gather_s=0.5)
-    items = [("a", 1), ("b", 1), ("a", 2), ("a", 3), ("a", 4), ("b", 2)]
-    results: dict[tuple[str, int], str] = {}
-    threads = [threading.Thread(target=lambda it=it: results.__setitem__(it, batcher.submit(it))) for it in items]
-    for t in threads:
-        t.start()
-    gate.set()
-    for t in threads:
-        t.join(10)
-    assert results == {it: f"{it[0]}{it[1]}" for it in items}
-    assert all(len(batch) <= 3 and len({kind for kind, _ in batch}) == 1 for batch in seen)
-    assert next(len(batch) for batch in seen if batch[0][0] == "a") == 3  # the first "a" batch waited to fill
+def test_rows_join_and_leave_a_full_batch(tiny):
+    """Twice as many requests as places, with replies of different lengths: every reply equals the one
+    made alone, and the batch never holds more rows than its size."""
+    backend = LocalBackend(tiny, batch_size=3)
+    requests = [Request(_chat(p), max_tokens=2 + 3 * (i % 4)) for i, p in enumerate(PROMPTS[:6])]
+    alone = [_generate_alone(backend, r) for r in requests]
+    assert Teacher(backend, concurrency=6).ask_many(requests) == alone
+    assert max(backend.decoder.widths) == 3
+    assert not backend.decoder.rows and backend.decoder.cache is None  # nothing left behind
 
 
-def test_a_failing_item_fails_alone():
-    def run(items):
-        if any(item == "bad" for item in items):
-            raise ValueError("bad item")
-        return [item.upper() for item in items]
+def test_a_row_leaving_cuts_the_columns_only_it_needed(backends):
+    """When the longest prompt's reply ends, the padding it forced on the others goes with it."""
+    _, batched = backends
+    decoder, ids = batched.decoder, [batched._ids(_chat(p)) for p in (PROMPTS[0], PROMPTS[3])]
+    short, long = Row("short", max_tokens=20), Row("long", max_tokens=1)
+    with torch.no_grad():
+        assert decoder.admit(short, ids[0])
+        assert decoder.admit(long, ids[1]) is False  # one token asked: ended at its prompt
+        assert decoder.mask.shape[1] == len(ids[0])
+        long = Row("long", max_tokens=2)
+        assert decoder.admit(long, ids[1])
+        assert decoder.mask.shape == (2, len(ids[1]))
+        assert [row.owner for row in decoder.step()] == ["long"]
+        assert decoder.mask.shape == (1, len(ids[0]) + 1) and bool(decoder.mask.all())
+        assert decoder.cache.layers[0].keys.shape[2] == len(ids[0]) + 1
+    decoder.clear()
 
-    batcher = Batcher(run, size=4, kind=lambda _: 0, gather_s=0.2)
-    results: dict[str, object] = {}
 
-    def submit(item: str) -> None:
-        try:
-            results[item] = batcher.submit(item)
-        except ValueError as exc:
-            results[item] = exc
+def test_a_failing_request_fails_alone(tiny, monkeypatch):
+    backend = LocalBackend(tiny, batch_size=4)
+    ids = backend._ids
+    monkeypatch.setattr(backend, "_ids", lambda messages, prefix="": (
+        (_ for _ in ()).throw(ValueError("bad prompt")) if messages[0]["content"] == "bad" else ids(messages, prefix)))
+    teacher = Teacher(backend, concurrency=4)
+    replies = teacher.ask_many([Request(_chat(p), max_tokens=4) for p in ("hi", "bad", "dog")])
+    assert replies[1] is None and replies[0] and replies[2]
+    assert teacher.counters.failed == 1 and "bad prompt" in teacher.errors[0]
+    choices = [Choice(_chat(p), ("yes", "no")) for p in ("hi", "bad", "dog")]
+    scores = teacher.choose_many(choices)
+    assert scores[1] is None and scores[0] and scores[2]
 
-    threads = [threading.Thread(target=submit, args=(item,)) for item in ("ok", "bad", "fine")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(10)
-    assert results["ok"] == "OK" and results["fine"] == "FINE"
-    assert isinstance(results["bad"], ValueError)
+
+def test_a_failing_step_fails_its_rows_and_the_model_goes_on(tiny, monkeypatch):
+    backend = LocalBackend(tiny, batch_size=4)
+    teacher = Teacher(backend, concurrency=4)
+    monkeypatch.setattr(backend.decoder, "step", lambda: (_ for _ in ()).throw(RuntimeError("out of memory")))
+    assert teacher.ask_many([Request(_chat(p), max_tokens=6) for p in PROMPTS[:3]]) == [None] * 3
+    assert teacher.counters.failed == 3 and not backend.decoder.rows
+    monkeypatch.undo()
+    assert teacher.ask(Request(_chat("hi"), max_tokens=3))
 
 
 def test_whitespace_steps_on_the_kv_cache_equal_whole_new_passes(backends, monkeypatch):
