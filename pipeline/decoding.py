@@ -16,8 +16,8 @@ windows, state-space layers) decodes one row at a time.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Collection
+from collections import Counter, deque
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +90,20 @@ class Decoder:
         self._keep([i for i, end in enumerate(ended) if not end])
         return gone
 
+    def run(self, prompts: Sequence[list[int]], max_tokens: int) -> list[list[int]]:
+        """Greedy reply tokens for every prompt, in order, one caller alone (evaluation, checkpoint
+        selection): the batch is kept full until the last prompt is in, then runs down."""
+        rows = [Row(i, max(1, max_tokens)) for i in range(len(prompts))]
+        waiting = deque(range(len(prompts)))
+        with torch.no_grad():
+            while waiting or self.rows:
+                while waiting and self.room:
+                    i = waiting.popleft()
+                    self.admit(rows[i], prompts[i])
+                if self.rows:
+                    self.step()
+        return [row.tokens for row in rows]
+
     def clear(self) -> list[Row]:
         """Drop every row (after a failed step): the rows that were running."""
         rows, self.rows, self.cache, self.mask = self.rows, [], None, None
@@ -129,6 +143,21 @@ class Decoder:
         for layer in self.cache.layers:
             layer.keys = layer.keys[index, :, lead:]
             layer.values = layer.values[index, :, lead:]
+
+
+def prompt_ids(tokenizer: Any, messages: Sequence[dict[str, str]], prefix: str = "") -> list[int]:
+    """The prompt's token ids: the chat rendered for the assistant's reply, started with `prefix`."""
+    text = tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False)
+    return tokenizer(text + prefix, add_special_tokens=False)["input_ids"]
+
+
+def stop_ids(model: Any, tokenizer: Any) -> set[int]:
+    """The tokens that end a reply: the model's end-of-sequence ids and the tokenizer's."""
+    configured = model.generation_config.eos_token_id
+    ids = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return ids
 
 
 def plain_cache(cache: Any) -> bool:

@@ -102,23 +102,14 @@ def answer_all(model_dir: str | Path, items: Sequence[dict[str, str]], *, max_ne
 
 def answers_of(model: Any, tokenizer: Any, items: Sequence[dict[str, str]], *, max_new_tokens: int,
                batch_size: int = 8) -> list[str]:
-    """Greedy answers of a loaded model to every item, in batches (left padding for generation); the
-    precheck keeps one model warm between pull requests and calls this."""
-    import torch
+    """Greedy answers of a loaded model to every item, `batch_size` at a time with continuous batching
+    (`pipeline.decoding`); the precheck keeps one model warm between pull requests and calls this."""
+    from pipeline.decoding import Decoder, prompt_ids, stop_ids
 
     model.eval()
-    tokenizer.padding_side = "left"
-    answers: list[str] = []
-    for start in range(0, len(items), batch_size):
-        texts = [tokenizer.apply_chat_template(prompt_of(item), tokenize=False, add_generation_prompt=True)
-                 for item in items[start:start + batch_size]]
-        encoded = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
-        with torch.no_grad():
-            out = model.generate(**encoded, max_new_tokens=max_new_tokens, do_sample=False, top_p=None,
-                                 top_k=None, temperature=None, pad_token_id=tokenizer.pad_token_id)
-        answers.extend(tokenizer.decode(row[encoded["input_ids"].shape[1]:], skip_special_tokens=True).strip()
-                       for row in out)
-    return answers
+    decoder = Decoder(model, stop_ids(model, tokenizer), batch_size)
+    replies = decoder.run([prompt_ids(tokenizer, prompt_of(item)) for item in items], max_new_tokens)
+    return [tokenizer.decode(tokens, skip_special_tokens=True).strip() for tokens in replies]
 
 
 def similarities(answers: Sequence[str], references: Sequence[str]) -> list[float]:

@@ -139,7 +139,7 @@ class LocalBackend:
     """
 
     def __init__(self, folder: Path, seed: int = 0, batch_size: int = 1) -> None:
-        from pipeline.decoding import Decoder
+        from pipeline.decoding import Decoder, stop_ids
         from pipeline.models import load_student
 
         self.model, self.tokenizer = load_student(folder)
@@ -147,7 +147,7 @@ class LocalBackend:
         self.identity = local_identity(folder)
         self.seed = seed
         self.size = max(1, batch_size)
-        self.decoder = Decoder(self.model, _stop_ids(self.model, self.tokenizer), self.size)
+        self.decoder = Decoder(self.model, stop_ids(self.model, self.tokenizer), self.size)
         self.judged: list[int] = []  # the size of each judgement batch, for benchmarks and tests
         self._option_tokens: dict[tuple[str, ...], list[list[int]]] = {}
         self._requests: deque[_Slot] = deque()
@@ -312,9 +312,9 @@ class LocalBackend:
                 for row, options in zip(probs, tokens, strict=True)]
 
     def _ids(self, messages: Messages, prefix: str = "") -> list[int]:
-        """The prompt's token ids: the chat rendered for the assistant's reply, started with `prefix`."""
-        text = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        return self.tokenizer(text + prefix, add_special_tokens=False)["input_ids"]
+        from pipeline.decoding import prompt_ids
+
+        return prompt_ids(self.tokenizer, messages, prefix)
 
     def _pad(self, rows: Sequence[list[int]]) -> dict[str, Any]:
         """Left-padded ids, their mask, and position ids counted from each row's first real token."""
@@ -385,15 +385,6 @@ def _common_start(a: Sequence[int], b: Sequence[int]) -> int:
 
 def _finish(slot: _Slot, *, result: Any = None, error: BaseException | None = None) -> None:
     slot.result, slot.error, slot.done = result, error, True
-
-
-def _stop_ids(model: Any, tokenizer: Any) -> set[int]:
-    """The tokens that end a reply: the model's end-of-sequence ids and the tokenizer's."""
-    configured = model.generation_config.eos_token_id
-    ids = set(configured if isinstance(configured, list) else [configured] if configured is not None else [])
-    if tokenizer.eos_token_id is not None:
-        ids.add(tokenizer.eos_token_id)
-    return ids
 
 
 @dataclass(slots=True)

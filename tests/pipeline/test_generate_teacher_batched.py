@@ -3,12 +3,11 @@ running batch, and failures kept to their own request."""
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 
-from pipeline.models import tiny_model
 from pipeline.decoding import Row
+from pipeline.models import tiny_model
 from pipeline.teacher import Choice, LocalBackend, Request, Teacher
 
 torch.set_num_threads(1)
@@ -108,7 +107,7 @@ def test_shared_starts_keep_deep_starts_deep():
 
     system = list(range(MIN_SHARED_START))  # every row's start
     leaf_a, leaf_b = system + [100] * 40, system + [200] * 40
-    rows = [leaf_a + [1, 2], leaf_b + [1], leaf_a + [3], [7, 8, 9], leaf_b + [2, 2], leaf_a + [4]]
+    rows = [[*leaf_a, 1, 2], [*leaf_b, 1], [*leaf_a, 3], [7, 8, 9], [*leaf_b, 2, 2], [*leaf_a, 4]]
     groups = sorted((sorted(group), shared) for group, shared in _shared_starts(rows))
     assert groups == [([0, 2, 5], len(leaf_a)), ([1, 4], len(leaf_b)), ([3], 0)]
     assert _shared_starts([leaf_a, leaf_a]) == [([0, 1], len(leaf_a) - 1)]  # each keeps a token to run
@@ -210,3 +209,17 @@ def test_whitespace_steps_on_the_kv_cache_equal_whole_new_passes(backends, monke
                     break
                 ids.append(top)
             assert probabilities == pytest.approx([float(probs[o].sum()) for o in options], abs=1e-5)
+
+
+def test_one_caller_runs_every_prompt_through_a_full_batch(backends):
+    """`Decoder.run` (evaluation, checkpoint selection, precheck): every reply in order, equal to
+    transformers' `generate` alone, with more prompts than places."""
+    from pipeline.decoding import Decoder, stop_ids
+
+    one, _ = backends
+    requests = [Request(_chat(p), max_tokens=10) for p in PROMPTS]
+    decoder = Decoder(one.model, stop_ids(one.model, one.tokenizer), size=3)
+    replies = decoder.run([one._ids(r.messages) for r in requests], max_tokens=10)
+    assert [one.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in replies] == \
+        [_generate_alone(one, r) for r in requests]
+    assert max(decoder.widths) == 3 and not decoder.rows
