@@ -152,6 +152,7 @@ class LocalBackend:
         self._option_tokens: dict[tuple[str, ...], list[list[int]]] = {}
         self._requests: deque[_Slot] = deque()
         self._choices: deque[_Slot] = deque()
+        self._taken: list[_Slot] = []  # the round's items: each is done or in the decoder when it ends
         self._busy = False
         self._cond = threading.Condition()
 
@@ -173,9 +174,10 @@ class LocalBackend:
                 self._cond.release()
                 try:
                     self._round()
-                except BaseException as exc:  # interrupted: nobody waits for ever on a row in flight
-                    for row in self.decoder.clear():
-                        _finish(row.owner, error=RuntimeError(f"decoding was interrupted: {exc!r}"))
+                except BaseException as exc:  # interrupted: nobody waits for ever on an item in flight
+                    for other in self._taken + [row.owner for row in self.decoder.clear()]:
+                        if not other.done:
+                            _finish(other, error=RuntimeError(f"the teacher was interrupted: {exc!r}"))
                     raise
                 finally:
                     self._cond.acquire()
@@ -187,7 +189,9 @@ class LocalBackend:
 
     def _take(self, queue: deque[_Slot], count: int) -> list[_Slot]:
         with self._cond:
-            return [queue.popleft() for _ in range(min(count, len(queue)))]
+            taken = [queue.popleft() for _ in range(min(count, len(queue)))]
+        self._taken += taken
+        return taken
 
     def _round(self) -> None:
         """The waiting judgements, then new replies joining the batch, then one decoding step."""
@@ -195,6 +199,7 @@ class LocalBackend:
 
         from pipeline.decoding import Row
 
+        self._taken = []
         with torch.no_grad():
             if choices := self._take(self._choices, self.size):
                 self._judge(choices)

@@ -223,3 +223,39 @@ def test_one_caller_runs_every_prompt_through_a_full_batch(backends):
     assert [one.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in replies] == \
         [_generate_alone(one, r) for r in requests]
     assert max(decoder.widths) == 3 and not decoder.rows
+
+
+def test_an_interrupted_round_leaves_no_caller_waiting(tiny, monkeypatch):
+    """Ctrl-C in the thread doing the round: it raises there, and every other caller with an item in
+    flight gets an error instead of waiting for ever."""
+    from pipeline.teacher import _Slot
+
+    backend = LocalBackend(tiny, batch_size=4)
+    waiting = _Slot(Request(_chat("dog"), max_tokens=30))  # another thread's request, queued first
+    backend._requests.append(waiting)
+    step = backend.decoder.step
+
+    def interrupted_step():
+        if len(backend.decoder.rows) < 2:
+            return step()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(backend.decoder, "step", interrupted_step)
+    with pytest.raises(KeyboardInterrupt):
+        backend.complete(Request(_chat("hi"), max_tokens=30))
+    assert waiting.done and isinstance(waiting.error, RuntimeError) and "interrupted" in str(waiting.error)
+    assert not backend.decoder.rows and not backend._busy
+    monkeypatch.undo()
+    assert backend.complete(Request(_chat("hi"), max_tokens=3))  # the model goes on
+
+
+def test_an_interrupted_judgement_leaves_no_caller_waiting(tiny, monkeypatch):
+    from pipeline.teacher import _Slot
+
+    backend = LocalBackend(tiny, batch_size=4)
+    waiting = _Slot(Choice(_chat("dog"), ("yes", "no")))
+    backend._choices.append(waiting)
+    monkeypatch.setattr(backend, "_choose", lambda choices: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        backend.option_probabilities(Choice(_chat("hi"), ("yes", "no")))
+    assert waiting.done and isinstance(waiting.error, RuntimeError)
