@@ -140,8 +140,10 @@ class LocalBackend:
 
     def __init__(self, folder: Path, seed: int = 0, batch_size: int = 1) -> None:
         from pipeline.decoding import Decoder, stop_ids
+        from pipeline.memory import share_heaps
         from pipeline.models import load_student
 
+        share_heaps()
         self.model, self.tokenizer = load_student(folder)
         self.model.eval()
         self.identity = local_identity(folder)

@@ -23,7 +23,6 @@ phases); phase 2 starts with fresh optimizer moments from phase 1's weights.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import os
@@ -36,6 +35,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from pipeline.memory import freed_memory_returned
 from pipeline.settings import TrainSettings
 from pipeline.train_data import collate, load_examples, plan_batches
 
@@ -123,20 +123,6 @@ def checkpoints(output_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: json.loads((p / STATE_FILE).read_text())["global_step"])
 
 
-def return_freed_memory() -> None:
-    """Make glibc hand large freed blocks back to the system at once. Its mmap threshold otherwise grows
-    to 32 MB as training frees big tensors, and everything below it stays in the process (bench_train,
-    real-taxonomy micro-batch: 13.8 GB peak without this, 8.8 GB with it; docs/build.md)."""
-    if sys.platform != "linux":
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # another C library (musl): nothing to tune
-        return
-    m_mmap_threshold = -3  # mallopt's parameter number, from glibc's malloc.h
-    libc.mallopt(m_mmap_threshold, 128 * 1024)
-
-
 def build_model(config: TrainConfig) -> tuple[Any, Any]:
     """The student, wrapped with a LoRA adapter unless full fine-tuning is asked for."""
     from pipeline.models import load_student
@@ -163,6 +149,11 @@ def build_model(config: TrainConfig) -> tuple[Any, Any]:
 
 def train(config: TrainConfig) -> dict[str, Any]:
     """Run (or resume) every phase; returns the summary that goes into build.json's `training`."""
+    with freed_memory_returned():
+        return _train(config)
+
+
+def _train(config: TrainConfig) -> dict[str, Any]:
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -172,7 +163,6 @@ def train(config: TrainConfig) -> dict[str, Any]:
 
     if config.threads:
         torch.set_num_threads(config.threads)
-    return_freed_memory()
     accelerator = Accelerator(mixed_precision=config.mixed_precision, cpu=not torch.cuda.is_available())
     world, rank = accelerator.num_processes, accelerator.process_index
     config.validate(world)
