@@ -16,6 +16,7 @@ windows, state-space layers) decodes one row at a time.
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter, deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ from typing import Any
 
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
+
+
+class PromptTooLong(ValueError):
+    """The prompt leaves no room for its reply in the model's context window."""
 
 
 @dataclass(slots=True)
@@ -64,7 +69,15 @@ class Decoder:
         return self.size - len(self.rows)
 
     def admit(self, row: Row, ids: list[int]) -> bool:
-        """Run the prompt and pick the reply's first token; False when that already ends the reply."""
+        """Run the prompt and pick the reply's first token; False when that already ends the reply.
+
+        A prompt that leaves no room for its reply in the model's context window is refused: its
+        text comes from merged leaves and documents, and one huge prompt would otherwise pad every
+        row of the batch to its length."""
+        window = getattr(self.model.config, "max_position_embeddings", None)
+        if window and len(ids) + row.max_tokens > window:
+            raise PromptTooLong(f"the prompt is {len(ids)} tokens; with {row.max_tokens} for the reply it does not "
+                             f"fit the model's context of {window} tokens")
         out = self.model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)
         if self._ends(row, out.logits[0, -1]):
             return False
@@ -92,14 +105,16 @@ class Decoder:
 
     def run(self, prompts: Sequence[list[int]], max_tokens: int) -> list[list[int]]:
         """Greedy reply tokens for every prompt, in order, one caller alone (evaluation, checkpoint
-        selection): the batch is kept full until the last prompt is in, then runs down."""
+        selection): the batch is kept full until the last prompt is in, then runs down. A prompt too
+        long for the model gets an empty reply (scored as such) rather than stopping the evaluation."""
         rows = [Row(i, max(1, max_tokens)) for i in range(len(prompts))]
         waiting = deque(range(len(prompts)))
         with torch.no_grad():
             while waiting or self.rows:
                 while waiting and self.room:
                     i = waiting.popleft()
-                    self.admit(rows[i], prompts[i])
+                    with contextlib.suppress(PromptTooLong):
+                        self.admit(rows[i], prompts[i])
                 if self.rows:
                     self.step()
         return [row.tokens for row in rows]

@@ -259,3 +259,18 @@ def test_an_interrupted_judgement_leaves_no_caller_waiting(tiny, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         backend.option_probabilities(Choice(_chat("hi"), ("yes", "no")))
     assert waiting.done and isinstance(waiting.error, RuntimeError)
+
+
+def test_a_prompt_longer_than_the_context_fails_alone(tiny):
+    """Hostile text (a merged leaf's huge context) fails its own request with the sizes, instead of
+    padding every row of the batch to its length."""
+    backend = LocalBackend(tiny, batch_size=4)
+    teacher = Teacher(backend, concurrency=4)
+    window = backend.model.config.max_position_embeddings
+    huge = " ".join(["word"] * (window + 10))
+    replies = teacher.ask_many([Request(_chat("hi"), max_tokens=4), Request(_chat(huge), max_tokens=4)])
+    assert replies[0] and replies[1] is None
+    assert f"context of {window} tokens" in teacher.errors[0]
+    assert max(backend.decoder.widths) == 1  # the huge prompt never joined the batch
+    replies = backend.decoder.run([backend._ids(_chat(huge)), backend._ids(_chat("hi"))], max_tokens=4)
+    assert replies[0] == [] and replies[1]  # evaluation: an empty answer, and the others go on
