@@ -52,11 +52,11 @@ def api_calls(found: Path, commits: int) -> tuple[int, int, int]:
     import time
 
     from bot.demo import SAMPLES
-    from bot.github_forge import GitHubApp
-    from bot.jobs import Job
-    from bot.review.handler import review_pull_request, review_section_for
-    from bot.settings import Settings
-    from bot.triage import triage
+    from bot.forges.github import GitHubApp
+    from bot.review.workflow import review_pull_request, review_section_for
+    from bot.service.jobs import Job
+    from bot.service.settings import Settings
+    from bot.triage.run import triage
     from tests.bot.world import clean_contribution, tree
     from tests.emulator.client import EmulatorClient
     from tests.emulator.plugin import rsa_key_pair

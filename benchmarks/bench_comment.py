@@ -1,7 +1,7 @@
 """The sticky comment's length in table rows for the corpus PRs, before and after folding repeats.
 
 Before: one row per finding (as the comment was rendered until findings were folded), capped as the
-comment caps them. After: the rows `bot.render.render_comment` writes (one per file, check and
+comment caps them. After: the rows `bot.triage.render.render_comment` writes (one per file, check and
 message, with the lines listed). Structural checks plus the content checks that do not need the
 duplicate index or presidio (`topic`, `llm-text`: where the repeats are, e.g. PR 389's eleven
 knock-knock rows). Every third PR by default (about 4 minutes on two shared cores);
@@ -24,7 +24,7 @@ def corpus() -> Path | None:
 
 
 def main() -> None:
-    from bot.render import MAX_COMMENT_ROWS, render_comment
+    from bot.triage.render import MAX_COMMENT_ROWS, render_comment
     from tests.bot.corpus_prs import pr_numbers, pr_reports
 
     found = corpus()

@@ -87,7 +87,7 @@ def figures(report: dict) -> dict:
 
 
 def incremental(work: Path, args: argparse.Namespace) -> None:
-    from pipeline.generate import generate
+    from pipeline.generate.stage import generate
 
     settings = bench_settings(args)
     taxonomy = work / "taxonomy"
@@ -117,7 +117,7 @@ def incremental(work: Path, args: argparse.Namespace) -> None:
 
 def judges(work: Path, args: argparse.Namespace) -> None:
     """Samples kept by the text judgement (baseline) and by the probability judge, same leaves and teacher."""
-    from pipeline.generate import generate
+    from pipeline.generate.stage import generate
     from pipeline.leaves import collect
 
     used, _ = collect(CORPUS / TAXONOMY, schema_version="own", heldout=1)
@@ -146,10 +146,10 @@ def judges(work: Path, args: argparse.Namespace) -> None:
 def batch_prompts(count: int, seed: int, max_tokens: int, temperature: float) -> tuple[list, list]:
     """The fixed prompt set: per leaf, one question-writing request, two answers, and the question
     judgement and the rating of its first five seeds (what calibration asks), as a run does."""
-    from pipeline import prompts
-    from pipeline.flows import SCORE, YES_NO
+    from pipeline.generate import prompts
+    from pipeline.generate.flows import SCORE, YES_NO
+    from pipeline.generate.teacher import Choice, Request
     from pipeline.leaves import collect
-    from pipeline.teacher import Choice, Request
 
     used, _ = collect(CORPUS / TAXONOMY, schema_version="own", heldout=1)
     skills = sorted(random.Random(seed).sample([leaf for leaf in used if leaf.flow != "knowledge"],
@@ -175,7 +175,7 @@ def previous_path(folder: Path, seed: int):
     whole new forward pass for each leading whitespace token."""
     import torch
 
-    from pipeline.teacher import MAX_WHITESPACE_STEPS, LocalBackend
+    from pipeline.generate.teacher import MAX_WHITESPACE_STEPS, LocalBackend
 
     class PreviousPath(LocalBackend):
         def complete(self, request) -> str:
@@ -204,8 +204,8 @@ def previous_path(folder: Path, seed: int):
 
 def batching(args: argparse.Namespace) -> None:
     """The embedded teacher one prompt at a time (today's path) and batched, on the same fixed prompts."""
+    from pipeline.generate.teacher import LocalBackend, Teacher
     from pipeline.models import default_model_dir
-    from pipeline.teacher import LocalBackend, Teacher
 
     requests, choices = batch_prompts(args.batch_leaves, args.seed, args.max_tokens, 0.7)
     folder = default_model_dir(args.model_cache)
@@ -239,7 +239,7 @@ def batching(args: argparse.Namespace) -> None:
 def throughput(work: Path, args: argparse.Namespace) -> None:
     import openai
 
-    from pipeline.generate import generate
+    from pipeline.generate.stage import generate
     from pipeline.models import default_model_dir
     from pipeline.settings import TeacherSettings
     from tests.pipeline.serving import transformers_serve

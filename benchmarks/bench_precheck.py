@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.config import PrecheckConfig
-from pipeline.precheck import LeafSeeds, precheck
+from pipeline.evaluate.precheck import LeafSeeds, precheck
 
 MODEL = "default"
 KNOWN_LEAVES: dict[str, list[tuple[str, str]]] = {
@@ -108,11 +108,12 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
     from huey import SqliteHuey
 
     from bot.demo import make_sample_repo
-    from bot.handlers.precheck import precheck_setup
-    from bot.indexes import IndexStore
-    from bot.localgit import LocalGitForge
-    from bot.queue import JobQueue
-    from bot.router import HandlerContext, load_handlers
+    from bot.forges.localgit import LocalGitForge
+    from bot.precheck.handler import precheck_setup
+    from bot.service.handlers import load_handlers
+    from bot.service.queue import JobQueue
+    from bot.service.router import HandlerContext
+    from bot.triage.indexes import IndexStore
 
     router = load_handlers()
     with tempfile.TemporaryDirectory() as tmp:

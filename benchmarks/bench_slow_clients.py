@@ -34,9 +34,9 @@ def main() -> None:
     logging.getLogger("bot").setLevel(logging.ERROR)  # one rejection line per flooding connection otherwise
     from huey import SqliteHuey
 
-    from bot.app import create_app, raise_descriptor_limit
-    from bot.queue import JobQueue
-    from bot.router import Router
+    from bot.service.app import create_app, raise_descriptor_limit
+    from bot.service.queue import JobQueue
+    from bot.service.router import Router
     from tests.security.loopback import serving, slow_body
 
     raise_descriptor_limit(3 * FLOOD)  # both ends of every connection live in this process

@@ -1,4 +1,4 @@
-"""Training throughput and peak memory: `pipeline.train` beside a plain transformers `Trainer`, and
+"""Training throughput and peak memory: `pipeline.train.stage` beside a plain transformers `Trainer`, and
 its chunked loss beside the full-logits loss it replaced.
 
 Part 1: same student (SmolLM2-135M-Instruct by default), same LoRA settings, same tokenised examples
@@ -6,9 +6,9 @@ and collation, same batch (8 samples a step, micro-batches of 4), same number of
 the same run, each in its own process (so peak RSS is its own). Data: a build's `data/phase2.jsonl`
 (`--data`), else seed examples of ../shared/corpus/taxonomy-2024-08 turned into chat samples.
 
-Part 2 (`--loss-steps`, 0 skips it): `pipeline.train` on pipeline/configs/taxonomy-cpu.yaml's
+Part 2 (`--loss-steps`, 0 skips it): `pipeline.train.stage` on pipeline/configs/taxonomy-cpu.yaml's
 shape (LoRA, micro-batches of 2 rows cut at 1,536 tokens, SmolLM2's 49,152-token vocabulary) with
-the chunked loss (`pipeline.loss.token_loss_sum`) and with the full one (`full_token_loss_sum`),
+the chunked loss (`pipeline.train.loss.token_loss_sum`) and with the full one (`full_token_loss_sum`),
 each in its own process, on the same rows: 1,536 tokens each, every token labelled (knowledge rows
 train on their user turn too), the worst case for the chunked loss, which skips unlabelled positions.
 A third run adds activation checkpointing (`gradient_checkpointing_enable`, set up here, not a
@@ -71,23 +71,23 @@ def long_samples(rows: int = LONG_MICRO) -> list[dict]:
 
 
 def run_loss(data: Path, student: str, steps: int, out: Path, loss: str) -> dict:
-    """`pipeline.train` at taxonomy-cpu.yaml's micro-batch, with the chunked or the full loss, or the
+    """`pipeline.train.stage` at taxonomy-cpu.yaml's micro-batch, with the chunked or the full loss, or the
     chunked loss and activation checkpointing."""
-    import pipeline.loss
-    import pipeline.train
-    from pipeline.train import Phase, TrainConfig, train
+    import pipeline.train.loss
+    import pipeline.train.stage
+    from pipeline.train.stage import Phase, TrainConfig, train
 
-    if loss == "full":  # train() picks the loss up from pipeline.loss when it starts
-        pipeline.loss.token_loss_sum = pipeline.loss.full_token_loss_sum  # type: ignore[assignment]
+    if loss == "full":  # train() picks the loss up from pipeline.train.loss when it starts
+        pipeline.train.loss.token_loss_sum = pipeline.train.loss.full_token_loss_sum  # type: ignore[assignment]
     if loss == "checkpointed":
-        build = pipeline.train.build_model
+        build = pipeline.train.stage.build_model
 
         def checkpointed(config: TrainConfig) -> tuple:
             model, tokenizer = build(config)
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             return model, tokenizer
 
-        pipeline.train.build_model = checkpointed  # type: ignore[assignment]
+        pipeline.train.stage.build_model = checkpointed  # type: ignore[assignment]
     summary = train(TrainConfig(student=student, output_dir=str(out), phases=(Phase("bench", str(data), steps, LR, 1),),
                                 batch_size=LONG_MICRO, micro_batch_size=LONG_MICRO, max_length=LONG_LENGTH,
                                 checkpoint_every=10_000, keep_checkpoints=1))
@@ -95,7 +95,7 @@ def run_loss(data: Path, student: str, steps: int, out: Path, loss: str) -> dict
 
 
 def run_ours(data: Path, student: str, steps: int, out: Path) -> dict:
-    from pipeline.train import Phase, TrainConfig, train
+    from pipeline.train.stage import Phase, TrainConfig, train
 
     summary = train(TrainConfig(student=student, output_dir=str(out), phases=(Phase("bench", str(data), steps, LR, 2),),
                                 batch_size=BATCH, micro_batch_size=MICRO, max_length=MAX_LENGTH,
@@ -107,8 +107,8 @@ def run_trainer(data: Path, student: str, steps: int, out: Path) -> dict:
     """The baseline: `Trainer` with the same LoRA model, examples and collation."""
     from transformers import Trainer, TrainingArguments
 
-    from pipeline.train import TrainConfig, build_model
-    from pipeline.train_data import collate, load_examples
+    from pipeline.train.data import collate, load_examples
+    from pipeline.train.stage import TrainConfig, build_model
 
     config = TrainConfig(student=student, output_dir=str(out), phases=(), max_length=MAX_LENGTH)
     model, tokenizer = build_model(config)
@@ -192,12 +192,12 @@ def compare_trainer(data: Path | None, student: str, steps: int) -> None:
         ours = measure("ours", data, student, steps)
     print(f"student: {student}; {steps} steps of {BATCH} samples (micro-batch {MICRO}, at most {MAX_LENGTH} "
           "tokens), LoRA r=16, CPU")
-    for name, figures in (("transformers Trainer (baseline)", baseline), ("pipeline.train", ours)):
+    for name, figures in (("transformers Trainer (baseline)", baseline), ("pipeline.train.stage", ours)):
         print(f"{name:34s} {figures['tokens_per_second']:8.1f} tokens/s  {figures['tokens']:7d} tokens  "
               f"{figures['seconds']:7.1f} s  peak RSS {figures['peak_rss_mb']:7.0f} MB  "
               f"final loss {figures['final_loss']:.4f}")
-    print(f"throughput ratio pipeline.train / Trainer: {ours['tokens_per_second'] / baseline['tokens_per_second']:.2f}")
-    print(f"peak memory ratio pipeline.train / Trainer: {ours['peak_rss_mb'] / baseline['peak_rss_mb']:.2f}")
+    print(f"throughput ratio ours / Trainer: {ours['tokens_per_second'] / baseline['tokens_per_second']:.2f}")
+    print(f"peak memory ratio ours / Trainer: {ours['peak_rss_mb'] / baseline['peak_rss_mb']:.2f}")
 
 
 def compare_losses(student: str, steps: int, mmap_threshold: int = 0) -> None:
@@ -210,7 +210,7 @@ def compare_losses(student: str, steps: int, mmap_threshold: int = 0) -> None:
     print(f"student: {student}; {steps} steps of one micro-batch of {LONG_MICRO} rows x {LONG_LENGTH} tokens "
           f"(taxonomy-cpu.yaml), every token labelled, LoRA r=16, CPU; "
           f"MALLOC_MMAP_THRESHOLD_ {mmap_threshold or 'default'}")
-    for name, figures in (("full logits (before)", full), ("chunked loss (pipeline.loss)", chunked),
+    for name, figures in (("full logits (before)", full), ("chunked loss (pipeline.train.loss)", chunked),
                           ("chunked + activation checkpoints", checkpointed)):
         print(f"{name:34s} {figures['tokens_per_second']:8.1f} tokens/s  {figures['tokens']:7d} tokens  "
               f"{figures['seconds']:7.1f} s  peak RSS {figures['peak_rss_mb']:7.0f} MB  "

@@ -18,7 +18,7 @@ from checks.cli import Command, Group
 from checks.cli import fail as exit_2
 
 if TYPE_CHECKING:
-    from bot.settings import Settings
+    from bot.service.settings import Settings
 
 app = typer.Typer(name="bot", help="The GitHub App: webhook service, workers, dry run.\n\n"
                   "Example: taxonomist bot dry-run --repo ../taxonomy --base main --head my-branch",
@@ -65,11 +65,11 @@ def dry_run_command(
     Example: taxonomist bot dry-run --repo ../taxonomy --base main --head my-branch
     """
     from bot.dryrun import cached_indexes, dry_run, effects, render_text
-    from bot.indexes import IndexStore
-    from bot.localgit import GitError
+    from bot.forges.localgit import GitError
+    from bot.triage.indexes import IndexStore
     from checks.cli import load_index
     from checks.registry import SelectionError
-    from pipeline.precheck import PrecheckError
+    from pipeline.evaluate.precheck import PrecheckError
 
     if not (repo / ".git").exists():
         raise fail(f"{repo}: not a git repository")
@@ -94,8 +94,8 @@ def dry_run_command(
 
 def _settings(config: Path | None, webhooks: bool = True) -> Settings:
     """The settings, or exit status 2 with the reason (a missing secret or key among them)."""
-    from bot.logs import setup_logging
-    from bot.settings import SettingsError, load_settings
+    from bot.service.logs import setup_logging
+    from bot.service.settings import SettingsError, load_settings
 
     setup_logging()
     try:
@@ -123,8 +123,8 @@ def serve_command(
     """
     import uvicorn
 
-    from bot.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
-    from bot.service import Service
+    from bot.service.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
+    from bot.service.wiring import Service
 
     settings = _settings(config)
     service = Service(settings)
@@ -147,7 +147,7 @@ def worker_command(
 
     Example: TAXONOMIST_QUEUE_URL=redis://localhost:6379/0 taxonomist bot worker --workers 4
     """
-    from bot.service import Service
+    from bot.service.wiring import Service
 
     settings = _settings(config, webhooks=False)
     service = Service(settings)
@@ -168,8 +168,8 @@ def announce_build_command(
 
     Example: taxonomist bot announce-build build --config bot.yml
     """
-    from bot.announce import AnnounceError, announce
-    from bot.github_forge import GitHubApp
+    from bot.announce.run import AnnounceError, announce
+    from bot.forges.github import GitHubApp
 
     try:
         result = announce(GitHubApp(_settings(config, webhooks=False)).forge(repo, None), build_dir)
@@ -233,9 +233,9 @@ def stale_sweep_command(
 
     Example: taxonomist bot stale-sweep --config bot.yml
     """
-    from bot.github_forge import GitHubApp
+    from bot.forges.github import GitHubApp
     from bot.lifecycle.handler import stale_sweep
-    from bot.service import Service
+    from bot.service.wiring import Service
 
     settings = _settings(config, webhooks=False)
     done = stale_sweep(GitHubApp(settings).forge(repo, None), Service(settings).store)

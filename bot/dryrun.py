@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.handlers.precheck import precheck_setup
-from bot.heads import CHECK_RUN_NAME
-from bot.indexes import IndexStore
-from bot.localgit import LocalGitForge
-from bot.precheck import CHECK_RUN_NAME as PRECHECK_RUN
-from bot.router import HandlerContext, load_handlers
+from bot.forges.heads import CHECK_RUN_NAME
+from bot.forges.localgit import LocalGitForge
+from bot.precheck.handler import precheck_setup
+from bot.precheck.run import CHECK_RUN_NAME as PRECHECK_RUN
+from bot.service.handlers import load_handlers
+from bot.service.router import HandlerContext
+from bot.triage.indexes import IndexStore
 
 KEEP_BASES = 8  # base commits whose index the cache keeps (the newest used)
 

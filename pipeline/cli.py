@@ -1,7 +1,7 @@
 """`taxonomist build ...`: the weekly build, whole or one stage at a time. Heavy imports stay inside the commands.
 
 `taxonomist build [TAXONOMY] --out BUILD_DIR` runs every stage; `taxonomist build generate|train|evaluate|publish`
-runs one. Defaults live in the settings dataclasses (`pipeline.settings`, `pipeline.gate`): options here
+runs one. Defaults live in the settings dataclasses (`pipeline.settings`, `pipeline.evaluate.gate`): options here
 default to None and replace a field only when given, over the `--config` file's sections.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from checks.cli import Command, Group, fail
-from pipeline.gate import GateSettings
+from pipeline.evaluate.gate import GateSettings
 from pipeline.settings import GenerateSettings, SettingsError, TrainSettings, given, load_config, parse_mirrors
 
 IN_GROUP_HELP = "taxonomist.build.in_group_help"  # the whole build's help shown under `build --help`
@@ -85,13 +85,13 @@ def stage_errors() -> tuple[type[Exception], ...]:
     """What a stage raises for bad input or settings: reported in one line with exit status 2."""
     from checks.config import ConfigError
     from checks.discovery import DiscoveryError
-    from pipeline.documents import DocumentFetchError
-    from pipeline.evaluate import EvaluationError
+    from pipeline.evaluate.stage import EvaluationError
+    from pipeline.generate.documents import DocumentFetchError
     from pipeline.leaves import TaxonomyError
     from pipeline.models import ModelError
-    from pipeline.report import ReportError
-    from pipeline.train import TrainError
-    from pipeline.train_data import DataError
+    from pipeline.publish.report import ReportError
+    from pipeline.train.data import DataError
+    from pipeline.train.stage import TrainError
 
     return (SettingsError, TaxonomyError, ModelError, ReportError, DocumentFetchError, ConfigError, DiscoveryError,
             TrainError, DataError, EvaluationError, ValueError, RuntimeError)
@@ -265,7 +265,7 @@ def publish_command(
 
     Example: taxonomist build publish build
     """
-    from pipeline.publish import PublishError
+    from pipeline.publish.stage import PublishError
     from pipeline.weekly import run_publish
 
     try:
@@ -298,8 +298,8 @@ def whole_build_command(
 
     Example: taxonomist build ../taxonomy --out build --config pipeline/configs/taxonomy-cpu.yaml
     """
-    from pipeline.publish import PublishError
-    from pipeline.report import read_report
+    from pipeline.publish.report import read_report
+    from pipeline.publish.stage import PublishError
     from pipeline.weekly import BuildContext, run_evaluate, run_generate, run_publish, run_train, summary_line
 
     if out is None:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from pipeline.gate import GateSettings
+from pipeline.evaluate.gate import GateSettings
 
 T = TypeVar("T")
 API_KEY_ENV = "TAXONOMIST_TEACHER_API_KEY"
@@ -117,7 +117,7 @@ PRECISIONS = (None, "no", "fp16", "bf16")
 @dataclass(frozen=True)
 class TrainSettings:
     """Every training choice, each settable from a `--config` file's `train:` section (and the common
-    ones from the command line). `pipeline.train.TrainConfig` is these plus where a run reads and writes.
+    ones from the command line). `pipeline.train.stage.TrainConfig` is these plus where a run reads and writes.
 
     Defaults measured on the embedded sample taxonomy (docs/build.md, "Choosing the defaults"):
     higher phase-2 rates (1e-3, 5e-3) memorise the seeds and break a leaf's answer; 6 steps a

@@ -4,7 +4,7 @@
 `taxonomist build` calls these functions one after the other (never the typer commands). Every
 stage gets the same `BuildContext` (the cache folder and the converted-model cache), so `--cache`
 reaches generation, training and evaluation alike. Each stage reads what the earlier ones left in
-the build folder and adds its own sections to `build.json` (through `pipeline.report`), including
+the build folder and adds its own sections to `build.json` (through `pipeline.publish.report`), including
 its wall time under `stages`.
 """
 
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.evaluate.gate import GateSettings
 from pipeline.files import training_dir
-from pipeline.gate import GateSettings
-from pipeline.report import read_report, update_report
+from pipeline.publish.report import read_report, update_report
 from pipeline.settings import GenerateSettings, TeacherSettings, TrainSettings
 
 
@@ -57,7 +57,7 @@ def sample_mirrors(context: BuildContext) -> tuple[tuple[str, str], ...]:
 def run_generate(taxonomy: Path | None, build_dir: Path, settings: GenerateSettings, context: BuildContext, *,
                  ref: str | None = None, previous: Sequence[Path] = (), progress: bool = True) -> dict[str, Any]:
     """Generation: the taxonomy (default: the embedded sample, with its documents mirror) into data/."""
-    from pipeline.generate import generate
+    from pipeline.generate.stage import generate
     from pipeline.models import offline_env
 
     offline_env()
@@ -86,7 +86,7 @@ def _rows(path: Path) -> int:
 def train_config(build_dir: Path, settings: TrainSettings, context: BuildContext) -> Any:
     """Phases for the data generation wrote; a phase with no data is left out (e.g. no knowledge leaf)."""
     from pipeline.models import resolve_model_dir
-    from pipeline.train import Phase, TrainConfig, TrainError
+    from pipeline.train.stage import Phase, TrainConfig, TrainError
 
     data = Path(build_dir) / "data"
     candidates = [Phase("knowledge", str(data / "phase1.jsonl"), settings.phase1_steps, settings.phase1_lr,
@@ -104,14 +104,14 @@ def train_config(build_dir: Path, settings: TrainSettings, context: BuildContext
 
 def run_train(build_dir: Path, settings: TrainSettings, context: BuildContext) -> dict[str, Any]:
     from pipeline.models import offline_env
-    from pipeline.train import launch
+    from pipeline.train.stage import launch
 
     offline_env()
     with timed_stage(build_dir, "train"):
         config = train_config(build_dir, settings, context)
         summary = launch(config, nproc=settings.nproc)
         if settings.select_checkpoint and settings.lora:
-            from pipeline.selection import select_checkpoint
+            from pipeline.train.selection import select_checkpoint
 
             summary["selection"] = select_checkpoint(build_dir, config)
         update_report(build_dir, {"training": summary})
@@ -122,10 +122,10 @@ def run_evaluate(build_dir: Path, context: BuildContext, *, previous: Path | Non
                  gate: GateSettings, max_new_tokens: int = 64) -> dict[str, Any]:
     """Score against the previous build's model, or the base model on a first build; then the postcheck
     (each merged PR's questions, before and after, for `announce-build`)."""
-    from pipeline.evaluate import evaluate, model_of_build
+    from pipeline.evaluate.postcheck import postcheck
+    from pipeline.evaluate.stage import evaluate, model_of_build
+    from pipeline.generate.teacher import make_teacher
     from pipeline.models import offline_env, resolve_model_dir
-    from pipeline.postcheck import postcheck
-    from pipeline.teacher import make_teacher
 
     offline_env()
     report = read_report(build_dir)
@@ -146,7 +146,7 @@ def run_evaluate(build_dir: Path, context: BuildContext, *, previous: Path | Non
 
 
 def run_publish(build_dir: Path, dest: Path | None, force: bool) -> Path:
-    from pipeline.publish import publish
+    from pipeline.publish.stage import publish
 
     with timed_stage(build_dir, "publish"):
         return publish(build_dir, dest, force=force)

@@ -8,7 +8,7 @@ from bot.cli import app as bot_app
 from checks.cli import Command, Group, check
 from checks.index_cli import app as index_app
 from pipeline.cli import app as build_app
-from pipeline.precheck_cli import precheck_command
+from pipeline.evaluate.precheck_cli import precheck_command
 
 app = typer.Typer(
     name="taxonomist",

@@ -31,9 +31,9 @@ def corpus() -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_command_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts with no review commands counted against anyone (`bot.handlers.review.COMMANDS`)."""
+    """Each test starts with no review commands counted against anyone (`bot.review.handler.COMMANDS`)."""
     import sys
 
-    review = sys.modules.get("bot.handlers.review")
+    review = sys.modules.get("bot.review.handler")
     if review is not None:
         monkeypatch.setattr(review, "COMMANDS", review.UserRateLimit(*review.COMMAND_RATE))

@@ -18,18 +18,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.comment.labels import label_plan, wanted_labels
 from bot.dashboard import record
 from bot.dashboard.store import BuildRow, Store
-from bot.demo import SAMPLES
-from bot.forge import LabelChange, PullRequest
-from bot.labels import label_plan, wanted_labels
-from bot.render import render_check_run
+from bot.forges.forge import LabelChange, PullRequest
 from bot.review.effects import plan
 from bot.review.state import Comment, Push, Timeline, derive
-from bot.router import Job
-from bot.triage import TriageOutcome
+from bot.service.router import Job
+from bot.triage.render import render_check_run
+from bot.triage.run import TriageOutcome
 from checks.config import ChecksConfig, ReviewConfig
 from checks.runner import Checker
+from checks.samples import SAMPLES_DIR
 from checks.sources import MemorySource
 
 REPO = "demo-org/taxonomy"
@@ -52,10 +52,10 @@ class Contribution:
 
 def sample_contributions() -> list[Contribution]:
     """The sample contribution (it has problems) and clean copies of the sample skill under new names."""
-    contribution = SAMPLES / "contribution"
+    contribution = SAMPLES_DIR / "contribution"
     files = {p.relative_to(contribution).as_posix(): p.read_bytes() for p in contribution.rglob("*") if p.is_file()}
     out = [Contribution(1, "Add antonyms skill", "sam-contributor", files)]
-    base = SAMPLES / "taxonomy" / "compositional_skills" / "linguistics" / "synonyms"
+    base = SAMPLES_DIR / "taxonomy" / "compositional_skills" / "linguistics" / "synonyms"
     for i, leaf in enumerate(("homophones", "palindromes", "rhymes", "anagrams", "idioms"), start=2):
         out.append(Contribution(i, f"Add {leaf} skill", f"contributor-{i}",
                                 {f"compositional_skills/linguistics/{leaf}/{p.name}": p.read_bytes()

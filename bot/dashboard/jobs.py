@@ -15,8 +15,8 @@ from typing import Any
 
 from bot.dashboard import record
 from bot.dashboard.store import Store
-from bot.router import Job
-from bot.triage import TriageOutcome
+from bot.service.router import Job
+from bot.triage.run import TriageOutcome
 
 HEARTBEAT_EVERY = 15.0  # seconds between a worker process's heartbeats
 

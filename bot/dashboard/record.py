@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.dashboard.store import PullRow, Store
-from bot.forge import PullRequest
-from bot.router import Job
+from bot.forges.forge import PullRequest
+from bot.service.router import Job
 
 BOT_SENDER = re.compile(r"\[bot\]$", re.IGNORECASE)
-OPEN_PR = re.compile(r"\bopen pr/(\d+)\b")  # bot.indexes.pr_origin, as the duplicate check names an origin
+OPEN_PR = re.compile(r"\bopen pr/(\d+)\b")  # bot.triage.indexes.pr_origin, as the duplicate check names an origin
 WAITING_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 
 
@@ -80,7 +80,7 @@ def on_delivery(store: Store, event: str, delivery: str, payload: dict[str, Any]
 
 
 def on_triage(store: Store, repo: str, outcome: Any) -> None:
-    """Triage's outcome (`bot.triage.TriageOutcome`): conclusion, counts, leaves and similar PRs."""
+    """Triage's outcome (`bot.triage.run.TriageOutcome`): conclusion, counts, leaves and similar PRs."""
     pr: PullRequest = outcome.pr
     report = outcome.report
     findings = list(report.all_findings()) if report is not None else []

@@ -13,14 +13,14 @@ import logging
 import time
 from pathlib import PurePosixPath
 
+from bot.comment.labels import set_label
+from bot.comment.sticky import upsert_comment
 from bot.dashboard.store import Store
-from bot.forge import Forge, PullRequest
-from bot.labels import set_label
+from bot.forges.forge import Forge, PullRequest
+from bot.forges.repoconfig import read_config
 from bot.lifecycle.rules import SIZE_NAMES, StaleInput, StaleStep, pick_reviewers, size_label, stale_step
-from bot.repoconfig import read_config
-from bot.router import HandlerContext, Job, Router
-from bot.sticky import upsert_comment
-from bot.triage import contribution_paths
+from bot.service.router import HandlerContext, Job, Router
+from bot.triage.run import contribution_paths
 from checks.config import CONFIG_PATH, ConfigError, LifecycleConfig, RepoConfig, parse_config
 from checks.document import Document, DocumentError
 

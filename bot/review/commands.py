@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.sticky import escape
+from bot.comment.sticky import escape
 
 
 class Name(StrEnum):
@@ -25,7 +25,7 @@ class Name(StrEnum):
     LABEL = "label"
     REMOVE_LABEL = "remove-label"
     HELP = "help"
-    GENERATE = "generate"  # run by bot.handlers.generate; the review state ignores it
+    GENERATE = "generate"  # run by bot.generate.handler; the review state ignores it
 
 
 CANCELLABLE = frozenset({Name.LGTM, Name.APPROVE, Name.HOLD})

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.comment.sticky import escape
 from bot.review.commands import HELP_TEXT, Command, Name
 from bot.review.state import ReviewState, Vote
-from bot.sticky import escape
 from checks.config import ReviewConfig
 from checks.excerpt import excerpt
 

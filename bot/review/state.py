@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.heads import Push
+from bot.forges.heads import Push
 from bot.review.commands import Command, Name, Problem, parse
 from checks.config import ReviewConfig
 

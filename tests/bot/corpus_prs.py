@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
-from bot.triage import ATTRIBUTION, contribution_paths
+from bot.triage.run import ATTRIBUTION, contribution_paths
 from checks.config import RepoConfig
 from checks.findings import Report
 from checks.runner import Checker

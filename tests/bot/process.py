@@ -18,7 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bot.signature import sign
+from bot.service.signature import sign
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-webhook-secret"

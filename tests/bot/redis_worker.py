@@ -15,8 +15,8 @@ from pathlib import Path
 
 from huey import RedisHuey
 
-from bot.jobs import Job
-from bot.queue import JobQueue
+from bot.service.jobs import Job
+from bot.service.queue import JobQueue
 
 
 def main(url: str, log: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from huey import SqliteHuey
 
-from bot.queue import JobQueue
+from bot.service.queue import JobQueue
 from tests.bot.process import BotProcess
 from tests.bot.world import APP_ID, REPO, World, clean_contribution, contribution_files, settled, wait_for
 

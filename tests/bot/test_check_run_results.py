@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from github.GithubException import GithubException
 
-from bot.render import CHECK_RUN_NAME
-from bot.triage import triage
+from bot.triage.render import CHECK_RUN_NAME
+from bot.triage.run import triage
 from tests.bot.world import app_forge, clean_contribution, tree
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG

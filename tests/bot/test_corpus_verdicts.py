@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.render import MARKER, conclusion_of, render_check_run, render_comment
-from bot.sticky import first_visible_line
-from bot.summary import VERDICTS
+from bot.comment.sticky import first_visible_line
+from bot.triage.render import MARKER, conclusion_of, render_check_run, render_comment
+from bot.triage.summary import VERDICTS
 from tests.bot.corpus_prs import pr_numbers, pr_reports
 
 pytestmark = pytest.mark.corpus

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.comment.sticky import first_visible_line
 from bot.demo import make_sample_repo
 from bot.dryrun import dry_run
-from bot.localgit import LocalGitForge
-from bot.render import MARKER
-from bot.sticky import first_visible_line
-from bot.triage import triage
+from bot.forges.localgit import LocalGitForge
+from bot.triage.render import MARKER
+from bot.triage.run import triage
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_QNA = "compositional_skills/linguistics/antonyms/qna.yaml"
@@ -106,7 +106,7 @@ def test_make_demo_runs_offline_shows_the_contribution_and_keeps_its_repository(
 def test_dry_run_with_every_check_flags_the_samples_problems(sample_repo: Path) -> None:
     """Content checks included: presidio, MiniLM and the duplicate index built from the base branch."""
     from bot.dryrun import effects
-    from bot.indexes import IndexStore
+    from bot.triage.indexes import IndexStore
 
     indexes = IndexStore(None)
     found = effects(dry_run(sample_repo, "main", "contribution", indexes=indexes))
@@ -129,14 +129,15 @@ def test_review_section_agrees_with_the_finished_check_run(sample_repo: Path) ->
 
 def test_base_index_is_cached_by_base_commit_and_against_skips_it(sample_repo: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.indexes
+    import bot.triage.indexes
     from bot.dryrun import cached_indexes
-    from bot.indexes import IndexStore
+    from bot.triage.indexes import IndexStore
     from checks.index import EmbeddingIndex
 
     built: list[str] = []
-    real = bot.indexes.taxonomy_sources
-    monkeypatch.setattr(bot.indexes, "taxonomy_sources", lambda forge, ref: built.append(ref) or real(forge, ref))
+    real = bot.triage.indexes.taxonomy_sources
+    monkeypatch.setattr(bot.triage.indexes, "taxonomy_sources",
+                        lambda forge, ref: built.append(ref) or real(forge, ref))
     only_duplicate = ("pii", "topic", "llm-text")
 
     def run(indexes: IndexStore) -> LocalGitForge:

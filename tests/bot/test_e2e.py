@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.render import MARKER
-from bot.sticky import first_visible_line
+from bot.comment.sticky import first_visible_line
+from bot.triage.render import MARKER
 from tests.bot.process import BotProcess
 from tests.bot.world import APP_ID, REPO, World, clean_contribution, contribution_files, settled, wait_for
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.demo import make_sample_repo
-from bot.fixes import PROJECT_DOCS, TEMPLATE_PATH, fix_for, names_template, template_reference
-from bot.localgit import LocalGitForge
-from bot.triage import triage
+from bot.forges.localgit import LocalGitForge
+from bot.triage.fixes import PROJECT_DOCS, TEMPLATE_PATH, fix_for, names_template, template_reference
+from bot.triage.run import triage
 
 
 @pytest.mark.parametrize(("check", "message", "words"), [

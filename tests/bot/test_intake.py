@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from huey import SqliteHuey
 
-from bot.queue import JobQueue
-from bot.signature import sign
+from bot.service.queue import JobQueue
+from bot.service.signature import sign
 from tests.bot.process import ROOT, SECRET, BotProcess
 
 pytestmark = pytest.mark.corpus

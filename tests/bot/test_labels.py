@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.labels import OWNED, label_plan, wanted_labels
+from bot.comment.labels import OWNED, label_plan, wanted_labels
 from checks.findings import Severity
 from tests.bot.helpers import finding, report
 

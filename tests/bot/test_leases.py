@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from huey import SqliteHuey
 
-from bot.leases import Leases
+from bot.service.leases import Leases
 
 
 class Clock:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from huey import SqliteHuey
 
-from bot import metrics
-from bot.jobs import Job
-from bot.queue import JobQueue
+from bot.service import metrics
+from bot.service.jobs import Job
+from bot.service.queue import JobQueue
 
 
 def job(delivery: str, sha: str = "a" * 40, pr: int = 1, coalesce: bool = True) -> Job:

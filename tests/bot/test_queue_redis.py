@@ -20,8 +20,8 @@ import pytest
 import redis
 from huey import RedisHuey
 
-from bot.jobs import Job
-from bot.queue import JobQueue
+from bot.service.jobs import Job
+from bot.service.queue import JobQueue
 from tests.bot.process import ROOT, free_port
 from tests.bot.world import wait_for
 

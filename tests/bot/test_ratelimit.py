@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.github_forge import GitHubApp, GitHubForge
-from bot.ratelimit import RateLimitDeferred, RatePacer, pause_before_call
-from bot.settings import Settings
+from bot.forges.github import GitHubApp, GitHubForge
+from bot.service.ratelimit import RateLimitDeferred, RatePacer, pause_before_call
+from bot.service.settings import Settings
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG
 from tests.emulator.plugin import GitHubApp as EmulatedApp

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.render import (
+from bot.comment.sticky import first_visible_line
+from bot.triage.render import (
     ANNOTATION_BATCH,
     CHECK_RUN_NAME,
     MARKER,
@@ -12,7 +13,6 @@ from bot.render import (
     render_check_run,
     render_comment,
 )
-from bot.sticky import first_visible_line
 from checks.findings import Report, Severity
 from tests.bot.helpers import PATH, finding, report
 

@@ -6,7 +6,8 @@ import copy
 import time
 from typing import Any
 
-from bot.router import Job, Router, load_handlers
+from bot.service.handlers import load_handlers
+from bot.service.router import Job, Router
 
 TRIAGE = "triage"
 REVIEW = "review"

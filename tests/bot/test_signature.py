@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.signature import sign, verify
+from bot.service.signature import sign, verify
 
 # docs.github.com "Validating webhook deliveries": secret "It's a Secret to Everybody", body "Hello, World!"
 GITHUB_EXAMPLE = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"

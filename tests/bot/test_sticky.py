@@ -1,10 +1,10 @@
-"""`bot.sticky`: the comment's sections, splicing, the upsert, and fitting GitHub's limits."""
+"""`bot.comment.sticky`: the comment's sections, splicing, the upsert, and fitting GitHub's limits."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.sticky import MARKER, compose, fit, sections_of, splice, upsert
+from bot.comment.sticky import MARKER, compose, fit, sections_of, splice, upsert
 
 
 class Comments:

@@ -1,4 +1,4 @@
-"""The verdict line and the folding of repeated findings (bot.summary), and how the comment uses them."""
+"""The verdict line and the folding of repeated findings (bot.triage.summary), and how the comment uses them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.render import conclusion_of, render_comment
-from bot.sticky import first_visible_line
-from bot.summary import MAX_LINES_SHOWN, VERDICTS, fold, lines_text, verdict
+from bot.comment.sticky import first_visible_line
+from bot.triage.render import conclusion_of, render_comment
+from bot.triage.summary import MAX_LINES_SHOWN, VERDICTS, fold, lines_text, verdict
 from checks.findings import Report, Severity
 from tests.bot.helpers import finding, report
 
@@ -62,8 +62,8 @@ def test_comment_opens_with_the_verdict_and_folds_a_file_of_repeats() -> None:
 
 def test_triage_that_could_not_run_opens_with_blocked(tmp_path: Path) -> None:
     from bot.demo import make_sample_repo
-    from bot.localgit import LocalGitForge
-    from bot.triage import triage
+    from bot.forges.localgit import LocalGitForge
+    from bot.triage.run import triage
 
     repo = make_sample_repo(tmp_path / "taxonomy")
     (repo / ".github").mkdir(exist_ok=True)

@@ -15,8 +15,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from bot.demo import SAMPLES
-from bot.github_forge import GitHubApp, GitHubForge
-from bot.settings import Settings
+from bot.forges.github import GitHubApp, GitHubForge
+from bot.service.settings import Settings
 from tests.emulator.client import EmulatorClient
 from tests.emulator.server import EmulatorServer
 

@@ -173,7 +173,7 @@ def test_centroid_is_unit_length() -> None:
 
 
 def test_alike_examples_in_one_file_are_a_quality_note_without_the_duplicate_label() -> None:
-    from bot.labels import wanted_labels
+    from bot.comment.labels import wanted_labels
     from checks.findings import FileReport, Report
 
     path = "compositional_skills/new/leaf/qna.yaml"
@@ -188,7 +188,7 @@ def test_alike_examples_in_one_file_are_a_quality_note_without_the_duplicate_lab
 
 
 def test_a_copy_of_another_leaf_still_raises_the_duplicate_label(index: EmbeddingIndex) -> None:
-    from bot.labels import wanted_labels
+    from bot.comment.labels import wanted_labels
     from checks.findings import FileReport, Report
 
     path = "compositional_skills/new/leaf/qna.yaml"

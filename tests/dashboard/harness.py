@@ -14,9 +14,9 @@ from typing import Any
 
 from bot.dashboard import record
 from bot.demo import SAMPLES
-from bot.render import CHECK_RUN_NAME
-from bot.service import Service
-from bot.settings import Settings
+from bot.service.settings import Settings
+from bot.service.wiring import Service
+from bot.triage.render import CHECK_RUN_NAME
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG
 from tests.emulator.plugin import GitHubApp as EmulatedApp

@@ -14,13 +14,13 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from starlette.applications import Starlette
 
-from bot.app import create_app
 from bot.dashboard import web
 from bot.dashboard.demo import REPO as DEMO_REPO
 from bot.dashboard.demo import sample_contributions, seed
 from bot.dashboard.store import Store
-from bot.review.handler import derive_for
-from bot.triage import read_config
+from bot.review.workflow import derive_for
+from bot.service.app import create_app
+from bot.triage.run import read_config
 from tests.dashboard.browser import chrome, screenshot, serving
 from tests.dashboard.harness import REPO, World, clean_leaf
 from tests.emulator.client import EmulatorClient

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from bot.app import create_app
-from bot.settings import SettingsError, load_settings
+from bot.service.app import create_app
+from bot.service.settings import SettingsError, load_settings
 from tests.dashboard.harness import REPO, World, clean_leaf
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import GitHubApp as EmulatedApp
@@ -45,7 +45,7 @@ def test_jobs_retries_failures_and_workers_are_recorded(github_emulator: Emulato
 
 def test_the_dashboard_setting_turns_the_pages_off(tmp_path: Path) -> None:
     from bot.dashboard.store import Store
-    from bot.router import Router
+    from bot.service.router import Router
 
     store = Store(tmp_path / "d.sqlite3")
     on = TestClient(create_app("s", None, Router(), store=store, dashboard=True))  # type: ignore[arg-type]

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from checks.samples import DOCUMENTS_REPO_URL, TAXONOMY_DIR, make_documents_repo
+from pipeline.generate.teacher import Choice, Request, RetryableError, Teacher
 from pipeline.settings import GenerateSettings, TeacherSettings
-from pipeline.teacher import Choice, Request, RetryableError, Teacher
 
 GOOD_ANSWERS = {
     "questions": "Here you go:\n1. {tag} What is a word that means happy?\n2. {tag} Which word means fast?\n"

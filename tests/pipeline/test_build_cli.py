@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import pipeline.weekly
 from pipeline.models import tiny_model
-from pipeline.report import read_report
+from pipeline.publish.report import read_report
 from pipeline.settings import TrainSettings
 from taxonomist.cli import app
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.gate import GateSettings
+from pipeline.evaluate.gate import GateSettings
 from pipeline.settings import BuildConfig, SettingsError, TrainSettings, given, load_config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "pipeline" / "configs"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.generate.mixing import mix, read_jsonl
 from pipeline.leaves import Leaf, Seed, collect, heldout_count
-from pipeline.mixing import mix, read_jsonl
 
 CORPUS = Path(os.environ.get("TAXONOMIST_CORPUS", "../shared/corpus"))
 
@@ -95,7 +95,7 @@ def test_the_real_merged_taxonomy_uses_every_leaf_upstream_considers_valid():
 
 
 def test_a_leaf_with_zero_kept_samples_is_flagged_and_kept_samples_are_shown(tmp_path):
-    from pipeline.generate import generate
+    from pipeline.generate.stage import generate
     from pipeline.models import tiny_model
     from tests.pipeline.generate_helpers import (
         ScriptedBackend,

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.evaluate import GENERAL_PROBES, evaluate, leaf_status, parse_score, probe_items
-from pipeline.gate import GENERAL, REPLAY, GateSettings, bootstrap_interval, decide
+from pipeline.evaluate.gate import GENERAL, REPLAY, GateSettings, bootstrap_interval, decide
+from pipeline.evaluate.stage import GENERAL_PROBES, evaluate, leaf_status, parse_score, probe_items
+from pipeline.generate.teacher import Request, Teacher
 from pipeline.models import tiny_model
-from pipeline.report import update_report
-from pipeline.teacher import Request, Teacher
+from pipeline.publish.report import update_report
 
 
 def row(leaf: str, status: str, before: float, after: float, judge: tuple[float | None, float | None] = (None, None)

@@ -8,10 +8,10 @@ import shutil
 
 import pytest
 
-from pipeline.generate import generate
+from pipeline.generate.stage import generate
+from pipeline.generate.teacher import Teacher
 from pipeline.leaves import WORKTREE
 from pipeline.models import tiny_model
-from pipeline.teacher import Teacher
 from tests.pipeline.generate_helpers import (
     ScriptedBackend,
     documents_mirror,

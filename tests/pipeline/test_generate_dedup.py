@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.dedup import deduplicate
+from pipeline.generate.dedup import deduplicate
 
 torch.set_num_threads(1)
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from pipeline.flows import run_leaf
+from pipeline.generate.flows import run_leaf
+from pipeline.generate.teacher import Choice, OpenAIBackend, Teacher
 from pipeline.leaves import Leaf, Seed
 from pipeline.settings import GenerateSettings
-from pipeline.teacher import Choice, OpenAIBackend, Teacher
 from tests.pipeline.generate_helpers import Flaky, ProbabilityBackend, ScriptedBackend, scripted_teacher
 
 SETTINGS = GenerateSettings(near_duplicate=1.0, questions_per_leaf=3)

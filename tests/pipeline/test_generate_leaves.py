@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from checks.samples import CONTRIBUTION_DIR, DOCUMENTS_REPO_URL, make_documents_repo
-from pipeline.documents import DocumentFetchError, chunk_markdown, document_chunks, fetch
+from pipeline.generate.documents import DocumentFetchError, chunk_markdown, document_chunks, fetch
 from pipeline.leaves import WORKTREE, TaxonomyError, content_hash, load_taxonomy, split_heldout
 from pipeline.models import load_tokenizer, tiny_model
 from tests.pipeline.generate_helpers import edit_leaf, run_git, small_taxonomy

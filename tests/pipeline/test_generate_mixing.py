@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from pipeline.generate.mixing import mix, read_jsonl
 from pipeline.leaves import Leaf, Seed
-from pipeline.mixing import mix, read_jsonl
 
 FLOWS = {"knowledge", "freeform", "grounded", "seed"}
 

@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
+from pipeline.generate.teacher import Choice, LocalBackend, Request
 from pipeline.models import ModelError, load_student, resolve_model_dir, smollm2_gguf, tiny_model
-from pipeline.teacher import Choice, LocalBackend, Request
 
 torch.set_num_threads(1)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.parsing import (
+from pipeline.generate.parsing import (
     expected_score,
     parse_answer,
     parse_qa_pairs,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.decoding import Row
+from pipeline.generate.decoding import Row
+from pipeline.generate.teacher import Choice, LocalBackend, Request, Teacher
 from pipeline.models import tiny_model
-from pipeline.teacher import Choice, LocalBackend, Request, Teacher
 
 torch.set_num_threads(1)
 
@@ -103,7 +103,7 @@ def test_judgements_sharing_a_long_start_run_it_once_and_equal_whole_passes(back
 
 
 def test_shared_starts_keep_deep_starts_deep():
-    from pipeline.teacher import MIN_SHARED_START, _shared_starts
+    from pipeline.generate.teacher import MIN_SHARED_START, _shared_starts
 
     system = list(range(MIN_SHARED_START))  # every row's start
     leaf_a, leaf_b = system + [100] * 40, system + [200] * 40
@@ -192,7 +192,7 @@ def test_a_failing_step_fails_its_rows_and_the_model_goes_on(tiny, monkeypatch):
 def test_whitespace_steps_on_the_kv_cache_equal_whole_new_passes(backends, monkeypatch):
     """A judgement whose likeliest next token is whitespace steps over it on the KV cache, the batch's
     other rows masked out: the same probabilities as a whole new pass over the prompt and the token."""
-    import pipeline.teacher as teacher
+    import pipeline.generate.teacher as teacher
 
     _, batched = backends
     monkeypatch.setattr(batched.tokenizer, "decode", lambda ids, **_: " ")  # every top token looks like a space
@@ -214,7 +214,7 @@ def test_whitespace_steps_on_the_kv_cache_equal_whole_new_passes(backends, monke
 def test_one_caller_runs_every_prompt_through_a_full_batch(backends):
     """`Decoder.run` (evaluation, checkpoint selection, precheck): every reply in order, equal to
     transformers' `generate` alone, with more prompts than places."""
-    from pipeline.decoding import Decoder, stop_ids
+    from pipeline.generate.decoding import Decoder, stop_ids
 
     one, _ = backends
     requests = [Request(_chat(p), max_tokens=10) for p in PROMPTS]
@@ -228,7 +228,7 @@ def test_one_caller_runs_every_prompt_through_a_full_batch(backends):
 def test_an_interrupted_round_leaves_no_caller_waiting(tiny, monkeypatch):
     """Ctrl-C in the thread doing the round: it raises there, and every other caller with an item in
     flight gets an error instead of waiting for ever."""
-    from pipeline.teacher import _Slot
+    from pipeline.generate.teacher import _Slot
 
     backend = LocalBackend(tiny, batch_size=4)
     waiting = _Slot(Request(_chat("dog"), max_tokens=30))  # another thread's request, queued first
@@ -250,7 +250,7 @@ def test_an_interrupted_round_leaves_no_caller_waiting(tiny, monkeypatch):
 
 
 def test_an_interrupted_judgement_leaves_no_caller_waiting(tiny, monkeypatch):
-    from pipeline.teacher import _Slot
+    from pipeline.generate.teacher import _Slot
 
     backend = LocalBackend(tiny, batch_size=4)
     waiting = _Slot(Choice(_chat("dog"), ("yes", "no")))

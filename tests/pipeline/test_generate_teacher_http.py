@@ -12,10 +12,10 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from pipeline.generate import generate
+from pipeline.generate.stage import generate
+from pipeline.generate.teacher import OpenAIBackend, Request, Teacher, make_teacher
 from pipeline.models import tiny_model
 from pipeline.settings import TeacherSettings
-from pipeline.teacher import OpenAIBackend, Request, Teacher, make_teacher
 from tests.pipeline.generate_helpers import documents_mirror, fast_settings, small_taxonomy
 from tests.pipeline.serving import free_port, transformers_serve
 

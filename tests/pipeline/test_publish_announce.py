@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.announce import LABEL, LABEL_COLOR, AnnounceError, Announcement, announce
+from bot.announce.run import LABEL, LABEL_COLOR, AnnounceError, Announcement, announce
 
 
 class RecordingForge:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bot.announce import LABEL, LABEL_COLOR
+from bot.announce.run import LABEL, LABEL_COLOR
 from taxonomist.cli import app
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import GitHubApp

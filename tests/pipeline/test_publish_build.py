@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.models import tiny_model
-from pipeline.publish import PublishError, publish
-from pipeline.report import read_report, update_report
+from pipeline.publish.report import read_report, update_report
+from pipeline.publish.stage import PublishError, publish
 
 ROW = {"leaf": "compositional_skills/writing/words", "status": "new", "n": 1, "delta": 0.1, "verdict": "pass",
        "before": {"similarity": 0.4, "judge": 2.0}, "after": {"similarity": 0.5, "judge": 3.0}}
@@ -72,7 +72,7 @@ def test_an_unevaluated_build_is_refused(build: Path) -> None:
 
 
 def test_the_report_shows_the_interval_zero_kept_and_thin_leaves_and_kept_samples() -> None:
-    from pipeline.publish import model_card, report_html
+    from pipeline.publish.stage import model_card, report_html
 
     improvement = {"leaves": 17, "closer": 12, "mean": 0.094, "low": 0.031, "high": 0.16, "confidence": 0.95,
                    "resamples": 2000, "passed": True}

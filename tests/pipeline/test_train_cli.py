@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.models import tiny_model
-from pipeline.report import read_report, update_report
+from pipeline.publish.report import read_report, update_report
 from taxonomist.cli import app
 from tests.pipeline.train_helpers import write_phase_data
 

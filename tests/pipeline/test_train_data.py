@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.models import tiny_model
-from pipeline.train_data import IGNORE, DataError, collate, plan_batches, read_samples, tokenize
+from pipeline.train.data import IGNORE, DataError, collate, plan_batches, read_samples, tokenize
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,14 @@
-"""The chunked training loss (pipeline/loss.py) against the full-logits one: same value, same gradients."""
+"""The chunked training loss (pipeline/train/loss.py) against the full-logits one: same value, same gradients."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from pipeline.loss import full_token_loss_sum, token_loss_sum
 from pipeline.models import tiny_model
-from pipeline.train import TrainConfig, build_model
-from pipeline.train_data import IGNORE
+from pipeline.train.data import IGNORE
+from pipeline.train.loss import full_token_loss_sum, token_loss_sum
+from pipeline.train.stage import TrainConfig, build_model
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.models import load_student, tiny_model
-from pipeline.train import TrainConfig, TrainError, checkpoints, launch, learning_rate
+from pipeline.train.stage import TrainConfig, TrainError, checkpoints, launch, learning_rate
 from tests.pipeline.train_helpers import tiny_config, write_phase_data
 
 
@@ -70,7 +70,7 @@ def test_killed_mid_phase_two_and_resumed_ends_like_the_uninterrupted_run(
     config = tiny_config(student, data, tmp_path / "run", stop_after_steps=7)  # checkpoint at 6, killed at 7
     config_path = tmp_path / "config.json"
     config_path.write_text(config.to_json())
-    killed = subprocess.run([sys.executable, "-m", "pipeline.train", str(config_path)], capture_output=True,
+    killed = subprocess.run([sys.executable, "-m", "pipeline.train.stage", str(config_path)], capture_output=True,
                             text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"}, check=False)
     assert killed.returncode != 0, killed.stderr[-2000:]
     assert [json.loads((c / "trainer_state.json").read_text())["global_step"] for c in checkpoints(tmp_path / "run")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.models import tiny_model
-from pipeline.selection import candidates, select_checkpoint
-from pipeline.train import launch
+from pipeline.train.selection import candidates, select_checkpoint
+from pipeline.train.stage import launch
 from tests.pipeline.train_helpers import tiny_config, write_phase_data
 
 

@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from pipeline.train import Phase, TrainConfig
+from pipeline.train.stage import Phase, TrainConfig
 
 WORDS = ("the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "sun", "star", "moon", "planet", "word",
          "meaning")

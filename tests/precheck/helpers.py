@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.teacher import Request, Teacher
+from pipeline.generate.teacher import Request, Teacher
 
 UNRELATED = "Bananas are rich in potassium and grow in tropical climates."
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.precheck import CHECK_RUN_NAME, LABEL, NotTriagedYet, PrecheckCache, run_precheck
-from bot.precheck_section import cell
-from bot.render import MARKER
-from bot.sticky import section_marker, sections_of, splice
-from bot.triage import triage
-from pipeline.precheck import precheck
+from bot.comment.sticky import section_marker, sections_of, splice
+from bot.precheck.run import CHECK_RUN_NAME, LABEL, NotTriagedYet, PrecheckCache, run_precheck
+from bot.precheck.section import cell
+from bot.triage.render import MARKER
+from bot.triage.run import triage
+from pipeline.evaluate.precheck import precheck
 from tests.bot.world import app_forge, clean_contribution, contribution_files, tree
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG
@@ -139,7 +139,7 @@ def test_the_review_workflow_keeps_the_precheck_section() -> None:
 
 
 def test_the_section_stays_within_the_comment_size_limit() -> None:
-    from bot.precheck_section import render_section
+    from bot.precheck.section import render_section
 
     long = "x" * 5000
     files = [{"path": f"compositional_skills/a{i}/qna.yaml", "verdict": "new",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.precheck import CHECK_RUN_NAME
-from bot.sticky import section_marker
+from bot.comment.sticky import section_marker
+from bot.precheck.run import CHECK_RUN_NAME
 from pipeline.models import tiny_model
 from tests.bot.process import BotProcess
 from tests.bot.world import APP_ID, REPO, World, clean_contribution, settled, wait_for

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from bot.generate import CHECK_RUN_NAME, READY_LABEL
-from bot.router import HandlerContext, Job, load_handlers
-from pipeline.generate import generate
+from bot.generate.run import CHECK_RUN_NAME, READY_LABEL
+from bot.service.handlers import load_handlers
+from bot.service.router import HandlerContext, Job
+from pipeline.generate.preview import preview
+from pipeline.generate.stage import generate
 from pipeline.models import tiny_model
-from pipeline.preview import preview
 from tests.bot.world import app_forge, clean_contribution, tree
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG

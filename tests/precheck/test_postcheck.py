@@ -9,8 +9,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from pipeline.evaluate.postcheck import postcheck
 from pipeline.models import tiny_model
-from pipeline.postcheck import postcheck
 from taxonomist.cli import app
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import GitHubApp

@@ -1,4 +1,4 @@
-"""`pipeline.precheck`: verdicts from the model's answers, the JSON contract, and the command's exit status."""
+"""`pipeline.evaluate.precheck`: verdicts from the model's answers, the JSON contract, and the command's exit status."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from checks.config import ConfigError, PrecheckConfig, parse_config
 from checks.sources import DiskSource
+from pipeline.evaluate.precheck import KNOWN, NEW, PARTLY, latest_published, precheck, read_seeds, verdict
 from pipeline.models import tiny_model
-from pipeline.precheck import KNOWN, NEW, PARTLY, latest_published, precheck, read_seeds, verdict
 from taxonomist.cli import app
 from tests.precheck.helpers import FACTS, INVENTED, KnowingBackend, knowing, write_leaf
 
@@ -62,7 +62,7 @@ def test_knowledge_questions_come_after_their_context(tmp_path: Path) -> None:
 
     qna = TAXONOMY_DIR / "knowledge" / "science" / "astronomy" / "solar_system" / "qna.yaml"
     backend = KnowingBackend({})
-    from pipeline.teacher import Teacher
+    from pipeline.generate.teacher import Teacher
 
     leaves = read_seeds([DiskSource(str(qna))], parse_config(""))
     precheck(leaves, PrecheckConfig(), model=Teacher(backend, concurrency=1), judge="none")
@@ -117,7 +117,7 @@ def test_default_model_is_the_newest_published_build(tmp_path: Path) -> None:
 
 
 def test_leading_sentences_keep_the_answer_and_drop_the_ramble() -> None:
-    from pipeline.precheck import leading
+    from pipeline.evaluate.precheck import leading
 
     rambling = "The opposite of hot is cold. This is a fundamental concept in science. In a"
     assert leading([rambling], ["The opposite of hot is cold."]) == ["The opposite of hot is cold."]
@@ -142,7 +142,7 @@ def test_demo_shows_the_precheck_section_with_the_embedded_model() -> None:
 
 
 def test_an_in_process_judge_rates_by_its_next_token_probabilities(tmp_path: Path) -> None:
-    from pipeline.teacher import Teacher
+    from pipeline.generate.teacher import Teacher
 
     class Scoring(KnowingBackend):
         def option_probabilities(self, choice: object) -> list[float]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from huey import SqliteHuey
 
-from bot.queue import JobQueue
-from bot.router import load_handlers
+from bot.service.handlers import load_handlers
+from bot.service.queue import JobQueue
 
 
 def test_a_triage_job_submitted_after_prechecks_runs_first(tmp_path: Path) -> None:

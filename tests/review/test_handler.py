@@ -1,11 +1,11 @@
-"""`bot.sticky.splice`: replacing the review part of the triage comment in place."""
+"""`bot.comment.sticky.splice`: replacing the review part of the triage comment in place."""
 
 from __future__ import annotations
 
-from bot.render import render_comment
+from bot.comment.sticky import splice
 from bot.review.effects import section
 from bot.review.state import derive
-from bot.sticky import splice
+from bot.triage.render import render_comment
 from checks.config import ReviewConfig
 from checks.findings import Report
 

@@ -1,8 +1,8 @@
-"""The dating rule of the head commit (`bot.heads.head_since`): LGTMs are bound to this moment."""
+"""The dating rule of the head commit (`bot.forges.heads.head_since`): LGTMs are bound to this moment."""
 
 from __future__ import annotations
 
-from bot.heads import head_since
+from bot.forges.heads import head_since
 from bot.review.state import Push
 from tests.review.helpers import at
 

@@ -18,14 +18,15 @@ from typing import Any
 import pytest
 
 from bot.demo import SAMPLES
-from bot.github_forge import GitHubApp
-from bot.render import CHECK_RUN_NAME, MARKER
+from bot.forges.github import GitHubApp
 from bot.review.commands import HELP_TEXT
 from bot.review.effects import reply_marker
-from bot.review.handler import review_section_for
-from bot.router import HandlerContext, load_handlers
-from bot.settings import Settings
-from bot.triage import triage
+from bot.review.workflow import review_section_for
+from bot.service.handlers import load_handlers
+from bot.service.router import HandlerContext
+from bot.service.settings import Settings
+from bot.triage.render import CHECK_RUN_NAME, MARKER
+from bot.triage.run import triage
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG
 from tests.emulator.plugin import GitHubApp as EmulatedApp

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.github_forge import GitHubApp, GitHubForge
-from bot.settings import Settings
+from bot.forges.github import GitHubApp, GitHubForge
+from bot.service.settings import Settings
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import GitHubApp as EmulatedApp
 from tests.review.test_scenarios import REPO, Scene, scene, scene_for  # noqa: F401  (fixtures)

@@ -11,14 +11,14 @@ from typing import Any
 
 import uvicorn
 
-from bot.app import serve_options
+from bot.service.app import serve_options
 
 WAIT = 10.0  # the most any single socket operation may wait
 
 
 @contextmanager
 def serving(app: Any, **options: Any) -> Iterator[int]:
-    """Serve `app` with `bot.app.serve_options(**options)`; yields the port."""
+    """Serve `app` with `bot.service.app.serve_options(**options)`; yields the port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     running = uvicorn.Server(uvicorn.Config(app, **serve_options(**options)))

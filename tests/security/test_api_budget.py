@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from github.GithubException import GithubException, RateLimitExceededException
 
-from bot.github_forge import GitHubForge
-from bot.handlers import review
-from bot.router import load_handlers
+from bot.forges.github import GitHubForge
+from bot.review import handler as review
+from bot.service.handlers import load_handlers
 from tests.review.test_scenarios import Scene
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from checks.samples import DOCUMENTS_REPO_URL
-from pipeline.documents import DocumentFetchError, document_chunks, fetch
-from pipeline.generate import generate
+from pipeline.generate.documents import DocumentFetchError, document_chunks, fetch
+from pipeline.generate.stage import generate
 from pipeline.leaves import load_taxonomy
 from pipeline.models import load_tokenizer, tiny_model
 from pipeline.settings import GenerateSettings, SettingsError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.github_forge import GitHubForge
-from bot.render import CHECK_RUN_NAME
+from bot.forges.github import GitHubForge
+from bot.triage.render import CHECK_RUN_NAME
 from tests.review.test_scenarios import AUTHOR, REPO, Scene, contribution, next_second
 
 

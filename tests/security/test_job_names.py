@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from huey import SqliteHuey
 
-from bot import metrics
-from bot.jobs import Job
-from bot.queue import JobQueue
-from bot.router import HandlerContext, Router, load_handlers
+from bot.service import metrics
+from bot.service.handlers import load_handlers
+from bot.service.jobs import Job
+from bot.service.queue import JobQueue
+from bot.service.router import HandlerContext, Router
 
 
 def test_routes_have_explicit_names_not_module_paths() -> None:
@@ -57,7 +58,7 @@ def test_an_unknown_route_fails_once_loudly(tmp_path: Path, caplog: pytest.LogCa
         return router.dispatch(job, HandlerContext(forge=None))  # type: ignore[arg-type]
 
     queue = JobQueue(SqliteHuey("t", filename=str(tmp_path / "q.db")), retries=3, retry_delay=0, runner=runner)
-    gone = Job(route="bot.handlers.triage.triage_pull_request", event="pull_request", action="opened",
+    gone = Job(route="bot.triage.handler.triage_pull_request", event="pull_request", action="opened",
                delivery="d1", repo="o/r", installation=1, pr=1, head_sha="a" * 40, payload={},
                received_at=time.time(), coalesce=True)
     before = metrics.POISONED.labels(gone.route)._value.get()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.render import AnnotationLimits, render_check_run, render_comment
-from bot.sticky import CHECK_RUN_LIMIT, COMMENT_LIMIT, escape
+from bot.comment.sticky import CHECK_RUN_LIMIT, COMMENT_LIMIT, escape
+from bot.triage.render import AnnotationLimits, render_check_run, render_comment
 from checks.findings import FileReport, Report
 from tests.bot.helpers import finding, report
 

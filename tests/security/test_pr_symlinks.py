@@ -17,7 +17,7 @@ import pytest
 
 from bot.demo import make_sample_repo
 from bot.dryrun import dry_run
-from bot.triage import TriageOutcome, triage
+from bot.triage.run import TriageOutcome, triage
 from tests.bot.world import app_forge, clean_contribution, tree
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG

@@ -1,13 +1,13 @@
-"""Issue 11.4: user text reaches GitHub only through `bot.sticky.escape`, and within GitHub's limits."""
+"""Issue 11.4: user text reaches GitHub only through `bot.comment.sticky.escape`, and within GitHub's limits."""
 
 from __future__ import annotations
 
 import re
 
-from bot.render import MARKER, render_check_run, render_comment
 from bot.review.commands import parse
 from bot.review.effects import plan
 from bot.review.state import derive
+from bot.triage.render import MARKER, render_check_run, render_comment
 from checks.config import ReviewConfig
 from checks.findings import FileReport, Report
 from tests.bot.helpers import finding, report

@@ -17,10 +17,10 @@ import pytest
 from huey import SqliteHuey
 from starlette.testclient import TestClient
 
-from bot.app import create_app, raise_descriptor_limit
-from bot.queue import JobQueue
-from bot.router import Router
-from bot.signature import sign
+from bot.service.app import create_app, raise_descriptor_limit
+from bot.service.queue import JobQueue
+from bot.service.router import Router
+from bot.service.signature import sign
 from tests.security.loopback import WAIT, healthz, serving, slow_body
 
 SECRET = "slow-client-secret"

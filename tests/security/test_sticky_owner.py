@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.github_forge import GitHubForge
-from bot.render import MARKER
+from bot.forges.github import GitHubForge
+from bot.triage.render import MARKER
 from tests.review.test_scenarios import AUTHOR, REPO, Scene, contribution, next_second
 
 

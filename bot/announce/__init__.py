@@ -1,0 +1,1 @@
+"""Announce a published build on the merged PRs whose content went into it."""

@@ -1,0 +1,3 @@
+"""The forges: the narrow `Forge` interface every handler talks through, GitHub behind it, and a local
+git repository for dry runs.
+"""

@@ -1,0 +1,65 @@
+"""`/generate` in a PR comment: the training-data preview (`bot.generate.run`), a job below triage in the queue.
+
+The operator's build settings are used, so the preview's cache entries are the build's: the
+build's `--config` file (`build_config`, `TAXONOMIST_BUILD_CONFIG`) and cache folder
+(`$TAXONOMIST_CACHE`, as `taxonomist build`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.generate.run import GenerateOutcome, Previewer, run_generate
+from bot.precheck.run import PRIORITY
+from bot.review.commands import Name, parse
+from bot.review.state import is_bot
+from bot.review.workflow import TEAMS
+from bot.service.router import HandlerContext, Job, Router
+
+router = Router()
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateSetup:
+    """The build's settings file (None: the defaults) and cache folder."""
+
+    build_config: Path | None
+    cache: Path
+
+    def previewer(self) -> Previewer:
+        def run(sources: Sequence[Any]) -> dict[str, Any]:
+            from pipeline.generate.preview import preview
+            from pipeline.settings import load_config
+
+            return preview(sources, load_config(self.build_config).generate, self.cache,
+                           model_cache=self.cache / "models")
+
+        return run
+
+
+def generate_setup(build_config: str) -> GenerateSetup:
+    from pipeline.weekly import BuildContext
+
+    return GenerateSetup(Path(build_config) if build_config else None, BuildContext.default().cache)
+
+
+def _asks_to_generate(event: str, payload: dict[str, Any]) -> bool:
+    """Intake: only a comment with a `/generate` line makes a job (any other costs no API call)."""
+    comment = payload.get("comment")
+    body = comment.get("body") if isinstance(comment, dict) else None  # payload fields are hostile: any type
+    return any(c.name is Name.GENERATE for c in parse(body if isinstance(body, str) else "").commands)
+
+
+@router.on("issue_comment", "created", name="generate", coalesce=True, priority=PRIORITY, wants=_asks_to_generate)
+def generate_on_request(job: Job, ctx: HandlerContext) -> GenerateOutcome | None:
+    """A `/generate` line in a new comment by a person: preview the PR's training data."""
+    comment = job.payload.get("comment", {})
+    user = comment.get("user", {}).get("login", "")
+    if ctx.generate is None or is_bot(user) or not any(c.name is Name.GENERATE
+                                                       for c in parse(comment.get("body")).commands):
+        return None
+    membership = TEAMS.membership(lambda who, team: ctx.forge.is_team_member(team, who))
+    return run_generate(ctx.forge, job.pr, user, previewer=ctx.generate.previewer(), membership=membership)

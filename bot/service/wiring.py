@@ -1,0 +1,54 @@
+"""Wiring for `serve` and `worker`: settings -> GitHub app, queue, router, handler context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.dashboard.jobs import JobRecorder
+from bot.dashboard.store import Store
+from bot.forges.github import GitHubApp
+from bot.generate.handler import generate_setup
+from bot.precheck.handler import precheck_setup
+from bot.service.handlers import load_handlers
+from bot.service.jobs import Job
+from bot.service.queue import JobQueue, make_huey
+from bot.service.router import HandlerContext, Router
+from bot.service.settings import Settings
+from bot.triage.indexes import IndexStore
+from bot.triage.render import AnnotationLimits
+from checks.registry import select
+
+
+class Service:
+    """Runs jobs against GitHub: one per process, shared by its worker threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.router: Router = load_handlers()
+        self.github = GitHubApp(settings)
+        # The duplicate check's index costs an embedding model: kept only when that check can run.
+        self.indexes = IndexStore(settings.data_dir / "index") if "duplicate" in select(
+            skip=settings.skip_checks) else None
+        self.store = Store(settings.data_dir / "dashboard.sqlite3")  # the dashboard's and the lifecycle's
+        self.recorder = JobRecorder(self.store)
+        self.precheck = precheck_setup(settings.precheck_model, settings.data_dir / "precheck")
+        self.generate = generate_setup(settings.build_config)
+        self.queue = JobQueue(make_huey(settings), retries=settings.job_retries, retry_delay=settings.retry_delay,
+                              runner=self.run, on_failure=self.report_failure,
+                              retention=settings.queue_retention_days * 24 * 3600, lease=settings.job_lease)
+
+    def context(self, job: Job) -> HandlerContext:
+        return HandlerContext(forge=self.github.forge(job.repo, job.installation),
+                              skip_checks=self.settings.skip_checks, indexes=self.indexes,
+                              annotation_limits=AnnotationLimits(self.settings.annotations_per_file,
+                                                                 self.settings.annotations_per_run),
+                              store=self.store, precheck=self.precheck, generate=self.generate)
+
+    def run(self, job: Job) -> Any:
+        return self.recorder.run(job, lambda: self.router.dispatch(job, self.context(job)))
+
+    def report_failure(self, job: Job, reason: str) -> None:
+        self.recorder.failed(job, reason)
+        route = self.router.route(job)
+        if route.on_failure is not None:
+            route.on_failure(job, self.context(job), reason)

@@ -1,0 +1,1 @@
+"""Stage 4, publish: the folder people download, with its model card and report."""

@@ -1,0 +1,254 @@
+"""Publishing: the build folder people download: weights, tokenizer, model card, recipe and report.
+
+`publish` refuses a build the gate rejected (or never judged) unless forced, and says why. The
+published folder holds `model/` (merged weights, safetensors, with the tokenizer), `adapter/` (the
+LoRA adapter, when training used one), `README.md` (the model card: base model, taxonomy commit,
+leaves and merged PRs, training settings, scores), `recipe.json`, `build.json` and `report.html`
+(self-contained: the plots are inline PNGs, so it opens anywhere, offline).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pipeline.files import trained_model_dir, training_dir, write_json_atomic
+from pipeline.publish.report import read_report, update_report
+
+
+class PublishError(RuntimeError):
+    """The build may not (or cannot) be published: the message says why and what to do."""
+
+
+def _copy_tree(source: Path, dest: Path) -> None:
+    """Hard links where the file system allows (weights are large), copies otherwise."""
+    shutil.copytree(source, dest, copy_function=_link_or_copy)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _png(figure: Any) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def loss_plot(report: dict[str, Any]) -> str | None:
+    """Loss per step, one line per phase, as a base64 PNG."""
+    losses = report.get("training", {}).get("losses", [])
+    if not losses:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 3.2))
+    for phase in dict.fromkeys(e["phase"] for e in losses):
+        points = [(i + 1, e["loss"]) for i, e in enumerate(losses) if e["phase"] == phase]
+        axes.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=phase)
+    axes.set(xlabel="step (whole run)", ylabel="loss (assistant tokens)", title="Training loss per phase")
+    axes.legend()
+    axes.grid(alpha=0.3)
+    data = _png(figure)
+    plt.close(figure)
+    return data
+
+
+def score_plot(report: dict[str, Any]) -> str | None:
+    """Embedding similarity to the held-out seed answers per leaf, before and after, as a base64 PNG."""
+    rows = report.get("evaluation", {}).get("leaves", [])
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    names = [r["leaf"].rsplit("/", 2)[-2] + "/" + r["leaf"].rsplit("/", 1)[-1] if "/" in r["leaf"] else r["leaf"]
+             for r in rows]
+    before = [r["before"]["similarity"] or 0 for r in rows]
+    after = [r["after"]["similarity"] or 0 for r in rows]
+    height = max(2.5, 0.28 * len(rows) + 1)
+    figure, axes = plt.subplots(figsize=(8, height))
+    positions = range(len(rows))
+    axes.barh([p + 0.2 for p in positions], before, height=0.4, label="before (baseline)", color="#9aa5b1")
+    axes.barh([p - 0.2 for p in positions], after, height=0.4, label="after (this build)", color="#2f6fde")
+    axes.set_yticks(list(positions), names, fontsize=7)
+    axes.invert_yaxis()
+    axes.set(xlabel="cosine similarity to the held-out seed answer", title="Score per leaf, before and after")
+    axes.legend(loc="lower right", fontsize=8)
+    data = _png(figure)
+    plt.close(figure)
+    return data
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    def fmt(value: Any) -> str:
+        return "" if value is None else f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
+
+    head = ("<tr><th>leaf</th><th>status</th><th>n</th><th>similarity before</th><th>after</th>"
+            "<th>judge before</th><th>after</th><th>delta</th><th>verdict</th></tr>")
+    body = "".join(
+        f"<tr class='{html.escape(r.get('verdict', ''))}'><td>{html.escape(r['leaf'])}</td><td>{r['status']}</td>"
+        f"<td>{r['n']}</td><td>{fmt(r['before']['similarity'])}</td><td>{fmt(r['after']['similarity'])}</td>"
+        f"<td>{fmt(r['before']['judge'])}</td><td>{fmt(r['after']['judge'])}</td><td>{fmt(r.get('delta'))}</td>"
+        f"<td>{html.escape(r.get('verdict', ''))}</td></tr>" for r in rows)
+    return f"<table>{head}{body}</table>"
+
+
+def improvement_text(improvement: dict[str, Any] | None) -> str | None:
+    """The gate's group interval in words, for the report and the model card."""
+    if not improvement:
+        return None
+    return (f"{improvement['closer']} of {improvement['leaves']} new or changed leaves closer; mean improvement "
+            f"{improvement['mean']:+.3f}, {improvement['confidence']:.0%} bootstrap interval "
+            f"[{improvement['low']:+.3f}, {improvement['high']:+.3f}] ({improvement['resamples']} resamples)")
+
+
+def _data_section(report: dict[str, Any]) -> str:
+    """What went into training, leaf by leaf: kept samples shown, drop reasons, skipped and thin leaves."""
+    leaves, samples = report.get("leaves", {}), report.get("samples", {})
+    per_leaf, shown = samples.get("per_leaf", {}), samples.get("shown", {})
+    zero, thin = set(leaves.get("zero_kept", [])), {t["leaf"]: t["reason"] for t in leaves.get("thin", [])}
+    skipped = "".join(f"<li><code>{html.escape(s['leaf'])}</code>: {html.escape(s.get('reason', ''))}</li>"
+                      for s in leaves.get("skipped", []))
+    blocks = []
+    for leaf in leaves.get("used", []):
+        stats = per_leaf.get(leaf, {})
+        dropped = {f"{kind}: {why}": count for kind in ("failed", "malformed", "filtered")
+                   for why, count in (stats.get(kind) or {}).items()}
+        notes = [f"kept {stats.get('kept', 0)} of {stats.get('candidates', 0)}"]
+        if leaf in zero:
+            notes.append("ZERO KEPT")
+        if leaf in thin:
+            notes.append(f"thin: {thin[leaf]}")
+        examples = "".join(f"<li><b>Q</b> {html.escape(x.get('question', ''))}<br><b>A</b> "
+                           f"{html.escape(x.get('answer', ''))}</li>" for x in shown.get(leaf, []))
+        drops = ", ".join(f"{html.escape(k)} {v}" for k, v in dropped.items()) or "none"
+        blocks.append(f"<details><summary><code>{html.escape(leaf)}</code> ({html.escape('; '.join(notes))})"
+                      f"</summary><p>Dropped: {drops}</p><ul>{examples}</ul></details>")
+    return (f"<h2>Data</h2><p>Skipped leaves:</p><ul>{skipped or '<li>none</li>'}</ul>{''.join(blocks)}")
+
+
+def report_html(report: dict[str, Any]) -> str:
+    """The build report as one self-contained page."""
+    gate = report.get("gate", {})
+    training = report.get("training", {})
+    taxonomy = report.get("taxonomy", {})
+    verdict = "passed" if gate.get("passed") else "REJECTED" if gate else "not evaluated"
+    plots = "".join(f"<figure><img alt='{alt}' src='data:image/png;base64,{data}'></figure>"
+                    for alt, data in (("loss per phase", loss_plot(report)), ("score per leaf", score_plot(report)))
+                    if data)
+    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in gate.get("reasons", []))
+    facts = {
+        "taxonomy commit": taxonomy.get("commit"), "merged PRs": ", ".join(f"#{n}" for n in taxonomy.get("prs", [])),
+        "leaves used": len(report.get("leaves", {}).get("used", [])),
+        "base model": training.get("settings", {}).get("student"),
+        "training": f"{training.get('steps')} steps on {training.get('processes')} process(es), "
+                    f"{training.get('tokens_per_second')} tokens/s" if training else None,
+        "gate": verdict,
+        "new and changed leaves": improvement_text(gate.get("improvement")),
+        "thin leaves (used)": len(report.get("leaves", {}).get("thin", [])),
+        "leaves with zero kept samples": ", ".join(report.get("leaves", {}).get("zero_kept", [])),
+    }
+    items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                    for k, v in facts.items() if v not in (None, ""))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Taxonomist build report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 980px; color: #1f2328; }}
+table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.85rem; }}
+th, td {{ border: 1px solid #d0d7de; padding: 0.3rem 0.5rem; text-align: left; }}
+tr.fail td {{ background: #ffebe9; }} tr.pass td {{ background: #eef9ee; }}
+figure {{ margin: 1rem 0; }} img {{ max-width: 100%; }}
+.verdict {{ font-weight: bold; }}
+</style></head><body>
+<h1>Taxonomist build report</h1>
+<p class="verdict">Gate: {verdict}</p>
+<ul>{reasons}</ul>
+<table>{items}</table>
+{plots}
+<h2>Per-leaf scores</h2>
+{_table(report.get("evaluation", {}).get("leaves", []))}
+<h2>Learned (thin leaves' seeds, trained on; not gated)</h2>
+{_table(report.get("evaluation", {}).get("learned", []))}
+{_data_section(report)}
+</body></html>
+"""
+
+
+def model_card(report: dict[str, Any]) -> str:
+    """README.md for the published folder: what went in, how it was trained, how it scored."""
+    training, taxonomy, leaves = report.get("training", {}), report.get("taxonomy", {}), report.get("leaves", {})
+    settings = training.get("settings", {})
+    gate = report.get("gate", {})
+    lines = [
+        "# Taxonomist community build", "",
+        f"- Base model: `{settings.get('student')}`",
+        f"- Taxonomy: `{taxonomy.get('path')}` at commit `{taxonomy.get('commit')}`",
+        f"- Merged pull requests: {', '.join(f'#{n}' for n in taxonomy.get('prs', [])) or 'none recorded'}",
+        f"- Method: {'full fine-tuning' if settings.get('full') else 'LoRA'}, "
+        f"{len(settings.get('phases', []))} phase(s), loss on assistant turns only",
+        f"- Gate: {'passed' if gate.get('passed') else 'rejected' if gate else 'not evaluated'}"
+        + (f" ({improvement_text(gate.get('improvement'))})" if gate.get("improvement") else ""), "",
+        "## Training settings", "", "| phase | data | steps | lr | warm-up |", "|---|---|---|---|---|",
+        *(f"| {p['name']} | `{Path(p['data']).name}` | {p['steps']} | {p['lr']} | {p['warmup_steps']} |"
+          for p in settings.get("phases", [])), "",
+        f"Batch {settings.get('batch_size')} (micro {settings.get('micro_batch_size')}), max length "
+        f"{settings.get('max_length')}, seed {settings.get('seed')}; final loss {training.get('final_loss')}.", "",
+        "## Scores (embedding similarity to held-out seed answers; judge 1..5)", "",
+        "| leaf | status | similarity before | after | judge before | after | verdict |",
+        "|---|---|---|---|---|---|---|",
+        *(f"| {r['leaf']} | {r['status']} | {r['before']['similarity']} | {r['after']['similarity']} | "
+          f"{r['before']['judge']} | {r['after']['judge']} | {r.get('verdict')} |"
+          for r in report.get("evaluation", {}).get("leaves", [])), "",
+        "## Leaves", "", *(f"- `{leaf}`" for leaf in leaves.get("used", [])), "",
+        "Data recipe: `recipe.json`. Full report: `report.html` and `build.json`.", "",
+    ]
+    return "\n".join(lines)
+
+
+def publish(build_dir: Path, dest: Path | None = None, *, force: bool = False) -> Path:
+    """Assemble the published folder (default BUILD_DIR/published); returns its path."""
+    build_dir = Path(build_dir)
+    report = read_report(build_dir)
+    gate = report.get("gate")
+    if gate is None and not force:
+        raise PublishError(f"{build_dir}: the build was never evaluated; run `taxonomist build evaluate` "
+                           "(or pass --force to publish it anyway)")
+    if gate is not None and not gate.get("passed") and not force:
+        raise PublishError("the gate rejected this build: " + "; ".join(gate.get("reasons", []))
+                           + " (pass --force to publish it anyway)")
+    model = trained_model_dir(build_dir)
+    if not (model / "config.json").is_file():
+        raise PublishError(f"{model}: no trained model; run `taxonomist build train` first")
+    target = Path(dest) if dest else build_dir / "published"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    _copy_tree(model, target / "model")
+    if (training_dir(build_dir) / "adapter").is_dir():
+        _copy_tree(training_dir(build_dir) / "adapter", target / "adapter")
+    recipe = build_dir / "data" / "recipe.json"
+    if recipe.is_file():
+        shutil.copy2(recipe, target / "recipe.json")
+    published = {"path": str(target.resolve()), "forced": bool(force and not (gate or {}).get("passed")),
+                 "files": []}
+    report = {**report, "published": published}
+    (target / "README.md").write_text(model_card(report), encoding="utf-8")
+    (target / "report.html").write_text(report_html(report), encoding="utf-8")
+    published["files"] = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
+    update_report(build_dir, {"published": published})
+    write_json_atomic(target / "build.json", read_report(build_dir))
+    return target
