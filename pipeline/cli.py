@@ -265,12 +265,13 @@ def publish_command(
 
     Example: taxonomist build publish build
     """
+    from pipeline.memory import MemoryBudgetError
     from pipeline.publish.stage import PublishError
     from pipeline.weekly import run_publish
 
     try:
         target = run_publish(build_dir, dest, force)
-    except PublishError as exc:
+    except (PublishError, MemoryBudgetError) as exc:
         _fail("publish", exc)
     typer.echo(str(target))
 
@@ -298,6 +299,7 @@ def whole_build_command(
 
     Example: taxonomist build ../taxonomy --out build --config pipeline/configs/taxonomy-cpu.yaml
     """
+    from pipeline.memory import MemoryBudgetError
     from pipeline.publish.report import read_report
     from pipeline.publish.stage import PublishError
     from pipeline.weekly import BuildContext, run_evaluate, run_generate, run_publish, run_train, summary_line
@@ -325,9 +327,11 @@ def whole_build_command(
     except stage_errors() as exc:
         _fail(stage, exc)
     try:
-        run_publish(out, None, force)
+        run_publish(out, None, force, context)
     except PublishError as exc:
         typer.echo(f"taxonomist build: not published: {exc}", err=True)
         typer.echo(summary_line(read_report(out)))
         raise typer.Exit(1) from None
+    except MemoryBudgetError as exc:
+        _fail("publish", exc)
     typer.echo(summary_line(read_report(out)))

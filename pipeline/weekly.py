@@ -5,7 +5,12 @@
 stage gets the same `BuildContext` (the cache folder and the converted-model cache), so `--cache`
 reaches generation, training and evaluation alike. Each stage reads what the earlier ones left in
 the build folder and adds its own sections to `build.json` (through `pipeline.publish.report`), including
-its wall time under `stages`.
+its wall time under `stages` and its peak resident memory under `memory` (`measured_stage`).
+
+Before a stage starts, its need (its peak on the last run of the same taxonomy with this cache,
+remembered in the cache folder) is held against the machine's limit (`pipeline.memory.memory_limit`):
+a stage that cannot fit stops the build with what it needs and what to change, before it starts,
+so the finished stages stay for the next run instead of being lost to the OOM killer.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.evaluate.gate import GateSettings
-from pipeline.files import training_dir
+from pipeline.files import training_dir, write_json_atomic
+from pipeline.memory import MemoryBudgetError, PeakMemory, memory_limit
 from pipeline.publish.report import read_report, update_report
 from pipeline.settings import GenerateSettings, TeacherSettings, TrainSettings
 
@@ -42,6 +48,23 @@ class BuildContext:
         """`cache`, else $TAXONOMIST_CACHE, else ~/.cache/taxonomist."""
         env = os.environ.get("TAXONOMIST_CACHE")
         return cls(Path(cache) if cache else Path(env) if env else Path.home() / ".cache" / "taxonomist")
+
+    @property
+    def memory_history(self) -> Path:
+        """Each stage's peak on its last run, per taxonomy: what the next run of that stage needs."""
+        return self.cache / "memory-history.json"
+
+    def needs(self) -> dict[str, int]:
+        try:
+            data = json.loads(self.memory_history.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, int)} if isinstance(
+            data, dict) else {}
+
+    def remember_need(self, key: str, peak: int) -> None:
+        self.memory_history.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.memory_history, {**self.needs(), key: peak})
 
 
 def sample_mirrors(context: BuildContext) -> tuple[tuple[str, str], ...]:
@@ -66,17 +89,51 @@ def run_generate(taxonomy: Path | None, build_dir: Path, settings: GenerateSetti
 
         taxonomy = TAXONOMY_DIR
         settings = dataclasses.replace(settings, mirrors=settings.mirrors + sample_mirrors(context))
-    return generate(taxonomy, build_dir, context.cache, settings, ref=ref, previous=previous,
-                    model_cache=context.model_cache, progress=progress)
+    with measured_stage(build_dir, "generate", context, taxonomy=str(Path(taxonomy).resolve()), timed=False):
+        return generate(taxonomy, build_dir, context.cache, settings, ref=ref, previous=previous,
+                        model_cache=context.model_cache, progress=progress)
+
+
+MB = 1024 * 1024
+WHAT_TO_CHANGE = {  # per stage: the settings that lower its peak
+    "generate": "lower generate.teacher.concurrency (--concurrency) or serve the teacher elsewhere (--teacher URL)",
+    "train": "lower train.micro_batch_size, turn on train.activation_checkpointing, or train on a GPU runner",
+    "evaluate": "use no in-process judge (--judge none) or a judge server (--judge URL)",
+    "publish": "free memory on this machine",
+}
+
+
+def _gb(size: int) -> str:
+    return f"{size / 1024 ** 3:.1f} GB"
 
 
 @contextmanager
-def timed_stage(build_dir: Path, name: str) -> Iterator[None]:
-    """Record the stage's wall time in build.json's `stages`, beside generation's."""
+def measured_stage(build_dir: Path, name: str, context: BuildContext, *, taxonomy: str | None = None,
+                   timed: bool = True) -> Iterator[None]:
+    """Run a stage within the memory budget; record its peak resident memory (and, when `timed`, its
+    wall time; generation records its own sub-stages' times) in build.json."""
+    build_dir = Path(build_dir)
+    taxonomy = taxonomy or read_report(build_dir).get("taxonomy", {}).get("path") or "?"
+    key = f"{name} {taxonomy}"
+    limit, need = memory_limit(), context.needs().get(key)
+    if need is not None and need > limit.bytes:
+        raise MemoryBudgetError(
+            f"the {name} stage needs about {_gb(need)} (its peak on the last run of this taxonomy), more than the "
+            f"{_gb(limit.bytes)} this machine allows ({limit.source}); to fit: {WHAT_TO_CHANGE[name]}, or run on a "
+            f"machine with more memory. Nothing of this stage was started; the finished stages are kept in "
+            f"{build_dir}, so the same command goes on from here")
     start = time.perf_counter()
-    yield
-    stages = read_report(build_dir).get("stages", {})
-    update_report(build_dir, {"stages": {**stages, name: round(time.perf_counter() - start, 3)}})
+    with PeakMemory() as peak:
+        yield
+    seconds = round(time.perf_counter() - start, 3)
+    report = read_report(build_dir)
+    stages_mb = {**report.get("memory", {}).get("stages_mb", {}), name: round(peak.peak_bytes / MB)}
+    sections: dict[str, Any] = {"memory": {"stages_mb": stages_mb, "peak_mb": max(stages_mb.values()),
+                                           "limit_mb": round(limit.bytes / MB), "limit_source": limit.source}}
+    if timed:
+        sections["stages"] = {**report.get("stages", {}), name: seconds}
+    update_report(build_dir, sections)
+    context.remember_need(key, peak.peak_bytes)
 
 
 def _rows(path: Path) -> int:
@@ -107,7 +164,7 @@ def run_train(build_dir: Path, settings: TrainSettings, context: BuildContext) -
     from pipeline.train.stage import launch
 
     offline_env()
-    with timed_stage(build_dir, "train"):
+    with measured_stage(build_dir, "train", context):
         config = train_config(build_dir, settings, context)
         summary = launch(config, nproc=settings.nproc)
         if settings.select_checkpoint and settings.lora:
@@ -129,7 +186,7 @@ def run_evaluate(build_dir: Path, context: BuildContext, *, previous: Path | Non
 
     offline_env()
     report = read_report(build_dir)
-    with timed_stage(build_dir, "evaluate"):
+    with measured_stage(build_dir, "evaluate", context):
         if previous is not None:
             baseline: str | Path = model_of_build(previous)
             previous_report: dict[str, Any] | None = read_report(previous)
@@ -145,10 +202,10 @@ def run_evaluate(build_dir: Path, context: BuildContext, *, previous: Path | Non
     return sections
 
 
-def run_publish(build_dir: Path, dest: Path | None, force: bool) -> Path:
+def run_publish(build_dir: Path, dest: Path | None, force: bool, context: BuildContext | None = None) -> Path:
     from pipeline.publish.stage import publish
 
-    with timed_stage(build_dir, "publish"):
+    with measured_stage(build_dir, "publish", context or BuildContext.default()):
         return publish(build_dir, dest, force=force)
 
 

@@ -141,6 +141,24 @@ def _data_section(report: dict[str, Any]) -> str:
     return (f"<h2>Data</h2><p>Skipped leaves:</p><ul>{skipped or '<li>none</li>'}</ul>{''.join(blocks)}")
 
 
+GENERATION_PARTS = ("leaves", "documents", "teacher", "mix")  # generation times its parts (pipeline.generate.stage)
+
+
+def _stages_section(report: dict[str, Any]) -> str:
+    """Each stage's wall time and peak resident memory (children counted), and the limit it ran under."""
+    seconds, memory = report.get("stages", {}), report.get("memory", {})
+    peaks = memory.get("stages_mb", {})
+    parts = [seconds[p] for p in GENERATION_PARTS if p in seconds]
+    times = {"generate": sum(parts) if parts else None, **{s: seconds.get(s) for s in ("train", "evaluate", "publish")}}
+    rows = "".join(f"<tr><td>{stage}</td><td>{'none' if times[stage] is None else f'{times[stage]:.0f} s'}</td>"
+                   f"<td>{'none' if stage not in peaks else f'{peaks[stage]} MB'}</td></tr>" for stage in times
+                   if times[stage] is not None or stage in peaks)
+    limit = (f"<p>Peak {memory['peak_mb']} MB of the {memory['limit_mb']} MB allowed "
+             f"({html.escape(str(memory.get('limit_source', '')))}).</p>") if "peak_mb" in memory else ""
+    return (f"<h2>Stages</h2><table><tr><th>stage</th><th>time</th><th>peak memory</th></tr>"
+            f"{rows or '<tr><td colspan=3>none</td></tr>'}</table>{limit}")
+
+
 def report_html(report: dict[str, Any]) -> str:
     """The build report as one self-contained page."""
     gate = report.get("gate", {})
@@ -184,6 +202,7 @@ figure {{ margin: 1rem 0; }} img {{ max-width: 100%; }}
 <h2>Learned (thin leaves' seeds, trained on; not gated)</h2>
 {_table(report.get("evaluation", {}).get("learned", []))}
 {_data_section(report)}
+{_stages_section(report)}
 </body></html>
 """
 

@@ -1,0 +1,107 @@
+"""The build's memory (issue 27): each stage's peak measured into build.json, the limit read from the
+machine, and a stage that cannot fit stopped before it starts, with the finished work kept."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.memory import MemoryBudgetError, PeakMemory, memory_limit, parse_size
+from pipeline.publish.report import read_report, update_report
+from pipeline.publish.stage import report_html
+from pipeline.weekly import BuildContext, measured_stage
+from taxonomist.cli import app
+
+GB = 1024 ** 3
+
+
+def fake_cgroup(tmp_path: Path, cgroup_line: str, files: dict[str, str]) -> tuple[Path, Path]:
+    root = tmp_path / "sys-fs-cgroup"
+    for relative, text in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text)
+    proc = tmp_path / "proc-self-cgroup"
+    proc.write_text(cgroup_line)
+    return proc, root
+
+
+def test_the_limit_is_the_tightest_cgroup_limit_on_the_way_to_the_root(tmp_path: Path) -> None:
+    proc, root = fake_cgroup(tmp_path, "0::/runner/job\n", {"runner/job/memory.max": "max\n",
+                                                             "runner/memory.max": "7516192768\n"})
+    limit = memory_limit({}, proc, root)
+    assert limit.bytes == 7516192768 and "runner/memory.max" in limit.source
+
+
+def test_a_cgroup_v1_limit_counts_and_an_unlimited_one_falls_back_to_physical_memory(tmp_path: Path) -> None:
+    proc, root = fake_cgroup(tmp_path, "4:memory:/docker/abc\n",
+                             {"memory/docker/abc/memory.limit_in_bytes": str(2 * GB)})
+    assert memory_limit({}, proc, root).bytes == 2 * GB
+    proc, root = fake_cgroup(tmp_path / "v2", "0::/\n", {"memory.max": "max"})
+    limit = memory_limit({}, proc, root)
+    assert limit.source == "physical memory" and limit.bytes > 0
+
+
+def test_the_operator_can_set_a_lower_limit() -> None:
+    assert memory_limit({"TAXONOMIST_MEMORY_LIMIT": "3.5G"}).bytes == int(3.5 * GB)
+    assert parse_size("4096M") == 4 * GB and parse_size("1000") == 1000
+    with pytest.raises(ValueError, match="not a memory size"):
+        parse_size("lots")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the children's memory is read from /proc")
+def test_the_peak_counts_this_process_and_its_children() -> None:
+    """The meter itself, not a target: a child holding 300 MB raises the peak by about that much."""
+    with PeakMemory() as quiet:
+        pass
+    with PeakMemory(interval=0.05) as busy:
+        subprocess.run([sys.executable, "-c", "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * "
+                        "len(b[::4096]); time.sleep(1.0)"], check=True)
+    assert busy.peak_bytes - quiet.peak_bytes > 250 * 2**20
+
+
+def test_a_stage_records_its_peak_and_time_and_remembers_its_need(tmp_path: Path) -> None:
+    context = BuildContext(tmp_path / "cache")
+    build = tmp_path / "build"
+    update_report(build, {"taxonomy": {"path": "/t"}})
+    with measured_stage(build, "train", context):
+        block = bytearray(50 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])
+    report = read_report(build)
+    assert report["memory"]["stages_mb"]["train"] >= 50 and report["memory"]["peak_mb"] >= 50
+    assert report["stages"]["train"] >= 0 and report["memory"]["limit_mb"] > 0
+    assert context.needs()["train /t"] >= 50 * 2**20
+    assert "<h2>Stages</h2>" in report_html(report) and f"{report['memory']['stages_mb']['train']} MB" in \
+        report_html(report)
+
+
+def test_a_stage_that_cannot_fit_stops_before_it_starts_and_keeps_everything(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    context = BuildContext(tmp_path / "cache")
+    build = tmp_path / "build"
+    update_report(build, {"taxonomy": {"path": "/t"}, "stages": {"teacher": 12.0}})
+    context.remember_need("evaluate /t", 6 * GB)
+    before = (build / "build.json").read_bytes(), context.memory_history.read_bytes()
+    monkeypatch.setenv("TAXONOMIST_MEMORY_LIMIT", "4G")
+    ran = []
+    with pytest.raises(MemoryBudgetError) as caught, measured_stage(build, "evaluate", context):
+        ran.append("evaluate")
+    message = str(caught.value)
+    assert ran == [] and "6.0 GB" in message and "4.0 GB" in message and "TAXONOMIST_MEMORY_LIMIT" in message
+    assert "--judge none" in message and "finished stages are kept" in message
+    assert ((build / "build.json").read_bytes(), context.memory_history.read_bytes()) == before
+
+
+def test_the_command_line_says_so_in_one_line_with_exit_2(tmp_path: Path) -> None:
+    cache, build = tmp_path / "cache", tmp_path / "build"
+    update_report(build, {"taxonomy": {"path": "/t"}})
+    BuildContext(cache).remember_need("train /t", 9 * GB)
+    result = CliRunner().invoke(app, ["build", "train", str(build), "--cache", str(cache)],
+                                env={"TAXONOMIST_MEMORY_LIMIT": "2G"})
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("taxonomist build train: the train stage needs about 9.0 GB")
+    assert "Traceback" not in result.output and json.loads((build / "build.json").read_text()).get("training") is None
