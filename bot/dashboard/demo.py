@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.comment.labels import label_plan, wanted_labels
 from bot.dashboard import record
-from bot.dashboard.store import BuildRow, Store
+from bot.dashboard.store import BuildRow, SimilarMatch, Store
 from bot.forges.forge import LabelChange, PullRequest
 from bot.review.effects import plan
 from bot.review.state import Comment, Push, Timeline, derive
@@ -157,17 +157,19 @@ def seed(store: Store, contributions: list[Contribution], now: float, seed_value
 
 
 def _link_same_leaves(store: Store, contributions: list[Contribution]) -> None:
-    """Open PRs adding the same leaf: the demo's stand-in for the duplicate index (no model loaded)."""
+    """Open PRs adding the same leaf: the demo's stand-in for the duplicate index (no model loaded), as a
+    whole-leaf match of score 1 between the two PRs' copies of that leaf."""
     by_leaf: dict[str, list[int]] = {}
     for c in contributions:
-        for path in c.files:
-            by_leaf.setdefault(str(Path(path).parent), []).append(c.number)
+        for leaf in sorted({str(Path(path).parent) for path in c.files}):
+            by_leaf.setdefault(leaf, []).append(c.number)
     for c in contributions:
         row = store.pull(REPO, c.number)
         if row is None or row.triage is None:
             continue
-        others = sorted({n for path in c.files for n in by_leaf[str(Path(path).parent)] if n != c.number})
-        store.set_triage(REPO, c.number, row.head_sha, row.triage, list(row.leaves), others)
+        matches = [SimilarMatch(leaf, n, leaf, 1.0) for leaf in sorted({str(Path(p).parent) for p in c.files})
+                   for n in by_leaf[leaf] if n != c.number]
+        store.set_triage(REPO, c.number, row.head_sha, row.triage, list(row.leaves), matches)
 
 
 def build_world(data_dir: Path, corpus: Path | None, prs: int, now: float) -> Store:

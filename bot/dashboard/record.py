@@ -10,12 +10,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.dashboard.store import PullRow, Store
+from bot.dashboard.store import PullRow, SimilarMatch, Store
 from bot.forges.forge import PullRequest
 from bot.service.router import Job
+from bot.triage.indexes import pr_of_origin
+from checks.findings import Finding
 
 BOT_SENDER = re.compile(r"\[bot\]$", re.IGNORECASE)
-OPEN_PR = re.compile(r"\bopen pr/(\d+)\b")  # bot.triage.indexes.pr_origin, as the duplicate check names an origin
 WAITING_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 
 
@@ -79,17 +80,32 @@ def on_delivery(store: Store, event: str, delivery: str, payload: dict[str, Any]
         store.job_queued(job.key, job.route, job.repo, job.pr, at)
 
 
+def similar_prs(findings: list[Finding], own: int) -> list[SimilarMatch]:
+    """The duplicate check's matches with other open PRs' leaves, one per pair of leaves (the closest score,
+    every example paired), from the findings' structured data."""
+    pairs: dict[tuple[str, int, str], SimilarMatch] = {}
+    for match in (s for f in findings for s in f.similar):
+        number = pr_of_origin(match.origin)
+        if number is None or number == own:
+            continue
+        key = (match.leaf, number, match.matched_leaf)
+        seen = pairs.get(key)
+        examples = tuple(dict.fromkeys((seen.examples if seen else ()) + match.examples))
+        pairs[key] = SimilarMatch(match.leaf, number, match.matched_leaf,
+                                  max(match.score, seen.score if seen else match.score), examples)
+    return list(pairs.values())
+
+
 def on_triage(store: Store, repo: str, outcome: Any) -> None:
     """Triage's outcome (`bot.triage.run.TriageOutcome`): conclusion, counts, leaves and similar PRs."""
     pr: PullRequest = outcome.pr
     report = outcome.report
     findings = list(report.all_findings()) if report is not None else []
-    similar = [int(n) for f in findings if f.check == "duplicate" for n in OPEN_PR.findall(f.message)]
     triage = {"conclusion": outcome.check_run.conclusion,
               "errors": sum(1 for f in findings if str(f.severity) == "error"),
               "warnings": sum(1 for f in findings if str(f.severity) == "warning")}
     leaves = sorted({f.path.rsplit("/", 1)[0] for f in report.files}) if report is not None else []
-    store.set_triage(repo, pr.number, pr.head_sha, triage, leaves, [n for n in similar if n != pr.number])
+    store.set_triage(repo, pr.number, pr.head_sha, triage, leaves, similar_prs(findings, pr.number))
     row = store.pull(repo, pr.number)
     if row is not None:
         labels = (set(row.labels) | set(outcome.labels.added)) - set(outcome.labels.removed)

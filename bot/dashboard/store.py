@@ -51,6 +51,30 @@ FORGET_WORKERS_AFTER = 86400.0  # seconds: a worker silent this long (a restarte
 
 
 @dataclass(frozen=True, slots=True)
+class SimilarMatch:
+    """A leaf of this PR that the duplicate check matched with a leaf of another open PR (its structured
+    result, `checks.findings.Similar`): the examples paired, or none when the leaves as a whole are alike."""
+
+    leaf: str
+    pr: int
+    matched_leaf: str
+    score: float
+    examples: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"leaf": self.leaf, "pr": self.pr, "matched_leaf": self.matched_leaf, "score": self.score,
+                "examples": [list(pair) for pair in self.examples]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> SimilarMatch | None:
+        """None for what an older version stored (bare PR numbers): the next triage writes it anew."""
+        if not isinstance(data, dict):
+            return None
+        return cls(str(data["leaf"]), int(data["pr"]), str(data["matched_leaf"]), float(data["score"]),
+                   tuple((str(a), str(b)) for a, b in data["examples"]))
+
+
+@dataclass(frozen=True, slots=True)
 class PullRow:
     """One PR as the dashboard and the lifecycle see it (times are epoch seconds)."""
 
@@ -70,7 +94,7 @@ class PullRow:
     requested: tuple[str, ...] = ()  # reviewers requested
     triage: dict[str, Any] | None = None  # {"conclusion", "errors", "warnings"}
     review: dict[str, Any] | None = None  # {"lgtms", "required", "holds", "approvals", "blockers", ...}
-    similar: tuple[int, ...] = ()  # open PRs whose leaves the duplicate check matched
+    similar: tuple[SimilarMatch, ...] = ()  # leaves of open PRs the duplicate check matched
     leaves: tuple[str, ...] = ()
 
 
@@ -155,11 +179,12 @@ class Store:
                        (json.dumps(sorted(requested)), repo, number))
 
     def set_triage(self, repo: str, number: int, head_sha: str, triage: dict[str, Any], leaves: list[str],
-                   similar: list[int]) -> None:
+                   similar: list[SimilarMatch]) -> None:
+        ordered = sorted(similar, key=lambda m: (m.leaf, m.pr, m.matched_leaf))
         with self._tx() as db:
             db.execute("UPDATE pulls SET triage=?, leaves=?, similar=? WHERE repo=? AND number=? AND head_sha=?",
-                       (json.dumps(triage), json.dumps(leaves), json.dumps(sorted(set(similar))), repo, number,
-                        head_sha))
+                       (json.dumps(triage), json.dumps(leaves), json.dumps([m.to_json() for m in ordered]), repo,
+                        number, head_sha))
 
     def set_review(self, repo: str, number: int, review: dict[str, Any]) -> None:
         with self._tx() as db:
@@ -297,5 +322,6 @@ def _pull(r: sqlite3.Row) -> PullRow:
     (repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, head_sha, base_ref,
      packed) = r
     labels, requested, triage, review, similar, leaves = json.loads(packed)
+    matches = tuple(m for m in map(SimilarMatch.from_json, similar) if m is not None)
     return PullRow(repo, number, title, author, html_url, state, bool(draft), created_at, activity_at, waiting_since,
-                   head_sha, base_ref, tuple(labels), tuple(requested), triage, review, tuple(similar), tuple(leaves))
+                   head_sha, base_ref, tuple(labels), tuple(requested), triage, review, matches, tuple(leaves))

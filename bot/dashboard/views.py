@@ -120,26 +120,68 @@ def pull_requests(prs: Iterable[PrView], filters: Filters) -> list[PrView]:
     return sorted((v for v in prs if filters.keep(v)), key=lambda v: (-v.waiting_days, v.row.repo, v.row.number))
 
 
-def similar_groups(rows: Iterable[PullRow]) -> list[list[PullRow]]:
-    """Open PRs linked by the duplicate check (transitively), in groups of two or more, biggest first."""
-    by_key = {(r.repo, r.number): r for r in rows}
-    parent = {k: k for k in by_key}
+@dataclass(frozen=True, slots=True)
+class LeafPair:
+    """Two open PRs' leaves the duplicate check matched, and on what: paired examples, or the whole leaves."""
 
-    def root(k: tuple[str, int]) -> tuple[str, int]:
+    a: PullRow
+    leaf_a: str
+    b: PullRow
+    leaf_b: str
+    score: float
+    examples: tuple[tuple[str, str], ...]  # (a's example, b's example) YAML paths
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarGroup:
+    prs: tuple[PullRow, ...]
+    pairs: tuple[LeafPair, ...]
+
+
+Node = tuple[str, int, str]  # (repo, PR number, leaf)
+
+
+def leaf_pairs(rows: Iterable[PullRow]) -> list[LeafPair]:
+    """Every matched pair of open PRs' leaves once (seen from either PR: the closer score is kept)."""
+    by_key = {(r.repo, r.number): r for r in rows}
+    pairs: dict[tuple[Node, Node], LeafPair] = {}
+    for row in by_key.values():
+        for m in row.similar:
+            other = by_key.get((row.repo, m.pr))
+            if other is None or other.number == row.number:
+                continue
+            here, there = (row.repo, row.number, m.leaf), (row.repo, m.pr, m.matched_leaf)
+            pair = LeafPair(row, m.leaf, other, m.matched_leaf, m.score, m.examples) if here < there else \
+                LeafPair(other, m.matched_leaf, row, m.leaf, m.score, tuple((b, a) for a, b in m.examples))
+            key = (min(here, there), max(here, there))
+            if key not in pairs or pair.score > pairs[key].score:
+                pairs[key] = pair
+    return [pairs[k] for k in sorted(pairs)]
+
+
+def similar_groups(rows: Iterable[PullRow]) -> list[SimilarGroup]:
+    """Open PRs whose leaves the duplicate check matched, grouped by leaf: two PRs share a group only
+    through leaves that matched each other, never because a third PR touches many leaves. Biggest first."""
+    pairs = leaf_pairs(rows)
+    parent: dict[Node, Node] = {}
+
+    def root(k: Node) -> Node:
+        parent.setdefault(k, k)
         while parent[k] != k:
             parent[k] = parent[parent[k]]
             k = parent[k]
         return k
 
-    for (repo, number), row in by_key.items():
-        for other in row.similar:
-            if (repo, other) in by_key:
-                parent[root((repo, number))] = root((repo, other))
-    groups: dict[tuple[str, int], list[PullRow]] = {}
-    for k, row in by_key.items():
-        groups.setdefault(root(k), []).append(row)
-    found = [sorted(g, key=lambda r: r.number) for g in groups.values() if len(g) > 1]
-    return sorted(found, key=lambda g: (-len(g), g[0].repo, g[0].number))
+    for p in pairs:
+        parent[root((p.a.repo, p.a.number, p.leaf_a))] = root((p.b.repo, p.b.number, p.leaf_b))
+    grouped: dict[Node, list[LeafPair]] = {}
+    for p in pairs:
+        grouped.setdefault(root((p.a.repo, p.a.number, p.leaf_a)), []).append(p)
+    found = []
+    for members in grouped.values():
+        prs = {(r.repo, r.number): r for p in members for r in (p.a, p.b)}
+        found.append(SimilarGroup(tuple(prs[k] for k in sorted(prs)), tuple(members)))
+    return sorted(found, key=lambda g: (-len(g.prs), g.prs[0].repo, g.prs[0].number))
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,7 @@ def routes(store: Store, clock: Callable[[], float] = time.time) -> list[Route]:
         return handler
 
     def similar(request: Request, now: float) -> dict[str, Any]:
-        return {"groups": [[views.view(r, now) for r in g] for g in views.similar_groups(store.open_pulls())]}
+        return {"groups": [(g, [views.view(r, now) for r in g.prs]) for g in views.similar_groups(store.open_pulls())]}
 
     def queue(request: Request, now: float) -> dict[str, Any]:
         return {"counts": store.job_counts(), "active": store.jobs(("queued", "running")),

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from bot.dashboard import record, views, web
 from bot.dashboard.builds import BuildRecordError, build_row
-from bot.dashboard.store import BuildRow, PullRow, Store
+from bot.dashboard.store import BuildRow, PullRow, SimilarMatch, Store
 from bot.lifecycle.rules import StaleInput, StaleStep, pick_reviewers, size_label, stale_step
 from checks.config import AssignConfig, ConfigError, SizeConfig, StaleConfig, parse_config
 
@@ -21,7 +21,7 @@ HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> @everyone'
 
 
 def row(number: int, *, labels: tuple[str, ...] = (), triage: dict | None = None, review: dict | None = None,
-        age: float = 1.0, author: str = "alice", leaves: tuple[str, ...] = (), similar: tuple[int, ...] = (),
+        age: float = 1.0, author: str = "alice", leaves: tuple[str, ...] = (), similar: tuple[SimilarMatch, ...] = (),
         title: str = "Add a skill") -> PullRow:
     return PullRow(repo="o/t", number=number, title=title, author=author,
                    html_url=f"https://github.com/o/t/pull/{number}", state="open", draft=False,
@@ -69,10 +69,59 @@ def test_filters_and_waiting_order() -> None:
     assert [v.row.number for v in views.pull_requests(prs, views.Filters(state="checks failing"))] == [3]
 
 
-def test_similar_groups_are_transitive_and_only_open() -> None:
-    rows = [row(1, similar=(2,)), row(2), row(3, similar=(2, 99)), row(4), row(5, similar=(6,)), row(6)]
+def match(leaf: str, pr: int, matched: str, score: float = 0.97, *examples: tuple[str, str]) -> SimilarMatch:
+    return SimilarMatch(leaf, pr, matched, score, tuple(examples))
+
+
+def test_similar_groups_link_leaves_not_prs_and_only_open() -> None:
+    pun, mail = "compositional_skills/puns", "compositional_skills/email"
+    rows = [row(1, similar=(match(pun, 2, pun, 0.99, (".seed_examples[0]", ".seed_examples[3]")),)),
+            row(2, similar=(match(pun, 1, pun, 0.97),)),
+            row(3, similar=(match(pun, 2, pun), match(mail, 5, mail), match(pun, 99, pun))),
+            row(4), row(5), row(6, similar=(match("compositional_skills/limericks", 3, mail),))]
     groups = views.similar_groups(rows)
-    assert [[r.number for r in g] for g in groups] == [[1, 2, 3], [5, 6]]
+    # PR 3 touches both leaves: the pun PRs and the e-mail PRs stay apart, and PR 99 (closed) is not shown
+    assert [[r.number for r in g.prs] for g in groups] == [[1, 2, 3], [3, 5, 6]]
+    pairs = {(p.a.number, p.leaf_a, p.b.number, p.leaf_b): p for p in groups[0].pairs}
+    assert set(pairs) == {(1, pun, 2, pun), (2, pun, 3, pun)}
+    one_two = pairs[(1, pun, 2, pun)]  # seen from both PRs: the closer score and its examples
+    assert one_two.score == 0.99 and one_two.examples == ((".seed_examples[0]", ".seed_examples[3]"),)
+    mails = {(p.a.number, p.b.number) for p in groups[1].pairs}
+    assert mails == {(3, 5), (3, 6)}
+
+
+def test_a_match_seen_from_the_other_side_pairs_its_examples_the_right_way_round() -> None:
+    leaf = "compositional_skills/puns"
+    rows = [row(1), row(2, similar=(match(leaf, 1, leaf + "_too", 0.96, (".seed_examples[4]", ".seed_examples[0]")),))]
+    (pair,) = views.leaf_pairs(rows)
+    assert (pair.a.number, pair.leaf_a, pair.b.number, pair.leaf_b) == (1, leaf + "_too", 2, leaf)
+    assert pair.examples == ((".seed_examples[0]", ".seed_examples[4]"),)
+
+
+def test_similar_matches_come_from_the_findings_data_not_their_messages() -> None:
+    from checks.findings import Finding, Severity, Similar
+
+    leaf = "compositional_skills/twins"
+    findings = [
+        Finding("duplicate", Severity.ERROR, "near-duplicate of x in open pr/77 (similarity 1.00)",
+                similar=(Similar(leaf, "compositional_skills/synonyms", "base", 1.0, (("a", "b"),)),
+                         Similar(leaf, "compositional_skills/twins_too", "pr/12", 1.0, (("a", "b"),)))),
+        Finding("duplicate", Severity.ERROR, "anything", similar=(
+            Similar(leaf, "compositional_skills/twins_too", "pr/12", 0.98, (("c", "d"),)),
+            Similar(leaf, leaf, "pr/4", 1.0))),  # its own PR: never similar to itself
+    ]
+    assert record.similar_prs(findings, own=4) == [
+        SimilarMatch(leaf, 12, "compositional_skills/twins_too", 1.0, (("a", "b"), ("c", "d")))]
+
+
+def test_the_store_keeps_similar_matches_and_reads_what_an_older_version_wrote(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    store.upsert_pull(row(2))
+    kept = [match("knowledge/x", 3, "knowledge/y", 0.91, (".seed_examples[0].questions_and_answers[1]", ".a"))]
+    store.set_triage("o/t", 2, "a" * 40, PASSED, ["knowledge/x"], kept)
+    assert store.pull("o/t", 2).similar == tuple(kept)
+    store._connection().execute("UPDATE pulls SET similar='[3, 4]'")  # bare numbers, as stored before
+    assert store.pull("o/t", 2).similar == ()
 
 
 def test_age_plot_counts_every_pr_once() -> None:
