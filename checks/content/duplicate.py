@@ -31,11 +31,15 @@ WITHIN_FILE = Severity.INFO
 QUALITY_NOTE = "quality note"
 
 
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+NUMBER_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
+                "thousand million billion half twice")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
 
 
 def numbers(text: str) -> list[str]:
-    return sorted(NUMBER.findall(text))
+    """The numbers in a text, written in digits or in words ("three sisters")."""
+    return sorted(n.lower() for n in NUMBER.findall(text))
 
 
 def same_example(a: str, b: str, context_a: str, context_b: str) -> bool:
@@ -129,11 +133,12 @@ def check_duplicate(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
         first = copies[0]
         pairs = tuple((format_yaml_path(e.at), m.example.yaml_path) for e, m in zip(found, copies, strict=True))
         copied.add((first.origin, first.leaf))
-        lowest = min(m.score for m in copies)
+        lowest, highest = min(m.score for m in copies), max(m.score for m in copies)
+        scores = f"{lowest:.2f}" if f"{lowest:.2f}" == f"{highest:.2f}" else f"{lowest:.2f} to {highest:.2f}"
         yield qna.finding(
             CHECK, Severity.ERROR,
             f"this whole leaf is a copy of {first.leaf} in {where(first.origin)} (all {len(found)} examples, "
-            f"similarity {lowest:.2f} or more): extend that leaf instead, or close this pull request",
+            f"similarity {scores}): extend that leaf instead, or close this pull request",
             at=("seed_examples",), key=True, similar=(_similar(own_leaf, first, pairs),))
     for n, example in enumerate(found):
         matches = [m for m in (by_kind[True][n], by_kind[False][n]) if m is not None

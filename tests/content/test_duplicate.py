@@ -48,7 +48,7 @@ def index() -> EmbeddingIndex:
 
 
 def run(path: str, pairs: list[tuple[str, str]], index: EmbeddingIndex | None):
-    return list(check_duplicate(qna(path, skill_yaml(pairs)), CheckContext(ChecksConfig(), index=index)))
+    return run_file(path, skill_yaml(pairs), index)
 
 
 def test_embed_rows_are_normalised() -> None:
@@ -244,3 +244,30 @@ def test_minimal_pairs_in_one_file_are_not_called_copies() -> None:
     assert run("compositional_skills/new/leaf/qna.yaml", pairs, None) == []
     copied = run("compositional_skills/new/leaf/qna.yaml", [pairs[0], pairs[0], *RIVERS[:3]], None)
     assert len(copied) == 1 and "a copy of each other" in copied[0].message
+
+
+def test_numbers_in_words_make_a_new_example() -> None:
+    from checks.content.duplicate import numbers, same_example
+
+    assert numbers("Three sisters and 2 brothers") == ["2", "three"]
+    assert not same_example("Each of the sisters has one brother.", "Each of the sisters has two brothers.", "", "")
+
+
+@pytest.mark.corpus
+def test_upstream_copies_and_minimal_pairs(corpus: Path) -> None:
+    """PR 1267 copies the merged `bullet_lists` whole: one error naming it. PR 736's examples are minimal
+    pairs (one brother, two brothers): no note at all."""
+    leaf = "compositional_skills/linguistics/bullet_lists"
+    built = EmbeddingIndex()
+    built.update([MemorySource(f"{leaf}/qna.yaml", (corpus / "taxonomy-2024-08" / leaf / "qna.yaml").read_bytes())])
+    prs = corpus / "taxonomy-prs"
+    copied = "compositional_skills/linguistics/Important_items/qna.yaml"
+    found = run_file(copied, (prs / "1267" / copied).read_text(encoding="utf-8"), built)
+    assert [(f.severity, f.yaml_path) for f in found] == [(Severity.ERROR, ".seed_examples")]
+    assert f"whole leaf is a copy of {leaf}" in found[0].message
+    pairs = "compositional_skills/philosophy/logic/inductive_reasoning/siblings/qna.yaml"
+    assert run_file(pairs, (prs / "736" / pairs).read_text(encoding="utf-8"), built) == []
+
+
+def run_file(path: str, text: str, index: EmbeddingIndex | None):
+    return list(check_duplicate(qna(path, text), CheckContext(ChecksConfig(), index=index)))
