@@ -112,17 +112,23 @@ def on_triage(store: Store, repo: str, outcome: Any) -> None:
         store.set_labels(repo, pr.number, sorted(labels))
 
 
-def on_review(store: Store, repo: str, number: int, state: Any, plan: Any) -> None:
-    """The review workflow's derived state (`ReviewState`) and plan (`Plan`), as words and counts."""
-    store.set_review(repo, number, {
+def review_record(state: Any, plan: Any) -> dict[str, Any]:
+    """The review workflow's derived state (`ReviewState`) and the merge gate's plan (`Plan`), as stored."""
+    return {
         "head_sha": state.head_sha,
         "lgtms": [v.user for v in state.lgtms],
         "required": state.required_lgtms,
         "approvals": [v.user for v in state.approvals],
         "holds": list(state.holds),
         "blockers": list(plan.blockers),
+        "waits": [str(w) for w in plan.waits],  # the merge gate's own derivation: the page's state comes from it
         "status": plan.status.description,
-    })
+    }
+
+
+def on_review(store: Store, repo: str, number: int, state: Any, plan: Any) -> None:
+    """The review workflow's derived state and plan, as words and counts; the labels the plan changes."""
+    store.set_review(repo, number, review_record(state, plan))
     row = store.pull(repo, number)
     if row is not None:
         labels = (set(row.labels) | set(plan.labels_add)) - set(plan.labels_remove)

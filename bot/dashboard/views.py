@@ -11,23 +11,40 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.dashboard.store import PullRow
+from bot.review.effects import CHANGES_REQUESTED_LABEL as CHANGES_REQUESTED
+from bot.review.effects import NEEDS_TRIAGE, Wait
+from checks.config import NeedsRebaseConfig, StaleConfig
 
 DAY = 86400.0
 FLAG_LABELS = {"pii-suspected": "PII", "possible-duplicate": "duplicate", "topic-review": "topic",
                "llm-text-suspected": "LLM text", "model-already-knows": "model already knows"}
-CHANGES_REQUESTED = "triage-requested-changes"
-NEEDS_TRIAGE = "triage-needed"
+NEEDS_REBASE = NeedsRebaseConfig().label  # the lifecycle's default label names
+STALE = StaleConfig().label
 AGE_BUCKETS = ((1, "< 1 day"), (3, "1-3 days"), (7, "3-7 days"), (14, "1-2 weeks"), (30, "2-4 weeks"),
                (90, "1-3 months"), (None, "> 3 months"))
 
 
 class PrState(StrEnum):
+    """Exactly one per open PR, saying who acts next (in the order a PR's problems are looked at)."""
+
     CHECKS_FAILING = "checks failing"
-    ON_HOLD = "on hold"
+    NEEDS_REBASE = "needs rebase"
     CHANGES_REQUESTED = "changes requested"
+    DRAFT = "draft"
+    STALE = "stale"
+    ON_HOLD = "on hold"
     TRIAGE_NEEDED = "triage needed"
     WAITING_LGTMS = "waiting on LGTMs"
+    WAITING_APPROVE = "waiting on /approve"
     READY = "ready to merge"
+
+
+# Who acts next in each state.
+NEXT = {PrState.CHECKS_FAILING: "the author", PrState.NEEDS_REBASE: "the author",
+        PrState.CHANGES_REQUESTED: "the author", PrState.DRAFT: "the author", PrState.STALE: "the author",
+        PrState.ON_HOLD: "who put it on hold", PrState.TRIAGE_NEEDED: "a triager",
+        PrState.WAITING_LGTMS: "the maintainers", PrState.WAITING_APPROVE: "an approver",
+        PrState.READY: "the bot (it merges)"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +59,20 @@ class PrView:
 
     @property
     def css(self) -> str:
-        return "s-" + self.state.value.replace(" ", "-")
+        return "s-" + self.state.value.replace(" ", "-").replace("/", "")
 
     @property
     def state_text(self) -> str:
         review = self.row.review
         if self.state is PrState.WAITING_LGTMS and review:
             return f"{self.state} {len(review['lgtms'])}/{review['required']}"
+        if self.state is PrState.ON_HOLD and review:
+            return f"{self.state} by {', '.join(review['holds'])}"
         return str(self.state)
+
+    @property
+    def next_actor(self) -> str:
+        return NEXT[self.state]
 
 
 def blockers_of(row: PullRow) -> tuple[str, ...]:
@@ -68,6 +91,8 @@ def blockers_of(row: PullRow) -> tuple[str, ...]:
             out.append(f"on hold by {', '.join(review['holds'])}")
     if CHANGES_REQUESTED in row.labels:
         out.append("changes requested")
+    if NEEDS_REBASE in row.labels:
+        out.append("needs a rebase")
     if triage is None:
         out.append("triage not finished")
     elif triage["conclusion"] == "failure":
@@ -78,24 +103,37 @@ def blockers_of(row: PullRow) -> tuple[str, ...]:
     return tuple(out)
 
 
-def state_of(row: PullRow, blockers: tuple[str, ...]) -> PrState:
+def state_of(row: PullRow) -> PrState:
+    """The one state: what the author must fix first, then what the merge gate waits for (`Plan.waits`,
+    the gate's own derivation, recorded by the review job), else ready."""
     review = row.review or {}
     if row.triage is not None and row.triage["conclusion"] == "failure":
         return PrState.CHECKS_FAILING
-    if review.get("holds"):
-        return PrState.ON_HOLD
+    if NEEDS_REBASE in row.labels:
+        return PrState.NEEDS_REBASE
     if CHANGES_REQUESTED in row.labels:
         return PrState.CHANGES_REQUESTED
-    if row.triage is None or NEEDS_TRIAGE in row.labels or not review:
-        return PrState.TRIAGE_NEEDED
-    if not blockers:
-        return PrState.READY
-    return PrState.WAITING_LGTMS
+    if row.draft:
+        return PrState.DRAFT
+    if STALE in row.labels:
+        return PrState.STALE
+    waits = review.get("waits")
+    if waits is None or row.triage is None or NEEDS_TRIAGE in row.labels:
+        return PrState.ON_HOLD if review.get("holds") else PrState.TRIAGE_NEEDED
+    for wait, state in GATE_STATES:
+        if wait in waits:
+            return state
+    return PrState.READY
+
+
+# The gate's waits (`bot.review.effects.Wait`) in the order they decide the state.
+GATE_STATES = ((Wait.HOLD, PrState.ON_HOLD), (Wait.TRIAGE, PrState.TRIAGE_NEEDED),
+               (Wait.LGTMS, PrState.WAITING_LGTMS), (Wait.APPROVAL, PrState.WAITING_APPROVE),
+               (Wait.CLOSED, PrState.TRIAGE_NEEDED))
 
 
 def view(row: PullRow, now: float) -> PrView:
-    blockers = blockers_of(row)
-    return PrView(row=row, state=state_of(row, blockers), blockers=blockers,
+    return PrView(row=row, state=state_of(row), blockers=blockers_of(row),
                   flags=tuple(FLAG_LABELS[name] for name in sorted(FLAG_LABELS) if name in row.labels),
                   age_days=(now - row.created_at) / DAY, idle_days=(now - row.activity_at) / DAY,
                   waiting_days=(now - row.waiting_since) / DAY)

@@ -47,7 +47,7 @@ def rows(driver: Any) -> dict[int, dict[str, str]]:
     out = {}
     for tr in driver.find_elements(By.CSS_SELECTOR, "#prs tbody tr[data-number]"):
         out[int(tr.get_attribute("data-number"))] = {
-            "state": tr.find_element(By.CSS_SELECTOR, "td.state").text,
+            "state": tr.find_element(By.CSS_SELECTOR, "td.state .name").text,
             "blockers": tr.find_element(By.CSS_SELECTOR, "td.blockers").text}
     return out
 

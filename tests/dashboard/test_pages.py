@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,9 @@ from bot.dashboard import record, views, web
 from bot.dashboard.builds import BuildRecordError, build_row
 from bot.dashboard.store import BuildRow, PullRow, SimilarMatch, Store
 from bot.lifecycle.rules import StaleInput, StaleStep, pick_reviewers, size_label, stale_step
-from checks.config import AssignConfig, ConfigError, SizeConfig, StaleConfig, parse_config
+from bot.review.effects import plan
+from bot.review.state import ReviewState, Vote
+from checks.config import AssignConfig, ConfigError, ReviewConfig, SizeConfig, StaleConfig, parse_config
 
 NOW = 1_800_000_000.0
 DAY = 86400.0
@@ -30,8 +33,14 @@ def row(number: int, *, labels: tuple[str, ...] = (), triage: dict | None = None
                    leaves=leaves, similar=similar)
 
 
-def review(lgtms: list[str], holds: list[str] = (), approvals: list[str] = (), required: int = 2) -> dict:
-    return {"lgtms": lgtms, "required": required, "holds": list(holds), "approvals": list(approvals)}
+def review(lgtms: list[str], holds: list[str] = (), approvals: list[str] = (), required: int = 2,
+           triage: str | None = "success") -> dict:
+    """The review record as the review job stores it: the real merge gate's plan over this state."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    state = ReviewState(head_sha="a" * 40, required_lgtms=required, lgtms=tuple(Vote(u, "a" * 40, at) for u in lgtms),
+                        approvals=tuple(Vote(u, "a" * 40, at) for u in approvals), holds=tuple(holds))
+    return record.review_record(state, plan(state, ReviewConfig(required_lgtms=required), labels=frozenset(),
+                                            triage=triage))
 
 
 PASSED = {"conclusion": "success", "errors": 0, "warnings": 0}
@@ -55,6 +64,31 @@ def test_states_and_blockers_in_words() -> None:
     assert "review state not derived yet" in new.blockers and "triage not finished" in new.blockers
     changes = views.view(row(6, labels=("triage-requested-changes",), triage=PASSED, review=review([])), NOW)
     assert changes.state is views.PrState.CHANGES_REQUESTED and "changes requested" in changes.blockers
+
+
+def test_enough_lgtms_without_approve_waits_on_an_approver_not_on_lgtms() -> None:
+    three = views.view(row(1, triage=PASSED, review=review(["bob", "carol", "dan"])), NOW)
+    assert (three.state, three.state_text, three.next_actor) == (
+        views.PrState.WAITING_APPROVE, "waiting on /approve", "an approver")
+    held = views.view(row(2, triage=PASSED, review=review(["bob"], holds=["max"])), NOW)
+    assert held.state_text == "on hold by max" and held.next_actor == "who put it on hold"
+
+
+def test_the_authors_part_comes_first() -> None:
+    ready = review(["bob", "carol"], approvals=["dave"])
+    for labels, state in ((("needs-rebase", "stale"), views.PrState.NEEDS_REBASE), (("stale",), views.PrState.STALE),
+                          (("triage-requested-changes", "stale"), views.PrState.CHANGES_REQUESTED)):
+        seen = views.view(row(1, labels=labels, triage=PASSED, review=ready), NOW)
+        assert (seen.state, seen.next_actor) == (state, "the author")
+    assert "needs a rebase" in views.view(row(1, labels=("needs-rebase",), triage=PASSED, review=ready), NOW).blockers
+
+
+def test_the_state_follows_the_gates_waits_where_the_gate_saw_another_triage() -> None:
+    pending = views.view(row(1, triage=PASSED, review=review(["bob", "carol"], approvals=["d"], triage=None)), NOW)
+    assert pending.state is views.PrState.TRIAGE_NEEDED  # the gate still waits: the review job runs again on it
+    old = row(2, triage=PASSED, review={k: v for k, v in review(["bob", "carol"], approvals=["d"]).items()
+                                        if k != "waits"})
+    assert views.view(old, NOW).state is views.PrState.TRIAGE_NEEDED  # stored before the gate's waits were
 
 
 def test_filters_and_waiting_order() -> None:
@@ -252,3 +286,45 @@ def test_a_worker_process_beats_before_its_first_job(tmp_path: Path) -> None:
         time.sleep(0.05)
     (worker,) = store.workers()
     assert worker["current_job"] == "3 worker thread(s)" and time.time() - worker["heartbeat_at"] < 10
+
+
+def demo_world(tmp_path: Path, corpus: Path | None) -> tuple[Store, dict]:
+    from bot.dashboard.demo import corpus_contributions, sample_contributions, seed
+
+    store = Store(tmp_path / "demo.sqlite3")
+    contributions = sample_contributions() + (corpus_contributions(corpus, 150) if corpus is not None else [])
+    return store, seed(store, contributions, NOW)
+
+
+def assert_states_agree_with_the_gate(store: Store, derived: dict) -> dict[views.PrState, int]:
+    """Each PR's one state against the review state and the merge gate's plan the real workflow derived."""
+    seen: dict[views.PrState, int] = {}
+    for row in store.open_pulls():
+        pr, d = views.view(row, NOW), derived[row.number]
+        seen[pr.state] = seen.get(pr.state, 0) + 1
+        state, gate = d.state, d.plan
+        authors_turn = d.triage == "failure" or {"needs-rebase", "stale", "triage-requested-changes"} & set(row.labels)
+        assert (pr.next_actor == "the author") == bool(authors_turn), (row.number, pr.state)
+        if authors_turn or "triage-needed" in row.labels:
+            continue
+        assert (pr.state is views.PrState.READY) == (gate.merge is not None), (row.number, pr.state, gate.blockers)
+        assert (pr.state is views.PrState.ON_HOLD) == bool(state.holds), row.number
+        if not state.holds:
+            assert (pr.state is views.PrState.WAITING_LGTMS) == (not state.enough_lgtms), row.number
+            assert (pr.state is views.PrState.WAITING_APPROVE) == (state.enough_lgtms and not state.approvals)
+        if pr.state is views.PrState.WAITING_LGTMS:
+            assert pr.state_text == f"waiting on LGTMs {len(state.lgtms)}/{state.required_lgtms}"
+    return seen
+
+
+def test_every_pr_of_the_demo_world_is_in_the_state_the_merge_gate_derives(tmp_path: Path) -> None:
+    assert_states_agree_with_the_gate(*demo_world(tmp_path, None))
+
+
+@pytest.mark.corpus
+def test_every_pr_of_the_corpus_demo_world_is_in_the_state_the_merge_gate_derives(tmp_path: Path,
+                                                                                  corpus: Path) -> None:
+    seen = assert_states_agree_with_the_gate(*demo_world(tmp_path, corpus))
+    for state in (views.PrState.READY, views.PrState.WAITING_LGTMS, views.PrState.WAITING_APPROVE,
+                  views.PrState.ON_HOLD, views.PrState.CHECKS_FAILING, views.PrState.STALE):
+        assert seen.get(state), (state, seen)  # the world has every kind of PR, so the test can fail
