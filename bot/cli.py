@@ -123,6 +123,7 @@ def serve_command(
     """
     import uvicorn
 
+    from bot.dashboard.web import Access
     from bot.service.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
     from bot.service.wiring import Service
 
@@ -132,7 +133,8 @@ def serve_command(
         service.recorder.start_heartbeat(settings.workers)
     lifespan = worker_lifespan(service.queue, settings.workers) if worker else None
     web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
-                     dashboard=settings.dashboard)
+                     dashboard=settings.dashboard, dashboard_access=Access(settings.dashboard_private,
+                                                                           settings.dashboard_password))
     raise_descriptor_limit()
     uvicorn.run(web, host=host, port=port, **serve_options())
 

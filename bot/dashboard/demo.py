@@ -37,6 +37,7 @@ MAINTAINERS = ("maria-maintainer", "moses-maintainer", "mei-maintainer")
 APPROVERS = ("ada-approver",)
 REVIEW = ReviewConfig(maintainers=MAINTAINERS, approvers=APPROVERS, triagers=("tom-triager", "tia-triager"))
 DAY = 86400.0
+JOB_RETRIES = 5  # as `Settings.job_retries`
 CHECKS = ChecksConfig(schema_version="own")  # each file against its own version, as upstream's older PRs were
 
 
@@ -91,7 +92,7 @@ def pr_payload(c: Contribution, opened: datetime, labels: list[str], head_sha: s
                reviewers: tuple[str, ...] = ()) -> dict[str, Any]:
     """A `pull_request` webhook payload, shaped as GitHub sends one."""
     return {"action": "opened", "number": c.number, "sender": {"login": c.author, "type": "User"},
-            "repository": {"full_name": REPO},
+            "repository": {"full_name": REPO, "private": False},
             "pull_request": {"number": c.number, "title": c.title, "state": "open", "draft": False,
                              "html_url": f"https://github.example/{REPO}/pull/{c.number}",
                              "user": {"login": c.author}, "created_at": opened.isoformat(),
@@ -166,6 +167,9 @@ def seed(store: Store, contributions: list[Contribution], now: float, seed_value
     _link_same_leaves(store, contributions)
     store.heartbeat("demo-host:1/worker-1", None, now)
     failed = f"triage:{REPO}#{contributions[-1].number}"
+    for attempt in range(1 + JOB_RETRIES):  # each run raised, as the worker records it; then the retries were spent
+        store.job_state(failed, "retrying", now - 900 + attempt * 50, reason="GithubException: 502 Bad Gateway",
+                        attempt=True)
     store.job_state(failed, "failed", now - 600, reason="GithubException: 502 Bad Gateway (retries spent)")
     store.record_build(BuildRow("a1b2c3d4e5f6@1", now - 8 * DAY, "published", "passed",
                                 ("compositional_skills/linguistics/synonyms",), (), "https://example.org/builds/1"))

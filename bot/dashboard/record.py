@@ -44,7 +44,14 @@ def is_person(payload: dict[str, Any]) -> bool:
     return isinstance(sender, dict) and sender.get("type") != "Bot" and not BOT_SENDER.search(_login(sender))
 
 
-def pull_row(repo: str, pr: dict[str, Any], at: float, action: str | None, by_person: bool) -> PullRow:
+def is_private(payload: dict[str, Any]) -> bool:
+    """Whether the delivery's repository is private; one that does not say so counts as private."""
+    repository = payload.get("repository")
+    return not isinstance(repository, dict) or repository.get("private") is not False
+
+
+def pull_row(repo: str, pr: dict[str, Any], at: float, action: str | None, by_person: bool,
+             private: bool = True) -> PullRow:
     """The store's row for a webhook's `pull_request` object; activity counts only a person's acts."""
     created = epoch(pr.get("created_at"), at)
     return PullRow(
@@ -55,6 +62,7 @@ def pull_row(repo: str, pr: dict[str, Any], at: float, action: str | None, by_pe
         head_sha=str((pr.get("head") or {}).get("sha") or ""), base_ref=str((pr.get("base") or {}).get("ref") or ""),
         labels=tuple(sorted(str(lb.get("name")) for lb in pr.get("labels") or () if isinstance(lb, dict))),
         requested=tuple(sorted(_login(u) for u in pr.get("requested_reviewers") or () if _login(u))),
+        private=private,
     )
 
 
@@ -65,8 +73,10 @@ def on_delivery(store: Store, event: str, delivery: str, payload: dict[str, Any]
     action = payload.get("action")
     person = is_person(payload)
     number: int | None = None
+    if repo:
+        store.set_repo_private(repo, is_private(payload))
     if event == "pull_request" and isinstance(payload.get("pull_request"), dict):
-        row = pull_row(repo, payload["pull_request"], at, action, person)
+        row = pull_row(repo, payload["pull_request"], at, action, person, is_private(payload))
         number = row.number
         store.upsert_pull(row)
     elif event in ("issue_comment", "pull_request_review"):

@@ -212,6 +212,7 @@ def test_build_folder_becomes_a_row(tmp_path: Path) -> None:
 def test_pages_escape_hostile_text_and_make_no_script(tmp_path: Path) -> None:
     store = Store(tmp_path / "d.sqlite3")
     store.upsert_pull(row(1, title=HOSTILE, author="<b>mallory</b>", labels=("<i>x</i>",)))
+    store.set_repo_private("o/t", False)  # as a webhook says: its jobs and deliveries may be shown
     store.record_delivery(HOSTILE, "pull_request", "opened", "o/t", 1, 1, NOW)
     store.job_queued("k", "triage", "o/t", 1, NOW)
     store.job_state("k", "failed", NOW, reason=HOSTILE)
