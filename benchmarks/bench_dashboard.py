@@ -5,6 +5,12 @@ the demo world makes them), served by the real Starlette app in-process, timed e
 read, views, Jinja2, response) over 30 requests after 3 warm-ups; the baseline in the same run is
 the same page over 10 PRs. Target on the project's 2-core machine: p95 <= 200 ms at 1,000 PRs.
 
+Webhook under page views (issue 22): the webhook app with the dashboard (the same `create_app` as
+`bot serve`, over the 300-PR demo world) served by uvicorn in its own process; signed `ping`
+deliveries posted one at a time and timed to their answer, first on a quiet server (baseline), then
+while 100 clients reload `/` as fast as they can, in the same run. Prints p50 and p99 of each, the
+ratio, and how many page views were served or turned away (503).
+
 Triage latency: the real `taxonomist bot serve` process against the GitHub emulator, webhook posted
 to check run completed, one sample PR at a time (structural checks only, so the figure is the bot's
 own overhead), with `TAXONOMIST_DASHBOARD=false` (baseline) and then with the dashboard on while a
@@ -13,8 +19,15 @@ triager reloads `/` every 200 ms, in the same run. Needs the corpus (GitHub's RE
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import http.client
+import json
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -24,6 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PRS = 1000
 RENDERS = 30
 LATENCY_PRS = int(os.environ.get("BENCH_DASHBOARD_PRS", "15"))
+PAGE_CLIENTS = 100
+PINGS = 200
+SECRET = b"bench"
 
 
 def p95(values: list[float]) -> float:
@@ -88,8 +104,93 @@ def latency(tmp: Path, found: Path, dashboard: bool, count: int) -> list[float]:
         world.stop()
 
 
+def serve(data_dir: str, port: str) -> None:
+    """The server process of `webhook_under_page_views`: the webhook and the dashboard, as `bot serve` has them."""
+    import uvicorn
+    from huey import SqliteHuey
+
+    from bot.dashboard.demo import build_world
+    from bot.service.app import create_app, serve_options
+    from bot.service.queue import JobQueue
+    from bot.service.router import Router
+
+    store = build_world(Path(data_dir), corpus(), 300, time.time())
+    queue = JobQueue(SqliteHuey("taxonomist", filename=str(Path(data_dir) / "queue.sqlite3")))
+    app = create_app(SECRET.decode(), queue, Router(), store=store, dashboard=True)
+    uvicorn.run(app, host="127.0.0.1", port=int(port), **{**serve_options(), "log_level": "warning"})
+
+
+def ping(port: int, n: int) -> float:
+    body = json.dumps({"zen": "Design for failure.", "hook_id": n}).encode()
+    headers = {"X-GitHub-Event": "ping", "X-GitHub-Delivery": f"bench-{n}", "Content-Type": "application/json",
+               "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()}
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", "/webhook", body, headers)
+        if conn.getresponse().status != 200:
+            raise RuntimeError("the ping was not answered 200")
+    finally:
+        conn.close()
+    return time.perf_counter() - started
+
+
+def page_views(port: int, stop: threading.Event, answers: dict[int, int]) -> None:
+    while not stop.is_set():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request("GET", "/")
+            status = conn.getresponse().status
+        except OSError:
+            status = 0
+        finally:
+            conn.close()
+        answers[status] = answers.get(status, 0) + 1
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
+def webhook_under_page_views(tmp: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, __file__, "--serve", str(tmp / "server"), str(port)],
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        for _ in range(600):
+            try:
+                ping(port, -1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        quiet = [ping(port, n) for n in range(PINGS)]
+        stop, answers = threading.Event(), {}
+        clients = [threading.Thread(target=page_views, args=(port, stop, answers), daemon=True)
+                   for _ in range(PAGE_CLIENTS)]
+        for client in clients:
+            client.start()
+        time.sleep(2)
+        loaded = [ping(port, PINGS + n) for n in range(PINGS)]
+        stop.set()
+        for client in clients:
+            client.join(30)
+    finally:
+        server.terminate()
+        server.wait(30)
+    served = answers.get(200, 0)
+    print(f"webhook ping, quiet (baseline): p50 {statistics.median(quiet) * 1000:.1f} ms, "
+          f"p99 {p99(quiet) * 1000:.1f} ms ({PINGS} deliveries)")
+    print(f"webhook ping beside {PAGE_CLIENTS} clients reloading /: p50 {statistics.median(loaded) * 1000:.1f} ms, "
+          f"p99 {p99(loaded) * 1000:.1f} ms (x{p99(loaded) / p99(quiet):.1f} of quiet at p99; GitHub waits 10 s); "
+          f"page views meanwhile: {served} served, {answers.get(503, 0)} turned away (503), "
+          f"{sum(answers.values()) - served - answers.get(503, 0)} other; load average {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
+        webhook_under_page_views(Path(tmp))
         base, _ = render_times(10, Path(tmp))
         big, cpu = render_times(PRS, Path(tmp))
         print(f"GET / with {PRS} open PRs: median {statistics.median(big) * 1000:.0f} ms, "
@@ -110,4 +211,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--serve"]:
+        serve(*sys.argv[2:4])
+    else:
+        main()

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlencode
 
 from bot.dashboard.store import PullRow
 from bot.review.effects import CHANGES_REQUESTED_LABEL as CHANGES_REQUESTED
@@ -77,6 +78,22 @@ class PrView:
     @property
     def next_actor(self) -> str:
         return NEXT[self.state]
+
+    @property
+    def checks_url(self) -> str:
+        """The PR's checks on GitHub (the triage check run and its annotations), when its link is known."""
+        return f"{self.row.html_url}/checks" if self.row.html_url else ""
+
+    @property
+    def why_not_merged(self) -> str:
+        """For a ready PR: the gate has nothing left, so why it is still open."""
+        if self.state is not PrState.READY:
+            return ""
+        review = self.row.review or {}
+        return (f"approved by {', '.join(review.get('approvals', ()))}, {len(review.get('lgtms', ()))}/"
+                f"{review.get('required', 0)} LGTM, triage passed: the bot merges when its review job next runs "
+                "(an /approve, a review or a check run starts one); still open after that, GitHub refused the "
+                "merge (a conflict or a branch-protection rule), and the PR's review comment says why")
 
 
 def blockers_of(row: PullRow) -> tuple[str, ...]:
@@ -149,17 +166,65 @@ class Filters:
     label: str = ""
     path: str = ""
     author: str = ""
+    reviewer: str = ""  # "waiting on me" (`waiting_on`)
+    number: str = ""  # one PR by its number
 
     def keep(self, pr: PrView) -> bool:
         return ((not self.state or str(pr.state) == self.state)
                 and (not self.label or self.label in pr.row.labels)
                 and (not self.path or any(leaf.startswith(self.path) for leaf in pr.row.leaves))
-                and (not self.author or pr.row.author.lower() == self.author.lower()))
+                and (not self.author or pr.row.author.lower() == self.author.lower())
+                and (not self.reviewer or waiting_on(pr, self.reviewer))
+                and (not self.number or str(pr.row.number) == self.number.lstrip("#")))
+
+    def query(self, **changes: str) -> str:
+        """This filter as a query string, with `changes` over it (links keep the filters they were made under)."""
+        values = {k: getattr(self, k) for k in FILTER_KEYS} | changes
+        return urlencode({k: v for k, v in values.items() if v})
 
 
-def pull_requests(prs: Iterable[PrView], filters: Filters) -> list[PrView]:
-    """Open PRs that pass the filters, longest waiting first."""
-    return sorted((v for v in prs if filters.keep(v)), key=lambda v: (-v.waiting_days, v.row.repo, v.row.number))
+FILTER_KEYS = ("state", "label", "path", "author", "reviewer", "number")
+
+
+def waiting_on(pr: PrView, login: str) -> bool:
+    """Whether the PR waits on `login`: a requested reviewer without an LGTM on the head, while it is not the
+    author's turn (a failing check, a rebase, requested changes come first)."""
+    login = login.lower()
+    given = {user.lower() for user in (pr.row.review or {}).get("lgtms", ())}
+    return (login in {r.lower() for r in pr.row.requested} and login not in given
+            and pr.next_actor != NEXT[PrState.CHECKS_FAILING])
+
+
+# Sortable columns: the key of each, ascending.
+SORTS: dict[str, Callable[[PrView], Any]] = {
+    "number": lambda v: v.row.number,
+    "state": lambda v: list(PrState).index(v.state),
+    "author": lambda v: v.row.author.lower(),
+    "waiting": lambda v: -v.waiting_days,
+    "age": lambda v: -v.age_days,
+    "activity": lambda v: -v.idle_days,
+    "title": lambda v: v.row.title.lower(),
+}
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    prs: list[PrView]
+    number: int  # 1-based
+    pages: int
+    matched: int  # PRs that passed the filters, on every page
+
+
+def pull_requests(prs: Iterable[PrView], filters: Filters, sort: str = "waiting", descending: bool = False,
+                  page: int = 1) -> Page:
+    """Open PRs that pass the filters, sorted by a column (longest waiting first by default), one page of 50."""
+    key = SORTS.get(sort, SORTS["waiting"])
+    kept = sorted((v for v in prs if filters.keep(v)), key=lambda v: (v.row.repo, v.row.number))  # ties: stable
+    kept.sort(key=key, reverse=descending)
+    pages = max(1, -(-len(kept) // PAGE_SIZE))
+    number = min(max(1, page), pages)
+    return Page(kept[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], number, pages, len(kept))
 
 
 @dataclass(frozen=True, slots=True)

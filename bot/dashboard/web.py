@@ -90,14 +90,29 @@ class PagePool:
 
 def _filters(request: Request) -> views.Filters:
     q = request.query_params
-    return views.Filters(**{k: q.get(k, "").strip()[:MAX_FILTER] for k in ("state", "label", "path", "author")})
+    return views.Filters(**{k: q.get(k, "").strip()[:MAX_FILTER] for k in views.FILTER_KEYS})
 
 
-def pull_requests_page(store: Store, filters: views.Filters, now: float, private: bool = False) -> dict[str, Any]:
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+
+
+def pull_requests_page(store: Store, request: Request, now: float, private: bool = False) -> dict[str, Any]:
+    filters = _filters(request)
+    sort = request.query_params.get("sort", "waiting")
+    sort = sort if sort in views.SORTS else "waiting"
+    descending = request.query_params.get("order") == "desc"
     rows = store.open_pulls(private=private)
     everything = [views.view(r, now) for r in rows]
-    shown = views.pull_requests(everything, filters)
-    return {"prs": shown, "total": len(everything), "filters": filters, "bars": views.age_plot(everything),
+    page = views.pull_requests(everything, filters, sort, descending, _page_number(request))
+    alike: dict[int, set[int]] = {}
+    for group in views.similar_groups(rows):
+        for r in group.prs:
+            alike.setdefault(r.number, set()).update(o.number for o in group.prs if o.number != r.number)
+    return {"prs": page.prs, "listing": page, "total": len(everything), "filters": filters, "sort": sort,
+            "alike": {n: len(others) for n, others in alike.items()},
+            "descending": descending, "bars": views.age_plot(everything),
             "states": [str(s) for s in views.PrState],
             "labels": sorted({lb for r in rows for lb in r.labels}),
             "counts": {str(s): sum(1 for v in everything if v.state is s) for s in views.PrState}}
@@ -129,7 +144,10 @@ def routes(store: Store, clock: Callable[[], float] = time.time, access: Access 
 
     def similar(request: Request, now: float) -> dict[str, Any]:
         groups = views.similar_groups(store.open_pulls(private=private))
-        return {"groups": [(g, [views.view(r, now) for r in g.prs]) for g in groups]}
+        wanted = request.query_params.get("pr", "").lstrip("#")
+        if wanted:  # the PRs that teach the same thing as this one
+            groups = [g for g in groups if any(str(r.number) == wanted for r in g.prs)]
+        return {"groups": [(g, [views.view(r, now) for r in g.prs]) for g in groups], "wanted": wanted[:20]}
 
     def queue(request: Request, now: float) -> dict[str, Any]:
         return {"counts": store.job_counts(private=private),
@@ -145,7 +163,7 @@ def routes(store: Store, clock: Callable[[], float] = time.time, access: Access 
         return {"builds": store.builds(), "down_since": down}
 
     return [
-        Route("/", page("pulls.html", lambda r, now: pull_requests_page(store, _filters(r), now, private))),
+        Route("/", page("pulls.html", lambda r, now: pull_requests_page(store, r, now, private))),
         Route("/similar", page("similar.html", similar)),
         Route("/queue", page("queue.html", queue)),
         Route("/builds", page("builds.html", builds)),

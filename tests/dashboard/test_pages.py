@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,11 +97,43 @@ def test_filters_and_waiting_order() -> None:
             row(2, age=9, author="bob", labels=("knowledge",), leaves=("knowledge/science/x",)),
             row(3, age=5, author="bob", labels=("skill",), leaves=("compositional_skills/b",), triage=FAILED)]
     prs = [views.view(r, NOW) for r in rows]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters())] == [2, 3, 1]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters(author="alice"))] == [1]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters(label="skill"))] == [3, 1]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters(path="knowledge/"))] == [2]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters(state="checks failing"))] == [3]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters()).prs] == [2, 3, 1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(author="alice")).prs] == [1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(label="skill")).prs] == [3, 1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(path="knowledge/")).prs] == [2]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(state="checks failing")).prs] == [3]
+
+
+def test_sorting_by_any_column_and_pages_of_fifty() -> None:
+    prs = [views.view(row(n, age=n % 17, author=f"a{n % 5}"), NOW) for n in range(1, 121)]
+    first = views.pull_requests(prs, views.Filters())
+    assert (first.pages, first.matched, len(first.prs), first.number) == (3, 120, 50, 1)
+    assert [v.age_days for v in first.prs] == sorted((v.age_days for v in first.prs), reverse=True)
+    last = views.pull_requests(prs, views.Filters(), page=9)  # past the end: the last page
+    assert (last.number, len(last.prs)) == (3, 20)
+    by_number = views.pull_requests(prs, views.Filters(), "number", descending=True)
+    assert [v.row.number for v in by_number.prs[:3]] == [120, 119, 118]
+    shown = {v.row.number for p in (1, 2, 3) for v in views.pull_requests(prs, views.Filters(), "author", page=p).prs}
+    assert shown == set(range(1, 121))  # every PR on exactly one page
+    assert views.Filters(author="a1", label="x y").query(sort="age", page="") == "label=x+y&author=a1&sort=age"
+
+
+def test_waiting_on_me_is_a_requested_reviewer_without_an_lgtm_while_it_is_not_the_authors_turn() -> None:
+    def pr(number: int, requested: tuple[str, ...], lgtms: list[str], triage: dict = PASSED) -> views.PrView:
+        return views.view(replace(row(number, triage=triage, review=review(lgtms)), requested=requested), NOW)
+
+    prs = [pr(1, ("mona",), []), pr(2, ("mona", "max"), ["mona"]), pr(3, ("max",), []),
+           pr(4, ("Mona",), [], triage=FAILED)]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(reviewer="MONA")).prs] == [1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(number="#3")).prs] == [3]
+
+
+def test_a_ready_pr_says_why_it_is_not_merged_and_a_failing_one_links_its_checks() -> None:
+    ready = views.view(row(1, triage=PASSED, review=review(["bob", "carol"], approvals=["ada"])), NOW)
+    assert ready.state is views.PrState.READY and "approved by ada" in ready.why_not_merged
+    assert "GitHub refused the merge" in ready.why_not_merged
+    failing = views.view(row(2, triage=FAILED, review=review([])), NOW)
+    assert failing.why_not_merged == "" and failing.checks_url == "https://github.com/o/t/pull/2/checks"
 
 
 def match(leaf: str, pr: int, matched: str, score: float = 0.97, *examples: tuple[str, str]) -> SimilarMatch:
