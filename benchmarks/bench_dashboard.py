@@ -11,6 +11,10 @@ deliveries posted one at a time and timed to their answer, first on a quiet serv
 while 100 clients reload `/` as fast as they can, in the same run. Prints p50 and p99 of each, the
 ratio, and how many page views were served or turned away (503).
 
+Similar PRs: on the 300-PR demo world (the demo pairs PRs that add the same leaf, as the duplicate
+check's whole-leaf matches), the largest group `/similar` shows, and the share of groups in which
+every two PRs have a stated match of their own (never linked only through a third PR).
+
 Triage latency: the real `taxonomist bot serve` process against the GitHub emulator, webhook posted
 to check run completed, one sample PR at a time (structural checks only, so the figure is the bot's
 own overhead), with `TAXONOMIST_DASHBOARD=false` (baseline) and then with the dashboard on while a
@@ -188,8 +192,28 @@ def webhook_under_page_views(tmp: Path) -> None:
           f"{sum(answers.values()) - served - answers.get(503, 0)} other; load average {os.getloadavg()[0]:.1f}")
 
 
+def similar_figures(tmp: Path) -> None:
+    from itertools import combinations
+
+    from bot.dashboard import views
+    from bot.dashboard.demo import build_world
+
+    store = build_world(tmp / "similar", corpus(), 300, time.time())
+    rows = store.open_pulls()
+    groups = views.similar_groups(rows)
+    if not groups:
+        print("similar PRs: no group in the demo world (the corpus is absent)")
+        return
+    stated = sum(1 for g in groups if all(
+        any({p.a.number, p.b.number} == {x.number, y.number} for p in g.pairs) for x, y in combinations(g.prs, 2)))
+    print(f"similar PRs on the {len(rows)}-PR demo world: {len(groups)} groups, the largest of "
+          f"{max(len(g.prs) for g in groups)} PRs; every pair of PRs has a stated match in {stated} of "
+          f"{len(groups)} groups ({stated / len(groups):.0%})")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
+        similar_figures(Path(tmp))
         webhook_under_page_views(Path(tmp))
         base, _ = render_times(10, Path(tmp))
         big, cpu = render_times(PRS, Path(tmp))
