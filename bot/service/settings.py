@@ -52,6 +52,7 @@ class Settings:
     dashboard: bool = True  # serve the read-only dashboard at `/` beside the webhook
     dashboard_private: bool = False  # also show private repositories' PRs (then only behind dashboard_password)
     dashboard_password: str = ""  # HTTP Basic password for every dashboard page (needed with dashboard_private)
+    dashboard_port: int = 0  # 0: the dashboard shares the webhook's port; N: its own process on port N
     build_config: str = ""  # the weekly build's --config file, for `/generate` previews (empty: defaults)
     precheck_model: str = "auto"  # auto: newest build in $TAXONOMIST_BUILDS, else embedded; none: off; folder|URL
 
