@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
-from bot.dashboard import views
+from bot.dashboard import public, views
 from bot.dashboard.store import Store
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -151,10 +151,10 @@ def routes(store: Store, clock: Callable[[], float] = time.time, access: Access 
 
     def queue(request: Request, now: float) -> dict[str, Any]:
         return {"counts": store.job_counts(private=private),
-                "active": [views.public_job(j) for j in store.jobs(("queued", "running"), private=private)],
-                "failed": [views.public_job(j) for j in store.jobs(("failed",), limit=50, private=private)],
-                "retrying": [views.public_job(j) for j in store.jobs(("retrying",), limit=50, private=private)],
-                "workers": [views.public_worker(w, None if private else store.public_repos())
+                "active": [public.public_job(j) for j in store.jobs(("queued", "running"), private=private)],
+                "failed": [public.public_job(j) for j in store.jobs(("failed",), limit=50, private=private)],
+                "retrying": [public.public_job(j) for j in store.jobs(("retrying",), limit=50, private=private)],
+                "workers": [public.public_worker(w, None if private else store.public_repos())
                             for w in store.workers()], "alive_within": ALIVE_WITHIN,
                 "deliveries": store.deliveries(private=private)}
 
