@@ -6,11 +6,12 @@ Only typer and light modules at the top: heavy imports happen inside the command
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sys
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -123,6 +124,7 @@ def serve_command(
     """
     import uvicorn
 
+    from bot.dashboard.web import Access
     from bot.service.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
     from bot.service.wiring import Service
 
@@ -131,10 +133,42 @@ def serve_command(
     if worker:
         service.recorder.start_heartbeat(settings.workers)
     lifespan = worker_lifespan(service.queue, settings.workers) if worker else None
+    access = Access(settings.dashboard_private, settings.dashboard_password)
+    own_port = settings.dashboard and settings.dashboard_port > 0
     web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
-                     dashboard=settings.dashboard)
+                     dashboard=settings.dashboard and not own_port, dashboard_access=access)
     raise_descriptor_limit()
+    if own_port:  # page views then share nothing with the webhook: not its port, threads, event loop or GIL
+        dashboard = multiprocessing.get_context("spawn").Process(
+            target=serve_dashboard, args=(settings.data_dir, host, settings.dashboard_port, access),
+            name="taxonomist-dashboard", daemon=True)
+        dashboard.start()
     uvicorn.run(web, host=host, port=port, **serve_options())
+
+
+def serve_dashboard(data_dir: Path, host: str, port: int, access: Any) -> None:
+    """The dashboard alone, in its own process (`TAXONOMIST_DASHBOARD_PORT`), over the bot's store."""
+    import os
+    import threading
+    import time
+
+    import uvicorn
+    from starlette.applications import Starlette
+
+    from bot.dashboard import web
+    from bot.dashboard.store import Store
+    from bot.service.app import serve_options
+
+    parent = os.getppid()
+
+    def follow_parent() -> None:  # `bot serve` gone however it went (even SIGKILL): so is its dashboard
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=follow_parent, name="taxonomist-dashboard-parent", daemon=True).start()
+    store = Store(data_dir / "dashboard.sqlite3")
+    uvicorn.run(Starlette(routes=web.routes(store, access=access)), host=host, port=port, **serve_options())
 
 
 @app.command("worker", cls=Command)

@@ -5,7 +5,8 @@ asserted before loading, so a swapped or truncated file is refused instead of si
 other scores. The model is loaded once per process, lazily and under a lock; `embed` returns
 L2-normalised float32 rows, so a dot product is the cosine similarity.
 
-Public API (stable; the pipeline imports it): `model_dir()`, `embed(texts)`, `DIMENSIONS`.
+Public API (stable; the pipeline imports it): `model_dir()`, `embed(texts)`, `comparable(scores)`,
+`DIMENSIONS`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9
 DIMENSIONS = 384
 BATCH_SIZE = 64
 MAX_LENGTH_SPREAD = 1.3  # longest / shortest text in one batch (padding is wasted work)
+
+SCORE_DECIMALS = 4
+
+
+def comparable(scores: Any) -> np.ndarray:
+    """Cosine scores rounded to SCORE_DECIMALS, in float64, for every comparison that decides something
+    (a threshold, the best of several): BLAS kernels (AVX2, AVX-512) differ in the last bits, so two
+    identical texts may score 0.99999994 on one CPU and 1.0000001 on another; rounded, they tie on both,
+    and a tie then goes to a stable key (the first in sorted order), never to the kernel."""
+    return np.round(np.asarray(scores, dtype=np.float64), SCORE_DECIMALS)
+
 
 class EmbeddingModelError(RuntimeError):
     """The embedding model is missing or is not the file this project was calibrated on."""

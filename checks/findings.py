@@ -22,6 +22,31 @@ class Severity(enum.StrEnum):
     INFO = "info"
 
 
+MERGED = "base"  # the origin of merged leaves in an embedding index; any other origin is an open PR's
+
+
+@dataclass(frozen=True, slots=True)
+class Similar:
+    """What a `duplicate` finding matched, as data: readers (the dashboard) never parse the message.
+
+    `examples` pairs this leaf's example with the matched leaf's (YAML paths); it is empty when the
+    leaves as a whole are alike (the same-task warning)."""
+
+    leaf: str
+    matched_leaf: str
+    origin: str  # MERGED, or the open PR's origin label in the index (the bot's "pr/12")
+    score: float
+    examples: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def merged(self) -> bool:
+        return self.origin == MERGED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"leaf": self.leaf, "matched_leaf": self.matched_leaf, "origin": self.origin, "score": self.score,
+                "examples": [list(pair) for pair in self.examples]}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing a check found. `line` and `column` are 1-based positions in the file."""
@@ -33,6 +58,7 @@ class Finding:
     line: int | None = None
     column: int | None = None
     yaml_path: str | None = None
+    similar: tuple[Similar, ...] = ()  # the `duplicate` check's matches, best merged and best open PR apart
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"check": self.check, "severity": str(self.severity)}
@@ -41,6 +67,8 @@ class Finding:
             if value is not None:
                 out[key] = value
         out["message"] = self.message
+        if self.similar:
+            out["similar"] = [s.to_dict() for s in self.similar]
         return out
 
 

@@ -11,9 +11,10 @@ How the bot uses it (nothing else here is public):
     open_prs.remove_origin("pr/123")                         # when PR 123 is closed or merged
     Checker(config, index=base.merged(open_prs.excluding("pr/123")))
 
-A leaf is identified by its folder path (`compositional_skills/.../haiku`) and an `origin` (a free
-label: "base", "pr/123"). Embeddings are keyed by the sha256 of the embedded text, so rebuilding
-after one leaf changed embeds only the new texts. The file format is a numpy `.npz` with no
+A leaf is identified by its folder path (`compositional_skills/.../haiku`) and an `origin`: "base"
+for the merged taxonomy (`checks.findings.MERGED`), any other label ("pr/123") for an open PR.
+Embeddings are keyed by the sha256 of the embedded text, so rebuilding after one leaf changed embeds
+only the new texts. The file format is a numpy `.npz` with no
 pickled objects (loaded with `allow_pickle=False`): `hashes` (unicode), `vectors` (float32) and
 `meta` (UTF-8 JSON bytes: the leaves, their examples and the model's weights hash).
 """
@@ -33,7 +34,8 @@ import numpy as np
 
 from checks.content.texts import Example, examples
 from checks.document import Document, DocumentError, decode, format_yaml_path
-from checks.embeddings import DIMENSIONS, WEIGHTS_SHA256, embed
+from checks.embeddings import DIMENSIONS, WEIGHTS_SHA256, comparable, embed
+from checks.findings import MERGED
 from checks.paths import leaf_of, taxonomy_path
 from checks.sources import Source, SourceError
 
@@ -79,14 +81,23 @@ class LeafMatch:
     origin: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    rows: np.ndarray  # one embedding per indexed example
+    owners: list[tuple[str, str, IndexedExample]]  # (origin, leaf, example) of each row, sorted
+    merged_rows: np.ndarray  # which rows belong to merged leaves
+    centroids: np.ndarray  # one per leaf
+    keys: list[tuple[str, str]]  # (origin, leaf) of each centroid, sorted
+    merged_keys: np.ndarray
+
+
 class EmbeddingIndex:
-    """Leaves and their examples' embeddings; query with `nearest` and `nearest_leaf`."""
+    """Leaves and their examples' embeddings; query with `nearest` and `nearest_leaves`."""
 
     def __init__(self) -> None:
         self._vectors: dict[str, np.ndarray] = {}
         self._leaves: dict[tuple[str, str], tuple[IndexedExample, ...]] = {}
-        self._matrix: tuple[np.ndarray, list[tuple[str, str, IndexedExample]], np.ndarray, list[tuple[str, str]]] \
-            | None = None
+        self._matrix: _Tables | None = None
 
     # building -------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -104,7 +115,7 @@ class EmbeddingIndex:
         """(origin, leaf) of every indexed leaf, sorted."""
         return sorted(self._leaves)
 
-    def update(self, sources: Iterable[Source], origin: str = "base",
+    def update(self, sources: Iterable[Source], origin: str = MERGED,
                origin_of: Callable[[Source], str] | None = None) -> list[str]:
         """Index each file under its leaf, replacing what that leaf held; returns unreadable files.
 
@@ -125,7 +136,7 @@ class EmbeddingIndex:
         self.embed_missing()
         return problems
 
-    def add_leaf(self, leaf: str, found: Sequence[Example], origin: str = "base", *, embed_now: bool = True) -> None:
+    def add_leaf(self, leaf: str, found: Sequence[Example], origin: str = MERGED, *, embed_now: bool = True) -> None:
         """Index (or re-index) one leaf from its examples."""
         self._leaves[(origin, leaf)] = tuple(
             IndexedExample(format_yaml_path(e.at), e.text, text_hash(e.text), e.context_key) for e in found)
@@ -177,7 +188,7 @@ class EmbeddingIndex:
         return len(todo)
 
     # querying -------------------------------------------------------------------------------
-    def _tables(self) -> tuple[np.ndarray, list[tuple[str, str, IndexedExample]], np.ndarray, list[tuple[str, str]]]:
+    def _tables(self) -> _Tables:
         """Example matrix with owners, and leaf centroid matrix with keys (cached until a change)."""
         if self._matrix is None:
             owners = [(origin, leaf, item) for (origin, leaf), items in sorted(self._leaves.items())
@@ -187,38 +198,48 @@ class EmbeddingIndex:
             keys = [k for k in sorted(self._leaves) if self._leaves[k]]
             cents = np.stack([centroid(np.stack([self._vectors[i.hash] for i in self._leaves[k]])) for k in keys]) \
                 if keys else np.zeros((0, DIMENSIONS), np.float32)
-            self._matrix = (rows, owners, cents, keys)
+            self._matrix = _Tables(rows, owners, np.array([o[0] == MERGED for o in owners], dtype=bool),
+                                   cents, keys, np.array([k[0] == MERGED for k in keys], dtype=bool))
         return self._matrix
 
-    def nearest(self, vectors: np.ndarray, exclude_leaf: str | None = None) -> list[Match | None]:
-        """For each query row, the most similar indexed example outside `exclude_leaf`."""
-        rows, owners, _, _ = self._tables()
-        if not len(rows) or not len(vectors):
-            return [None] * len(vectors)
-        scores = vectors @ rows.T
+    def nearest(self, vectors: np.ndarray, exclude_leaf: str | None = None) -> list[tuple[Match, ...]]:
+        """For each query row, the most similar indexed example outside `exclude_leaf`: the best merged
+        one and the best of the open PRs, apart (so a merged leaf that ties never hides an open PR)."""
+        tables = self._tables()
+        if not len(tables.rows) or not len(vectors):
+            return [()] * len(vectors)
+        scores = comparable(vectors @ tables.rows.T)
         if exclude_leaf is not None:
-            scores[:, [i for i, o in enumerate(owners) if o[1] == exclude_leaf]] = -np.inf
-        best = scores.argmax(axis=1)
-        out: list[Match | None] = []
-        for q, i in enumerate(best):
-            score = float(scores[q, i])
-            origin, leaf, item = owners[i]
-            out.append(Match(score, leaf, origin, item) if np.isfinite(score) else None)
+            scores[:, [i for i, o in enumerate(tables.owners) if o[1] == exclude_leaf]] = -np.inf
+        out: list[tuple[Match, ...]] = [() for _ in range(len(vectors))]
+        for kind in (tables.merged_rows, ~tables.merged_rows):
+            if not kind.any():
+                continue
+            within = np.where(kind, scores, -np.inf)
+            for q, i in enumerate(within.argmax(axis=1)):  # the first of equal scores: the sorted (origin, leaf)
+                score = float(within[q, i])
+                if np.isfinite(score):
+                    origin, leaf, item = tables.owners[i]
+                    out[q] += (Match(score, leaf, origin, item),)
         return out
 
-    def nearest_leaf(self, leaf_centroid: np.ndarray, exclude_leaf: str | None = None) -> LeafMatch | None:
-        """The indexed leaf whose examples, taken together, are closest to `leaf_centroid`."""
-        _, _, cents, keys = self._tables()
-        if not keys:
-            return None
-        scores = cents @ leaf_centroid
-        for i, (_, leaf) in enumerate(keys):
+    def nearest_leaves(self, leaf_centroid: np.ndarray, exclude_leaf: str | None = None) -> tuple[LeafMatch, ...]:
+        """The indexed leaves whose examples, taken together, are closest to `leaf_centroid`: the best
+        merged leaf and the best open PR's leaf, apart."""
+        tables = self._tables()
+        if not tables.keys:
+            return ()
+        scores = comparable(tables.centroids @ leaf_centroid)
+        for i, (_, leaf) in enumerate(tables.keys):
             if leaf == exclude_leaf:
                 scores[i] = -np.inf
-        i = int(scores.argmax())
-        if not np.isfinite(scores[i]):
-            return None
-        return LeafMatch(float(scores[i]), keys[i][1], keys[i][0])
+        out: list[LeafMatch] = []
+        for kind in (tables.merged_keys, ~tables.merged_keys):
+            within = np.where(kind, scores, -np.inf)
+            i = int(within.argmax())
+            if np.isfinite(within[i]):
+                out.append(LeafMatch(float(within[i]), tables.keys[i][1], tables.keys[i][0]))
+        return tuple(out)
 
     # storage --------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from checks.document import Document, PathKey, format_yaml_path
-from checks.findings import Finding, Severity
+from checks.findings import Finding, Severity, Similar
 from checks.paths import kind_of, taxonomy_path
 from checks.sources import Source
 
@@ -80,7 +80,8 @@ class QnaFile:
         return not self.is_knowledge and has_context
 
     def finding(
-        self, check: str, severity: Severity, message: str, at: PathKey = (), *, key: bool = False
+        self, check: str, severity: Severity, message: str, at: PathKey = (), *, key: bool = False,
+        similar: tuple[Similar, ...] = (),
     ) -> Finding:
         """A finding at the real position of `at` in this file."""
         line, column = self.document.positions.locate(at, key=key)
@@ -92,4 +93,5 @@ class QnaFile:
             line=line,
             column=column,
             yaml_path=format_yaml_path(at),
+            similar=similar,
         )

@@ -20,10 +20,10 @@ from typing import Any
 
 from bot.comment.labels import label_plan, wanted_labels
 from bot.dashboard import record
-from bot.dashboard.store import BuildRow, Store
+from bot.dashboard.store import BuildRow, SimilarMatch, Store
 from bot.forges.forge import LabelChange, PullRequest
-from bot.review.effects import plan
-from bot.review.state import Comment, Push, Timeline, derive
+from bot.review.effects import Plan, plan
+from bot.review.state import Comment, Push, ReviewState, Timeline, derive
 from bot.service.router import Job
 from bot.triage.render import render_check_run
 from bot.triage.run import TriageOutcome
@@ -37,6 +37,7 @@ MAINTAINERS = ("maria-maintainer", "moses-maintainer", "mei-maintainer")
 APPROVERS = ("ada-approver",)
 REVIEW = ReviewConfig(maintainers=MAINTAINERS, approvers=APPROVERS, triagers=("tom-triager", "tia-triager"))
 DAY = 86400.0
+JOB_RETRIES = 5  # as `Settings.job_retries`
 CHECKS = ChecksConfig(schema_version="own")  # each file against its own version, as upstream's older PRs were
 
 
@@ -87,15 +88,17 @@ def corpus_contributions(corpus: Path, limit: int, first: int = 100) -> list[Con
     return out
 
 
-def pr_payload(c: Contribution, opened: datetime, labels: list[str], head_sha: str) -> dict[str, Any]:
+def pr_payload(c: Contribution, opened: datetime, labels: list[str], head_sha: str,
+               reviewers: tuple[str, ...] = ()) -> dict[str, Any]:
     """A `pull_request` webhook payload, shaped as GitHub sends one."""
     return {"action": "opened", "number": c.number, "sender": {"login": c.author, "type": "User"},
-            "repository": {"full_name": REPO},
+            "repository": {"full_name": REPO, "private": False},
             "pull_request": {"number": c.number, "title": c.title, "state": "open", "draft": False,
                              "html_url": f"https://github.example/{REPO}/pull/{c.number}",
                              "user": {"login": c.author}, "created_at": opened.isoformat(),
                              "labels": [{"name": n} for n in labels], "head": {"sha": head_sha},
-                             "base": {"ref": "main"}}}
+                             "base": {"ref": "main"},
+                             "requested_reviewers": [{"login": r} for r in reviewers]}}
 
 
 def triage_outcome(c: Contribution, head_sha: str) -> TriageOutcome:
@@ -125,15 +128,29 @@ def review_timeline(c: Contribution, head_sha: str, opened: datetime, rng: rando
                     comments=tuple(comments))
 
 
-def seed(store: Store, contributions: list[Contribution], now: float, seed_value: int = 15) -> None:
-    """Record the world in the store, through the functions webhooks and jobs use."""
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """What the real workflow derived for one PR of the world: the review state and the merge gate's plan."""
+
+    state: ReviewState
+    plan: Plan
+    triage: str | None  # the triage check's conclusion the gate saw
+
+
+def seed(store: Store, contributions: list[Contribution], now: float, seed_value: int = 15) -> dict[int, Derived]:
+    """Record the world in the store, through the functions webhooks and jobs use; returns what was derived."""
     rng = random.Random(seed_value)
+    derived: dict[int, Derived] = {}
     for c in contributions:
         head_sha = f"{c.number:040x}"
-        opened = datetime.fromtimestamp(now - rng.uniform(0.1, 120) * DAY, UTC)
+        age = rng.uniform(0.1, 120)
+        opened = datetime.fromtimestamp(now - age * DAY, UTC)
         outcome = triage_outcome(c, head_sha)
         flags = ["possible-duplicate"] if rng.random() < 0.1 else []
-        payload = pr_payload(c, opened, [*outcome.labels.added, *flags], head_sha)
+        flags += ["needs-rebase"] if rng.random() < 0.08 else []
+        flags += ["stale"] if age > 45 and rng.random() < 0.3 else []  # the lifecycle's labels, default names
+        reviewers = tuple(rng.sample(MAINTAINERS, rng.choice((0, 1, 1, 2))))
+        payload = pr_payload(c, opened, [*outcome.labels.added, *flags], head_sha, reviewers)
         at = opened.timestamp()
         jobs = [Job("triage", "pull_request", "opened", f"demo-{c.number}", REPO,
                     None, c.number, head_sha, {}, at, True)]
@@ -141,7 +158,8 @@ def seed(store: Store, contributions: list[Contribution], now: float, seed_value
         record.on_triage(store, REPO, outcome)
         state = derive(review_timeline(c, head_sha, opened, rng), REVIEW, lambda user, team: False)
         conclusion = outcome.check_run.conclusion
-        record.on_review(store, REPO, c.number, state, plan(state, REVIEW, labels=frozenset(), triage=conclusion))
+        derived[c.number] = Derived(state, plan(state, REVIEW, labels=frozenset(), triage=conclusion), conclusion)
+        record.on_review(store, REPO, c.number, state, derived[c.number].plan)
         row = store.pull(REPO, c.number)
         if row is not None and state.lgtms:  # a triager looked at it and took `triage-needed` off
             store.set_labels(REPO, c.number, [n for n in row.labels if n != "triage-needed"])
@@ -149,25 +167,31 @@ def seed(store: Store, contributions: list[Contribution], now: float, seed_value
     _link_same_leaves(store, contributions)
     store.heartbeat("demo-host:1/worker-1", None, now)
     failed = f"triage:{REPO}#{contributions[-1].number}"
+    for attempt in range(1 + JOB_RETRIES):  # each run raised, as the worker records it; then the retries were spent
+        store.job_state(failed, "retrying", now - 900 + attempt * 50, reason="GithubException: 502 Bad Gateway",
+                        attempt=True)
     store.job_state(failed, "failed", now - 600, reason="GithubException: 502 Bad Gateway (retries spent)")
     store.record_build(BuildRow("a1b2c3d4e5f6@1", now - 8 * DAY, "published", "passed",
                                 ("compositional_skills/linguistics/synonyms",), (), "https://example.org/builds/1"))
     store.record_build(BuildRow("b2c3d4e5f6a7@2", now - DAY, "rejected", "rejected",
                                 ("compositional_skills/linguistics/synonyms",), ("knowledge/science/astronomy",), ""))
+    return derived
 
 
 def _link_same_leaves(store: Store, contributions: list[Contribution]) -> None:
-    """Open PRs adding the same leaf: the demo's stand-in for the duplicate index (no model loaded)."""
+    """Open PRs adding the same leaf: the demo's stand-in for the duplicate index (no model loaded), as a
+    whole-leaf match of score 1 between the two PRs' copies of that leaf."""
     by_leaf: dict[str, list[int]] = {}
     for c in contributions:
-        for path in c.files:
-            by_leaf.setdefault(str(Path(path).parent), []).append(c.number)
+        for leaf in sorted({str(Path(path).parent) for path in c.files}):
+            by_leaf.setdefault(leaf, []).append(c.number)
     for c in contributions:
         row = store.pull(REPO, c.number)
         if row is None or row.triage is None:
             continue
-        others = sorted({n for path in c.files for n in by_leaf[str(Path(path).parent)] if n != c.number})
-        store.set_triage(REPO, c.number, row.head_sha, row.triage, list(row.leaves), others)
+        matches = [SimilarMatch(leaf, n, leaf, 1.0) for leaf in sorted({str(Path(p).parent) for p in c.files})
+                   for n in by_leaf[leaf] if n != c.number]
+        store.set_triage(REPO, c.number, row.head_sha, row.triage, list(row.leaves), matches)
 
 
 def build_world(data_dir: Path, corpus: Path | None, prs: int, now: float) -> Store:

@@ -10,12 +10,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.dashboard.store import PullRow, Store
+from bot.dashboard.store import PullRow, SimilarMatch, Store
 from bot.forges.forge import PullRequest
 from bot.service.router import Job
+from bot.triage.indexes import pr_of_origin
+from checks.findings import Finding
 
 BOT_SENDER = re.compile(r"\[bot\]$", re.IGNORECASE)
-OPEN_PR = re.compile(r"\bopen pr/(\d+)\b")  # bot.triage.indexes.pr_origin, as the duplicate check names an origin
 WAITING_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
 
 
@@ -43,7 +44,14 @@ def is_person(payload: dict[str, Any]) -> bool:
     return isinstance(sender, dict) and sender.get("type") != "Bot" and not BOT_SENDER.search(_login(sender))
 
 
-def pull_row(repo: str, pr: dict[str, Any], at: float, action: str | None, by_person: bool) -> PullRow:
+def is_private(payload: dict[str, Any]) -> bool:
+    """Whether the delivery's repository is private; one that does not say so counts as private."""
+    repository = payload.get("repository")
+    return not isinstance(repository, dict) or repository.get("private") is not False
+
+
+def pull_row(repo: str, pr: dict[str, Any], at: float, action: str | None, by_person: bool,
+             private: bool = True) -> PullRow:
     """The store's row for a webhook's `pull_request` object; activity counts only a person's acts."""
     created = epoch(pr.get("created_at"), at)
     return PullRow(
@@ -54,6 +62,7 @@ def pull_row(repo: str, pr: dict[str, Any], at: float, action: str | None, by_pe
         head_sha=str((pr.get("head") or {}).get("sha") or ""), base_ref=str((pr.get("base") or {}).get("ref") or ""),
         labels=tuple(sorted(str(lb.get("name")) for lb in pr.get("labels") or () if isinstance(lb, dict))),
         requested=tuple(sorted(_login(u) for u in pr.get("requested_reviewers") or () if _login(u))),
+        private=private,
     )
 
 
@@ -64,8 +73,10 @@ def on_delivery(store: Store, event: str, delivery: str, payload: dict[str, Any]
     action = payload.get("action")
     person = is_person(payload)
     number: int | None = None
+    if repo:
+        store.set_repo_private(repo, is_private(payload))
     if event == "pull_request" and isinstance(payload.get("pull_request"), dict):
-        row = pull_row(repo, payload["pull_request"], at, action, person)
+        row = pull_row(repo, payload["pull_request"], at, action, person, is_private(payload))
         number = row.number
         store.upsert_pull(row)
     elif event in ("issue_comment", "pull_request_review"):
@@ -79,34 +90,55 @@ def on_delivery(store: Store, event: str, delivery: str, payload: dict[str, Any]
         store.job_queued(job.key, job.route, job.repo, job.pr, at)
 
 
+def similar_prs(findings: list[Finding], own: int) -> list[SimilarMatch]:
+    """The duplicate check's matches with other open PRs' leaves, one per pair of leaves (the closest score,
+    every example paired), from the findings' structured data."""
+    pairs: dict[tuple[str, int, str], SimilarMatch] = {}
+    for match in (s for f in findings for s in f.similar):
+        number = pr_of_origin(match.origin)
+        if number is None or number == own:
+            continue
+        key = (match.leaf, number, match.matched_leaf)
+        seen = pairs.get(key)
+        examples = tuple(dict.fromkeys((seen.examples if seen else ()) + match.examples))
+        pairs[key] = SimilarMatch(match.leaf, number, match.matched_leaf,
+                                  max(match.score, seen.score if seen else match.score), examples)
+    return list(pairs.values())
+
+
 def on_triage(store: Store, repo: str, outcome: Any) -> None:
     """Triage's outcome (`bot.triage.run.TriageOutcome`): conclusion, counts, leaves and similar PRs."""
     pr: PullRequest = outcome.pr
     report = outcome.report
     findings = list(report.all_findings()) if report is not None else []
-    similar = [int(n) for f in findings if f.check == "duplicate" for n in OPEN_PR.findall(f.message)]
     triage = {"conclusion": outcome.check_run.conclusion,
               "errors": sum(1 for f in findings if str(f.severity) == "error"),
               "warnings": sum(1 for f in findings if str(f.severity) == "warning")}
     leaves = sorted({f.path.rsplit("/", 1)[0] for f in report.files}) if report is not None else []
-    store.set_triage(repo, pr.number, pr.head_sha, triage, leaves, [n for n in similar if n != pr.number])
+    store.set_triage(repo, pr.number, pr.head_sha, triage, leaves, similar_prs(findings, pr.number))
     row = store.pull(repo, pr.number)
     if row is not None:
         labels = (set(row.labels) | set(outcome.labels.added)) - set(outcome.labels.removed)
         store.set_labels(repo, pr.number, sorted(labels))
 
 
-def on_review(store: Store, repo: str, number: int, state: Any, plan: Any) -> None:
-    """The review workflow's derived state (`ReviewState`) and plan (`Plan`), as words and counts."""
-    store.set_review(repo, number, {
+def review_record(state: Any, plan: Any) -> dict[str, Any]:
+    """The review workflow's derived state (`ReviewState`) and the merge gate's plan (`Plan`), as stored."""
+    return {
         "head_sha": state.head_sha,
         "lgtms": [v.user for v in state.lgtms],
         "required": state.required_lgtms,
         "approvals": [v.user for v in state.approvals],
         "holds": list(state.holds),
         "blockers": list(plan.blockers),
+        "waits": [str(w) for w in plan.waits],  # the merge gate's own derivation: the page's state comes from it
         "status": plan.status.description,
-    })
+    }
+
+
+def on_review(store: Store, repo: str, number: int, state: Any, plan: Any) -> None:
+    """The review workflow's derived state and plan, as words and counts; the labels the plan changes."""
+    store.set_review(repo, number, review_record(state, plan))
     row = store.pull(repo, number)
     if row is not None:
         labels = (set(row.labels) | set(plan.labels_add)) - set(plan.labels_remove)

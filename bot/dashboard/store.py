@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS pulls (
     created_at REAL NOT NULL, activity_at REAL NOT NULL, waiting_since REAL NOT NULL,
     head_sha TEXT NOT NULL DEFAULT '', base_ref TEXT NOT NULL DEFAULT '', labels TEXT NOT NULL DEFAULT '[]',
     requested TEXT NOT NULL DEFAULT '[]', triage TEXT, review TEXT, similar TEXT NOT NULL DEFAULT '[]',
-    leaves TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (repo, number));
+    leaves TEXT NOT NULL DEFAULT '[]', private INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (repo, number));
+CREATE TABLE IF NOT EXISTS repos (repo TEXT PRIMARY KEY, private INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, event TEXT NOT NULL, action TEXT, repo TEXT, pr INTEGER, jobs INTEGER NOT NULL,
     received_at REAL NOT NULL);
@@ -45,9 +46,37 @@ CREATE TABLE IF NOT EXISTS lifecycle (repo TEXT NOT NULL, key TEXT NOT NULL, val
 CREATE INDEX IF NOT EXISTS pulls_open ON pulls (state, waiting_since);
 CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated_at);
 """
+# Columns added since a store was first created: (table, column, declaration).
+ADDED_COLUMNS = (("pulls", "private", "INTEGER NOT NULL DEFAULT 1"),)
+# Jobs and deliveries are shown only for repositories a webhook said are public (unknown: hidden).
+PUBLIC_REPO = "(coalesce(repo, '') = '' OR repo IN (SELECT repo FROM repos WHERE private = 0))"
 KEEP_DELIVERIES = 200  # the last deliveries shown; older rows are dropped as new ones come
 KEEP_FINISHED_JOBS = 500
 FORGET_WORKERS_AFTER = 86400.0  # seconds: a worker silent this long (a restarted process) leaves the page
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarMatch:
+    """A leaf of this PR that the duplicate check matched with a leaf of another open PR (its structured
+    result, `checks.findings.Similar`): the examples paired, or none when the leaves as a whole are alike."""
+
+    leaf: str
+    pr: int
+    matched_leaf: str
+    score: float
+    examples: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"leaf": self.leaf, "pr": self.pr, "matched_leaf": self.matched_leaf, "score": self.score,
+                "examples": [list(pair) for pair in self.examples]}
+
+    @classmethod
+    def from_json(cls, data: Any) -> SimilarMatch | None:
+        """None for what an older version stored (bare PR numbers): the next triage writes it anew."""
+        if not isinstance(data, dict):
+            return None
+        return cls(str(data["leaf"]), int(data["pr"]), str(data["matched_leaf"]), float(data["score"]),
+                   tuple((str(a), str(b)) for a, b in data["examples"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +99,9 @@ class PullRow:
     requested: tuple[str, ...] = ()  # reviewers requested
     triage: dict[str, Any] | None = None  # {"conclusion", "errors", "warnings"}
     review: dict[str, Any] | None = None  # {"lgtms", "required", "holds", "approvals", "blockers", ...}
-    similar: tuple[int, ...] = ()  # open PRs whose leaves the duplicate check matched
+    similar: tuple[SimilarMatch, ...] = ()  # leaves of open PRs the duplicate check matched
     leaves: tuple[str, ...] = ()
+    private: bool = False  # in a private repository: shown only where the operator allows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +125,11 @@ class Store:
 
     def __post_init__(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection().executescript(SCHEMA)  # commits on its own
+        conn = self._connection()
+        conn.executescript(SCHEMA)  # commits on its own
+        for table, column, declaration in ADDED_COLUMNS:  # a store an older version created
+            if column not in {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -127,16 +161,25 @@ class Store:
         with self._tx() as db:
             db.execute(
                 """INSERT INTO pulls (repo, number, title, author, html_url, state, draft, created_at, activity_at,
-                       waiting_since, head_sha, base_ref, labels, requested)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                       waiting_since, head_sha, base_ref, labels, requested, private)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                    ON CONFLICT (repo, number) DO UPDATE SET title=excluded.title, author=excluded.author,
+                       private=excluded.private,
                        html_url=excluded.html_url, state=excluded.state, draft=excluded.draft,
                        created_at=excluded.created_at, activity_at=max(activity_at, excluded.activity_at),
                        waiting_since=max(waiting_since, excluded.waiting_since), head_sha=excluded.head_sha,
                        base_ref=excluded.base_ref, labels=excluded.labels, requested=excluded.requested""",
                 (row.repo, row.number, row.title, row.author, row.html_url, row.state, int(row.draft),
                  row.created_at, row.activity_at, row.waiting_since, row.head_sha, row.base_ref,
-                 json.dumps(list(row.labels)), json.dumps(list(row.requested))))
+                 json.dumps(list(row.labels)), json.dumps(list(row.requested)), int(row.private)))
+
+    def set_repo_private(self, repo: str, private: bool) -> None:
+        """What a webhook said of the repository: its jobs and deliveries are public only when it is."""
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO repos VALUES (?,?)", (repo, int(private)))
+
+    def public_repos(self) -> set[str]:
+        return {r["repo"] for r in self._read("SELECT repo FROM repos WHERE private = 0")}
 
     def touch_pull(self, repo: str, number: int, at: float) -> None:
         """A person's activity on the PR (a comment, a review): the stale clock restarts."""
@@ -155,11 +198,12 @@ class Store:
                        (json.dumps(sorted(requested)), repo, number))
 
     def set_triage(self, repo: str, number: int, head_sha: str, triage: dict[str, Any], leaves: list[str],
-                   similar: list[int]) -> None:
+                   similar: list[SimilarMatch]) -> None:
+        ordered = sorted(similar, key=lambda m: (m.leaf, m.pr, m.matched_leaf))
         with self._tx() as db:
             db.execute("UPDATE pulls SET triage=?, leaves=?, similar=? WHERE repo=? AND number=? AND head_sha=?",
-                       (json.dumps(triage), json.dumps(leaves), json.dumps(sorted(set(similar))), repo, number,
-                        head_sha))
+                       (json.dumps(triage), json.dumps(leaves), json.dumps([m.to_json() for m in ordered]), repo,
+                        number, head_sha))
 
     def set_review(self, repo: str, number: int, review: dict[str, Any]) -> None:
         with self._tx() as db:
@@ -169,13 +213,14 @@ class Store:
         rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE repo=? AND number=?", (repo, number))
         return _pull(rows[0]) if rows else None
 
-    def open_pulls(self, repo: str | None = None) -> list[PullRow]:
-        """Open PRs, longest waiting first."""
+    def open_pulls(self, repo: str | None = None, *, private: bool = True) -> list[PullRow]:
+        """Open PRs, longest waiting first; `private=False` leaves out those of private repositories."""
+        hidden = "" if private else " AND private=0"
         if repo is None:
-            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open' "
+            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open'{hidden} "
                               "ORDER BY waiting_since, repo, number")
         else:
-            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open' AND repo=? "
+            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open' AND repo=?{hidden} "
                               "ORDER BY waiting_since, number", (repo,))
         return [_pull(r) for r in rows]
 
@@ -188,8 +233,9 @@ class Store:
             db.execute("DELETE FROM deliveries WHERE id NOT IN "
                        "(SELECT id FROM deliveries ORDER BY received_at DESC LIMIT ?)", (KEEP_DELIVERIES,))
 
-    def deliveries(self, limit: int = 30) -> list[sqlite3.Row]:
-        return self._read("SELECT * FROM deliveries ORDER BY received_at DESC LIMIT ?", (limit,))
+    def deliveries(self, limit: int = 30, *, private: bool = True) -> list[sqlite3.Row]:
+        hidden = "" if private else f" WHERE {PUBLIC_REPO}"
+        return self._read(f"SELECT * FROM deliveries{hidden} ORDER BY received_at DESC LIMIT ?", (limit,))
 
     def job_queued(self, key: str, route: str, repo: str, pr: int | None, at: float) -> None:
         with self._tx() as db:
@@ -218,13 +264,15 @@ class Store:
             db.execute("DELETE FROM jobs WHERE state='done' AND key NOT IN (SELECT key FROM jobs WHERE state='done' "
                        "ORDER BY updated_at DESC LIMIT ?)", (KEEP_FINISHED_JOBS,))
 
-    def jobs(self, states: tuple[str, ...], limit: int = 100) -> list[sqlite3.Row]:
+    def jobs(self, states: tuple[str, ...], limit: int = 100, *, private: bool = True) -> list[sqlite3.Row]:
         marks = ",".join("?" * len(states))
-        return self._read(f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY updated_at DESC LIMIT ?",
+        hidden = "" if private else f" AND {PUBLIC_REPO}"
+        return self._read(f"SELECT * FROM jobs WHERE state IN ({marks}){hidden} ORDER BY updated_at DESC LIMIT ?",
                           (*states, limit))
 
-    def job_counts(self) -> dict[str, int]:
-        return {r["state"]: r["n"] for r in self._read("SELECT state, count(*) AS n FROM jobs GROUP BY state")}
+    def job_counts(self, *, private: bool = True) -> dict[str, int]:
+        hidden = "" if private else f" WHERE {PUBLIC_REPO}"
+        return {r["state"]: r["n"] for r in self._read(f"SELECT state, count(*) AS n FROM jobs{hidden} GROUP BY state")}
 
     def heartbeat(self, worker: str, current_job: str | None, at: float, *, keep_job: bool = False) -> None:
         """A worker is alive; `keep_job` leaves its current job as it is (the periodic beat)."""
@@ -289,13 +337,15 @@ class Store:
 
 # The JSON columns come back as one array per row: one decode instead of six (the page reads 1,000 rows).
 PULL_COLUMNS = ("repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, "
-                "head_sha, base_ref, json_array(json(labels), json(requested), json(triage), json(review), "
+                "head_sha, base_ref, private, json_array(json(labels), json(requested), json(triage), json(review), "
                 "json(similar), json(leaves))")
 
 
 def _pull(r: sqlite3.Row) -> PullRow:
     (repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, head_sha, base_ref,
-     packed) = r
+     private, packed) = r
     labels, requested, triage, review, similar, leaves = json.loads(packed)
+    matches = tuple(m for m in map(SimilarMatch.from_json, similar) if m is not None)
     return PullRow(repo, number, title, author, html_url, state, bool(draft), created_at, activity_at, waiting_since,
-                   head_sha, base_ref, tuple(labels), tuple(requested), triage, review, tuple(similar), tuple(leaves))
+                   head_sha, base_ref, tuple(labels), tuple(requested), triage, review, matches, tuple(leaves),
+                   bool(private))

@@ -10,6 +10,7 @@ posting another.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.comment.sticky import escape
 from bot.review.commands import HELP_TEXT, Command, Name
@@ -51,6 +52,16 @@ class Reply:
     body: str  # starts with reply_marker(comment_id)
 
 
+class Wait(StrEnum):
+    """What the merge gate waits for, as data (the dashboard derives each PR's state from it)."""
+
+    CLOSED = "closed"
+    APPROVAL = "approval"
+    LGTMS = "lgtms"
+    HOLD = "hold"
+    TRIAGE = "triage"
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     labels_add: tuple[str, ...]
@@ -61,6 +72,7 @@ class Plan:
     replies: tuple[Reply, ...]
     recheck: bool
     section: str  # markdown for the sticky comment
+    waits: tuple[Wait, ...] = ()  # what `blockers` say, as data
 
 
 def short(sha: str) -> str:
@@ -93,24 +105,29 @@ def _clip(text: str) -> str:
     return excerpt(text, MAX_DESCRIPTION)
 
 
-def blockers_of(state: ReviewState, triage: str | None) -> tuple[str, ...]:
-    """Everything that stands between the PR and a merge, in words for people."""
+def gate(state: ReviewState, triage: str | None) -> tuple[tuple[Wait, str], ...]:
+    """Everything that stands between the PR and a merge: what it is, and in words for people."""
     if not state.open:
-        return ("the pull request is not open",)
-    found: list[str] = []
+        return ((Wait.CLOSED, "the pull request is not open"),)
+    found: list[tuple[Wait, str]] = []
     if not state.approvals:
-        found.append("an approval (`/approve` by an approver)" if state.approvers_configured
-                     else "an approval, but no approvers are configured")
+        found.append((Wait.APPROVAL, "an approval (`/approve` by an approver)" if state.approvers_configured
+                      else "an approval, but no approvers are configured"))
     if not state.enough_lgtms:
-        found.append(f"{state.required_lgtms} LGTMs on `{short(state.head_sha)}` "
-                     f"(has {len(state.lgtms)})" if state.maintainers_configured
-                     else "LGTMs, but no maintainers are configured")
+        found.append((Wait.LGTMS, f"{state.required_lgtms} LGTMs on `{short(state.head_sha)}` "
+                      f"(has {len(state.lgtms)})" if state.maintainers_configured
+                      else "LGTMs, but no maintainers are configured"))
     if state.holds:
-        found.append(f"the hold by {_holders(state)} to be lifted")
+        found.append((Wait.HOLD, f"the hold by {_holders(state)} to be lifted"))
     if triage not in TRIAGE_PASSING:
-        found.append("the triage check to finish" if triage is None
-                     else f"the triage check to pass (it concluded `{triage}`)")
+        found.append((Wait.TRIAGE, "the triage check to finish" if triage is None
+                      else f"the triage check to pass (it concluded `{triage}`)"))
     return tuple(found)
+
+
+def blockers_of(state: ReviewState, triage: str | None) -> tuple[str, ...]:
+    """The gate's blockers in words."""
+    return tuple(words for _, words in gate(state, triage))
 
 
 def _label_ops(state: ReviewState, config: ReviewConfig, labels: set[str], commands: tuple[Command, ...],
@@ -201,7 +218,8 @@ def plan(state: ReviewState, config: ReviewConfig, *, labels: set[str] | frozens
     refused = {r.command for r in state.refusals if r.comment_id == comment_id}
     commands = state.commands_of(comment_id) if comment_id is not None else ()
     wanted, notes = _label_ops(state, config, set(labels), commands, pushed, refused)
-    blockers = blockers_of(state, triage)
+    waits = gate(state, triage)
+    blockers = tuple(words for _, words in waits)
     reply = _reply(state, comment_id, refused, notes, blockers) if comment_id is not None else None
     return Plan(
         labels_add=tuple(sorted(wanted - set(labels))),
@@ -212,4 +230,5 @@ def plan(state: ReviewState, config: ReviewConfig, *, labels: set[str] | frozens
         replies=(reply,) if reply else (),
         recheck=any(c.name is Name.RECHECK and c not in refused for c in commands),
         section=section(state, config, blockers),
+        waits=tuple(wait for wait, _ in waits),
     )

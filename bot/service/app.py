@@ -114,8 +114,10 @@ def shape_problem(value: Any, shape: Any, where: str = "payload") -> str | None:
 def create_app(secret: str, queue: JobQueue, router: Router,
                lifespan: Callable[[Starlette], Any] | None = None, *,
                body_deadline: float = BODY_DEADLINE, max_bodies: int = MAX_BODIES,
-               store: Store | None = None, dashboard: bool = False) -> Starlette:
-    """The webhook app; with a `store`, deliveries are recorded in it, and `dashboard` serves its pages."""
+               store: Store | None = None, dashboard: bool = False,
+               dashboard_access: web.Access | None = None) -> Starlette:
+    """The webhook app; with a `store`, deliveries are recorded in it, and `dashboard` serves its pages
+    (public repositories only, unless `dashboard_access` shows private ones behind its password)."""
     reading = asyncio.Semaphore(max_bodies)
 
     async def webhook(request: Request) -> Response:
@@ -187,7 +189,7 @@ def create_app(secret: str, queue: JobQueue, router: Router,
 
     routes = [Route("/webhook", webhook, methods=["POST"]), Route("/healthz", healthz), Route("/metrics", prometheus)]
     if dashboard and store is not None:
-        routes += web.routes(store)
+        routes += web.routes(store, access=dashboard_access or web.Access())
     return Starlette(routes=routes, lifespan=lifespan)
 
 

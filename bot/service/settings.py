@@ -22,6 +22,9 @@ DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_MAX_RATE_LIMIT_WAIT = 120.0  # seconds; a module constant, since a slotted class attribute is a descriptor
 
 
+MIN_DASHBOARD_PASSWORD = 16
+
+
 class SettingsError(Exception):
     """The service cannot start; the message says which setting and why."""
 
@@ -47,6 +50,9 @@ class Settings:
     annotations_per_run: int = 1000  # check-run annotations per run
     job_lease: float = DEFAULT_LEASE  # seconds a running job's lease lasts unrenewed (a killed worker's job waits)
     dashboard: bool = True  # serve the read-only dashboard at `/` beside the webhook
+    dashboard_private: bool = False  # also show private repositories' PRs (then only behind dashboard_password)
+    dashboard_password: str = ""  # HTTP Basic password for every dashboard page (needed with dashboard_private)
+    dashboard_port: int = 0  # 0: the dashboard shares the webhook's port; N: its own process on port N
     build_config: str = ""  # the weekly build's --config file, for `/generate` previews (empty: defaults)
     precheck_model: str = "auto"  # auto: newest build in $TAXONOMIST_BUILDS, else embedded; none: off; folder|URL
 
@@ -119,6 +125,9 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     settings = Settings(**{k: _convert(k, v) for k, v in values.items()})
     if not settings.private_key.is_file():
         raise SettingsError(f"TAXONOMIST_PRIVATE_KEY: {settings.private_key} is not a file")
+    if settings.dashboard_private and len(settings.dashboard_password) < MIN_DASHBOARD_PASSWORD:
+        raise SettingsError(f"TAXONOMIST_DASHBOARD_PRIVATE: private repositories are shown only behind a password: "
+                            f"set TAXONOMIST_DASHBOARD_PASSWORD (at least {MIN_DASHBOARD_PASSWORD} characters)")
     try:
         select(skip=settings.skip_checks)
     except SelectionError as exc:

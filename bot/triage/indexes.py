@@ -15,14 +15,21 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bot.forges.forge import Forge
+from checks.findings import MERGED
 from checks.paths import QNA_NAMES, kind_of, taxonomy_path
 from checks.sources import MemorySource
 
-BASE = "base"
+BASE = MERGED
 
 
 def pr_origin(number: int) -> str:
     return f"pr/{number}"
+
+
+def pr_of_origin(origin: str) -> int | None:
+    """The open PR an index origin names (`pr_origin`'s inverse); None for the merged taxonomy."""
+    prefix, _, number = origin.partition("/")
+    return int(number) if prefix == "pr" and number.isdigit() else None
 
 
 def taxonomy_sources(forge: Forge, ref: str) -> list[MemorySource]:

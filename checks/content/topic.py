@@ -19,6 +19,7 @@ from checks.content.texts import examples, locate_span, prose
 from checks.content.vectors import embed_cached
 from checks.context import CheckContext
 from checks.document import PathKey, format_yaml_path
+from checks.embeddings import comparable
 from checks.excerpt import excerpt
 from checks.findings import Finding, Severity
 from checks.lazy import Lazy
@@ -125,9 +126,9 @@ def similar_topics(texts: list[str]) -> list[tuple[str, float] | None]:
     """For each text, the closest avoid-topic at or above the threshold (advice needs an advice cue)."""
     names, rows = topic_vectors()
     out: list[tuple[str, float] | None] = []
-    for text, scores in zip(texts, embed_cached(texts) @ rows.T, strict=True):
+    for text, scores in zip(texts, comparable(embed_cached(texts) @ rows.T), strict=True):
         best: tuple[str, float] | None = None
-        for i in np.argsort(-scores):
+        for i in np.argsort(-scores, kind="stable"):  # equal scores: the topic listed first
             if scores[i] < SIMILAR_AT:
                 break
             if names[i] in ADVICE_TOPICS and not ADVICE_CUE.search(text):

@@ -36,14 +36,14 @@ def deduplicate(samples: Sequence[dict[str, str]], reference: Sequence[dict[str,
             exact_unique.append(sample)
     if near >= 1.0 or not exact_unique:
         return exact_unique, dropped
-    from checks.embeddings import embed
+    from checks.embeddings import comparable, embed
 
     vectors = embed([sample_text(s) for s in [*reference, *exact_unique]])
     kept_rows = list(range(len(reference)))
     kept = []
     for offset, sample in enumerate(exact_unique):
         row = len(reference) + offset
-        if kept_rows and float((vectors[kept_rows] @ vectors[row]).max()) >= near:
+        if kept_rows and float(comparable(vectors[kept_rows] @ vectors[row]).max()) >= near:
             dropped["duplicate_near"] += 1
             continue
         kept_rows.append(row)

@@ -239,10 +239,13 @@ def model_card(report: dict[str, Any]) -> str:
 
 
 def publish(build_dir: Path, dest: Path | None = None, *, force: bool = False) -> Path:
-    """Assemble the published folder (default BUILD_DIR/published); returns its path."""
+    """Assemble the published folder (default BUILD_DIR/published); returns its path. BUILD_DIR/report.html
+    is written either way, also when the gate rejects the build (then nothing else is published)."""
     build_dir = Path(build_dir)
     report = read_report(build_dir)
     gate = report.get("gate")
+    if not (gate or {}).get("passed") and not force:  # people read why it did not go out
+        (build_dir / "report.html").write_text(report_html(report), encoding="utf-8")
     if gate is None and not force:
         raise PublishError(f"{build_dir}: the build was never evaluated; run `taxonomist build evaluate` "
                            "(or pass --force to publish it anyway)")
@@ -270,4 +273,5 @@ def publish(build_dir: Path, dest: Path | None = None, *, force: bool = False) -
     published["files"] = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     update_report(build_dir, {"published": published})
     write_json_atomic(target / "build.json", read_report(build_dir))
+    shutil.copy2(target / "report.html", build_dir / "report.html")  # where the workflow uploads it from, always
     return target

@@ -52,6 +52,7 @@ def _installed(training: Path, adapter: Path) -> bool:
 def select_checkpoint(build_dir: Path, config: Any, *, max_new_tokens: int = 48,
                       scorer: Scorer | None = None) -> dict[str, Any]:
     """Score every candidate, install the best as the build's adapter and merged model; the report section."""
+    from checks.embeddings import comparable
     from pipeline.evaluate.stage import branch_items, similarities
     from pipeline.train.stage import merge_adapter
 
@@ -63,7 +64,8 @@ def select_checkpoint(build_dir: Path, config: Any, *, max_new_tokens: int = 48,
         return {"chosen": found[-1][0] if found else None, "candidates": [], "skipped": why}
     scored = [{"step": step, "similarity": score_candidate(config.student, path, items, max_new_tokens=max_new_tokens,
                                                            scorer=scorer or similarities)} for step, path in found]
-    best = max(scored, key=lambda c: (c["similarity"], c["step"]))
+    # Rounded as the embeddings' scores are compared everywhere: the last bits of a CPU's BLAS kernel never pick.
+    best = max(scored, key=lambda c: (float(comparable(c["similarity"])), c["step"]))
     final = found[-1][0]
     adapter = dict(found)[best["step"]]
     if not _installed(training, adapter):

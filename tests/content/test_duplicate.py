@@ -48,7 +48,7 @@ def index() -> EmbeddingIndex:
 
 
 def run(path: str, pairs: list[tuple[str, str]], index: EmbeddingIndex | None):
-    return list(check_duplicate(qna(path, skill_yaml(pairs)), CheckContext(ChecksConfig(), index=index)))
+    return run_file(path, skill_yaml(pairs), index)
 
 
 def test_embed_rows_are_normalised() -> None:
@@ -111,7 +111,7 @@ def test_save_load_round_trip_without_pickle(index: EmbeddingIndex, tmp_path: Pa
     loaded = EmbeddingIndex.load(path)
     assert loaded.leaves() == index.leaves()
     query = embed([Example((), *RHYMES[1]).text])
-    assert loaded.nearest(query)[0].leaf == RHYME_LEAF
+    assert [m.leaf for m in loaded.nearest(query)[0]] == [RHYME_LEAF]
     with np.load(path, allow_pickle=False) as npz:
         assert set(npz.files) == {"hashes", "vectors", "meta"}
 
@@ -163,8 +163,8 @@ def test_paraphrases_of_merged_examples_are_found(corpus: Path) -> None:
         original = {e.at[1]: e for e in examples(Document.parse((root / case["leaf"] / "qna.yaml").read_text()).data)}
         texts.append(Example((), case["question"], original[case["example"]].answer).text)
     matches = built.nearest(embed(texts), exclude_leaf="new/leaf")
-    found = sum(1 for m, c in zip(matches, cases, strict=True)
-                if m is not None and m.leaf == c["leaf"] and m.score >= ChecksConfig().duplicates.warn_at)
+    found = sum(1 for (m,), c in zip(matches, cases, strict=True)
+                if m.leaf == c["leaf"] and m.score >= ChecksConfig().duplicates.warn_at)
     assert found / len(cases) >= 0.9
 
 
@@ -196,3 +196,78 @@ def test_a_copy_of_another_leaf_still_raises_the_duplicate_label(index: Embeddin
     assert [f.severity for f in found if "near-duplicate of" in f.message] == [Severity.ERROR]
     report = Report(files=[FileReport(path=path, source=path, kind="skill", findings=found)])
     assert "possible-duplicate" in wanted_labels(report, [path])
+
+
+def test_a_whole_leaf_copied_is_one_error_naming_that_leaf(index: EmbeddingIndex) -> None:
+    found = run("compositional_skills/new/leaf/qna.yaml", RHYMES, index)
+    assert [(f.severity, f.yaml_path) for f in found] == [(Severity.ERROR, ".seed_examples")]
+    (copy,) = found
+    assert f"this whole leaf is a copy of {RHYME_LEAF} in the merged taxonomy" in copy.message
+    assert "extend that leaf" in copy.message and "close" in copy.message
+    (similar,) = copy.similar
+    assert (similar.leaf, similar.matched_leaf, similar.merged) == ("compositional_skills/new/leaf", RHYME_LEAF, True)
+    assert similar.examples == tuple((f".seed_examples[{i}]", f".seed_examples[{i}]") for i in range(5))
+
+
+def test_a_tie_with_a_merged_leaf_never_hides_an_open_pr(index: EmbeddingIndex) -> None:
+    prs = EmbeddingIndex()
+    prs.add_leaf("compositional_skills/pr/rhymes", [Example(("seed_examples", 0), *RHYMES[0])], origin="pr/7")
+    found = run("compositional_skills/new/leaf/qna.yaml", [RHYMES[0], ("What is 2 plus 2?", "4")], index.merged(prs))
+    (copy,) = [f for f in found if f.similar and f.similar[0].examples]
+    assert [(s.origin, s.matched_leaf, s.score) for s in copy.similar] == [
+        ("base", RHYME_LEAF, 1.0), ("pr/7", "compositional_skills/pr/rhymes", 1.0)]
+    assert "open pr/7" in copy.message and "the merged taxonomy" in copy.message
+    assert copy.to_dict()["similar"][1]["origin"] == "pr/7"
+
+
+def test_nearest_breaks_ties_by_the_sorted_leaf_on_any_blas_kernel() -> None:
+    built = EmbeddingIndex()
+    for leaf in ("b/leaf", "a/leaf"):
+        built.add_leaf(leaf, [Example(("seed_examples", 0), *RHYMES[0])], origin="pr/1")
+    noise = embed([Example((), *RHYMES[0]).text]) * np.float32(1 + 3e-7)  # a kernel's last-bit difference
+    assert [(m.leaf, m.score) for m in built.nearest(noise)[0]] == [("a/leaf", 1.0)]
+
+
+def test_scores_are_compared_rounded() -> None:
+    from checks.embeddings import comparable
+
+    assert comparable(np.array([0.94999999, 1.0000001], dtype=np.float32)).tolist() == [0.95, 1.0]
+    assert float(comparable(np.float32(0.95))) >= ChecksConfig().duplicates.block_at
+
+
+def test_minimal_pairs_in_one_file_are_not_called_copies() -> None:
+    pairs = [("David is the brother to three sisters. Each of the sisters has one brother. How many brothers "
+              "does David have?", "David is their one brother. So, David has no brothers."),
+             ("David is the brother to three sisters. Each of the sisters has two brothers. How many brothers "
+              "does David have?", "David is one of their brothers. So, David has one brother."),
+             *RIVERS[:3]]
+    assert run("compositional_skills/new/leaf/qna.yaml", pairs, None) == []
+    copied = run("compositional_skills/new/leaf/qna.yaml", [pairs[0], pairs[0], *RIVERS[:3]], None)
+    assert len(copied) == 1 and "a copy of each other" in copied[0].message
+
+
+def test_numbers_in_words_make_a_new_example() -> None:
+    from checks.content.duplicate import numbers, same_example
+
+    assert numbers("Three sisters and 2 brothers") == ["2", "three"]
+    assert not same_example("Each of the sisters has one brother.", "Each of the sisters has two brothers.", "", "")
+
+
+@pytest.mark.corpus
+def test_upstream_copies_and_minimal_pairs(corpus: Path) -> None:
+    """PR 1267 copies the merged `bullet_lists` whole: one error naming it. PR 736's examples are minimal
+    pairs (one brother, two brothers): no note at all."""
+    leaf = "compositional_skills/linguistics/bullet_lists"
+    built = EmbeddingIndex()
+    built.update([MemorySource(f"{leaf}/qna.yaml", (corpus / "taxonomy-2024-08" / leaf / "qna.yaml").read_bytes())])
+    prs = corpus / "taxonomy-prs"
+    copied = "compositional_skills/linguistics/Important_items/qna.yaml"
+    found = run_file(copied, (prs / "1267" / copied).read_text(encoding="utf-8"), built)
+    assert [(f.severity, f.yaml_path) for f in found] == [(Severity.ERROR, ".seed_examples")]
+    assert f"whole leaf is a copy of {leaf}" in found[0].message
+    pairs = "compositional_skills/philosophy/logic/inductive_reasoning/siblings/qna.yaml"
+    assert run_file(pairs, (prs / "736" / pairs).read_text(encoding="utf-8"), built) == []
+
+
+def run_file(path: str, text: str, index: EmbeddingIndex | None):
+    return list(check_duplicate(qna(path, text), CheckContext(ChecksConfig(), index=index)))

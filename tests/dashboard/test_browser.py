@@ -21,7 +21,7 @@ from bot.dashboard.store import Store
 from bot.review.workflow import derive_for
 from bot.service.app import create_app
 from bot.triage.run import read_config
-from tests.dashboard.browser import chrome, screenshot, serving
+from tests.dashboard.browser import ARTIFACTS, chrome, screenshot, serving
 from tests.dashboard.harness import REPO, World, clean_leaf
 from tests.emulator.client import EmulatorClient
 from tests.emulator.plugin import ORG
@@ -47,7 +47,7 @@ def rows(driver: Any) -> dict[int, dict[str, str]]:
     out = {}
     for tr in driver.find_elements(By.CSS_SELECTOR, "#prs tbody tr[data-number]"):
         out[int(tr.get_attribute("data-number"))] = {
-            "state": tr.find_element(By.CSS_SELECTOR, "td.state").text,
+            "state": tr.find_element(By.CSS_SELECTOR, "td.state .name").text,
             "blockers": tr.find_element(By.CSS_SELECTOR, "td.blockers").text}
     return out
 
@@ -152,3 +152,95 @@ def test_corpus_prs_on_the_emulator_show_the_derived_review_state(
         screenshot(driver, "corpus-queue")
         assert int(driver.find_element(By.ID, "count-done").text) > 0
         assert "pull_request.opened" in driver.find_element(By.ID, "deliveries").text
+
+
+
+
+class Clicks:
+    """A triager's clicks from `/`: each one follows a link or submits a form, and is counted."""
+
+    def __init__(self, driver: Any, url: str) -> None:
+        self.driver, self.url, self.count = driver, url, 0
+        driver.get(url + "/")
+
+    def click(self, by: str, what: str) -> None:
+        follow(self.driver, by, what)
+        self.count += 1
+
+    def type(self, name: str, text: str) -> None:
+        field = self.driver.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(text)
+
+
+def at_width(driver: Any, width: int, height: int = 1000) -> dict[str, Any]:
+    """Show the page as a screen WIDTH CSS pixels wide; returns the layout's metrics (scripts are off: CDP)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+    driver.refresh()
+    return driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+
+
+@pytest.mark.corpus
+def test_the_four_triager_tasks_take_at_most_two_clicks_from_the_front_page(driver: Any, tmp_path: Path,
+                                                                           corpus: Path) -> None:
+    from bot.dashboard import views
+    from bot.dashboard.demo import MAINTAINERS, corpus_contributions
+
+    now = time.time()
+    store = Store(tmp_path / "dashboard.sqlite3")
+    seed(store, sample_contributions() + corpus_contributions(corpus, 150), now)
+    prs = [views.view(r, now) for r in store.open_pulls()]
+    by_state = {s: [p for p in prs if p.state is s] for s in views.PrState}
+    me = MAINTAINERS[0]
+    waiting = {p.row.number for p in prs if views.waiting_on(p, me)}
+    groups = views.similar_groups(store.open_pulls())
+    assert waiting and by_state[views.PrState.STALE] and by_state[views.PrState.READY] and groups
+    with serving(Starlette(routes=web.routes(store))) as url:
+        # 1. The PRs waiting on me: my login in "Waiting on me", one click.
+        task = Clicks(driver, url)
+        task.type("reviewer", me)
+        task.click(By.ID, "go-reviewer")
+        seen = rows(driver)
+        assert set(seen) == set(sorted(waiting)[:50]) or len(seen) == 50, (set(seen), waiting)
+        assert set(seen) <= waiting and task.count == 1
+        # 2. The stale PRs: the state's count on the front page, one click.
+        task = Clicks(driver, url)
+        task.click(By.ID, "state-stale")
+        assert {n for n, r in rows(driver).items() if r["state"] == "stale"} == {
+            p.row.number for p in by_state[views.PrState.STALE]} and task.count == 1
+        # 3. Why PR N is not merged: its number, one click; the row says what it waits for.
+        for pr in (by_state[views.PrState.READY][0], by_state[views.PrState.WAITING_LGTMS][0]):
+            task = Clicks(driver, url)
+            task.type("number", str(pr.row.number))
+            task.click(By.ID, "go-number")
+            (shown,) = rows(driver).values()
+            assert task.count == 1 and shown["state"] == pr.state_text
+            assert ("Not merged yet" in shown["blockers"]) == (pr.state is views.PrState.READY)
+            assert pr.state is views.PrState.READY or "LGTM" in shown["blockers"]
+        # 4. The open PRs that teach the same thing as PR N: its number, then its similar link.
+        number = groups[0].prs[0].number
+        task = Clicks(driver, url)
+        task.type("number", str(number))
+        task.click(By.ID, "go-number")
+        task.click(By.CSS_SELECTOR, f'tr[data-number="{number}"] a.similar')
+        assert task.count == 2 and "/similar?pr=" in driver.current_url
+        shown = {int(tr.get_attribute("data-number"))
+                 for tr in driver.find_elements(By.CSS_SELECTOR, "section.group tr[data-number]")}
+        expected = {r.number for g in groups if number in {p.number for p in g.prs} for r in g.prs}
+        assert shown == expected and len(shown) > 1
+        pairs = driver.find_elements(By.CSS_SELECTOR, "table.pairs tbody tr")
+        assert pairs and all(tr.find_element(By.CSS_SELECTOR, "td.score").text for tr in pairs)
+        # Readable on a phone: nothing to scroll sideways, state and blockers on screen; pictures for docs/.
+        driver.get(url + "/")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        wide = at_width(driver, 1400)
+        driver.save_screenshot(str(ARTIFACTS / "pull-requests-1400.png"))  # docs/img/dashboard-pull-requests-1400.png
+        narrow = at_width(driver, 400)
+        driver.save_screenshot(str(ARTIFACTS / "pull-requests-400.png"))
+        assert narrow["cssContentSize"]["width"] <= 400 < wide["cssContentSize"]["width"], narrow["cssContentSize"]
+        first = driver.find_element(By.CSS_SELECTOR, "#prs tbody tr[data-number]")
+        for cell in ("td.state", "td.blockers"):
+            box = first.find_element(By.CSS_SELECTOR, cell).rect
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 400 and box["width"] > 0, (cell, box)
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,9 +13,11 @@ from starlette.testclient import TestClient
 
 from bot.dashboard import record, views, web
 from bot.dashboard.builds import BuildRecordError, build_row
-from bot.dashboard.store import BuildRow, PullRow, Store
+from bot.dashboard.store import BuildRow, PullRow, SimilarMatch, Store
 from bot.lifecycle.rules import StaleInput, StaleStep, pick_reviewers, size_label, stale_step
-from checks.config import AssignConfig, ConfigError, SizeConfig, StaleConfig, parse_config
+from bot.review.effects import plan
+from bot.review.state import ReviewState, Vote
+from checks.config import AssignConfig, ConfigError, ReviewConfig, SizeConfig, StaleConfig, parse_config
 
 NOW = 1_800_000_000.0
 DAY = 86400.0
@@ -21,7 +25,7 @@ HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> @everyone'
 
 
 def row(number: int, *, labels: tuple[str, ...] = (), triage: dict | None = None, review: dict | None = None,
-        age: float = 1.0, author: str = "alice", leaves: tuple[str, ...] = (), similar: tuple[int, ...] = (),
+        age: float = 1.0, author: str = "alice", leaves: tuple[str, ...] = (), similar: tuple[SimilarMatch, ...] = (),
         title: str = "Add a skill") -> PullRow:
     return PullRow(repo="o/t", number=number, title=title, author=author,
                    html_url=f"https://github.com/o/t/pull/{number}", state="open", draft=False,
@@ -30,8 +34,14 @@ def row(number: int, *, labels: tuple[str, ...] = (), triage: dict | None = None
                    leaves=leaves, similar=similar)
 
 
-def review(lgtms: list[str], holds: list[str] = (), approvals: list[str] = (), required: int = 2) -> dict:
-    return {"lgtms": lgtms, "required": required, "holds": list(holds), "approvals": list(approvals)}
+def review(lgtms: list[str], holds: list[str] = (), approvals: list[str] = (), required: int = 2,
+           triage: str | None = "success") -> dict:
+    """The review record as the review job stores it: the real merge gate's plan over this state."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    state = ReviewState(head_sha="a" * 40, required_lgtms=required, lgtms=tuple(Vote(u, "a" * 40, at) for u in lgtms),
+                        approvals=tuple(Vote(u, "a" * 40, at) for u in approvals), holds=tuple(holds))
+    return record.review_record(state, plan(state, ReviewConfig(required_lgtms=required), labels=frozenset(),
+                                            triage=triage))
 
 
 PASSED = {"conclusion": "success", "errors": 0, "warnings": 0}
@@ -57,22 +67,128 @@ def test_states_and_blockers_in_words() -> None:
     assert changes.state is views.PrState.CHANGES_REQUESTED and "changes requested" in changes.blockers
 
 
+def test_enough_lgtms_without_approve_waits_on_an_approver_not_on_lgtms() -> None:
+    three = views.view(row(1, triage=PASSED, review=review(["bob", "carol", "dan"])), NOW)
+    assert (three.state, three.state_text, three.next_actor) == (
+        views.PrState.WAITING_APPROVE, "waiting on /approve", "an approver")
+    held = views.view(row(2, triage=PASSED, review=review(["bob"], holds=["max"])), NOW)
+    assert held.state_text == "on hold by max" and held.next_actor == "who put it on hold"
+
+
+def test_the_authors_part_comes_first() -> None:
+    ready = review(["bob", "carol"], approvals=["dave"])
+    for labels, state in ((("needs-rebase", "stale"), views.PrState.NEEDS_REBASE), (("stale",), views.PrState.STALE),
+                          (("triage-requested-changes", "stale"), views.PrState.CHANGES_REQUESTED)):
+        seen = views.view(row(1, labels=labels, triage=PASSED, review=ready), NOW)
+        assert (seen.state, seen.next_actor) == (state, "the author")
+    assert "needs a rebase" in views.view(row(1, labels=("needs-rebase",), triage=PASSED, review=ready), NOW).blockers
+
+
+def test_the_state_follows_the_gates_waits_where_the_gate_saw_another_triage() -> None:
+    pending = views.view(row(1, triage=PASSED, review=review(["bob", "carol"], approvals=["d"], triage=None)), NOW)
+    assert pending.state is views.PrState.TRIAGE_NEEDED  # the gate still waits: the review job runs again on it
+    old = row(2, triage=PASSED, review={k: v for k, v in review(["bob", "carol"], approvals=["d"]).items()
+                                        if k != "waits"})
+    assert views.view(old, NOW).state is views.PrState.TRIAGE_NEEDED  # stored before the gate's waits were
+
+
 def test_filters_and_waiting_order() -> None:
     rows = [row(1, age=3, author="Alice", labels=("skill",), leaves=("compositional_skills/a",)),
             row(2, age=9, author="bob", labels=("knowledge",), leaves=("knowledge/science/x",)),
             row(3, age=5, author="bob", labels=("skill",), leaves=("compositional_skills/b",), triage=FAILED)]
     prs = [views.view(r, NOW) for r in rows]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters())] == [2, 3, 1]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters(author="alice"))] == [1]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters(label="skill"))] == [3, 1]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters(path="knowledge/"))] == [2]
-    assert [v.row.number for v in views.pull_requests(prs, views.Filters(state="checks failing"))] == [3]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters()).prs] == [2, 3, 1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(author="alice")).prs] == [1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(label="skill")).prs] == [3, 1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(path="knowledge/")).prs] == [2]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(state="checks failing")).prs] == [3]
 
 
-def test_similar_groups_are_transitive_and_only_open() -> None:
-    rows = [row(1, similar=(2,)), row(2), row(3, similar=(2, 99)), row(4), row(5, similar=(6,)), row(6)]
+def test_sorting_by_any_column_and_pages_of_fifty() -> None:
+    prs = [views.view(row(n, age=n % 17, author=f"a{n % 5}"), NOW) for n in range(1, 121)]
+    first = views.pull_requests(prs, views.Filters())
+    assert (first.pages, first.matched, len(first.prs), first.number) == (3, 120, 50, 1)
+    assert [v.age_days for v in first.prs] == sorted((v.age_days for v in first.prs), reverse=True)
+    last = views.pull_requests(prs, views.Filters(), page=9)  # past the end: the last page
+    assert (last.number, len(last.prs)) == (3, 20)
+    by_number = views.pull_requests(prs, views.Filters(), "number", descending=True)
+    assert [v.row.number for v in by_number.prs[:3]] == [120, 119, 118]
+    shown = {v.row.number for p in (1, 2, 3) for v in views.pull_requests(prs, views.Filters(), "author", page=p).prs}
+    assert shown == set(range(1, 121))  # every PR on exactly one page
+    assert views.Filters(author="a1", label="x y").query(sort="age", page="") == "label=x+y&author=a1&sort=age"
+
+
+def test_waiting_on_me_is_a_requested_reviewer_without_an_lgtm_while_it_is_not_the_authors_turn() -> None:
+    def pr(number: int, requested: tuple[str, ...], lgtms: list[str], triage: dict = PASSED) -> views.PrView:
+        return views.view(replace(row(number, triage=triage, review=review(lgtms)), requested=requested), NOW)
+
+    prs = [pr(1, ("mona",), []), pr(2, ("mona", "max"), ["mona"]), pr(3, ("max",), []),
+           pr(4, ("Mona",), [], triage=FAILED)]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(reviewer="MONA")).prs] == [1]
+    assert [v.row.number for v in views.pull_requests(prs, views.Filters(number="#3")).prs] == [3]
+
+
+def test_a_ready_pr_says_why_it_is_not_merged_and_a_failing_one_links_its_checks() -> None:
+    ready = views.view(row(1, triage=PASSED, review=review(["bob", "carol"], approvals=["ada"])), NOW)
+    assert ready.state is views.PrState.READY and "approved by ada" in ready.why_not_merged
+    assert "GitHub refused the merge" in ready.why_not_merged
+    failing = views.view(row(2, triage=FAILED, review=review([])), NOW)
+    assert failing.why_not_merged == "" and failing.checks_url == "https://github.com/o/t/pull/2/checks"
+
+
+def match(leaf: str, pr: int, matched: str, score: float = 0.97, *examples: tuple[str, str]) -> SimilarMatch:
+    return SimilarMatch(leaf, pr, matched, score, tuple(examples))
+
+
+def test_similar_groups_link_leaves_not_prs_and_only_open() -> None:
+    pun, mail = "compositional_skills/puns", "compositional_skills/email"
+    rows = [row(1, similar=(match(pun, 2, pun, 0.99, (".seed_examples[0]", ".seed_examples[3]")),)),
+            row(2, similar=(match(pun, 1, pun, 0.97),)),
+            row(3, similar=(match(pun, 2, pun), match(mail, 5, mail), match(pun, 99, pun))),
+            row(4), row(5), row(6, similar=(match("compositional_skills/limericks", 3, mail),))]
     groups = views.similar_groups(rows)
-    assert [[r.number for r in g] for g in groups] == [[1, 2, 3], [5, 6]]
+    # PR 3 touches both leaves: the pun PRs and the e-mail PRs stay apart, and PR 99 (closed) is not shown
+    assert [[r.number for r in g.prs] for g in groups] == [[1, 2, 3], [3, 5, 6]]
+    pairs = {(p.a.number, p.leaf_a, p.b.number, p.leaf_b): p for p in groups[0].pairs}
+    assert set(pairs) == {(1, pun, 2, pun), (2, pun, 3, pun)}
+    one_two = pairs[(1, pun, 2, pun)]  # seen from both PRs: the closer score and its examples
+    assert one_two.score == 0.99 and one_two.examples == ((".seed_examples[0]", ".seed_examples[3]"),)
+    mails = {(p.a.number, p.b.number) for p in groups[1].pairs}
+    assert mails == {(3, 5), (3, 6)}
+
+
+def test_a_match_seen_from_the_other_side_pairs_its_examples_the_right_way_round() -> None:
+    leaf = "compositional_skills/puns"
+    rows = [row(1), row(2, similar=(match(leaf, 1, leaf + "_too", 0.96, (".seed_examples[4]", ".seed_examples[0]")),))]
+    (pair,) = views.leaf_pairs(rows)
+    assert (pair.a.number, pair.leaf_a, pair.b.number, pair.leaf_b) == (1, leaf + "_too", 2, leaf)
+    assert pair.examples == ((".seed_examples[0]", ".seed_examples[4]"),)
+
+
+def test_similar_matches_come_from_the_findings_data_not_their_messages() -> None:
+    from checks.findings import Finding, Severity, Similar
+
+    leaf = "compositional_skills/twins"
+    findings = [
+        Finding("duplicate", Severity.ERROR, "near-duplicate of x in open pr/77 (similarity 1.00)",
+                similar=(Similar(leaf, "compositional_skills/synonyms", "base", 1.0, (("a", "b"),)),
+                         Similar(leaf, "compositional_skills/twins_too", "pr/12", 1.0, (("a", "b"),)))),
+        Finding("duplicate", Severity.ERROR, "anything", similar=(
+            Similar(leaf, "compositional_skills/twins_too", "pr/12", 0.98, (("c", "d"),)),
+            Similar(leaf, leaf, "pr/4", 1.0))),  # its own PR: never similar to itself
+    ]
+    assert record.similar_prs(findings, own=4) == [
+        SimilarMatch(leaf, 12, "compositional_skills/twins_too", 1.0, (("a", "b"), ("c", "d")))]
+
+
+def test_the_store_keeps_similar_matches_and_reads_what_an_older_version_wrote(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite3")
+    store.upsert_pull(row(2))
+    kept = [match("knowledge/x", 3, "knowledge/y", 0.91, (".seed_examples[0].questions_and_answers[1]", ".a"))]
+    store.set_triage("o/t", 2, "a" * 40, PASSED, ["knowledge/x"], kept)
+    assert store.pull("o/t", 2).similar == tuple(kept)
+    store._connection().execute("UPDATE pulls SET similar='[3, 4]'")  # bare numbers, as stored before
+    assert store.pull("o/t", 2).similar == ()
 
 
 def test_age_plot_counts_every_pr_once() -> None:
@@ -129,6 +245,7 @@ def test_build_folder_becomes_a_row(tmp_path: Path) -> None:
 def test_pages_escape_hostile_text_and_make_no_script(tmp_path: Path) -> None:
     store = Store(tmp_path / "d.sqlite3")
     store.upsert_pull(row(1, title=HOSTILE, author="<b>mallory</b>", labels=("<i>x</i>",)))
+    store.set_repo_private("o/t", False)  # as a webhook says: its jobs and deliveries may be shown
     store.record_delivery(HOSTILE, "pull_request", "opened", "o/t", 1, 1, NOW)
     store.job_queued("k", "triage", "o/t", 1, NOW)
     store.job_state("k", "failed", NOW, reason=HOSTILE)
@@ -203,3 +320,48 @@ def test_a_worker_process_beats_before_its_first_job(tmp_path: Path) -> None:
         time.sleep(0.05)
     (worker,) = store.workers()
     assert worker["current_job"] == "3 worker thread(s)" and time.time() - worker["heartbeat_at"] < 10
+
+
+def demo_world(tmp_path: Path, corpus: Path | None) -> tuple[Store, dict]:
+    from bot.dashboard.demo import corpus_contributions, sample_contributions, seed
+
+    store = Store(tmp_path / "demo.sqlite3")
+    contributions = sample_contributions() + (corpus_contributions(corpus, 150) if corpus is not None else [])
+    return store, seed(store, contributions, NOW)
+
+
+def assert_states_agree_with_the_gate(store: Store, derived: dict) -> dict[views.PrState, int]:
+    """Each PR's one state against the review state and the merge gate's plan the real workflow derived."""
+    seen: dict[views.PrState, int] = {}
+    for row in store.open_pulls():
+        pr, d = views.view(row, NOW), derived[row.number]
+        seen[pr.state] = seen.get(pr.state, 0) + 1
+        state, gate = d.state, d.plan
+        authors_turn = d.triage == "failure" or {"needs-rebase", "stale", "triage-requested-changes"} & set(row.labels)
+        assert (pr.next_actor == "the author") == bool(authors_turn), (row.number, pr.state)
+        if authors_turn or "triage-needed" in row.labels:
+            continue
+        assert (pr.state is views.PrState.READY) == (gate.merge is not None), (row.number, pr.state, gate.blockers)
+        assert (pr.state is views.PrState.ON_HOLD) == bool(state.holds), row.number
+        if not state.holds:
+            assert (pr.state is views.PrState.WAITING_LGTMS) == (not state.enough_lgtms), row.number
+            assert (pr.state is views.PrState.WAITING_APPROVE) == (state.enough_lgtms and not state.approvals)
+        if pr.state is views.PrState.WAITING_LGTMS:
+            assert pr.state_text == f"waiting on LGTMs {len(state.lgtms)}/{state.required_lgtms}"
+    return seen
+
+
+def test_every_pr_of_the_demo_world_is_in_the_state_the_merge_gate_derives(tmp_path: Path) -> None:
+    store, derived = demo_world(tmp_path, None)
+    assert_states_agree_with_the_gate(store, derived)
+    (failed,) = store.jobs(("failed",))
+    assert failed["attempts"] == 6  # one run and five retries, each raised, before the retries were spent
+
+
+@pytest.mark.corpus
+def test_every_pr_of_the_corpus_demo_world_is_in_the_state_the_merge_gate_derives(tmp_path: Path,
+                                                                                  corpus: Path) -> None:
+    seen = assert_states_agree_with_the_gate(*demo_world(tmp_path, corpus))
+    for state in (views.PrState.READY, views.PrState.WAITING_LGTMS, views.PrState.WAITING_APPROVE,
+                  views.PrState.ON_HOLD, views.PrState.CHECKS_FAILING, views.PrState.STALE):
+        assert seen.get(state), (state, seen)  # the world has every kind of PR, so the test can fail

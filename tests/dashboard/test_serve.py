@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from markupsafe import escape
 
-from tests.bot.process import BotProcess
+from tests.bot.process import BotProcess, free_port
 
 pytestmark = pytest.mark.corpus  # GitHub's example webhook payloads
 
@@ -44,3 +46,31 @@ def test_serve_without_the_dashboard(tmp_path: Path, corpus: Path) -> None:
         assert json.loads(bot.get("/healthz"))["status"] == "ok"
     finally:
         bot.stop()
+
+
+def test_serve_gives_the_dashboard_its_own_port_and_process(tmp_path: Path, corpus: Path) -> None:
+    pages_port = free_port()
+    bot = BotProcess.configure(tmp_path, TAXONOMIST_DASHBOARD_PORT=str(pages_port)).start("--no-worker")
+    try:
+        payload = opened_example(corpus)
+        assert bot.post("pull_request", json.dumps(payload).encode(), delivery="own-1").status == 202
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            bot.get("/")  # not on the webhook's port
+        for _ in range(100):  # the dashboard's process starts beside the webhook's
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{pages_port}/", timeout=5) as answer:
+                    page = answer.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert f'data-number="{payload["pull_request"]["number"]}"' in page  # the same store
+    finally:
+        bot.stop()
+    for _ in range(50):  # and it goes with `bot serve`
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{pages_port}/", timeout=2).close()
+        except OSError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the dashboard's process outlived `bot serve`")

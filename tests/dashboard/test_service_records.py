@@ -41,6 +41,7 @@ def test_jobs_retries_failures_and_workers_are_recorded(github_emulator: Emulato
     world.service.report_failure(job, "GithubException: 502 (retries spent)")
     (failed,) = store.jobs(("failed",))
     assert failed["key"] == job.key and "retries spent" in failed["reason"]
+    assert failed["attempts"] == 1  # the run that raised: the page never says 0 attempts of a spent job
 
 
 def test_the_dashboard_setting_turns_the_pages_off(tmp_path: Path) -> None:
