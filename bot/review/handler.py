@@ -10,10 +10,6 @@ rate-limited per repository (`COMMAND_RATE`). The handler wires triage in for `/
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
 from typing import Any
 
 from bot.dashboard.record import on_review
@@ -23,32 +19,13 @@ from bot.review.state import is_bot
 from bot.review.workflow import review_pull_request
 from bot.service import metrics
 from bot.service.jobs import pull_request_numbers
+from bot.service.ratelimit import UserRateLimit
 from bot.service.router import HandlerContext, Job, Router
 from bot.triage.handler import run_triage
 
 log = logging.getLogger(__name__)
 router = Router()
 COMMAND_RATE = (10, 60.0)  # at most 10 commanding comments per user and repository in 60 seconds
-
-
-class UserRateLimit:
-    """A sliding window per (repository, user): `allow` is False once `limit` came within `window` seconds."""
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def allow(self, repo: str, user: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            seen = self._seen[(repo, user.lower())]
-            while seen and seen[0] <= now - self.window:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                return False
-            seen.append(now)
-            return True
 
 
 COMMANDS = UserRateLimit(*COMMAND_RATE)
