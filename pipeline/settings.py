@@ -100,6 +100,9 @@ class GenerateSettings:
             raise SettingsError(f"document_schemes: expected a list of URL schemes such as [https], got {schemes!r}")
         if "file" in schemes:
             raise SettingsError("document_schemes: file is not a remote scheme; a local repository needs a mirror")
+        if not set(schemes) <= {"https", "http"}:
+            raise SettingsError(f"document_schemes: expected https or http (the fetch is pinned to a checked public "
+                                f"address, which only git's http transport allows), got {schemes!r}")
         object.__setattr__(self, "document_schemes", tuple(schemes))
         if not 0.0 <= self.judge_yes_threshold <= 1.0:
             raise SettingsError(f"judge_yes_threshold: expected a number from 0 to 1, got {self.judge_yes_threshold!r}")

@@ -31,9 +31,12 @@ def corpus() -> Path:
 
 @pytest.fixture(autouse=True)
 def _fresh_command_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts with no review commands counted against anyone (`bot.review.handler.COMMANDS`)."""
+    """Each test starts with no review commands nor `/generate` counted against anyone."""
     import sys
 
     review = sys.modules.get("bot.review.handler")
     if review is not None:
         monkeypatch.setattr(review, "COMMANDS", review.UserRateLimit(*review.COMMAND_RATE))
+    generate = sys.modules.get("bot.generate.handler")
+    if generate is not None:
+        monkeypatch.setattr(generate, "GENERATES", generate.UserRateLimit(*generate.GENERATE_RATE))

@@ -8,10 +8,12 @@ precheck fills its slot. `upsert` finds the comment (this app's own only, `Forge
 splices and edits it, or creates it; the same for any marked comment (replies, announcements).
 
 `escape` is the single function every piece of user text (paths, keys, messages, titles,
-logins, commit subjects) passes through on its way into a comment, a check run or an
-annotation: it cannot ping anyone, add HTML or a marker, break a table, start a line that reads
-as a command, or run past `FRAGMENT_LIMIT`. `fit` keeps whole texts within GitHub's limits and
-says what was cut.
+logins, commit subjects, model answers) passes through on its way into a comment, a check run or
+an annotation: it cannot ping anyone, add HTML or a marker, break a table, start a line that reads
+as a command, link anywhere or cross-reference an issue (bare URLs, `www.` links, `owner/repo#N`,
+`#N` and `GH-N` become code spans), hide text (invisible, bidi and tag characters are removed:
+`visible`, which the dashboard applies to everything it renders), or run past `FRAGMENT_LIMIT`.
+`fit` keeps whole texts within GitHub's limits and says what was cut.
 """
 
 from __future__ import annotations
@@ -33,10 +35,26 @@ CHECK_RUN_LIMIT = 65535  # GitHub's limit for a check run's output summary and t
 FRAGMENT_LIMIT = 1000  # one piece of user text: a path, a key, a message
 SMALL_SECTION_SHARE = 4  # precheck and review get at most a quarter of the comment each; triage the rest
 
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # shown as a space: text stays on one line
+# Shown as nothing, or reorder what is shown: soft hyphen, combining grapheme joiner, Arabic letter mark,
+# Hangul fillers, Khmer inherent vowels, Mongolian vowel separator, zero-width and bidi marks, embeddings,
+# overrides and isolates, invisible operators, variation selectors, byte order mark, interlinear annotation
+# marks, and the tag block (E0000-E007F: invisible ASCII that some renderers still read out).
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+                        "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+                        "\U000e0000-\U000e007f\U000e0100-\U000e01ef]")
+# What GitHub would turn into a link or a cross-reference (which notifies the other issue)
+_LINKY = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+"
+                    r"|\b[\w.-]+/[\w.-]+(?:#\d+|@[0-9a-f]{7,40})\b"
+                    r"|(?<!\w)#\d+\b|\bGH-\d+\b", re.IGNORECASE)
 _MARKDOWN = re.compile(r"([\\`|*_\[\]~])")
 _SECTION = re.compile(r"^<!-- taxonomist:section:([a-z-]+) -->$", re.MULTILINE)
 _NO_PING = "@\u200b"  # a zero-width space after @: shown as @name, never a mention
+
+
+def visible(text: str) -> str:
+    """`text` without the characters that show as nothing or reorder what is shown."""
+    return _INVISIBLE.sub("", text)
 
 
 def escape(text: object, *, code: bool = False, plain: bool = False, limit: int = FRAGMENT_LIMIT) -> str:
@@ -48,7 +66,7 @@ def escape(text: object, *, code: bool = False, plain: bool = False, limit: int 
     `code=True`: an inline code span whose fence is longer than any backtick run inside (pipes
     escaped for tables, `@` broken; HTML inside a code span is shown as text). `plain=True`: for
     annotations, which GitHub shows as text: only made one line, visible and bounded."""
-    one_line = excerpt(_INVISIBLE.sub(" ", str(text)), limit)
+    one_line = excerpt(_CONTROL.sub(" ", visible(str(text))), limit)
     if plain:
         return one_line
     if code:
@@ -66,6 +84,15 @@ def escape(text: object, *, code: bool = False, plain: bool = False, limit: int 
 
 
 def _markdown(text: str) -> str:
+    """Markdown escaped; what GitHub would link (URLs, cross-references) as a code span, which it never links."""
+    out, at = [], 0
+    for link in _LINKY.finditer(text):
+        out += [_punctuation(text[at:link.start()]), escape(link.group(), code=True)]
+        at = link.end()
+    return "".join([*out, _punctuation(text[at:])])
+
+
+def _punctuation(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False)).replace("@", _NO_PING)
 
 

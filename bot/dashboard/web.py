@@ -22,17 +22,30 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bot.comment.sticky import visible
 from bot.dashboard import public, views
 from bot.dashboard.store import Store
 
+
+def shown(value: Any) -> Any:
+    """A value as a page shows it: text without what shows as nothing or reorders what is shown."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    return visible(value) if isinstance(value, str) else value
+
+
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+TEMPLATES.env.finalize = shown  # every value rendered: no invisible, bidi or tag characters (before any compile)
 TEMPLATES.env.filters["days"] = views.days
 TEMPLATES.env.filters["when"] = lambda t: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t)) if t else ""
+
+
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
                                "form-action 'self'; frame-ancestors 'none'",

@@ -200,6 +200,10 @@ class Forge(Protocol):
         """The PR's force pushes, from its issue events."""
         ...
 
+    def base_changes(self, number: int) -> list[datetime]:
+        """When the PR's base branch was changed (server time), from its issue events."""
+        ...
+
     def start_check_run(self, head_sha: str, name: str, *, pr: int | None = None) -> int:
         """Create the check run in progress (tagged `pr_tag(pr)` when made for a PR) and return its id."""
         ...

@@ -199,6 +199,11 @@ class GitHubForge:
                 if event.event == "head_ref_force_pushed" and event.commit_id and event.created_at]
 
     @paced
+    def base_changes(self, number: int) -> list[datetime]:
+        return [event.created_at for event in self.repo.get_issue(number).get_events()
+                if event.event == "base_ref_changed" and event.created_at]
+
+    @paced
     def start_check_run(self, head_sha: str, name: str, *, pr: int | None = None) -> int:
         tag = {"external_id": pr_tag(pr)} if pr is not None else {}
         return self.repo.create_check_run(name=name, head_sha=head_sha, status="in_progress", **tag).id

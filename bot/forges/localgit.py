@@ -139,6 +139,9 @@ class LocalGitForge:
     def force_pushes(self, number: int) -> list[ForcePush]:
         return []  # a local branch has no event log
 
+    def base_changes(self, number: int) -> list[datetime]:
+        return []
+
     def start_check_run(self, head_sha: str, name: str, *, pr: int | None = None) -> int:
         self.check_runs.append(RecordedCheckRun(id=len(self.check_runs) + 1, head_sha=head_sha, name=name))
         return len(self.check_runs)

@@ -2,7 +2,8 @@
 
 The operator's build settings are used, so the preview's cache entries are the build's: the
 build's `--config` file (`build_config`, `TAXONOMIST_BUILD_CONFIG`) and cache folder
-(`$TAXONOMIST_CACHE`, as `taxonomist build`).
+(`$TAXONOMIST_CACHE`, as `taxonomist build`). One person's `/generate` is rate-limited per repository at intake
+(`GENERATE_RATE`): each one fetches what the PR names and runs the teacher.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from bot.precheck.run import PRIORITY
 from bot.review.commands import Name, parse
 from bot.review.state import is_bot
 from bot.review.workflow import TEAMS
+from bot.service import metrics
+from bot.service.ratelimit import UserRateLimit
 from bot.service.router import HandlerContext, Job, Router
 
 router = Router()
+GENERATE_RATE = (3, 3600.0)  # at most 3 `/generate` comments per user and repository in an hour
+GENERATES = UserRateLimit(*GENERATE_RATE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +52,19 @@ def generate_setup(build_config: str) -> GenerateSetup:
 
 
 def _asks_to_generate(event: str, payload: dict[str, Any]) -> bool:
-    """Intake: only a comment with a `/generate` line makes a job (any other costs no API call)."""
+    """Intake: only a comment with a `/generate` line makes a job (any other costs no API call), and only
+    `GENERATE_RATE` of them per person and repository."""
     comment = payload.get("comment")
     body = comment.get("body") if isinstance(comment, dict) else None  # payload fields are hostile: any type
-    return any(c.name is Name.GENERATE for c in parse(body if isinstance(body, str) else "").commands)
+    if not any(c.name is Name.GENERATE for c in parse(body if isinstance(body, str) else "").commands):
+        return False
+    user = comment.get("user") if isinstance(comment, dict) else None
+    repo = payload.get("repository")
+    login = str(user.get("login") or "") if isinstance(user, dict) else ""
+    if not GENERATES.allow(str(repo.get("full_name") or "") if isinstance(repo, dict) else "", login):
+        metrics.COMMANDS_LIMITED.inc()
+        return False
+    return True
 
 
 @router.on("issue_comment", "created", name="generate", coalesce=True, priority=PRIORITY, wants=_asks_to_generate)

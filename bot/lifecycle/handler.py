@@ -14,7 +14,7 @@ import time
 from pathlib import PurePosixPath
 
 from bot.comment.labels import set_label
-from bot.comment.sticky import upsert_comment
+from bot.comment.sticky import COMMENT_LIMIT, fit, upsert_comment
 from bot.dashboard.store import Store
 from bot.forges.forge import Forge, PullRequest
 from bot.forges.repoconfig import read_config
@@ -62,7 +62,7 @@ def welcome(forge: Forge, store: Store, pr: PullRequest, config: LifecycleConfig
     if store.recall(forge.name, key) != pr.number or forge.find_comment(pr.number, WELCOME_MARKER) is not None:
         return False
     extra = f"\n\n{config.welcome.message}" if config.welcome.message else ""
-    forge.create_comment(pr.number, WELCOME + extra)
+    forge.create_comment(pr.number, fit(WELCOME + extra, COMMENT_LIMIT, "the welcome message was cut to fit."))
     return True
 
 

@@ -10,45 +10,23 @@ rate-limited per repository (`COMMAND_RATE`). The handler wires triage in for `/
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import defaultdict, deque
-from collections.abc import Callable
 from typing import Any
 
 from bot.dashboard.record import on_review
 from bot.review.commands import parse
+from bot.review.edits import foreign_edit
 from bot.review.effects import Plan
 from bot.review.state import is_bot
 from bot.review.workflow import review_pull_request
 from bot.service import metrics
 from bot.service.jobs import pull_request_numbers
+from bot.service.ratelimit import UserRateLimit
 from bot.service.router import HandlerContext, Job, Router
 from bot.triage.handler import run_triage
 
 log = logging.getLogger(__name__)
 router = Router()
 COMMAND_RATE = (10, 60.0)  # at most 10 commanding comments per user and repository in 60 seconds
-
-
-class UserRateLimit:
-    """A sliding window per (repository, user): `allow` is False once `limit` came within `window` seconds."""
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def allow(self, repo: str, user: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            seen = self._seen[(repo, user.lower())]
-            while seen and seen[0] <= now - self.window:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                return False
-            seen.append(now)
-            return True
 
 
 COMMANDS = UserRateLimit(*COMMAND_RATE)
@@ -66,6 +44,8 @@ def _field(data: object, name: str) -> Any:
 
 def wants_review(event: str, payload: dict[str, Any]) -> bool:
     """Whether a delivery can change the review state or needs a reply, from the payload alone."""
+    if event == "pull_request" and _field(payload, "action") == "edited":
+        return isinstance(_field(_field(payload, "changes"), "base"), dict)  # a change of the base branch only
     if event != "issue_comment":
         return True
     if not pull_request_numbers(event, payload):
@@ -77,6 +57,8 @@ def wants_review(event: str, payload: dict[str, Any]) -> bool:
     previous = _field(_field(_field(payload, "changes"), "body"), "from")
     if not (_commanding(_field(comment, "body")) or _commanding(previous)):  # a deletion carries the old body
         return False
+    if foreign_edit(payload):
+        return True  # someone else's edit, never rate-limited: it must be remembered (`bot.review.edits`)
     repo = str(_field(_field(payload, "repository"), "full_name") or "")
     if not COMMANDS.allow(repo, login):
         metrics.COMMANDS_LIMITED.inc()
@@ -88,9 +70,10 @@ def wants_review(event: str, payload: dict[str, Any]) -> bool:
 @router.on("issue_comment", "created", "edited", "deleted", name="review", wants=wants_review)
 @router.on("pull_request_review", "submitted", "edited", "dismissed", name="review")
 @router.on("pull_request", "synchronize", name="review")
+@router.on("pull_request", "edited", name="review")
 @router.on("check_run", "completed", name="review")
 def review(job: Job, ctx: HandlerContext) -> Plan | None:
     """Derive the review state of the job's PR and apply it; `/recheck` runs triage here."""
     store = ctx.store
     derived = None if store is None else (lambda pr, state, plan: on_review(store, job.repo, pr.number, state, plan))
-    return review_pull_request(job, ctx.forge, lambda: run_triage(job, ctx), derived)
+    return review_pull_request(job, ctx.forge, lambda: run_triage(job, ctx), derived, store)

@@ -20,6 +20,8 @@ Rules (docs/review.md has the why):
   survive pushes only with `keep_approvals_on_push`.
 - Holds are per person; `/hold cancel` lifts your own, or every hold when a maintainer or an
   approver writes it. Pushes do not lift holds.
+- A change of the base branch drops every LGTM and approval given before it (approvals too, even
+  with `keep_approvals_on_push`): they were given for a merge into another branch. Holds stay.
 - Authors ending in `[bot]` are ignored (the bot's own help text must never run).
 - Comments and reviews at the same instant are ordered comments first, then reviews, each by id.
 """
@@ -80,6 +82,7 @@ class Timeline:
     comments: tuple[Comment, ...] = ()
     reviews: tuple[Review, ...] = ()
     open: bool = True
+    base_changed_at: datetime | None = None  # the last change of the base branch
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,11 +246,13 @@ class _Replay:
             self.lgtm[user.lower()] = Vote(user, review.commit_sha, review.submitted_at)
 
 
-def _split(votes: dict[str, Vote | None], head: str,
-           keep: bool = False) -> tuple[tuple[Vote, ...], tuple[Vote, ...]]:
-    """(valid, dropped): standing votes on the head (or all with `keep`), and the others."""
+def _split(votes: dict[str, Vote | None], head: str, keep: bool = False,
+           base_changed_at: datetime | None = None) -> tuple[tuple[Vote, ...], tuple[Vote, ...]]:
+    """(valid, dropped): standing votes on the head (or all with `keep`) given after the last change of
+    the base branch, and the others."""
     standing = sorted((v for v in votes.values() if v is not None), key=lambda v: (v.at, v.user.lower()))
-    valid = tuple(v for v in standing if keep or v.sha == head)
+    valid = tuple(v for v in standing if (keep or v.sha == head)
+                  and (base_changed_at is None or v.at > base_changed_at))
     return valid, tuple(v for v in standing if v not in valid)
 
 
@@ -266,8 +271,9 @@ def derive(timeline: Timeline, config: ReviewConfig, membership: Membership) -> 
             replay.comment(item, parsed[item.id].commands)
         else:
             replay.review(item)
-    lgtms, dropped = _split(replay.lgtm, timeline.head_sha)
-    approvals, dropped_approvals = _split(replay.approve, timeline.head_sha, config.keep_approvals_on_push)
+    lgtms, dropped = _split(replay.lgtm, timeline.head_sha, base_changed_at=timeline.base_changed_at)
+    approvals, dropped_approvals = _split(replay.approve, timeline.head_sha, config.keep_approvals_on_push,
+                                          timeline.base_changed_at)
     return ReviewState(
         head_sha=timeline.head_sha,
         required_lgtms=config.required_lgtms,

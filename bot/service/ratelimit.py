@@ -6,11 +6,16 @@ installation fails until the reset; so the forge looks before each call: with pl
 goes on, below `slow_below` of the limit it spreads the calls left over the time to the reset,
 and at `reserve` calls left it waits for the reset (kept for the calls a job in flight still
 needs), or gives the job back to the queue when that wait is longer than `max_wait`.
+
+`UserRateLimit` bounds what one person can ask of the bot (commands, `/generate`), at intake, at
+zero API calls.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,3 +60,23 @@ class RatePacer:
                                     f"than max_rate_limit_wait ({self.max_wait:.0f} s): the job is retried later")
         if wait > 0:
             self.sleep(wait)
+
+
+class UserRateLimit:
+    """A sliding window per (repository, user): `allow` is False once `limit` came within `window` seconds."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, repo: str, user: str) -> bool:
+        now = self.clock()
+        with self._lock:
+            seen = self._seen[(repo, user.lower())]
+            while seen and seen[0] <= now - self.window:
+                seen.popleft()
+            if len(seen) >= self.limit:
+                return False
+            seen.append(now)
+            return True

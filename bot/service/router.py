@@ -52,9 +52,13 @@ class Route:
     priority: int = 0  # the queue runs higher first: triage 0, the model's precheck below it
 
 
+CHECK_EVENTS = {"check_run": "check_run", "check_suite": "check_suite"}  # event -> the payload key holding `app`
+
+
 @dataclass
 class Router:
     routes: dict[str, Route] = field(default_factory=dict)
+    app_id: int | None = None  # this app's id: check runs and suites of other apps make no job (zero API calls)
 
     def on(self, event: str, *actions: str, name: str, coalesce: bool = False, per_pull_request: bool = True,
            on_failure: Callable[..., Any] | None = None,
@@ -94,9 +98,20 @@ class Router:
     def matching(self, event: str, action: str | None) -> list[Route]:
         return [r for r in self.routes.values() if (event, action) in r.events or (event, None) in r.events]
 
+    def own_check(self, event: str, payload: dict[str, Any]) -> bool:
+        """False for a check run or suite that another app made (when this app's id is known): GitHub sends
+        every app's `check_run` events to every app subscribed, and each one would cost reads."""
+        if event not in CHECK_EVENTS or self.app_id is None:
+            return True
+        check = payload.get(CHECK_EVENTS[event])
+        app = check.get("app") if isinstance(check, dict) else None
+        return isinstance(app, dict) and app.get("id") == self.app_id
+
     def jobs_for(self, event: str, delivery: str, payload: dict[str, Any], received_at: float) -> list[Job]:
         """The jobs one delivery makes: for each matching handler that wants it, one per pull request."""
         action = payload.get("action")
+        if not self.own_check(event, payload):
+            return []
         repo = payload.get("repository", {}).get("full_name", "")
         installation = payload.get("installation", {}).get("id")
         numbers = pull_request_numbers(event, payload)

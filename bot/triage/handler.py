@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.forges.forge import Forge, PullRequest
 from bot.review.workflow import review_section_for
 from bot.service.router import HandlerContext, Job, Router
 from bot.triage.run import TriageOutcome, report_failure, triage
@@ -19,7 +20,10 @@ def triage_failed(job: Job, ctx: HandlerContext, reason: str) -> None:
 def run_triage(job: Job, ctx: HandlerContext) -> TriageOutcome | None:
     """Triage the job's PR, handing it the review workflow's section of the sticky comment."""
     assert job.pr is not None
-    return triage(ctx.forge, job.pr, skip=ctx.skip_checks, indexes=ctx.indexes, review_section=review_section_for,
+    def review_section(forge: Forge, pr: PullRequest) -> str | None:
+        return review_section_for(forge, pr, ctx.store, job.repo)  # the authors' own texts (`bot.review.edits`)
+
+    return triage(ctx.forge, job.pr, skip=ctx.skip_checks, indexes=ctx.indexes, review_section=review_section,
                   limits=ctx.annotation_limits)
 
 

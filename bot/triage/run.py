@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from bot.comment.labels import label_plan, wanted_labels
-from bot.comment.sticky import MARKER, upsert
+from bot.comment.sticky import CHECK_RUN_LIMIT, MARKER, fit, upsert
 from bot.forges.forge import CheckRunResult, ExistingCheckRun, Forge, LabelChange, PullRequest
 from bot.forges.heads import read_head_since
 from bot.forges.repoconfig import read_config
@@ -110,8 +110,10 @@ def publish_check_run(forge: Forge, pr: PullRequest, result: CheckRunResult,
     annotations it already has; a run holding another result (a `/recheck`, a changed base
     configuration) or unmarked annotations is left as it is and a new run shows the new result
     (GitHub shows the newest). Only this app's runs made for this PR are looked at: a run on the same
-    commit made for another PR (or by another app) is never resumed nor taken as this PR's result."""
-    head_sha, result = pr.head_sha, replace(result, pr=pr.number)
+    commit made for another PR (or by another app) is never resumed nor taken as this PR's result.
+    Every check run's summary goes out within GitHub's limit (`fit`), whoever rendered it."""
+    summary = fit(result.summary, CHECK_RUN_LIMIT, f"the `{result.name}` check run's summary did not fit.")
+    head_sha, result = pr.head_sha, replace(result, pr=pr.number, summary=summary)
     existing = existing or forge.find_check_run(head_sha, result.name, pr=pr.number)
     if existing is not None and existing.external_id == result.digest and existing.status == "completed":
         return

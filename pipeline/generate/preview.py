@@ -5,6 +5,10 @@ Same leaf reading (`pipeline.leaves.make_leaf`, the build's held-out split and s
 chunked as the build does), same cache (`pipeline.generate.cache.LeafCache` under `leaf_key`, in the build's
 cache folder): once the PR merges, the weekly build finds these samples in its cache and makes no
 teacher call for the leaf. Per leaf: the samples kept and the candidates dropped, by reason.
+
+A PR's documents are fetched over https only, from public addresses, within the fetch limits
+(`pipeline.generate.remote`), whatever schemes the build's settings allow; a leaf whose documents
+fail says why in words a PR may be shown (`DocumentFetchError.public`: no path or host of the worker).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from checks.paths import leaf_of, taxonomy_path
 from checks.sources import Source
 from pipeline.generate.cache import LeafCache, leaf_key
 from pipeline.generate.flows import run_leaf
+from pipeline.generate.remote import FetchLimits
 from pipeline.generate.teacher import Teacher
 from pipeline.leaves import make_leaf
 from pipeline.settings import GenerateSettings
@@ -28,8 +33,12 @@ def _kind(path: str) -> str:
     return "knowledge" if path.startswith("knowledge/") else "skill"
 
 
+PREVIEW_SCHEMES = ("https",)
+
+
 def preview(sources: Sequence[Source], settings: GenerateSettings, cache_dir: Path, *,
-            teacher: Teacher | None = None, model_cache: Path | None = None) -> dict[str, Any]:
+            teacher: Teacher | None = None, model_cache: Path | None = None,
+            limits: FetchLimits = FetchLimits()) -> dict[str, Any]:
     """`{"teacher": identity, "leaves": [{leaf, flow, key, cached, kept: [samples], dropped: {reason: n}}]}`.
 
     The sources must pass the structural checks (the caller checks); `teacher` defaults to the build's."""
@@ -52,12 +61,12 @@ def preview(sources: Sequence[Source], settings: GenerateSettings, cache_dir: Pa
             chunks: list[str] = []
             if leaf.flow == "knowledge":
                 try:
-                    chunks = document_chunks(leaf.document or {}, cache_dir, load_tokenizer(settings.student,
-                                                                                            model_cache),
-                                             settings.chunk_tokens, settings.mirrors)
+                    tokenizer = load_tokenizer(settings.student, model_cache)
+                    chunks = document_chunks(leaf.document or {}, cache_dir, tokenizer, settings.chunk_tokens,
+                                             settings.mirrors, PREVIEW_SCHEMES, limits).chunks
                 except DocumentFetchError as exc:
                     out.append({"leaf": path, "flow": leaf.flow, "key": key, "cached": False, "kept": [],
-                                "dropped": {}, "error": f"documents: {exc}"})
+                                "dropped": {}, "error": f"documents: {exc.public}"})
                     continue
             teacher = teacher or make_teacher(settings.teacher, seed=settings.seed, model_cache=model_cache)
             samples, stats = run_leaf(leaf, teacher, settings, chunks)

@@ -110,7 +110,8 @@ class EmulatorClient:
         return self._call("PUT", f"/repos/{full_name}/pulls/{number}/head", body)
 
     def edit_pull(self, full_name: str, number: int, **changes: Any) -> dict:
-        """Change `title`, `body`, `state`, `draft`, or force `mergeable` (True/False; None: computed)."""
+        """Change `title`, `body`, `state`, `draft`, `base` (an existing branch; `actor` did it), or force
+        `mergeable` (True/False; None: computed)."""
         return self._call("PATCH", f"/repos/{full_name}/pulls/{number}", changes)
 
     def pull(self, full_name: str, number: int) -> dict:

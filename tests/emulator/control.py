@@ -245,11 +245,14 @@ def force_push_pull(emulator: Emulator, params: dict[str, str], body: Any, urls:
 
 @control("PATCH", "/repos/{owner}/{repo}/pulls/{number}")
 def edit_pull(emulator: Emulator, params: dict[str, str], body: Any, urls: shapes.Urls) -> Any:
-    """Change what a human would: title, body, state, draft, or force `mergeable` (null: computed)."""
+    """Change what a human would: title, body, state, draft, base (recorded as `base_ref_changed`), or force
+    `mergeable` (null: computed)."""
     world = emulator.world
     repo = world.repo(params["owner"], params["repo"])
     pull = repo.pull(int(params["number"]))
     issue = repo.issue(pull.number)
+    if "base" in body:
+        world.change_base(repo, pull, body["base"], body.get("actor", issue.user))
     for name in ("title", "body"):
         if name in body:
             setattr(issue, name, body[name])

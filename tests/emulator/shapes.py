@@ -444,7 +444,8 @@ def review(urls: Urls, world: World, repo: Repo, item: Review) -> dict[str, Any]
 
 def issue_event(urls: Urls, world: World, repo: Repo, item: IssueEvent) -> dict[str, Any]:
     commit_url = f"{repo_url(urls, repo)}/commits/{item.commit_id}" if item.commit_id else None
-    return {"id": item.id, "node_id": node_id("HeadRefForcePushedEvent", item.id),
+    kind = "".join(part.title() for part in item.event.split("_")) + "Event"  # e.g. HeadRefForcePushedEvent
+    return {"id": item.id, "node_id": node_id(kind, item.id),
             "url": f"{repo_url(urls, repo)}/issues/events/{item.id}", "actor": user(urls, world.account(item.actor)),
             "event": item.event, "commit_id": item.commit_id, "commit_url": commit_url,
             "created_at": iso(item.created_at), "performed_via_github_app": None}

@@ -150,7 +150,8 @@ class Review:
 
 @dataclass
 class IssueEvent:
-    """An entry of an issue's event log; the emulator records `head_ref_force_pushed` (`commit_id`: the new head)."""
+    """An entry of an issue's event log; the emulator records `head_ref_force_pushed` (`commit_id`: the new head)
+    and `base_ref_changed`."""
 
     id: int
     issue_number: int
@@ -324,6 +325,15 @@ class World:
         for pull in repo.pulls.values():
             if pull.head_ref == branch and repo.issues[pull.number].state == "open":
                 repo.issue_events.append(IssueEvent(self.next_id(), pull.number, actor, "head_ref_force_pushed", new))
+
+    def change_base(self, repo: Repo, pull: Pull, base: str, actor: str) -> None:
+        """Point the PR at another base branch, recorded as `base_ref_changed`, as GitHub does."""
+        if base not in repo.branches:
+            raise Conflict(422, f"branch {base!r} does not exist in {repo.full_name}")
+        self.account(actor)
+        if base != pull.base_ref:
+            pull.base_ref = base
+            repo.issue_events.append(IssueEvent(self.next_id(), pull.number, actor, "base_ref_changed"))
 
     def open_pull(self, repo: Repo, head: str, base: str | None, title: str, body: str | None, user: str,
                   draft: bool = False) -> Pull:

@@ -116,26 +116,31 @@ class WebhookFactory:
     # --- the events a triage bot handles -------------------------------------------------------
 
     def pull_request(self, full_name: str, number: int, action: str = "opened", sender: str | None = None,
-                     before: str | None = None) -> Webhook:
-        """`pull_request` opened / synchronize (give BEFORE, the old head) / reopened / closed / edited."""
+                     before: str | None = None, changes: dict[str, Any] | None = None) -> Webhook:
+        """`pull_request` opened / synchronize (give BEFORE, the old head) / reopened / closed / edited
+        (with its CHANGES, e.g. `{"base": {"ref": {"from": "main"}}}`)."""
         rendered = self.client.pull(full_name, number)
-        payload = self.example("pull_request", action)
+        payload = self.example("pull_request", "opened" if action == "edited" else action)  # no `edited` example
+        payload["action"] = action
         pull = self._webhook_pull(rendered["pull_request"])
         payload.update(number=number, pull_request=pull)
         if action == "synchronize":
             payload["before"] = before or rendered["head_commit"]["parents"][0]["sha"]
             payload["after"] = pull["head"]["sha"]
+        if changes is not None:
+            payload["changes"] = changes
         return self._finish("pull_request", payload, full_name, sender or pull["user"]["login"], rendered)
 
     def issue_comment(self, full_name: str, number: int, comment: dict[str, Any], action: str = "created",
-                      previous_body: str | None = None) -> Webhook:
-        """`issue_comment` created / edited / deleted on PR NUMBER; COMMENT as `client.comment_as` returns it."""
+                      previous_body: str | None = None, sender: str | None = None) -> Webhook:
+        """`issue_comment` created / edited / deleted on PR NUMBER; COMMENT as `client.comment_as` returns it;
+        SENDER: who acted (default the comment's author; another account may edit it)."""
         rendered = self.client.pull(full_name, number)
         payload = self.example("issue_comment", action)
         payload.update(issue=self._webhook_issue(rendered["issue"]), comment=self._webhook_comment(comment))
         if action == "edited":
             payload["changes"] = {"body": {"from": previous_body or ""}}
-        return self._finish("issue_comment", payload, full_name, comment["user"]["login"], rendered)
+        return self._finish("issue_comment", payload, full_name, sender or comment["user"]["login"], rendered)
 
     def pull_request_review(self, full_name: str, number: int, review: dict[str, Any],
                             action: str = "submitted") -> Webhook:

@@ -90,3 +90,21 @@ def test_hostile_payload_shapes_make_no_job_and_no_error() -> None:
     payloads = (comment_event("/lgtm") | {"changes": ["x"]}, comment_event("/lgtm") | {"comment": "x"},
                 comment_event("x") | {"changes": {"body": {"from": 7}}})
     assert [len(review_jobs(p)) for p in payloads] == [1, 0, 0]
+
+
+def check_run_event(app_id: int, action: str = "completed") -> dict:
+    return {"action": action, "repository": {"full_name": "o/r"}, "installation": {"id": 1},
+            "check_run": {"id": 5, "name": "taxonomist/triage", "head_sha": "a" * 40, "external_id": "pr:4",
+                          "app": {"id": app_id, "slug": "other"}, "pull_requests": [{"number": 4}]}}
+
+
+def test_check_runs_of_other_apps_make_no_job_at_intake() -> None:
+    router = load_handlers()
+    router.app_id = 1
+    assert router.jobs_for("check_run", "d", check_run_event(2), 0.0) == []
+    assert router.jobs_for("check_run", "d", check_run_event(2, "rerequested"), 0.0) == []
+    assert router.jobs_for("check_run", "d", {**check_run_event(1), "check_run": "x"}, 0.0) == []
+    suite = {"action": "rerequested", "repository": {"full_name": "o/r"},
+             "check_suite": {"id": 3, "head_sha": "a" * 40, "app": {"id": 2}, "pull_requests": [{"number": 4}]}}
+    assert router.jobs_for("check_suite", "d", suite, 0.0) == []
+    assert [j.route for j in router.jobs_for("check_run", "d", check_run_event(1), 0.0)] == ["review"]
