@@ -43,7 +43,8 @@ SPELLED_EMAIL = re.compile(
 # A spelled-out address says so: a `dot` word or a bracketed `at` (plain prose has neither).
 SPELLED_MARK = re.compile(r"\bdot\b|[\(\[\{<]\s*at\s*[\)\]\}>]", re.IGNORECASE)
 # Card numbers presidio's recognizer misses (Mastercard 2-series, JCB, UnionPay): Luhn decides.
-CARD = r"\b[2-6]\d{3}(?:[ -]?\d{4}){2}[ -]?\d{1,7}\b"
+# Mastercard's 2-series is 2221-2720 only ("20240311 093015" is a timestamp).
+CARD = r"\b(?:2(?:2[2-9]|[3-6]\d|7[0-2])\d|[3-6]\d{3})(?:[ -]?\d{4}){2}[ -]?\d{1,7}\b"
 # The networks' published test numbers: documentation, like example.com.
 TEST_CARDS = frozenset({
     "4111111111111111", "4242424242424242", "4012888888881881", "4000056655665556", "5555555555554444",
