@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,9 @@ def test_make_demo_runs_offline_shows_the_contribution_and_keeps_its_repository(
     assert "taxonomist/triage: failure" in done.stdout and "triage-needed" in done.stdout
     assert f"--- {SAMPLE_QNA}" in done.stdout and "   7 | " in done.stdout  # the lines the findings point at
     assert f"kept in {tmp_path / 'demo'}" in done.stderr
+    # The line it prints runs as printed (issue 25: a bare `taxonomist` is not on PATH after `make demo`).
+    line = next(x for x in done.stderr.splitlines() if x.startswith("$ ")).removeprefix("$ ").split()
+    assert (ROOT / line[0]).is_file() or shutil.which(line[0]), line
     kept = LocalGitForge(repo=tmp_path / "demo", base="main", head="contribution")
     assert kept.read_file(SAMPLE_QNA, "contribution") is not None
     again = demo()
