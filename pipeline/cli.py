@@ -78,7 +78,7 @@ app = typer.Typer(name="build", cls=WholeBuildByDefault, add_completion=False, p
 CACHE = typer.Option(None, "--cache", help="Cache folder: documents, generated leaves, converted models (default: "
                      "$TAXONOMIST_CACHE or ~/.cache/taxonomist).")
 CONFIG = typer.Option(None, "--config", help="YAML settings file with `generate:`, `train:` and `evaluate:` "
-                      "sections (example: pipeline/configs/build.example.yaml); options given here win.")
+                      "sections (an example: build.example.yaml in pipeline/configs); options given here win.")
 
 
 def stage_errors() -> tuple[type[Exception], ...]:
@@ -182,7 +182,7 @@ EVERY = train_option("--checkpoint-every", "checkpoint_every", "Steps between ch
                      min=1)
 SEED = train_option("--seed", "seed", "Seed of the data order, the adapter's init and dropout.")
 NPROC = train_option("--nproc", "nproc", "Processes: >1 launches torchrun (CPU, gloo) or accelerate with FSDP "
-                     "(CUDA, NCCL; pipeline/configs/fsdp-gpu.yaml).", min=1)
+                     "(CUDA, NCCL; fsdp-gpu.yaml in pipeline/configs).", min=1)
 PREVIOUS_BUILD = typer.Option(None, "--previous-build", help="The previous build folder to compare with "
                               "(default: the base model, as for a first build).")
 JUDGE = typer.Option(None, "--judge", help="Judge: OpenAI-compatible URL, model folder, `default` (SmolLM2), "

@@ -32,7 +32,7 @@ def test_help_lists_the_stages_and_says_that_without_one_it_runs_the_whole_build
     # one Usage block names both forms; the whole build's own options follow the commands
     assert text.count("Usage:") == 1 and "Usage: taxonomist build [OPTIONS] [TAXONOMY] --out BUILD | COMMAND" in text
     assert "The whole weekly build: generate, train, evaluate, publish" in text.split("Commands", 1)[1]
-    assert "--phase1-steps" in text and "--out" in text and "Default: 20." in text
+    assert "--phase1-steps" in text and "--out" in text and "(default: 20)" in text
     assert " all " not in text.split("Commands", 1)[1].split("The whole weekly build", 1)[0]  # routing name hidden
 
 
