@@ -157,3 +157,15 @@ def test_base_index_is_cached_by_base_commit_and_against_skips_it(sample_repo: P
     given.seed(sample_repo.name, EmbeddingIndex())
     forge = run(given)
     assert len(built) == 1 and forge.check_runs[-1].status == "completed"
+
+
+def test_demo_summary_counts_agree_with_its_tables(sample_repo: Path) -> None:
+    """Issue 25: the demo said "0 errors, 1 warning in 1 file" beside the file's "No problems found"; the
+    warning was the PR template's, a pull-request finding. It is counted where it is shown."""
+    forge = dry_run(sample_repo, "main", "known-facts", skip=("pii", "duplicate", "topic", "llm-text"))
+    body = next(iter(forge.comments.values()))
+    headline = "0 errors, 0 warnings in 1 file; 1 warning on the pull request"
+    assert f"**{headline}**" in body and forge.check_runs[-1].title == headline
+    file_section, pr_section = body.split("### Pull request")
+    assert "No problems found." in file_section
+    assert pr_section.count("| `pr-template` | warning |") == 1
