@@ -62,6 +62,13 @@ UI_WORDS = frozenset((
     "win", "windows", "super", "meta", "caps", "lock", "print", "screen", "menu", "panel", "palette", "button",
     "key", "dialog", "toolbar", "window", "settings", "preferences", "file", "edit", "view", "save", "open", "close",
     "setup", "saver", "manager", "explorer", "finder", "launcher", "bar", "taskbar", "start"))
+# Instructions start with a verb: "Convert Qiskit circuits" names a tool, not a person called Convert.
+IMPERATIVES = frozenset((
+    "convert", "create", "write", "explain", "describe", "list", "give", "use", "install", "run", "translate",
+    "summarize", "summarise", "compare", "calculate", "compute", "find", "show", "tell", "make", "build",
+    "generate", "read", "add", "remove", "define", "identify", "rewrite", "classify", "extract", "check", "call",
+    "import", "export", "deploy", "configure", "update", "upgrade", "open", "load", "parse", "format", "sort",
+    "draw", "plot", "solve", "name", "analyze", "analyse", "implement", "design", "test", "debug", "fix"))
 STREET_WORD = re.compile(STREET_WORDS)
 UI_BEFORE = re.compile(r"\b(?:press|click|select|choose|open|hit|tap|type|use|the|go to|under)\s*$", re.IGNORECASE)
 
@@ -118,8 +125,9 @@ def is_placeholder(entity: str, value: str, text: str, start: int) -> bool:
         # spaCy's small model tags lone first names in word problems and capitalised units;
         # a person is identified by a full name: two or more capitalised alphabetic words.
         words = value.split()
-        return len(words) < 2 or not all(w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha()
-                                         for w in words) or ui_words(value, text, start)
+        return len(words) < 2 or words[0].lower() in IMPERATIVES or not all(
+            w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha() for w in words) or ui_words(
+            value, text, start)
     return False
 
 

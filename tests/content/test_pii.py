@@ -223,3 +223,10 @@ def test_independent_set_recall_and_look_alikes() -> None:
     assert len({c["field"] for c in cases}) == 4  # answers, questions, contexts and created_by
     assert 1 - len(missed) / sum(c["pii"] for c in cases) >= 0.97, missed
     assert len(flagged) / sum(not c["pii"] for c in cases) <= 0.01, flagged
+
+
+def test_an_instruction_is_not_a_name() -> None:
+    """Issue 25: "Convert Qiskit" (a verb and a tool) was reported as a person's name."""
+    found = find_pii(["Convert Qiskit circuits to OpenQASM.", "Ask Maria Lopez for the keys."], CFG.block,
+                     ["PERSON"])
+    assert [[value for _, _, value in hits] for hits in found] == [[], ["Maria Lopez"]]
