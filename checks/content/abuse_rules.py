@@ -48,7 +48,9 @@ TRAITS = (
 _TRAIT = re.compile(rf"\b(?:{TRAITS})\b", re.IGNORECASE)
 # "are", "is", "have", "only come", "can't": the verb that makes a sentence a claim about every member.
 _CLAIM = re.compile(r"\b(?:are|is|were|have|has|can'?t|cannot|only|always|never|all|born|naturally|basically"
-                    r"|just|nothing\s+but)\b", re.IGNORECASE)
+                    r"|just|nothing\s+but|smell|stink|steal|cheat|lie|ruin|breed)\b", re.IGNORECASE)
+# "people with Down syndrome are ...": a group described by a phrase, whose claim comes after the phrase.
+_DESCRIBED = re.compile(r"\b(?:people|those|anyone|someone)\s+(?:with|in|from|who\s+are)\b", re.IGNORECASE)
 EXCLUSION = re.compile(
     rf"\b(?:{GROUP})\s+(?:should(?:n'?t| not)?|must(?:n'?t| not)?|need\s+to|ought\s+to)\s+(?:all\s+)?(?:be\s+)?"
     r"(?:(?:barred|banned|expelled|deported|sent\s+back|thrown\s+out|kicked\s+out|locked\s+(?:up|away)|sterili[sz]ed"
@@ -65,8 +67,10 @@ EXCLUSION = re.compile(
 # Rude enough to be an insult wherever they stand ("this dickhead forgot to close the file").
 RUDE = r"dickheads?|dipshits?|douche\w*|tossers?|wankers?|twats?|scumbags?|lowlifes?"
 INSULTS = (rf"{RUDE}|fool|idiot|moron|dork|dummy|halfwit|half-wit|numpty|twit|nitwit|dimwit|dunce|imbecile|cretin|clown"
-           r"|loser|creep|jerk|crybaby|freak|pig|cow|slob|weirdo|simpleton|buffoon|nincompoop|muppet|pillock|prat"
-           r"|plonker|wally|git|donkey|parasite|knob"
+           r"|loser|creep|jerk|crybaby|freak|slob|weirdo|simpleton|buffoon|nincompoop|muppet|pillock|prat"
+           r"|plonker|wally|git|parasite|knob"
+           # an animal is an insult only with a word that makes it one ("a cow is an animal" is not)
+           r"|(?:whiny|fat|stupid|silly|lazy|ugly|dumb|filthy|dirty|greedy|old|useless)\s+(?:cow|pig|donkey)"
            r"|excuse\s+for\s+a\s+human(?:\s+being)?|waste\s+of\s+(?:space|oxygen|skin)")
 _INSULT = re.compile(
     rf"\b(?:you(?:'re|\s+are)?|ur|is|are|what)\s+(?:(?:a|an|such\s+a|the|absolute|complete|total|utter|"
@@ -126,10 +130,13 @@ def reported(sentence: str) -> str:
 
 
 def generalisation(sentence: str) -> bool:
-    """A group named, then a claim about all of it with a hostile trait ("X are all criminals")."""
+    """A group named, then at once a claim about all of it with a hostile trait ("X are all criminals").
+    The claim must follow the group: in "Indian elephants have ..." or "black rhinos have poor eyesight"
+    the word names a kind of animal, not people."""
     for m in _GROUP_SUBJECT.finditer(sentence):
         rest = sentence[m.end():]
-        claim = _CLAIM.search(rest[:40])
+        at = len(rest) - len(rest.lstrip(" ,"))
+        claim = _CLAIM.search(rest, at, 40) if _DESCRIBED.search(m.group()) else _CLAIM.match(rest, at)
         if claim and _TRAIT.search(rest[claim.start():claim.start() + 90]):
             return True
     return False
