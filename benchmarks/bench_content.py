@@ -86,6 +86,30 @@ def pii_quality() -> None:
             print(f"  wrong: {case['category']}: {case['text']!r}")
 
 
+def independent_quality() -> None:
+    """Issue 25's sets written apart, by an author who never saw the detectors: the tuning part, then the
+    SEALED part, which was not opened until the tuning was committed and is measured here only."""
+    from tests.content.conftest import abuse_outcome, labelled, pii_outcome
+
+    for name, part in (("pii_independent.jsonl", "tuning part"), ("pii_independent_sealed.jsonl", "SEALED part")):
+        cases = labelled(name)
+        missed, flagged, warned = pii_outcome(cases)
+        positives, clean = sum(c["pii"] for c in cases), sum(not c["pii"] for c in cases)
+        print(f"pii, written apart, {part} ({name}): {positives} PII cases, {clean} look-alikes; recall "
+              f"{1 - len(missed) / positives:.3f}, look-alikes raising an error {len(flagged) / clean:.1%}, "
+              f"name warnings on look-alikes {len(warned)} (targets: recall >= 0.97, <= 1%)")
+        for case in missed + flagged:
+            print(f"  wrong ({'missed' if case['pii'] else 'flagged'}): {case['category']}: {case['text']!r}")
+    for name, part in (("abuse_independent.jsonl", "tuning part"), ("abuse_independent_sealed.jsonl", "SEALED part")):
+        cases = labelled(name)
+        tp, fn, fp, wrong = abuse_outcome(cases)
+        print(f"hate/abuse/profanity, written apart, {part} ({name}): {tp + fn} hostile, {len(cases) - tp - fn} "
+              f"clean; recall {tp / (tp + fn):.3f}, precision {tp / max(1, tp + fp):.3f} ({fp} clean flagged) "
+              "(targets: recall >= 0.90, precision >= 0.95)")
+        for case in wrong:
+            print(f"  wrong ({'missed' if case['abusive'] else 'flagged'}): {case.get('kind')}: {case['text']!r}")
+
+
 def abuse_quality() -> None:
     """The `topic` check's hate/abuse/profanity findings on the labelled set, tuning part and held-out third."""
     from tests.content.conftest import abuse_outcome, labelled
@@ -239,6 +263,7 @@ def main() -> None:
         return
     pii_quality()
     abuse_quality()
+    independent_quality()
     index = speed_and_memory()
     base = index.excluding("__none__")
     for origin, _ in index.leaves():

@@ -45,7 +45,9 @@ def dry_run_command(
     repo: Annotated[Path, typer.Option("--repo", help="A local git checkout of the taxonomy.")] = Path("."),
     base: Annotated[str, typer.Option("--base", help="The branch the PR would merge into.")] = "main",
     head: Annotated[str, typer.Option("--head", help="The contribution's branch or commit.")] = "HEAD",
-    output_format: Annotated[DryRunFormat, typer.Option("--format", "-f")] = DryRunFormat.text,
+    output_format: Annotated[DryRunFormat, typer.Option(
+        "--format", "-f", help="text: the check run, comment and labels as a reviewer reads them; json: the "
+                               "same as one object, for scripts.")] = DryRunFormat.text,
     body_file: Annotated[Path | None, typer.Option("--body-file", help="The PR description, from a file.")] = None,
     skip: Annotated[list[str] | None, typer.Option("--skip", help="Checks or groups to skip.")] = None,
     against: Annotated[Path | None, typer.Option(
@@ -63,7 +65,7 @@ def dry_run_command(
 
     Example: taxonomist bot dry-run --repo ../taxonomy --base main --head my-skill
 
-    Example: taxonomist bot dry-run --repo ../taxonomy --base main --head my-branch
+    Example: taxonomist bot dry-run --repo ../taxonomy --head my-skill --skip content --format json
     """
     from bot.dryrun import cached_indexes, dry_run, effects, render_text
     from bot.forges.localgit import GitError
@@ -200,7 +202,7 @@ def announce_build_command(
 
     Exit status 1, naming them, when some PRs could not be announced (the others still are).
 
-    Example: taxonomist bot announce-build build --config bot.yml
+    Example: taxonomist bot announce-build build --repo my-org/taxonomy --config bot.yml
     """
     from bot.announce.run import AnnounceError, announce
     from bot.forges.github import GitHubApp
@@ -265,7 +267,7 @@ def stale_sweep_command(
 ) -> None:
     """Warn, then label `stale`, open PRs without activity (run it from cron or a scheduled workflow).
 
-    Example: taxonomist bot stale-sweep --config bot.yml
+    Example: taxonomist bot stale-sweep --repo my-org/taxonomy --config bot.yml
     """
     from bot.forges.github import GitHubApp
     from bot.lifecycle.handler import stale_sweep

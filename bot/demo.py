@@ -62,6 +62,19 @@ def show_contribution(samples: Path = SAMPLES) -> str:
     return "\n".join(out) + "\n"
 
 
+def runnable_command() -> str:
+    """How to type `taxonomist` here: the bare name when it is on PATH (an activated .venv), else the
+    script beside this interpreter (`.venv/bin/taxonomist` after `make demo`), relative when it can be."""
+    script = Path(sys.executable).parent / "taxonomist"
+    on_path = shutil.which("taxonomist")
+    if not script.is_file() or (on_path is not None and Path(on_path).resolve() == script.resolve()):
+        return "taxonomist"
+    try:
+        return str(script.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=cache_root() / "demo" / "taxonomy",
@@ -73,14 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(show_contribution())
     from bot.cli import app  # `taxonomist bot`: bot never imports the top-level package
 
+    runnable = runnable_command()
     for head in ("contribution", "known-facts"):
-        command = ["taxonomist", "bot", "dry-run", "--repo", str(repo), "--base", "main", "--head", head, *rest]
+        command = [runnable, "bot", "dry-run", "--repo", str(repo), "--base", "main", "--head", head, *rest]
         print("$ " + " ".join(command), file=sys.stderr, flush=True)
         status = app(command[2:], standalone_mode=False) or 0
         if status not in (0, 1):  # 1 only says the sample has errors, as it should
             return int(status)
     print(f"\nThe demo repository is kept in {repo} (`git -C {repo} show contribution`); run the line above "
           "again to dry-run it, or change a branch first.", file=sys.stderr)
+    if runnable != "taxonomist":
+        print(f"`taxonomist` is not on your PATH: run `source {Path(runnable).parent}/activate` to type it bare, or "
+              f"call it as `{runnable}`.", file=sys.stderr)
     return 0
 
 

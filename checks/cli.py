@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -19,20 +20,72 @@ CONTENT_HINT = "the content checks need the `content` extra: pip install -c cons
 
 
 class HelpWithoutFlagTypes:
-    """Help in one style: no `<bool>` beside a flag (`--fresh`, `--help`: a flag takes no value), and
-    every default as "(default: X)" at the end of the option's help, never typer's `[default: X]`."""
+    """Help in one style, for people rather than Python: no `<bool>` beside a flag (`--fresh`, `--help`: a
+    flag takes no value), a word for each value (`N`, `PATH`, `TEXT`, `text|json`) instead of typer's
+    Python types (`<list[str]>`, `<int range> [x>=1]`, `{paths}`), a range said in words ("at least 1"),
+    and every default as "(default: X)" at the end of the option's help, never `[default: X]` or
+    "Default: X."."""
 
     def get_params(self, ctx: typer.Context) -> list[Any]:
         params = super().get_params(ctx)  # type: ignore[misc]
         for param in params:
-            if getattr(param, "is_flag", False) and param.metavar is None:
-                param.metavar = ""
-            if getattr(param, "show_default", False) is True:
-                param.show_default = False
-                help_text = getattr(param, "help", None) or ""
-                if "(default:" not in help_text and (shown := _default_text(param)):
-                    param.help = f"{help_text.rstrip()} (default: {shown})".lstrip()
+            if not getattr(param, "_plain_help", False):
+                _plain_help(param)
         return params
+
+
+def _value_word(param: Any) -> str:
+    """The word a value is shown as: the argument's name, the choices, N, NUMBER, PATH or TEXT."""
+    if getattr(param, "param_type_name", "") == "argument":
+        return (param.name or "value").upper().removesuffix("S")
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None:
+        return "TEXT"
+    if descriptor.is_choice:
+        return "|".join(str(getattr(c, "value", c)) for c in descriptor.choices or ())
+    if descriptor.is_path:
+        return "PATH"
+    annotation = get_args(descriptor.annotation)[0] if descriptor.is_list else descriptor.annotation
+    return {int: "N", float: "NUMBER"}.get(annotation, "TEXT")
+
+
+def _range_words(param: Any) -> str:
+    """`at least 1`, `from 0 to 1`: the range typer would print as `[x>=1]`."""
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if low is not None and high is not None:
+        return f"from {low} to {high}"
+    return f"at least {low}" if low is not None else (f"at most {high}" if high is not None else "")
+
+
+DEFAULT_SAID = re.compile(r"\s*(?:\(default:\s*(.+?)\)|Default:\s*(.+?))\.?\s*$", re.DOTALL)
+
+
+def _plain_help(param: Any) -> None:
+    """Once per parameter: its value word, then "help (range) (default: X)" in the one style."""
+    param._plain_help = True
+    help_text = (getattr(param, "help", None) or "").rstrip()
+    default = ""
+    if (said := DEFAULT_SAID.search(help_text)) is not None:
+        help_text, default = help_text[:said.start()], said.group(1) or said.group(2)
+    if getattr(param, "show_default", False) is True:
+        param.show_default = False
+        default = default or _default_text(param)
+    if getattr(param, "is_flag", False):
+        param.metavar = "" if param.metavar is None else param.metavar
+    elif param.metavar is None:
+        param.metavar = _value_word(param)
+    if getattr(param, "param_type_name", "") == "argument":
+        word, many = param.metavar, "..." if param.nargs != 1 else ""
+        param.display_type_rich = lambda ctx: None  # the name column already says it
+        param._rich_display_name = lambda: f"{word}{many}"
+        param._usage_display_name = lambda: f"{word}{many}" if param.required else f"[{word}]{many}"
+    if (range_words := _range_words(param)) and hasattr(param, "_get_number_range_help_str"):
+        param._get_number_range_help_str = lambda: None
+        help_text = f"{help_text} ({range_words})"
+    if default:
+        help_text = f"{help_text} (default: {default})"
+    if hasattr(param, "help"):
+        param.help = help_text.strip() or None
 
 
 def _default_text(param: Any) -> str:

@@ -10,7 +10,7 @@ import contextlib
 import difflib
 import functools
 import json
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 from instructlab.schema import schema_base, schema_versions
@@ -151,16 +151,31 @@ def _type_name(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def yaml_path(path: Sequence[Any]) -> str:
+    """`.seed_examples[2].answer`; the top level is `.`."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path) or "."
+
+
+def placed(where: str) -> str:
+    """`under `.seed_examples[0]``, or `at the top level of the file` (never "under `.`")."""
+    return "at the top level of the file" if where == "." else f"under `{where}`"
+
+
+def missing_key(error: ValidationError) -> str:
+    """The property a `required` error says is missing."""
+    return error.message.split("'")[1] if "'" in error.message else error.message
+
+
 def explain(error: ValidationError, version: int, schema_name: str) -> str:
     """jsonschema's message, turned into what the contributor should change."""
     kind = "knowledge" if schema_name == "knowledge" else "skill"
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path) or "."
+    where = yaml_path(error.absolute_path)
     v = error.validator
     if v == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        missing = missing_key(error)
         if missing == "version":
             return f"'version' is a required property: add `version: {version}` at the top of the file"
-        return f"'{missing}' is a required property: add `{missing}:` under `{where}` (see the {kind} template)"
+        return f"'{missing}' is a required property: add `{missing}:` {placed(where)} (see the {kind} template)"
     if v in ("unevaluatedProperties", "additionalProperties"):
         return _explain_keys(error, version, kind, where)
     if v == "minItems":
@@ -191,13 +206,27 @@ def _explain_keys(error: ValidationError, version: int, kind: str, where: str) -
     extra = unexpected_keys(error, version)
     named = []
     for key in extra[:MAX_KEYS_NAMED]:
-        close = difflib.get_close_matches(key[:100], allowed, n=1, cutoff=0.75)
-        named.append(f"`{excerpt(key, 40)[1:-1]}`" + (f" (did you mean `{close[0]}`?)" if close else ""))
+        close = meant_key(key, allowed)
+        named.append(f"`{excerpt(key, 40)[1:-1]}`" + (f" (did you mean `{close}`?)" if close else ""))
     if len(extra) > MAX_KEYS_NAMED:
         named.append(f"and {len(extra) - MAX_KEYS_NAMED:,} more")
     names = ", ".join(named) or "some keys"
     hint = f"; keys allowed here in a version {version} {kind} file: {', '.join(allowed)}" if allowed else ""
-    return f"{names} not allowed under `{where}`{hint}"
+    return f"{names} not allowed {placed(where)}{hint}"
+
+
+def meant_key(key: str, allowed: Sequence[str]) -> str | None:
+    """The allowed key a misspelled one was probably meant to be (`anwser` -> `answer`)."""
+    close = difflib.get_close_matches(key[:100], list(allowed), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def misspellings(error: ValidationError, version: int) -> dict[str, str]:
+    """For an unknown-key error: each unknown key -> the allowed key it was probably meant to be."""
+    if error.validator not in ("unevaluatedProperties", "additionalProperties"):
+        return {}
+    allowed = allowed_keys(error.schema, version)
+    return {key: meant for key in unexpected_keys(error, version) if (meant := meant_key(key, allowed))}
 
 
 def iter_errors(data: Any, version: int, schema_name: str) -> Iterator[ValidationError]:

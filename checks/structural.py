@@ -13,16 +13,19 @@ from typing import Any
 
 from checks.context import CheckContext
 from checks.document import Limits
-from checks.findings import Finding, Severity
+from checks.findings import Finding, Severity, plural
 from checks.qna import QnaFile
 from checks.schema import (
     available_versions,
     excerpt,
     explain,
     iter_errors,
+    missing_key,
+    misspellings,
     schema_for,
     schema_name_for,
     unexpected_keys,
+    yaml_path,
 )
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -82,14 +85,39 @@ def check_schema(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:
         yield qna.finding("schema", ERROR, f"{schema.get('description', 'deprecated schema')}{advice}",
                           ("version",) if "version" in data else ())
         return
-    for error in iter_errors(data, version, name):
+    for group in grouped_errors(list(iter_errors(data, version, name)), version):
+        error = group[0]
         at = tuple(error.absolute_path)
         on_key = False
         if error.validator in ("unevaluatedProperties", "additionalProperties"):
             extra = unexpected_keys(error, version)
             if extra:
                 at, on_key = (*at, extra[0]), True
-        yield qna.finding("schema", ERROR, explain(error, version, name), at, key=on_key)
+        message = explain(error, version, name)
+        if len(group) > 1:
+            others = [yaml_path(e.absolute_path) for e in group[1:]]
+            shown = ", ".join(f"`{p}`" for p in others[:MAX_PLACES_NAMED])
+            more = f" and {len(others) - MAX_PLACES_NAMED} more" if len(others) > MAX_PLACES_NAMED else ""
+            message += f" (the same in {plural(len(others), 'more place')}: {shown}{more})"
+        yield qna.finding("schema", ERROR, message, at, key=on_key)
+
+
+MAX_PLACES_NAMED = 4
+
+
+def grouped_errors(errors: list[Any], version: int) -> list[list[Any]]:
+    """Schema errors as findings: a misspelled key is one finding, not also the `required` error of the key
+    it was meant to be; and the same unknown keys repeated in every example are one finding for all of them
+    (five examples with `anwser:` are one error, not ten)."""
+    meant = {(tuple(e.absolute_path), key) for e in errors for key in misspellings(e, version).values()}
+    groups: dict[Any, list[Any]] = {}
+    for number, error in enumerate(errors):
+        if error.validator == "required" and (tuple(error.absolute_path), missing_key(error)) in meant:
+            continue
+        same = (error.message, tuple("*" if isinstance(p, int) else p for p in error.absolute_path)) \
+            if error.validator in ("unevaluatedProperties", "additionalProperties") else number
+        groups.setdefault(same, []).append(error)
+    return list(groups.values())
 
 
 def check_attribution(qna: QnaFile, ctx: CheckContext) -> Iterator[Finding]:

@@ -17,6 +17,7 @@ import typer
 
 from checks.cli import Command, Group, fail
 from pipeline.evaluate.gate import GateSettings
+from pipeline.progress import set_progress_bars
 from pipeline.settings import GenerateSettings, SettingsError, TrainSettings, given, load_config, parse_mirrors
 
 IN_GROUP_HELP = "taxonomist.build.in_group_help"  # the whole build's help shown under `build --help`
@@ -78,7 +79,7 @@ app = typer.Typer(name="build", cls=WholeBuildByDefault, add_completion=False, p
 CACHE = typer.Option(None, "--cache", help="Cache folder: documents, generated leaves, converted models (default: "
                      "$TAXONOMIST_CACHE or ~/.cache/taxonomist).")
 CONFIG = typer.Option(None, "--config", help="YAML settings file with `generate:`, `train:` and `evaluate:` "
-                      "sections (example: pipeline/configs/build.example.yaml); options given here win.")
+                      "sections (an example: build.example.yaml in pipeline/configs); options given here win.")
 
 
 def stage_errors() -> tuple[type[Exception], ...]:
@@ -142,7 +143,8 @@ def generate_command(
     schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N: the schema version a "
                                               "leaf must be valid under (default: own, each file's own version)."),
     concurrency: int | None = typer.Option(None, "--concurrency", min=1, help="Teacher requests in flight."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar with the time left "
+                                  "(--no-progress: a line per leaf)."),
 ) -> None:
     """Resynthesize training data from the taxonomy, regenerating only leaves that changed.
 
@@ -150,6 +152,7 @@ def generate_command(
     """
     from pipeline.weekly import BuildContext, run_generate
 
+    set_progress_bars(progress)
     try:
         settings = generate_settings(config, teacher=teacher, teacher_model=teacher_model, mirror=mirror,
                                      schema_version=schema_version, concurrency=concurrency)
@@ -182,7 +185,7 @@ EVERY = train_option("--checkpoint-every", "checkpoint_every", "Steps between ch
                      min=1)
 SEED = train_option("--seed", "seed", "Seed of the data order, the adapter's init and dropout.")
 NPROC = train_option("--nproc", "nproc", "Processes: >1 launches torchrun (CPU, gloo) or accelerate with FSDP "
-                     "(CUDA, NCCL; pipeline/configs/fsdp-gpu.yaml).", min=1)
+                     "(CUDA, NCCL; fsdp-gpu.yaml in pipeline/configs).", min=1)
 PREVIOUS_BUILD = typer.Option(None, "--previous-build", help="The previous build folder to compare with "
                               "(default: the base model, as for a first build).")
 JUDGE = typer.Option(None, "--judge", help="Judge: OpenAI-compatible URL, model folder, `default` (SmolLM2), "
@@ -293,7 +296,8 @@ def whole_build_command(
     checkpoint_every: int | None = EVERY, seed: int | None = SEED, nproc: int | None = NPROC,
     judge: str | None = JUDGE, gate_metric: str | None = METRIC, max_regression: float | None = MARGIN,
     force: bool = typer.Option(False, "--force", help="Publish even though the gate rejected the build."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars (--no-progress: "
+                                  "none from any library; lines with the time left instead)."),
 ) -> None:
     """The whole weekly build: generate, train, evaluate, publish (exit 1 when the gate rejects it).
 
@@ -308,6 +312,7 @@ def whole_build_command(
         typer.echo("taxonomist build: --out BUILD_DIR is needed (the folder the build is written to); "
                    "`taxonomist build --help` lists the options and the single-stage commands", err=True)
         raise typer.Exit(2)
+    set_progress_bars(progress)
     context = BuildContext.default(cache)
     stage = "generate"
     try:  # every setting is read and checked before the first stage starts

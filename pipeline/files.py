@@ -26,6 +26,16 @@ def trained_model_dir(build_dir: Path) -> Path:
     return training_dir(build_dir) / "model"
 
 
+def _file_mode() -> int:
+    """The mode `open()` gives a new file here: 0666 less the umask (read once, at import)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
     """Write a text file through a temporary file and a rename (readers see the old or the new file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +43,7 @@ def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             write(fh)
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes it 0600: a published build.json must be readable by others
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

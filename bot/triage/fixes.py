@@ -12,9 +12,9 @@ from collections.abc import Iterable
 
 from checks.formats import TOOL_URI
 
-# Where a contributor can open a template: the taxonomy's own, else the project's documentation.
+# Where a contributor can open a template: the taxonomy's own, else the ones Taxonomist ships in docs/templates/.
 TEMPLATE_PATH = "docs/template_qna.yaml"
-PROJECT_DOCS = f"{TOOL_URI}/blob/main/docs/checks.md#the-structural-checks"
+PROJECT_TEMPLATES = {kind: f"{TOOL_URI}/blob/main/docs/templates/{kind}/qna.yaml" for kind in ("skill", "knowledge")}
 
 FIXES: dict[str, str] = {
     "yaml-syntax": "Make the file valid YAML (check indentation and quoting) under the size limit.",
@@ -65,7 +65,8 @@ def template_reference(base_has_template: bool) -> str:
     """What to point a contributor at: the taxonomy's own template when its base branch has one."""
     if base_has_template:
         return f"`{TEMPLATE_PATH}` on the base branch"
-    return f"[the template in Taxonomist's documentation]({PROJECT_DOCS})"
+    return (f"the `qna.yaml` template for a [skill]({PROJECT_TEMPLATES['skill']}) or for "
+            f"[knowledge]({PROJECT_TEMPLATES['knowledge']})")
 
 
 def _reply(check: str, message: str) -> str:

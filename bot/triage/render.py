@@ -15,7 +15,7 @@ from bot.forges.forge import Annotation, CheckRunResult
 from bot.forges.heads import CHECK_RUN_NAME
 from bot.triage.fixes import fix_for
 from bot.triage.summary import Row, fold, lines_text, verdict
-from checks.findings import Finding, Report, Severity
+from checks.findings import Finding, Report, Severity, plural
 
 __all__ = ["CHECK_RUN_NAME", "MARKER"]  # where the triage handler and its tests have always found them
 
@@ -43,11 +43,17 @@ def conclusion_of(report: Report) -> str:
 
 
 def headline(report: Report) -> str:
+    """`2 errors, 0 warnings in 1 file`, and the pull request's own findings counted apart, as the comment
+    shows them apart ("0 errors, 0 warnings in 1 file; 1 warning on the pull request")."""
     files = len(report.files)
     if not files and not report.findings:
         return "No taxonomy files changed"
-    return (f"{report.errors} error{'s' * (report.errors != 1)}, "
-            f"{report.warnings} warning{'s' * (report.warnings != 1)} in {files} file{'s' * (files != 1)}")
+    in_files = [f for fr in report.files for f in fr.findings]
+    line = (f"{plural(sum(f.severity is Severity.ERROR for f in in_files), 'error')}, "
+            f"{plural(sum(f.severity is Severity.WARNING for f in in_files), 'warning')} in {plural(files, 'file')}")
+    on_pr = [plural(n, str(severity)) for severity in (Severity.ERROR, Severity.WARNING)
+             if (n := sum(f.severity is severity for f in report.findings))]
+    return f"{line}; {' and '.join(on_pr)} on the pull request" if on_pr else line
 
 
 def _table(folded: list[Row], template: str | None = None) -> list[str]:

@@ -5,6 +5,11 @@ probability, trained on human-labelled hostile and profane comments; its model s
 wheel, so it runs offline and loads in under a second. It is a bag of words, so it is scored on one
 sentence at a time (a long answer would dilute one hostile sentence) and the finding quotes the
 sentence it scored. Upstream sent PRs to an external service for this; a local model sends nothing.
+
+Beside it, `checks.content.abuse_rules` finds what a bag of words cannot see (a generalisation about a
+group, a mild insult, a threat without a rude word) and gives innocent senses ("the bitch whelped")
+and reported speech a neutral reading before the classifier scores them. Summing mildly suspect words
+("a hole", "our dog") is not evidence: a sentence counts when one of its words alone scores WORD_AT.
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from checks.content.abuse_rules import benign, hostile_rule, reported
 from checks.lazy import Lazy
 
 # Chosen on the tuning part of tests/content/data/abuse_tune.jsonl (see docs/content-checks.md).
 HOSTILE_AT = 0.85
+# Chosen on tests/content/data/abuse_independent.jsonl: the word that carries a hostile sentence.
+WORD_AT = 0.75
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 # What a bag of swear words cannot see: threats and dehumanising talk about a group, without a rude word.
 HOSTILE_PHRASES = re.compile(
     r"\b(?:watch your back|i know where you live|(?:i'?ll|i will|gonna)\s+(?:hunt you|find you|break your|beat|kill"
@@ -72,15 +81,18 @@ def hostile_spans(texts: Sequence[str], threshold: float = HOSTILE_AT) -> list[l
     """For each text, its sentences the classifier scores at or above the threshold, or holding a
     threatening or dehumanising phrase (the classifier runs once, on all sentences)."""
     spans = [sentences(text) for text in texts]
-    flat = [text[s:e] for text, found in zip(texts, spans, strict=True) for s, e in found]
-    it = iter(scores(flat))
+    readings = [benign(reported(text[s:e])) for text, found in zip(texts, spans, strict=True) for s, e in found]
+    it = iter(zip(readings, scores(readings), strict=True))
     out: list[list[Span]] = []
     for text, found in zip(texts, spans, strict=True):
         out.append([])
         for start, end in found:
-            score = next(it)
-            if score >= threshold:
+            reading, score = next(it)
+            rule = hostile_rule(text[start:end])
+            if score >= threshold and max(scores(WORD.findall(reading)), default=0.0) >= WORD_AT:
                 out[-1].append(Span(start, end, f"classifier score {score:.2f}"))
-            elif HOSTILE_PHRASES.search(text[start:end].rstrip(".!? ")):
+            elif HOSTILE_PHRASES.search(reading.rstrip(".!? ")):
                 out[-1].append(Span(start, end, "threatening or dehumanising phrase"))
+            elif rule is not None:
+                out[-1].append(Span(start, end, rule))
     return out

@@ -43,7 +43,8 @@ SPELLED_EMAIL = re.compile(
 # A spelled-out address says so: a `dot` word or a bracketed `at` (plain prose has neither).
 SPELLED_MARK = re.compile(r"\bdot\b|[\(\[\{<]\s*at\s*[\)\]\}>]", re.IGNORECASE)
 # Card numbers presidio's recognizer misses (Mastercard 2-series, JCB, UnionPay): Luhn decides.
-CARD = r"\b[2-6]\d{3}(?:[ -]?\d{4}){2}[ -]?\d{1,7}\b"
+# Mastercard's 2-series is 2221-2720 only ("20240311 093015" is a timestamp).
+CARD = r"\b(?:2(?:2[2-9]|[3-6]\d|7[0-2])\d|[3-6]\d{3})(?:[ -]?\d{4}){2}[ -]?\d{1,7}\b"
 # The networks' published test numbers: documentation, like example.com.
 TEST_CARDS = frozenset({
     "4111111111111111", "4242424242424242", "4012888888881881", "4000056655665556", "5555555555554444",
@@ -61,6 +62,13 @@ UI_WORDS = frozenset((
     "win", "windows", "super", "meta", "caps", "lock", "print", "screen", "menu", "panel", "palette", "button",
     "key", "dialog", "toolbar", "window", "settings", "preferences", "file", "edit", "view", "save", "open", "close",
     "setup", "saver", "manager", "explorer", "finder", "launcher", "bar", "taskbar", "start"))
+# Instructions start with a verb: "Convert Qiskit circuits" names a tool, not a person called Convert.
+IMPERATIVES = frozenset((
+    "convert", "create", "write", "explain", "describe", "list", "give", "use", "install", "run", "translate",
+    "summarize", "summarise", "compare", "calculate", "compute", "find", "show", "tell", "make", "build",
+    "generate", "read", "add", "remove", "define", "identify", "rewrite", "classify", "extract", "check", "call",
+    "import", "export", "deploy", "configure", "update", "upgrade", "open", "load", "parse", "format", "sort",
+    "draw", "plot", "solve", "name", "analyze", "analyse", "implement", "design", "test", "debug", "fix"))
 STREET_WORD = re.compile(STREET_WORDS)
 UI_BEFORE = re.compile(r"\b(?:press|click|select|choose|open|hit|tap|type|use|the|go to|under)\s*$", re.IGNORECASE)
 
@@ -117,8 +125,9 @@ def is_placeholder(entity: str, value: str, text: str, start: int) -> bool:
         # spaCy's small model tags lone first names in word problems and capitalised units;
         # a person is identified by a full name: two or more capitalised alphabetic words.
         words = value.split()
-        return len(words) < 2 or not all(w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha()
-                                         for w in words) or ui_words(value, text, start)
+        return len(words) < 2 or words[0].lower() in IMPERATIVES or not all(
+            w[:1].isupper() and w.replace("-", "").replace("'", "").isalpha() for w in words) or ui_words(
+            value, text, start)
     return False
 
 

@@ -12,6 +12,8 @@ unchanged by comparing their content hashes with the previous build's. `pipeline
 
 from __future__ import annotations
 
+import sys
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +23,7 @@ from pipeline.evaluate.gate import GENERAL, REPLAY, GateSettings, decide
 from pipeline.files import read_jsonl, trained_model_dir
 from pipeline.generate.parsing import parse_score
 from pipeline.generate.prompts import user_turn
+from pipeline.progress import duration
 
 JUDGE_PROMPT = (
     "Rate how well the answer matches the reference answer, from 1 (wrong or unrelated) to 5 (same meaning).\n"
@@ -189,7 +192,11 @@ def evaluate(build_dir: Path, *, baseline: str | Path, previous_report: dict[str
     items = probe_items(build_dir, replay_limit, general_limit)
     if not any(i["leaf"] not in (REPLAY, GENERAL) for i in items):
         raise EvaluationError(f"{build_dir}/data/heldout.jsonl has no held-out question: nothing to evaluate")
+    started = time.perf_counter()
     *before, before_answers = score_model(baseline, items, judge, max_new_tokens=max_new_tokens)
+    took = time.perf_counter() - started  # the candidate answers the same questions: about as long again
+    print(f"evaluate: the baseline answered {len(items)} questions in {duration(took)}; the candidate's turn, "
+          f"about {duration(took)} left", file=sys.stderr, flush=True)
     *after, after_answers = score_model(model_of_build(build_dir), items, judge, max_new_tokens=max_new_tokens)
     hashes = read_report(build_dir).get("leaves", {}).get("hashes", {})
     previous_hashes = None if previous_report is None else previous_report.get("leaves", {}).get("hashes", {})

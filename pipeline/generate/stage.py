@@ -6,6 +6,7 @@ no teacher request at all (and does not even load the model).
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -22,6 +23,7 @@ from pipeline.generate.flows import run_leaf
 from pipeline.generate.mixing import mix
 from pipeline.generate.teacher import Teacher, make_teacher
 from pipeline.leaves import Leaf, load_taxonomy
+from pipeline.progress import time_left
 from pipeline.publish.report import read_report, update_report
 from pipeline.settings import GenerateSettings
 
@@ -143,6 +145,7 @@ def _run_leaves(todo: Sequence[tuple[Leaf, str]], lazy: LazyTeacher, settings: G
         return leaf.path, samples, stats.to_dict()
 
     out: dict[str, tuple[list[dict[str, str]], dict[str, Any]]] = {}
+    started = time.perf_counter()
     with _progress(len(todo), progress) as bar, ThreadPoolExecutor(max_workers=teacher.concurrency) as pool:
         futures = [pool.submit(one, leaf, key) for leaf, key in todo]
         try:
@@ -150,6 +153,10 @@ def _run_leaves(todo: Sequence[tuple[Leaf, str]], lazy: LazyTeacher, settings: G
                 path, samples, stats = future.result()
                 out[path] = (samples, stats)
                 bar.update(1)
+                if not progress:  # a line per leaf instead of the bar (the bar shows its own estimate)
+                    left = time_left(len(out), len(todo), time.perf_counter() - started)
+                    print(f"generate: {len(out)}/{len(todo)} leaves" + (f", {left}" if left else ""),
+                          file=sys.stderr, flush=True)
         except BaseException:
             for future in futures:
                 future.cancel()

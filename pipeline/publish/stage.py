@@ -10,6 +10,7 @@ leaves and merged PRs, training settings, scores), `recipe.json`, `build.json` a
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import os
@@ -58,11 +59,16 @@ def loss_plot(report: dict[str, Any]) -> str | None:
         points = [(i + 1, e["loss"]) for i, e in enumerate(losses) if e["phase"] == phase]
         axes.plot([p[0] for p in points], [p[1] for p in points], marker=".", label=phase)
     axes.set(xlabel="step (whole run)", ylabel="loss (assistant tokens)", title="Training loss per phase")
-    axes.legend()
+    legend_below(axes)
     axes.grid(alpha=0.3)
     data = _png(figure)
     plt.close(figure)
     return data
+
+
+def legend_below(axes: Any) -> Any:
+    """The legend under the plot, outside it: inside, it covered the longest bars and the last points."""
+    return axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8, frameon=False)
 
 
 def score_plot(report: dict[str, Any]) -> str | None:
@@ -70,6 +76,16 @@ def score_plot(report: dict[str, Any]) -> str | None:
     rows = report.get("evaluation", {}).get("leaves", [])
     if not rows:
         return None
+    from matplotlib import pyplot as plt
+
+    figure = score_figure(rows)
+    data = _png(figure)
+    plt.close(figure)
+    return data
+
+
+def score_figure(rows: list[dict[str, Any]]) -> Any:
+    """The per-leaf score chart (a matplotlib figure)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -87,15 +103,49 @@ def score_plot(report: dict[str, Any]) -> str | None:
     axes.set_yticks(list(positions), names, fontsize=7)
     axes.invert_yaxis()
     axes.set(xlabel="cosine similarity to the held-out seed answer", title="Score per leaf, before and after")
-    axes.legend(loc="lower right", fontsize=8)
-    data = _png(figure)
-    plt.close(figure)
-    return data
+    legend_below(axes)
+    return figure
+
+
+def shown(value: Any) -> str:
+    """A value as the report and the model card print it: "none" for nothing, a score to three decimals,
+    a machine path (`/root/.cache/...`) by its last part only."""
+    if value is None or value == "" or value == []:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    text = str(value)
+    if text.startswith(("/", "~")) and not any(c.isspace() for c in text):
+        return Path(text).name or text
+    return text
+
+
+def taxonomy_version(report: dict[str, Any]) -> str:
+    """The taxonomy's commit; a folder that is not a git checkout has none, so its content hash instead."""
+    taxonomy = report.get("taxonomy", {})
+    if taxonomy.get("commit"):
+        return f"commit `{taxonomy['commit']}`"
+    hashes = report.get("leaves", {}).get("hashes", {})
+    digest = hashlib.sha256("\n".join(f"{k} {v}" for k, v in sorted(hashes.items())).encode()).hexdigest()[:12]
+    return f"no commit (a folder, not a git checkout); content hash `{digest}`"
+
+
+def zero_kept_note(report: dict[str, Any]) -> str:
+    """"2 of 3 leaves kept no synthetic sample (...)": the gate passes such leaves on their seeds alone."""
+    leaves = report.get("leaves", {})
+    zero, used = leaves.get("zero_kept", []), leaves.get("used", [])
+    if not zero:
+        return ""
+    return (f"{len(zero)} of {len(used)} leaves kept no synthetic sample and were trained on their seed "
+            f"examples only: {', '.join(zero)}")
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p>none</p>"
+
     def fmt(value: Any) -> str:
-        return "" if value is None else f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
+        return html.escape(shown(value))
 
     head = ("<tr><th>leaf</th><th>status</th><th>n</th><th>similarity before</th><th>after</th>"
             "<th>judge before</th><th>after</th><th>delta</th><th>verdict</th></tr>")
@@ -165,20 +215,22 @@ def report_html(report: dict[str, Any]) -> str:
     training = report.get("training", {})
     taxonomy = report.get("taxonomy", {})
     verdict = "passed" if gate.get("passed") else "REJECTED" if gate else "not evaluated"
+    zero_note = zero_kept_note(report)
     plots = "".join(f"<figure><img alt='{alt}' src='data:image/png;base64,{data}'></figure>"
                     for alt, data in (("loss per phase", loss_plot(report)), ("score per leaf", score_plot(report)))
                     if data)
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in gate.get("reasons", []))
     facts = {
-        "taxonomy commit": taxonomy.get("commit"), "merged PRs": ", ".join(f"#{n}" for n in taxonomy.get("prs", [])),
+        "taxonomy": f"{shown(taxonomy.get('path'))}, {taxonomy_version(report).replace('`', '')}",
+        "merged PRs": ", ".join(f"#{n}" for n in taxonomy.get("prs", [])) or "none",
         "leaves used": len(report.get("leaves", {}).get("used", [])),
-        "base model": training.get("settings", {}).get("student"),
+        "base model": shown(training.get("settings", {}).get("student")),
         "training": f"{training.get('steps')} steps on {training.get('processes')} process(es), "
                     f"{training.get('tokens_per_second')} tokens/s" if training else None,
         "gate": verdict,
         "new and changed leaves": improvement_text(gate.get("improvement")),
         "thin leaves (used)": len(report.get("leaves", {}).get("thin", [])),
-        "leaves with zero kept samples": ", ".join(report.get("leaves", {}).get("zero_kept", [])),
+        "leaves with zero kept samples": ", ".join(report.get("leaves", {}).get("zero_kept", [])) or "none",
     }
     items = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
                     for k, v in facts.items() if v not in (None, ""))
@@ -189,11 +241,13 @@ body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 980px;
 table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.85rem; }}
 th, td {{ border: 1px solid #d0d7de; padding: 0.3rem 0.5rem; text-align: left; }}
 tr.fail td {{ background: #ffebe9; }} tr.pass td {{ background: #eef9ee; }}
+.warn {{ background: #fff8c5; border: 1px solid #d4a72c; padding: 0.5rem; }}
 figure {{ margin: 1rem 0; }} img {{ max-width: 100%; }}
 .verdict {{ font-weight: bold; }}
 </style></head><body>
 <h1>Taxonomist build report</h1>
 <p class="verdict">Gate: {verdict}</p>
+{f'<p class="warn">Warning: {html.escape(zero_note)}.</p>' if zero_note else ''}
 <ul>{reasons}</ul>
 <table>{items}</table>
 {plots}
@@ -214,28 +268,50 @@ def model_card(report: dict[str, Any]) -> str:
     gate = report.get("gate", {})
     lines = [
         "# Taxonomist community build", "",
-        f"- Base model: `{settings.get('student')}`",
-        f"- Taxonomy: `{taxonomy.get('path')}` at commit `{taxonomy.get('commit')}`",
+        f"- Base model: `{shown(settings.get('student'))}`",
+        f"- Taxonomy: `{shown(taxonomy.get('path'))}`, {taxonomy_version(report)}",
         f"- Merged pull requests: {', '.join(f'#{n}' for n in taxonomy.get('prs', [])) or 'none recorded'}",
         f"- Method: {'full fine-tuning' if settings.get('full') else 'LoRA'}, "
         f"{len(settings.get('phases', []))} phase(s), loss on assistant turns only",
         f"- Gate: {'passed' if gate.get('passed') else 'rejected' if gate else 'not evaluated'}"
-        + (f" ({improvement_text(gate.get('improvement'))})" if gate.get("improvement") else ""), "",
-        "## Training settings", "", "| phase | data | steps | lr | warm-up |", "|---|---|---|---|---|",
-        *(f"| {p['name']} | `{Path(p['data']).name}` | {p['steps']} | {p['lr']} | {p['warmup_steps']} |"
-          for p in settings.get("phases", [])), "",
-        f"Batch {settings.get('batch_size')} (micro {settings.get('micro_batch_size')}), max length "
-        f"{settings.get('max_length')}, seed {settings.get('seed')}; final loss {training.get('final_loss')}.", "",
+        + (f" ({improvement_text(gate.get('improvement'))})" if gate.get("improvement") else ""),
+        *([f"- **Warning:** {zero_kept_note(report)}"] if zero_kept_note(report) else []), "",
+        "## Training settings", "",
+        *markdown_table(["phase", "data", "steps", "lr", "warm-up"],
+                        [[p["name"], f"`{Path(p['data']).name}`", p["steps"], f"{p['lr']:g}", p["warmup_steps"]]
+                         for p in settings.get("phases", [])]), "",
+        f"Batch {shown(settings.get('batch_size'))} (micro {shown(settings.get('micro_batch_size'))}), max length "
+        f"{shown(settings.get('max_length'))}, seed {shown(settings.get('seed'))}; final loss "
+        f"{shown(training.get('final_loss'))}.", "",
         "## Scores (embedding similarity to held-out seed answers; judge 1..5)", "",
-        "| leaf | status | similarity before | after | judge before | after | verdict |",
-        "|---|---|---|---|---|---|---|",
-        *(f"| {r['leaf']} | {r['status']} | {r['before']['similarity']} | {r['after']['similarity']} | "
-          f"{r['before']['judge']} | {r['after']['judge']} | {r.get('verdict')} |"
-          for r in report.get("evaluation", {}).get("leaves", [])), "",
-        "## Leaves", "", *(f"- `{leaf}`" for leaf in leaves.get("used", [])), "",
+        *markdown_table(["leaf", "status", "similarity before", "after", "judge before", "after", "verdict"],
+                        [[r["leaf"], r["status"], r["before"]["similarity"], r["after"]["similarity"],
+                          r["before"]["judge"], r["after"]["judge"], r.get("verdict")]
+                         for r in report.get("evaluation", {}).get("leaves", [])]), "",
+        "## Leaves", "", *(f"- `{leaf}`" for leaf in leaves.get("used", [])), *([] if leaves.get("used") else
+                                                                                ["none"]), "",
         "Data recipe: `recipe.json`. Full report: `report.html` and `build.json`.", "",
     ]
     return "\n".join(lines)
+
+
+def markdown_table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    """A Markdown table of `shown` values, or "none" when there is no row."""
+    if not rows:
+        return ["none"]
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(shown(v) for v in row) + " |" for row in rows)]
+
+
+def public_copy(value: Any) -> Any:
+    """build.json as published: every machine path (`/root/...`, `/tmp/...`) cut to its last part."""
+    if isinstance(value, dict):
+        return {k: public_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [public_copy(v) for v in value]
+    if isinstance(value, str) and value.startswith("/") and not any(c.isspace() for c in value):
+        return shown(value)
+    return value
 
 
 def publish(build_dir: Path, dest: Path | None = None, *, force: bool = False) -> Path:
@@ -272,6 +348,8 @@ def publish(build_dir: Path, dest: Path | None = None, *, force: bool = False) -
     (target / "report.html").write_text(report_html(report), encoding="utf-8")
     published["files"] = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     update_report(build_dir, {"published": published})
-    write_json_atomic(target / "build.json", read_report(build_dir))
+    write_json_atomic(target / "build.json", public_copy(read_report(build_dir)))
     shutil.copy2(target / "report.html", build_dir / "report.html")  # where the workflow uploads it from, always
+    for path in target.rglob("*"):  # copies keep their source's mode: the published folder is for everyone
+        path.chmod(0o755 if path.is_dir() else 0o644)
     return target

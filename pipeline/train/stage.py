@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.memory import freed_memory_returned
+from pipeline.progress import time_left
 from pipeline.settings import TrainSettings
 from pipeline.train.data import collate, load_examples, plan_batches
 
@@ -147,6 +148,15 @@ def build_model(config: TrainConfig) -> tuple[Any, Any]:
     return model, tokenizer
 
 
+def resume_point(config: TrainConfig, state: dict[str, Any]) -> str:
+    """Where a resumed run picks up, in the words of the build: "skills, phase 2 of 2, from step 1 of 20"."""
+    if state["phase"] >= len(config.phases):
+        return "every phase done; saving the result"
+    phase = config.phases[state["phase"]]
+    return f"{phase.name}, phase {state['phase'] + 1} of {len(config.phases)}, from step {state['step'] + 1} of " \
+           f"{phase.steps}"
+
+
 def train(config: TrainConfig) -> dict[str, Any]:
     """Run (or resume) every phase; returns the summary that goes into build.json's `training`."""
     with freed_memory_returned():
@@ -190,11 +200,12 @@ def _train(config: TrainConfig) -> dict[str, Any]:
                              f"same ones, or delete {out / 'checkpoints'} to start over")
         accelerator.load_state(str(saved[-1]))
         state = json.loads((saved[-1] / STATE_FILE).read_text())
-        accelerator.print(f"resuming from {saved[-1].name} (phase {state['phase'] + 1}, step {state['step']})")
+        accelerator.print(f"resuming from {saved[-1].name} ({resume_point(config, state)})")
 
     model.train()
     pad_id = tokenizer.pad_token_id
     started = time.perf_counter()
+    total_steps, first_step = sum(p.steps for p in config.phases), state["global_step"]
     while state["phase"] < len(config.phases):
         index, phase, examples = state["phase"], config.phases[state["phase"]], phase_examples[state["phase"]]
         if state["step"] == 0 and index > 0:
@@ -229,7 +240,9 @@ def _train(config: TrainConfig) -> dict[str, Any]:
             state["train_seconds"] += time.perf_counter() - tick
             state["losses"].append({"phase": phase.name, "step": state["step"], "loss": loss_value,
                                     "lr": scheduler.get_last_lr()[0]})
-            accelerator.print(f"{phase.name} step {state['step']}/{phase.steps} loss {loss_value:.4f}")
+            left = time_left(state["global_step"] - first_step, total_steps - first_step, time.perf_counter() - started)
+            accelerator.print(f"{phase.name} step {state['step']}/{phase.steps} loss {loss_value:.4f}"
+                              + (f", {left}" if left else ""))
             phase_done = state["step"] == phase.steps
             if phase_done:
                 state["phase"] += 1

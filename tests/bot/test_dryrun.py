@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,9 @@ def test_make_demo_runs_offline_shows_the_contribution_and_keeps_its_repository(
     assert "taxonomist/triage: failure" in done.stdout and "triage-needed" in done.stdout
     assert f"--- {SAMPLE_QNA}" in done.stdout and "   7 | " in done.stdout  # the lines the findings point at
     assert f"kept in {tmp_path / 'demo'}" in done.stderr
+    # The line it prints runs as printed (issue 25: a bare `taxonomist` is not on PATH after `make demo`).
+    line = next(x for x in done.stderr.splitlines() if x.startswith("$ ")).removeprefix("$ ").split()
+    assert (ROOT / line[0]).is_file() or shutil.which(line[0]), line
     kept = LocalGitForge(repo=tmp_path / "demo", base="main", head="contribution")
     assert kept.read_file(SAMPLE_QNA, "contribution") is not None
     again = demo()
@@ -153,3 +157,15 @@ def test_base_index_is_cached_by_base_commit_and_against_skips_it(sample_repo: P
     given.seed(sample_repo.name, EmbeddingIndex())
     forge = run(given)
     assert len(built) == 1 and forge.check_runs[-1].status == "completed"
+
+
+def test_demo_summary_counts_agree_with_its_tables(sample_repo: Path) -> None:
+    """Issue 25: the demo said "0 errors, 1 warning in 1 file" beside the file's "No problems found"; the
+    warning was the PR template's, a pull-request finding. It is counted where it is shown."""
+    forge = dry_run(sample_repo, "main", "known-facts", skip=("pii", "duplicate", "topic", "llm-text"))
+    body = next(iter(forge.comments.values()))
+    headline = "0 errors, 0 warnings in 1 file; 1 warning on the pull request"
+    assert f"**{headline}**" in body and forge.check_runs[-1].title == headline
+    file_section, pr_section = body.split("### Pull request")
+    assert "No problems found." in file_section
+    assert pr_section.count("| `pr-template` | warning |") == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,8 +11,9 @@ import pytest
 
 from bot.demo import make_sample_repo
 from bot.forges.localgit import LocalGitForge
-from bot.triage.fixes import PROJECT_DOCS, TEMPLATE_PATH, fix_for, names_template, template_reference
+from bot.triage.fixes import PROJECT_TEMPLATES, TEMPLATE_PATH, fix_for, names_template, template_reference
 from bot.triage.run import triage
+from tests.conftest import REPO_ROOT
 
 
 @pytest.mark.parametrize(("check", "message", "words"), [
@@ -36,7 +38,7 @@ def test_other_findings_keep_their_checks_fix() -> None:
 
 
 def test_schema_fix_points_at_a_template_that_exists() -> None:
-    assert PROJECT_DOCS in fix_for("schema", "`.version` must be integer")
+    assert PROJECT_TEMPLATES["skill"] in fix_for("schema", "`.version` must be integer")
     assert "docs/template_qna.yaml" not in fix_for("schema", "`.version` must be integer")
     assert f"`{TEMPLATE_PATH}` on the base branch" in fix_for("schema", "x", template_reference(True))
     assert names_template([("yamllint", "trailing spaces"), ("schema", "x")])
@@ -52,11 +54,28 @@ def git(repo: Path, *args: str) -> None:
 def test_triage_points_at_the_base_branchs_template_only_when_it_has_one(tmp_path: Path) -> None:
     repo = make_sample_repo(tmp_path / "taxonomy")
     body = triage(LocalGitForge(repo=repo, base="main", head="contribution"), 1, skip=("content", "pr")).comment
-    assert PROJECT_DOCS in body and TEMPLATE_PATH not in body  # the sample's schema error: too few examples
+    assert PROJECT_TEMPLATES["skill"] in body and TEMPLATE_PATH not in body  # the sample: too few examples
     git(repo, "checkout", "-q", "main")
     (repo / TEMPLATE_PATH).parent.mkdir(exist_ok=True)
     (repo / TEMPLATE_PATH).write_text("version: 3\n")
     git(repo, "add", TEMPLATE_PATH)
     git(repo, "commit", "-qm", "template")
     body = triage(LocalGitForge(repo=repo, base="main", head="contribution"), 1, skip=("content", "pr")).comment
-    assert f"`{TEMPLATE_PATH}` on the base branch" in body and PROJECT_DOCS not in body
+    assert f"`{TEMPLATE_PATH}` on the base branch" in body and PROJECT_TEMPLATES["skill"] not in body
+
+
+@pytest.mark.parametrize(("kind", "place"), [("skill", "compositional_skills/linguistics/passive_voice"),
+                                             ("knowledge", "knowledge/science/astronomy/planets")])
+def test_the_templates_the_fixes_point_at_exist_and_pass_the_structural_checks(kind: str, place: str,
+                                                                                tmp_path: Path) -> None:
+    """Issue 25: "see the template" led to a table of checks; the fixes now link the shipped templates."""
+    from checks.runner import Checker
+    from checks.sources import DiskSource
+
+    assert PROJECT_TEMPLATES[kind].endswith(f"/docs/templates/{kind}/qna.yaml")
+    leaf = tmp_path / place
+    leaf.mkdir(parents=True)
+    for name in ("qna.yaml", "attribution.txt"):
+        shutil.copy(REPO_ROOT / "docs" / "templates" / kind / name, leaf / name)
+    report = Checker(only=["structural"]).check([DiskSource(str(leaf / "qna.yaml"))])
+    assert report.all_findings() == []

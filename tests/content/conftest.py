@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,42 @@ def labelled(name: str) -> list[dict[str, Any]]:
     return [r for r in rows if "header" not in r]
 
 
+# The independent sets (issue 25) name the value and a category; the category says which type must be raised.
+CATEGORY_ENTITY = {"personal_email": "EMAIL_ADDRESS", "created_by_email": "EMAIL_ADDRESS",
+                   "street_address": "POSTAL_ADDRESS", "us_ssn": "US_SSN", "passport_number": "PASSPORT",
+                   "drivers_licence": "DRIVER_LICENSE", "payment_card": "CREDIT_CARD", "iban": "IBAN_CODE",
+                   "uk_nino": "NATIONAL_ID", "aadhaar": "NATIONAL_ID", "german_tax_id": "NATIONAL_ID",
+                   "canadian_sin": "NATIONAL_ID"}
+
+
+def expected_entity(case: dict[str, Any]) -> str | None:
+    """The entity type a positive must raise: the set's own type, else its category's (phones by prefix);
+    None for a category this table does not know (then any error counts)."""
+    entity = case.get("entity")
+    if isinstance(entity, str) and re.fullmatch(r"[A-Z]+(?:_[A-Z]+)*", entity):
+        return entity
+    category = case.get("category", "")
+    return "PHONE_NUMBER" if category.startswith("phone") else CATEGORY_ENTITY.get(category)
+
+
+def case_yaml(case: dict[str, Any]) -> str:
+    """A skill holding the case's text where its author put it: an answer, a question, a grounded
+    example's context, or `created_by`."""
+    field, value = case["field"], case["text"]
+    text = skill_yaml([(value if field == "question" else "What is in the record?",
+                        value if field == "answer" else "Nothing personal.")])
+    if field == "created_by":
+        return text.replace("created_by: someone", f"created_by: {json.dumps(value)}")
+    if field == "context":
+        return text.replace("  - question:", f"  - context: {json.dumps(value, ensure_ascii=False)}\n    question:", 1)
+    return text
+
+
 def pii_outcome(cases: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
     """(positives missed, look-alikes raising an error, look-alike warnings) under the default settings.
 
-    A case is a string a contributor wrote (`field`: answer) or the `created_by` value of a file;
-    a positive counts as found when an error of its entity type is raised on it.
+    A case is a string a contributor wrote (`field`: answer, question or context) or the `created_by`
+    value of a file; a positive counts as found when an error of its entity type is raised on it.
     """
     from checks.config import ChecksConfig
     from checks.content.pii import check_pii
@@ -47,13 +79,10 @@ def pii_outcome(cases: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     ctx = CheckContext(ChecksConfig())
     missed, flagged, warned = [], [], []
     for case in cases:
-        text = skill_yaml([("What is in the record?", case["text"])] if case["field"] == "answer" else
-                          [("What is in the record?", "Nothing personal.")])
-        if case["field"] == "created_by":
-            text = text.replace("created_by: someone", f"created_by: {json.dumps(case['text'])}")
-        found = list(check_pii(qna("compositional_skills/x/y/qna.yaml", text), ctx))
+        found = list(check_pii(qna("compositional_skills/x/y/qna.yaml", case_yaml(case)), ctx))
         errors = {f.message.split(" ", 1)[0] for f in found if f.severity is Severity.ERROR}
-        if case["pii"] and case["entity"] not in errors:
+        entity = expected_entity(case)
+        if case["pii"] and (entity not in errors if entity else not errors):
             missed.append(case)
         if not case["pii"] and errors:
             flagged.append(case)

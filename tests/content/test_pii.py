@@ -186,3 +186,47 @@ def test_held_out_third_meets_the_targets() -> None:
     missed, flagged, _ = pii_outcome(cases)
     assert 1 - len(missed) / sum(1 for c in cases if c["pii"]) >= 0.97, [c["text"] for c in missed]
     assert len(flagged) / sum(1 for c in cases if not c["pii"]) <= 0.01, [c["text"] for c in flagged]
+
+
+@pytest.mark.parametrize("text", [
+    "The product code 5425-2334 refers to the blue model.", "Is 982 451 653 a prime number?",
+    "Claim number 0493-771-2208 is still pending.", "The gravitational constant is G = 6.67430(15) x 10^-11.",
+    "| Ticket | Opened |\n|---|---|\n| 312-558-0173 | March |", "An example NINO is QQ 12 34 56 C.",
+    "Our store at 42 Main Street opens at 9am.", "In the stories, Sherlock Holmes lived at 221B Baker Street.",
+])
+def test_codes_and_public_addresses_are_not_errors(text: str) -> None:
+    """Issue 25: look-alikes written by an author who never saw the detector."""
+    assert errors(text) == []
+
+
+@pytest.mark.parametrize(("text", "entity"), [
+    ("Text me on 07912 483207 tonight.", "PHONE_NUMBER"),  # a UK mobile outside Ofcom's drama range
+    ("I'm at 42 Elm Street, Springfield, and my heater stopped working.", "POSTAL_ADDRESS"),
+    ("My grandmother lives alone at 603 Oakhurst Avenue, Tulsa.", "POSTAL_ADDRESS"),
+    ("| Guest | Passport |\n|---|---|\n| Mei Lin | E38291647 |", "PASSPORT"),
+    ("| Name | Aadhaar |\n|---|---|\n| Vikram Singh | 6483 0195 7273 |", "NATIONAL_ID"),
+    ("My SSN is 409183572; will the portal accept it?", "US_SSN"),
+    ("Meine Steuer-ID ist 86095214765.", "NATIONAL_ID"),
+    ("My Florida licence is S530-460-67-812-0.", "DRIVER_LICENSE"),
+])
+def test_independent_authors_misses_are_found(text: str, entity: str) -> None:
+    assert entity in [e for e, _ in errors(text)]
+
+
+def test_independent_set_recall_and_look_alikes() -> None:
+    """The tuning part of the set written apart (issue 25): measured 1.000 recall, no look-alike raising an
+    error; the sealed part is measured once, in benchmarks/bench_content.py."""
+    from tests.content.conftest import labelled, pii_outcome
+
+    cases = labelled("pii_independent.jsonl")
+    missed, flagged, _ = pii_outcome(cases)
+    assert len({c["field"] for c in cases}) == 4  # answers, questions, contexts and created_by
+    assert 1 - len(missed) / sum(c["pii"] for c in cases) >= 0.97, missed
+    assert len(flagged) / sum(not c["pii"] for c in cases) <= 0.01, flagged
+
+
+def test_an_instruction_is_not_a_name() -> None:
+    """Issue 25: "Convert Qiskit" (a verb and a tool) was reported as a person's name."""
+    found = find_pii(["Convert Qiskit circuits to OpenQASM.", "Ask Maria Lopez for the keys."], CFG.block,
+                     ["PERSON"])
+    assert [[value for _, _, value in hits] for hits in found] == [[], ["Maria Lopez"]]

@@ -114,3 +114,37 @@ def test_abuse_held_out_third() -> None:
 
     tp, fn, fp, _ = abuse_outcome(labelled("abuse_holdout.jsonl"))
     assert tp / (tp + fn) >= 0.7 and tp / (tp + fp) >= 0.95
+
+
+@pytest.mark.parametrize("text", [
+    "All Mexicans are criminals, every single one of them.", "Atheists have no morals and can't be trusted.",
+    "Gay people should be banned from teaching.", "Keep foreigners out of our neighbourhood.",
+    "Whoever wrote this answer is a fool.", "Learn to read, you dummy.", "Seriously, are you thick?",
+    "Delete that review or I'll burn your house down.", "This dickhead forgot to close the file handle.",
+])
+def test_generalisations_insults_and_threats_are_hostile(text: str) -> None:
+    """Issue 25: what a bag of swear words misses, found by the rules of checks.content.abuse_rules."""
+    found = check_topic(qna(PATH, skill_yaml([("What did they write?", text)])), CTX)
+    assert [f for f in found if f.message.startswith("hostile or profane language")]
+
+
+@pytest.mark.parametrize("text", [
+    "Knock knock. Who's there? Defense. Defense who? Defense has a hole in it \u2014 so our dog got loose.",
+    "The bitch whelped a litter of six healthy Labrador puppies.",
+    "The penis and testes are the external male reproductive organs.",
+    "It's simply false to say that all immigrants are criminals; studies show otherwise.",
+    "The historian quotes a pamphlet claiming that 'immigrants are a plague upon the nation'.",
+])
+def test_jokes_breeding_anatomy_and_counter_speech_are_not_hostile(text: str) -> None:
+    """The knock-knock joke of upstream PR 389 is a joke (the `jokes` rule says so), not hostile language."""
+    found = check_topic(qna(PATH, skill_yaml([("What did they write?", text)])), CTX)
+    assert not [f for f in found if f.message.startswith("hostile or profane language")]
+
+
+@pytest.mark.slow
+def test_abuse_independent_set() -> None:
+    """The tuning part of the set written apart (issue 25): measured recall 0.982, precision 0.991."""
+    from tests.content.conftest import abuse_outcome, labelled
+
+    tp, fn, fp, _ = abuse_outcome(labelled("abuse_independent.jsonl"))
+    assert tp / (tp + fn) >= 0.95 and tp / (tp + fp) >= 0.97

@@ -196,9 +196,25 @@ def test_misspelled_key_gets_did_you_mean_and_allowed_keys_are_not_blamed(tmp_pa
     text = SKILL_V3.replace("task_description:", "task_descripton:")
     report = run(write_leaf(tmp_path, "compositional_skills/grammar/passive", text))
     (extra,) = [f for f in report.findings if f.yaml_path == ".task_descripton"]
-    assert extra.message.startswith("`task_descripton` (did you mean `task_description`?) not allowed under `.`")
+    assert extra.message.startswith("`task_descripton` (did you mean `task_description`?) not allowed at the top "
+                                    "level of the file")
     assert "`version`" not in extra.message  # version is allowed (through the schema's $ref)
     assert (extra.line, extra.column) == (3, 1)
+    # the misspelling explains the missing `task_description`: one finding, not two
+    assert [f.yaml_path for f in report.findings if f.check == "schema"] == [".task_descripton"]
+
+
+def test_one_misspelled_key_in_every_example_is_one_finding(tmp_path: Path) -> None:
+    """Issue 25: `anwser:` in five examples was ten errors (unknown key, missing `answer`, five times)."""
+    lines = ["version: 3", "created_by: someone", "task_description: a task", "seed_examples:"]
+    for i in range(5):
+        lines += [f"  - question: What is {i}?", f"    anwser: It is {i}."]
+    report = run(write_leaf(tmp_path, "compositional_skills/grammar/passive", "\n".join(lines) + "\n"))
+    (found,) = [f for f in report.findings if f.check == "schema"]
+    assert found.message.startswith("`anwser` (did you mean `answer`?) not allowed under `.seed_examples[0]`")
+    assert "(the same in 4 more places: `.seed_examples[1]`, `.seed_examples[2]`, `.seed_examples[3]`, " \
+           "`.seed_examples[4]`)" in found.message
+    assert (found.line, found.column) == (6, 5)
 
 
 def test_too_few_items_says_how_many_are_needed_and_there_are(tmp_path: Path) -> None:

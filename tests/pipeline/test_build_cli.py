@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import pipeline.weekly
 from pipeline.models import tiny_model
+from pipeline.progress import QUIET_BARS
 from pipeline.publish.report import read_report
 from pipeline.settings import TrainSettings
 from taxonomist.cli import app
@@ -32,7 +33,7 @@ def test_help_lists_the_stages_and_says_that_without_one_it_runs_the_whole_build
     # one Usage block names both forms; the whole build's own options follow the commands
     assert text.count("Usage:") == 1 and "Usage: taxonomist build [OPTIONS] [TAXONOMY] --out BUILD | COMMAND" in text
     assert "The whole weekly build: generate, train, evaluate, publish" in text.split("Commands", 1)[1]
-    assert "--phase1-steps" in text and "--out" in text and "Default: 20." in text
+    assert "--phase1-steps" in text and "--out" in text and "(default: 20)" in text
     assert " all " not in text.split("Commands", 1)[1].split("The whole weekly build", 1)[0]  # routing name hidden
 
 
@@ -147,7 +148,10 @@ def test_a_bad_config_exits_2_naming_file_line_and_key(tmp_path: Path, recorded:
 
 
 @pytest.mark.slow
-def test_the_whole_build_runs_every_stage_with_config_and_options(tmp_path: Path) -> None:
+def test_the_whole_build_runs_every_stage_with_config_and_options(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in QUIET_BARS:  # --no-progress sets them for the whole process: restored after the test
+        monkeypatch.setenv(name, "")
     tiny = tiny_model(tmp_path / "tiny")
     config = tmp_path / "build.yml"
     config.write_text(f"generate:\n  student: {tiny}\n  near_duplicate: 1.0\n  max_tokens: 16\n  judge_max_tokens: 4\n"
@@ -165,6 +169,9 @@ def test_the_whole_build_runs_every_stage_with_config_and_options(tmp_path: Path
     assert set(report["stages"]) >= {"leaves", "teacher", "train", "evaluate", "publish"}
     assert report["training"]["steps"] == 3  # phase 1 from the file (2), phase 2 from the command line (1)
     assert (build / "published" / "report.html").is_file()
+    # --no-progress: no bar from any library (issue 25), and lines that say the time left instead
+    assert "%|" not in result.output and "it/s]" not in result.output
+    assert "generate: 1/" in result.stderr and "left" in result.output
 
 
 @pytest.mark.parametrize("command", [["build", "generate"], ["build"]])

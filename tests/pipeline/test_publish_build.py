@@ -45,7 +45,7 @@ def test_a_passed_build_is_published_with_weights_card_recipe_and_report(build: 
                  "recipe.json", "report.html", "build.json"):
         assert (target / name).is_file(), name
     card = (target / "README.md").read_text()
-    assert "a7db9bdd" in card and "#101, #202" in card and "/models/smollm2" in card and ROW["leaf"] in card
+    assert "a7db9bdd" in card and "#101, #202" in card and "`smollm2`" in card and ROW["leaf"] in card
     page = (target / "report.html").read_text()
     assert page.count("<img alt=") == 2 and "data:image/png;base64," in page and "Gate: passed" in page
     report = read_report(build)
@@ -92,3 +92,44 @@ def test_the_report_shows_the_interval_zero_kept_and_thin_leaves_and_kept_sample
     assert "ZERO KEPT" in page and "thin: 2 seed examples" in page and "filtered: low_score 2" in page
     assert "Q &lt;one&gt;?" in page and "not valid under its own schema version 1" in page
     assert "[+0.031, +0.160]" in model_card(report)
+
+
+def test_published_files_are_readable_and_name_no_machine_path(build: Path) -> None:
+    """Issue 25: build.json and recipe.json were 0600, and the card and report showed `/root/...` paths."""
+    update_report(build, {"taxonomy": {"path": "/root/work/taxonomy", "commit": None, "prs": []}})
+    target = publish(build)
+    for path in target.rglob("*"):
+        assert path.stat().st_mode & 0o044 == 0o044, path  # readable by group and others
+    for name in ("README.md", "report.html", "build.json"):
+        text = (target / name).read_text()
+        assert "/root/" not in text and "/models/" not in text and str(build) not in text, name
+    card = (target / "README.md").read_text()
+    assert "None" not in card and "commit `None`" not in card
+    assert "- Taxonomy: `taxonomy`, no commit (a folder, not a git checkout); content hash `" in card
+    assert "Merged pull requests: none recorded" in card and "| 0.400 | 0.500 | 2.000 | 3.000 |" in card
+
+
+def test_empty_tables_say_none_and_zero_kept_leaves_stand_out() -> None:
+    from pipeline.publish.stage import model_card, report_html
+
+    report = {"gate": {"passed": True, "reasons": []}, "evaluation": {"leaves": [], "learned": []},
+              "leaves": {"used": ["a/b", "c/d", "e/f"], "zero_kept": ["a/b", "c/d"]}}
+    page = report_html(report)
+    assert page.count("<p>none</p>") == 2  # the per-leaf and learned tables, both empty
+    assert "Warning: 2 of 3 leaves kept no synthetic sample and were trained on their seed examples only: a/b, c/d" \
+        in page
+    card = model_card(report)
+    assert "**Warning:** 2 of 3 leaves kept no synthetic sample" in card and card.count("\nnone\n") == 2
+
+
+def test_the_legend_sits_below_the_bars() -> None:
+    """Issue 25: the legend covered the longest bars (similarity close to 1 reaches the right edge)."""
+    from pipeline.publish.stage import score_figure
+
+    rows = [{**ROW, "leaf": f"x/leaf{i}", "before": {"similarity": 0.99, "judge": None},
+             "after": {"similarity": 0.98, "judge": None}} for i in range(6)]
+    figure = score_figure(rows)
+    figure.canvas.draw()
+    (axes,) = figure.axes
+    legend = axes.get_legend().get_window_extent()
+    assert legend.y1 <= axes.get_window_extent().y0

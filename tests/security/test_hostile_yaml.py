@@ -23,7 +23,7 @@ EXPECTED = {
     "many-lines": ("yamllint", "checks.limits.yamllint_max_bytes"),
     "odd-keys": ("schema", "`1`, `yes`, `~`, `3.5`, `2001-12-14` not allowed"),
     "long-integer": ("yaml-syntax", "a number with 5,000 digits is too long"),
-    "long-key": ("schema", "kkk...` not allowed under `.`"),
+    "long-key": ("schema", "kkk...` not allowed at the top level of the file"),
     "recursive-alias": ("yaml-syntax", "refers to a collection that contains it"),
 }
 RSS_MB = 500
