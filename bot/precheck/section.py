@@ -13,7 +13,8 @@ from typing import Any
 from bot.comment.sticky import escape
 
 CELL_LIMIT = 280  # characters of one answer shown in the table
-MAX_ROWS = 40  # questions shown in all: 40 rows of three cut cells stay far below GitHub's 65536 characters
+MAX_ROWS = 40  # questions shown in all: 40 rows of four cut cells stay far below GitHub's 65536 characters
+SECTION_LIMIT = 50_000  # characters: files past this are counted, not listed
 
 
 def cell(text: object, limit: int = CELL_LIMIT) -> str:
@@ -21,27 +22,37 @@ def cell(text: object, limit: int = CELL_LIMIT) -> str:
     return escape(text, limit=limit)
 
 
-VERDICT_WORDS = {"known": "**known**: the model already answers this well",
-                 "partly-known": "**partly-known**: the model answers some of it",
-                 "new": "**new**: the model does not answer this yet"}
+VERDICT_WORDS = {"known": "**known**: the model already answers this correctly",
+                 "partly-known": "**partly-known**: the model answers some of it correctly",
+                 "new": "**new**: the model does not answer this yet",
+                 "not-asked": "**not asked** on this push (the question cap or the time budget)"}
 
 
 def render_section(result: dict[str, Any], head_sha: str) -> str:
-    """The collapsed section: per file its verdict, then question, answers and score side by side."""
+    """The collapsed section: per file its verdict, then each question with both answers and why it was
+    graded so (the facts matched and missed), the rule in one line, and how many questions were asked."""
+    from pipeline.evaluate.precheck import explain
+
     files = result["files"]
     counts = {v: sum(f["verdict"] == v for f in files) for v in VERDICT_WORDS}
     verdicts = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
     out = ["<details>", f"<summary>Precheck at <code>{head_sha[:7]}</code>: {verdicts}</summary>", "",
-           f"The current model ({cell(result['model'], limit=120)}) answered each seed question. A high "
-           "score means it already gives the contributor's answer.", ""]
+           f"The current model ({cell(result['model'], limit=120)}) answered {result.get('asked', 0)} of the "
+           f"{result.get('seeds', 0)} seed questions (at most {result.get('max_questions', '?')} a push; knowledge "
+           "questions without their document). An answer is graded by the facts of the contributor's answer it "
+           "holds.", "", f"Rule: {cell(result.get('rule', ''), limit=400)}", ""]
     room = MAX_ROWS
-    for f in files:
-        out += [f"#### {cell(f['path'], limit=200)}: {VERDICT_WORDS.get(f['verdict'], f['verdict'])}", "",
-                "| Question | Contributor's answer | Model's answer | Score |", "| --- | --- | --- | --- |"]
+    for n, f in enumerate(files):
+        if sum(len(line) + 1 for line in out) > SECTION_LIMIT:
+            out += [f"…and {len(files) - n} more files, not shown (the comment's size limit).", ""]
+            break
+        out += [f"#### {cell(f['path'], limit=200)}: {VERDICT_WORDS.get(f['verdict'], cell(f['verdict'], 40))}", ""]
+        if not f["examples"] or not room:
+            continue
+        out += ["| Question | Contributor's answer | Model's answer | Grade |", "| --- | --- | --- | --- |"]
         for ex in f["examples"][:room]:
-            judged = "" if ex.get("judge") is None else f", judge {ex['judge']}/5"
             out.append(f"| {cell(ex['question'])} | {cell(ex['answer'])} | "
-                       f"{cell(ex['model_answer'])} | {ex['similarity']:.2f}{judged} |")
+                       f"{cell(ex['model_answer'])} | {cell(explain(ex['grade']))} |")
         if len(f["examples"]) > room:
             out.append(f"…and {len(f['examples']) - room} more questions, not shown (the comment's size limit).")
         room = max(0, room - len(f["examples"]))
