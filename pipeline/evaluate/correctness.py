@@ -369,10 +369,11 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
     for fact in facts:
         if fact.kind == "number":
             same = [n for n in claims if n.value == fact.value]
-            if any(_same_unit(n.unit, fact.unit) for n in same):
+            if any(_same_unit(n.unit, fact.unit) for n in same) or any(
+                    fact.unit == YEAR and n.unit == DATE and n.value // 10_000 == fact.value for n in claims):
                 rivals = [n for n in claims if n.value != fact.value and fact.unit == YEAR and n.unit == YEAR
                           and not any(f.value == n.value for f in facts if f.kind == "number")]
-                (contradicted if rivals and fact.unit == YEAR else matched).append(fact)
+                (contradicted if rivals else matched).append(fact)
             elif same or any(fact.unit is not None and n.unit is not None and _same_unit(n.unit, fact.unit)
                              for n in claims) or (
                     fact.unit is None and any(n.unit is None for n in claims)):

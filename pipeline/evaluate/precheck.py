@@ -45,7 +45,7 @@ KNOWN, PARTLY_KNOWN, NEW = "known", "partly-known", "new"
 NOT_ASKED = "not-asked"  # the file's questions fell outside the cap or the time budget
 NO_JUDGE = "none"
 UNREADABLE = ("yaml-syntax", "schema", "file-name")  # errors that leave no leaf to ask about
-DEFAULT_MAX_NEW_TOKENS = 48
+DEFAULT_MAX_NEW_TOKENS = 32  # answers are graded on their leading sentences: a longer ramble costs time, not facts
 SENTENCE_END = re.compile(r"[.!?]+[\s\n]+")
 _warm: dict[str, Teacher] = {}
 _warm_lock = threading.Lock()
@@ -145,11 +145,12 @@ def thresholds_of(config: PrecheckConfig) -> Thresholds:
 
 
 def leading(answers: Sequence[str], references: Sequence[str]) -> list[str]:
-    """Each answer cut to as many sentences as its reference: a small model states the answer, then
-    rambles until its token budget ends, and the ramble must not hide that it knew."""
+    """Each answer cut to one sentence more than its reference has: a small model states the answer,
+    then rambles until its token budget ends, and the ramble must neither hide that it knew nor add
+    numbers that read as contradictions."""
     out = []
     for text, reference in zip(answers, references, strict=True):
-        keep = max(1, len(SENTENCE_END.findall(reference.strip() + " ")))
+        keep = max(1, len(SENTENCE_END.findall(reference.strip() + " "))) + 1
         parts = SENTENCE_END.split(text.strip() + " ")
         ends = SENTENCE_END.findall(text.strip() + " ")
         out.append("".join(p + e for p, e in zip(parts[:keep], ends[:keep], strict=False)).strip() or text)
@@ -307,11 +308,16 @@ def _ask(student: Teacher, seeds: Sequence[dict[str, str]], kind: str, threshold
     grades = grade_all(closed, leading(answers, references), thresholds=thresholds, judge=grader)
     examples = [{"question": seed["question"], "answer": seed["answer"], "model_answer": text,
                  "grade": g.to_dict()} for seed, text, g in zip(seeds, answers, grades, strict=True)]
-    if kind == "knowledge" and any(seed.get("context") for seed in seeds):
-        opened = answer(student, seeds, max_new_tokens)
-        open_grades = grade_all(closed, leading(opened, references), thresholds=thresholds, judge=grader)
-        for ex, text, g in zip(examples, opened, open_grades, strict=True):
-            ex["open_book"] = {"model_answer": text, "grade": g.to_dict()}
+    if kind == "knowledge":
+        # Open book beside: one question per document excerpt (its prefill is most of the cost).
+        firsts = list({seed["context"]: i for i, seed in reversed(list(enumerate(seeds))) if seed.get("context")
+                       }.values())[::-1]
+        if firsts:
+            opened = answer(student, [seeds[i] for i in firsts], max_new_tokens)
+            open_grades = grade_all([closed[i] for i in firsts], leading(opened, [references[i] for i in firsts]),
+                                    thresholds=thresholds, judge=grader)
+            for i, text, g in zip(firsts, opened, open_grades, strict=True):
+                examples[i]["open_book"] = {"model_answer": text, "grade": g.to_dict()}
     return examples
 
 

@@ -44,6 +44,8 @@ def test_right_facts_in_other_words_are_correct() -> None:
                  "The Titanic sank in nineteen twelve after hitting an iceberg.").label == CORRECT
     assert grade("On what date did humans first land on the Moon?", "July 20, 1969.",
                  "It happened on 20 July 1969, during the Apollo 11 mission.").label == CORRECT
+    assert grade("When was Pluto reclassified?", "In 2006.",
+                 "It was announced on January 24, 2006.").label == CORRECT  # a year is in its date
     assert grade("What was the population in 2020?", "58,300.",
                  "It was fifty-eight thousand three hundred.").label == CORRECT
     assert grade("About how many base pairs are in the human genome?", "About 3 billion.",

@@ -195,9 +195,9 @@ def test_leading_sentences_keep_the_answer_and_drop_the_ramble() -> None:
     from pipeline.evaluate.precheck import leading
 
     rambling = "The opposite of hot is cold. This is a fundamental concept in science. In a"
-    assert leading([rambling], ["The opposite of hot is cold."]) == ["The opposite of hot is cold."]
-    assert leading([rambling], ["Cold. It is cold."]) == ["The opposite of hot is cold. This is a fundamental "
-                                                          "concept in science."]
+    two = "The opposite of hot is cold. This is a fundamental concept in science."
+    assert leading([rambling], ["The opposite of hot is cold."]) == [two]  # one sentence more than the reference
+    assert leading([rambling + ". And more. Even more."], ["Cold. It is cold."]) == [f"{two} In a."]
     assert leading(["no sentence end"], ["One."]) == ["no sentence end"]
 
 
