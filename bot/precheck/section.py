@@ -61,6 +61,14 @@ def render_section(result: dict[str, Any], head_sha: str) -> str:
     return "\n".join(out)
 
 
+def _share(question: dict[str, Any], side: str) -> str:
+    """A postcheck answer's fact recall as a percentage; a build.json older than the score has similarity."""
+    value = question.get(f"{side}_facts")
+    if isinstance(value, int | float):
+        return f"{value:.0%}"
+    return f"similarity {float(question.get(f'{side}_similarity') or 0):.2f}"
+
+
 def render_postcheck(entries: list[dict[str, Any]]) -> str:
     """The postcheck table of one merged PR (`build.json`'s `postcheck.prs[N]`): each of its leaves'
     questions answered by the previous model and the new build, with the scores and the gate's verdict."""
@@ -69,14 +77,14 @@ def render_postcheck(entries: list[dict[str, Any]]) -> str:
     for entry in entries:
         out += [f"#### {cell(entry.get('leaf'), limit=200)}: {cell(entry.get('status'), limit=20)}, "
                 f"gate verdict **{cell(entry.get('verdict'), limit=20)}**", "",
-                "| Question | Your answer | Previous model | This build | Similarity before → after |",
+                "| Question | Your answer | Previous model | This build | Facts held before → after |",
                 "| --- | --- | --- | --- | --- |"]
         questions = entry.get("questions", [])
         for q in questions[:room]:
             held = " (held out)" if q.get("heldout") else ""
             out.append(f"| {cell(q.get('question'))}{held} | {cell(q.get('answer'))} | "
                        f"{cell(q.get('before'))} | {cell(q.get('after'))} | "
-                       f"{float(q.get('before_similarity') or 0):.2f} → {float(q.get('after_similarity') or 0):.2f} |")
+                       f"{_share(q, 'before')} → {_share(q, 'after')} |")
         if len(questions) > room:
             out.append(f"…and {len(questions) - room} more questions, not shown (the comment's size limit).")
         room = max(0, room - len(questions))
