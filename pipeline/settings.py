@@ -134,7 +134,7 @@ class TrainSettings:
     phase2_warmup: int = 5
     batch_size: int = 8          # samples per optimizer step, all processes together
     micro_batch_size: int = 4    # samples per forward pass in one process
-    max_length: int = 512        # tokens; longer conversations are cut
+    max_length: int = 0          # tokens a row may have; 0: the longest row's, within the model's context window
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
