@@ -77,6 +77,8 @@ MONTHS = {m: i for i, m in enumerate((
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december"), start=1)}
 DATE = "date"
+MAX_NUMBER_WORDS = 12  # a longer run of number words is no number anyone writes (and must not cost time)
+MAX_DIGITS = 30        # nor a longer string of digits: read as a word, never converted
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +171,8 @@ def plain(text: str) -> str:
 
 def _digit_value(text: str) -> float | None:
     cleaned = ORDINAL.sub(r"\1", text.replace(",", ""))
+    if len(cleaned) > MAX_DIGITS:
+        return None
     try:
         return float(cleaned)
     except ValueError:
@@ -248,7 +252,11 @@ def _numbers(tokens: Sequence[Any]) -> tuple[list[Number], set[int]]:
                                          or (tokens[end].lower_ in ("-", "and") and end + 1 < len(tokens)
                                              and (tokens[end + 1].lower_ in SMALL or tokens[end + 1].lower_ in TENS))):
                 end += 1
-            value = _word_value([t.lower_ for t in tokens[start:end] if t.lower_ not in ("-", "and")])
+            words = [t.lower_ for t in tokens[start:end] if t.lower_ not in ("-", "and")]
+            value = _word_value(words) if len(words) <= MAX_NUMBER_WORDS else None
+            if value is None:
+                i = end  # the whole run is passed over once: no quadratic rescans
+                continue
         elif value is not None:
             while end < len(tokens) and tokens[end].lower_ in SCALES:  # "3 billion"
                 value *= SCALES[tokens[end].lower_]

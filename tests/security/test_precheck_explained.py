@@ -36,3 +36,13 @@ def test_the_explained_section_and_the_check_run_stay_within_their_limits() -> N
     assert len(render_section(huge, "a" * 40)) < 60000
     summary = render_check_run(huge).summary
     assert len(summary) <= SUMMARY_LIMIT and "more files" in summary
+
+
+def test_hostile_numbers_in_a_leaf_are_graded_not_a_traceback() -> None:
+    from pipeline.evaluate.correctness import grade_all
+
+    hostile = ["nine " * 400, "9" * 5000 + " metres", "1e400 km", "twenty-" * 300 + "one",
+               "one hundred thousand million billion trillion " * 3, "99:99 o'clock on May 99, 99999"]
+    grades = grade_all([{"question": "How many?", "answer": text} for text in hostile], hostile, similarity=None)
+    assert [g.label for g in grades if g.basis == "facts"] and all(g.label in ("correct", "partly", "wrong")
+                                                                  for g in grades)
