@@ -69,7 +69,9 @@ def precheck_command(
         for bad in refused:
             typer.echo(f"taxonomist precheck: {bad.message}", err=True)
         if not leaves:
-            raise PrecheckError("no file could be read as a leaf")
+            hint = "" if mode is not None else (" (files of an older schema, as in a merged taxonomy: "
+                                                "--schema-version own)")
+            raise PrecheckError(f"no file could be read as a leaf{hint}")
         typer.echo(f"taxonomist precheck: loading the model, then {len(leaves)} files", err=True)
         result = precheck(leaves, repo_config.precheck, model=model, judge=judge, max_new_tokens=max_new_tokens,
                           refused=refused, progress=lambda line: typer.echo(f"taxonomist precheck: {line}", err=True))

@@ -157,6 +157,8 @@ def test_schema_version_own_reads_v1_and_v2_files(tmp_path: Path) -> None:
         f"  - question: What is fact number {i}?\n    answer: Fact number {i} is that the sky over town {i} is "
         "blue.\n" for i in range(5)), encoding="utf-8")
     assert read_seeds([DiskSource(str(v2))], parse_config(""))[1]  # refused under the latest schema
+    refused = CliRunner().invoke(app, ["precheck", str(v2), "--model", "nowhere"])
+    assert refused.exit_code == 2 and "--schema-version own" in refused.stderr
     leaves, refused = read_seeds([DiskSource(str(v2))], parse_config(""), schema_version="own")
     assert refused == [] and len(leaves[0].seeds) == 5
 
