@@ -173,3 +173,13 @@ def test_a_real_evaluation_scores_both_models_and_writes_the_table(tmp_path: Pat
     assert not sections["gate"]["passed"]  # a new leaf that did not improve is a rejection
     assert sections["gate"]["reasons"][0].startswith("new and changed leaves (1, 0 closer)")
     assert sections["evaluation"]["improvement"] == sections["gate"]["improvement"]
+
+
+def test_fact_recall_reads_a_knowledge_answer_against_its_question_not_its_document() -> None:
+    from pipeline.evaluate.stage import fact_scores
+
+    document = "The Great Salt Fire of Marrick began on 9 November 1867 and burned for 31 hours."
+    items = [{"leaf": "knowledge/history/marrick", "question": "When did the fire begin?",
+              "answer": "On 9 November 1867.", "context": document}]
+    right, wrong = fact_scores(items, ["It began on November 9, 1867."]), fact_scores(items, ["In 1776."])
+    assert right == [1.0] and wrong == [0.0]  # the document holds every fact, and is not counted as given
