@@ -1,19 +1,24 @@
-"""The model in the review loop: precheck speed, its cost to triage, and its verdicts on a labelled set.
+"""The model in the review loop: the precheck's verdicts on a labelled set, its time per leaf, its cost to triage.
 
-1. Precheck of a typical five-example leaf (the demo's everyday-facts sample) with the embedded
-   model, warm (loaded once, as in the bot's worker): p50 of 5 runs, judge on (the default) and off.
-   Target: p50 <= 10 s.
-2. Triage latency with the precheck enabled beside without, in the same run: one worker drains a
+1. Verdict accuracy on the labelled set of benchmarks/data/precheck (written apart from the code;
+   README.md there): each leaf's seed questions answered as the set's author recorded the small
+   model's answers (closed book; a knowledge leaf's document given for the open-book answers), through
+   `pipeline.evaluate.precheck.precheck` with the repository defaults. Printed for `labelled.jsonl`
+   (the part the thresholds were calibrated on) and for `sealed.jsonl` (read here only: never used to
+   tune): leaf verdict accuracy, the known/partly-known/new confusion, wrong-answer leaves rated
+   `known`, and the per-answer label agreement. Targets: no wrong-answer leaf `known`, >= 90 % right.
+2. Precheck time per leaf with the embedded model, warm (loaded once, as in the bot's worker): a
+   five-question skill leaf and the sample's fifteen-question knowledge leaf (five contexts), median
+   and p90 of 5 runs. Target: knowledge median <= 30 s.
+3. Triage latency with the precheck enabled beside without, in the same run: one worker drains a
    queue holding triage and precheck jobs of three pull requests (SQLite huey, the bot's embedded
-   queue); the figure is the mean time from submission to each triage job's end. The precheck's
-   lower priority should leave it unchanged within noise.
-3. Verdict agreement on a labelled set written for this benchmark: leaves of facts the embedded
-   model answers correctly (should be `known`) against leaves of invented or niche tasks it cannot
-   (should be `new`); prints how many of each get the right verdict.
+   queue); the figure is the mean time from submission to each triage job's end.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import tempfile
 import time
@@ -24,83 +29,113 @@ from checks.config import PrecheckConfig
 from pipeline.evaluate.precheck import LeafSeeds, precheck
 
 MODEL = "default"
-KNOWN_LEAVES: dict[str, list[tuple[str, str]]] = {
-    "everyday_facts": [
-        ("What is the capital of France?", "The capital of France is Paris."),
-        ("What is the largest ocean on Earth?", "The Pacific Ocean is the largest ocean on Earth."),
-        ("What color is the sky on a clear day?", "The sky is blue on a clear day."),
-        ("What is the opposite of hot?", "The opposite of hot is cold."),
-        ("How many days are there in a week?", "There are seven days in a week.")],
-    "counting": [
-        ("How many legs does a dog have?", "A dog has four legs."),
-        ("How many hours are there in a day?", "There are 24 hours in a day."),
-        ("How many months are there in a year?", "There are twelve months in a year."),
-        ("How many minutes are there in an hour?", "There are 60 minutes in an hour."),
-        ("What is 2 plus 2?", "2 plus 2 equals 4.")],
-    "animals": [
-        ("What do bees make?", "Bees make honey."),
-        ("What is a baby cat called?", "A baby cat is called a kitten."),
-        ("What is the largest animal on Earth?", "The blue whale is the largest animal on Earth."),
-        ("Which animal is known as the king of the jungle?", "The lion is known as the king of the jungle."),
-        ("What do cows drink?", "Cows drink water.")],
-    "geography": [
-        ("What is the capital of Japan?", "The capital of Japan is Tokyo."),
-        ("What is the capital of Italy?", "The capital of Italy is Rome."),
-        ("What is the tallest mountain in the world?", "Mount Everest is the tallest mountain in the world."),
-        ("What is the largest continent?", "Asia is the largest continent."),
-        ("Which planet do we live on?", "We live on planet Earth.")],
-}
-NEW_LEAVES: dict[str, list[tuple[str, str]]] = {
-    "quibnet_folding": [
-        (f"How do you zorble a quibnet of size {n}?", f"Fold the quibnet {n} times along its glimmer edge, then "
-         "press the vell seam flat.") for n in (2, 3, 4, 5, 6)],
-    "zyrthian_phrases": [
-        ("Translate 'good morning' into Zyrthian.", "In Zyrthian, 'good morning' is 'vesh na toral'."),
-        ("Translate 'thank you' into Zyrthian.", "In Zyrthian, 'thank you' is 'orrim keth'."),
-        ("Translate 'water' into Zyrthian.", "The Zyrthian word for water is 'saluun'."),
-        ("Translate 'friend' into Zyrthian.", "The Zyrthian word for friend is 'tavrel'."),
-        ("Translate 'see you tomorrow' into Zyrthian.", "In Zyrthian, 'see you tomorrow' is 'kel vora dun'.")],
-    "brightloom_policies": [
-        ("How many vacation days do Brightloom employees get?", "Brightloom employees get 27 vacation days a year."),
-        ("Who approves travel at Brightloom?", "Travel at Brightloom is approved by the Wayfinding Desk."),
-        ("What is Brightloom's badge colour for contractors?", "Contractors at Brightloom wear teal badges."),
-        ("When are Brightloom expense reports due?", "Brightloom expense reports are due on the 3rd working day."),
-        ("What is the Brightloom quiet hour?", "Brightloom's quiet hour runs from 14:10 to 15:10 every Tuesday.")],
-    "taxonomist_internals": [
-        ("What exit status does `taxonomist check` use when it cannot run?", "It exits with status 2."),
-        ("Which label does the Taxonomist bot add when the model already knows a leaf?",
-         "It adds the label model-already-knows."),
-        ("What is the name of Taxonomist's triage check run?", "The check run is called taxonomist/triage."),
-        ("Which file holds a Taxonomist repository's configuration?",
-         "The configuration lives in .github/taxonomist.yml."),
-        ("How many annotations does Taxonomist send per request?", "It sends at most 50 annotations a request.")],
-}
+DATA = Path(__file__).resolve().parent / "data" / "precheck"
+KNOWLEDGE_SAMPLE = "knowledge/science/astronomy/solar_system/qna.yaml"
+VERDICTS = ("known", "partly-known", "new")
+EVERYDAY = [("What is the capital of France?", "The capital of France is Paris."),
+            ("What is the largest ocean on Earth?", "The Pacific Ocean is the largest ocean on Earth."),
+            ("What color is the sky on a clear day?", "The sky is blue on a clear day."),
+            ("What is the opposite of hot?", "The opposite of hot is cold."),
+            ("How many days are there in a week?", "There are seven days in a week.")]
 
 
-def leaf(name: str, pairs: list[tuple[str, str]]) -> LeafSeeds:
-    return LeafSeeds(f"compositional_skills/bench/{name}/qna.yaml", name,
-                     [{"question": q, "answer": a} for q, a in pairs])
+class Replay:
+    """A backend answering each prompt as the labelled set's author recorded: the closed-book answer to a
+    question alone (or a skill's question after its input), the open-book one after a knowledge document."""
+
+    identity = "replay:labelled-set"
+
+    def __init__(self, answers: dict[str, str]) -> None:
+        self.answers = answers
+
+    def complete(self, request: Any) -> str:
+        return self.answers.get(request.messages[-1]["content"], "")
 
 
-def p50(judge: str | None, runs: int = 5) -> tuple[float, list[float]]:
-    five = [leaf("everyday_facts", KNOWN_LEAVES["everyday_facts"])]
-    precheck(five, PrecheckConfig(), model=MODEL, judge=judge)  # warm: load once, as a worker does
-    times = []
+def labelled_leaves(name: str) -> tuple[list[LeafSeeds], dict[str, str], dict[str, Any]]:
+    """The set's leaves as the precheck reads them, the replayed answers by prompt, and each leaf's truth."""
+    from pipeline.generate.prompts import user_turn
+
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()[1:]
+    leaves, answers, truth = [], {}, {}
+    for line in lines:
+        row = json.loads(line)
+        seeds = []
+        for ex in row["examples"]:
+            context = row["document"] if row["type"] == "knowledge" else ex["context"]
+            seeds.append({"question": ex["question"], "answer": ex["reference"], "context": context or ""})
+            if row["type"] == "knowledge":
+                answers[ex["question"]] = ex["model_answer"]
+                answers[user_turn(ex["question"], context)] = ex["open_book_answer"] or ""
+            else:
+                answers[user_turn(ex["question"], ex["context"])] = ex["model_answer"]
+        leaves.append(LeafSeeds(f"{row['type']}/{row['id']}/qna.yaml", row["id"], seeds, row["type"]))
+        truth[row["id"]] = row
+    return leaves, answers, truth
+
+
+def verdict_figures(name: str) -> dict[str, Any]:
+    """Leaf verdicts and answer labels of one part of the set against its author's."""
+    from pipeline.generate.teacher import Teacher
+
+    leaves, answers, truth = labelled_leaves(name)
+    result = precheck(leaves, PrecheckConfig(max_questions=10_000, time_budget_s=10_000),
+                      model=Teacher(Replay(answers), concurrency=1, retries=0))
+    confusion = {(t, p): 0 for t in VERDICTS for p in VERDICTS}
+    labels = agree = open_labels = open_agree = 0
+    wrong_known, misses = [], []
+    for f in result["files"]:
+        row = truth[f["source"]]
+        confusion[(row["verdict"], f["verdict"])] += 1
+        if f["verdict"] != row["verdict"]:
+            misses.append(f"{row['id']}: {row['verdict']} -> {f['verdict']}")
+        if f["verdict"] == "known" and any(ex["label"] == "wrong" for ex in row["examples"]):
+            wrong_known.append(row["id"])
+        for ex, got in zip(row["examples"], f["examples"], strict=True):
+            labels += 1
+            agree += ex["label"] == got["grade"]["label"]
+            if "open_book" in got:
+                open_labels += 1
+                open_agree += ex["open_book_label"] == got["open_book"]["grade"]["label"]
+    right = sum(confusion[(v, v)] for v in VERDICTS)
+    return {"leaves": len(result["files"]), "right": right, "confusion": confusion, "wrong_known": wrong_known,
+            "labels": labels, "agree": agree, "open_labels": open_labels, "open_agree": open_agree, "misses": misses}
+
+
+def print_verdicts(name: str) -> None:
+    found = verdict_figures(name)
+    print(f"{name}: {found['right']}/{found['leaves']} leaf verdicts right "
+          f"({found['right'] / found['leaves']:.1%}); wrong-answer leaves rated known: {len(found['wrong_known'])} "
+          f"{found['wrong_known']}; answer labels agree {found['agree']}/{found['labels']}; open-book answer "
+          f"labels agree {found['open_agree']}/{found['open_labels']}")
+    print("  confusion (rows: the author's verdict, columns: the precheck's; known / partly-known / new):")
+    for truth in VERDICTS:
+        print(f"    {truth:>12}: " + "  ".join(f"{found['confusion'][(truth, got)]:3d}" for got in VERDICTS))
+    print(f"  wrong verdicts: {found['misses']}", flush=True)
+
+
+def timings(leaves: list[LeafSeeds], runs: int = 5) -> tuple[float, float, list[float], float]:
+    """Median and p90 wall seconds of a warm precheck of these leaves (the model loaded once before), the
+    runs, and the median CPU seconds of this process (the wall time on a shared machine waits for others)."""
+    precheck(leaves, PrecheckConfig(), model=MODEL)
+    times, cpu = [], []
     for _ in range(runs):
-        start = time.perf_counter()
-        precheck(five, PrecheckConfig(), model=MODEL, judge=judge)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        precheck(leaves, PrecheckConfig(), model=MODEL)
         times.append(time.perf_counter() - start)
-    return statistics.median(times), times
+        cpu.append(time.process_time() - start_cpu)
+    ordered = sorted(times)
+    return (statistics.median(times), ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))], times,
+            statistics.median(cpu))
 
 
-def agreement() -> dict[str, Any]:
-    config = PrecheckConfig()
-    known = precheck([leaf(n, p) for n, p in KNOWN_LEAVES.items()], config, model=MODEL, judge="none")
-    new = precheck([leaf(n, p) for n, p in NEW_LEAVES.items()], config, model=MODEL, judge="none")
-    return {"known": [(f["source"], f["verdict"]) for f in known["files"]],
-            "new": [(f["source"], f["verdict"]) for f in new["files"]],
-            "similarity": {side: [round(statistics.mean(e["similarity"] for e in f["examples"]), 3)
-                                  for f in result["files"]] for side, result in (("known", known), ("new", new))}}
+def knowledge_sample() -> list[LeafSeeds]:
+    from checks.config import parse_config
+    from checks.samples import TAXONOMY_DIR
+    from checks.sources import DiskSource
+    from pipeline.evaluate.precheck import read_seeds
+
+    return read_seeds([DiskSource(str(TAXONOMY_DIR / KNOWLEDGE_SAMPLE))], parse_config(""))[0]
 
 
 def triage_latency(with_precheck: bool, prs: int = 3) -> float:
@@ -126,7 +161,7 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
             ctx = HandlerContext(forge=forges[job.pr], skip_checks=("content",), indexes=IndexStore(None),
                                  review_section=router.review_section, precheck=setup)
             router.dispatch(job, ctx)
-            if job.route.endswith("triage_pull_request"):
+            if job.route == "triage":
                 done[job.pr] = time.perf_counter()
 
         huey = SqliteHuey("bench", filename=str(Path(tmp) / "queue.db"))
@@ -136,7 +171,7 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
             payload = {"action": "synchronize", "number": number, "repository": {"full_name": "bench/taxonomy"},
                        "pull_request": {"number": number, "head": {"sha": f"{number:040x}"}}}
             for job in router.jobs_for("pull_request", f"d{number}", payload, time.time()):
-                if job.route.endswith(("triage_pull_request", "precheck_pull_request")):
+                if job.route in ("triage", "precheck"):
                     queue.submit(job)
         while (task := huey.dequeue()) is not None:
             huey.execute(task)
@@ -144,16 +179,16 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
 
 
 def main() -> None:
-    found = agreement()
-    right_known = sum(v == "known" for _, v in found["known"])
-    right_new = sum(v == "new" for _, v in found["new"])
-    print(f"verdicts: known leaves {right_known}/{len(found['known'])} `known` {found['known']}")
-    print(f"          new leaves {right_new}/{len(found['new'])} `new` {found['new']}")
-    print(f"          mean similarity per leaf: {found['similarity']}", flush=True)
-    judged, judged_runs = p50(None)
-    bare, _ = p50("none", runs=3)
-    print(f"precheck, five-example leaf, embedded model, warm: p50 {judged:.2f} s with the judge (runs "
-          f"{', '.join(f'{t:.1f}' for t in judged_runs)}), {bare:.2f} s without; target <= 10 s", flush=True)
+    print_verdicts("labelled.jsonl")
+    print_verdicts("sealed.jsonl")
+    skill = [LeafSeeds("compositional_skills/bench/everyday/qna.yaml", "everyday",
+                       [{"question": q, "answer": a} for q, a in EVERYDAY])]
+    for name, leaves in (("skill, 5 questions", skill), ("knowledge, 15 questions in 5 contexts",
+                                                          knowledge_sample())):
+        median, p90, runs, cpu = timings(leaves)
+        print(f"precheck time per leaf ({name}), embedded model, warm: median {median:.1f} s, p90 {p90:.1f} s "
+              f"(runs {', '.join(f'{t:.1f}' for t in runs)}; median CPU {cpu:.1f} s, load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs); target: knowledge median <= 30 s", flush=True)
     without = triage_latency(False)
     with_it = triage_latency(True)
     print(f"triage latency (3 PRs, one worker): {without:.2f} s without the precheck, {with_it:.2f} s with it "

@@ -138,10 +138,14 @@ class PrecheckConfig:
     """How `taxonomist precheck` turns the model's answers into a verdict per file (docs/precheck.md)."""
 
     enabled: bool = True            # the bot runs it on every head whose structural checks pass
-    metric: str = "similarity"      # an example's score: similarity, judge (1..5 scaled to 0..1) or their mean
-    example_known_at: float = 0.8   # an example the model answers with at least this score is known
-    known_share: float = 0.8        # a file is `known` when at least this share of its examples are known
-    partly_known_share: float = 0.2  # `partly-known` from this share on; below it, `new`
+    correct_at: float = 0.65        # an answer with this share of the reference's facts, none contradicted: correct
+    partly_at: float = 0.3          # ... and partly correct from this share on
+    similar_correct_at: float = 0.3  # a text task (no facts): similarity without the question's words, correct
+    similar_partly_at: float = 0.15  # ... and partly
+    known_share: float = 1.0        # a file is `known` when at least this share of its answers are correct
+    partly_known_share: float = 0.2  # `partly-known` when correct plus half the partly ones reach this share
+    max_questions: int = 20         # questions asked per push, all files together (a deterministic sample)
+    time_budget_s: int = 300        # files not reached after this many seconds are reported `not-asked`
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +203,8 @@ SCHEMA: dict[str, Any] = _obj({
     }),
     "precheck": _obj({
         "enabled": {"type": "boolean"},
-        "metric": {"enum": ["similarity", "judge", "mean"]},
-        "example_known_at": _RATIO, "known_share": _RATIO, "partly_known_share": _RATIO,
+        "correct_at": _RATIO, "partly_at": _RATIO, "similar_correct_at": _RATIO, "similar_partly_at": _RATIO,
+        "known_share": _RATIO, "partly_known_share": _RATIO, "max_questions": _POS_INT, "time_budget_s": _POS_INT,
     }),
 })
 _VALIDATOR = Draft202012Validator(SCHEMA)

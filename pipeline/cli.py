@@ -188,9 +188,10 @@ NPROC = train_option("--nproc", "nproc", "Processes: >1 launches torchrun (CPU, 
                      "(CUDA, NCCL; fsdp-gpu.yaml in pipeline/configs).", min=1)
 PREVIOUS_BUILD = typer.Option(None, "--previous-build", help="The previous build folder to compare with "
                               "(default: the base model, as for a first build).")
-JUDGE = typer.Option(None, "--judge", help="Judge: OpenAI-compatible URL, model folder, `default` (SmolLM2), "
-                     "or `none` (embedding similarity only).")
-METRIC = typer.Option(None, "--gate-metric", help="What the gate decides on: similarity|judge|mean. "
+JUDGE = typer.Option(None, "--judge", help="A judge that also rates each answer 1..5: OpenAI-compatible URL, model "
+                     "folder or `default` (SmolLM2, which rates everything alike). Default: none (fact recall and "
+                     "similarity only).")
+METRIC = typer.Option(None, "--gate-metric", help="What the gate decides on: facts|similarity|judge|mean. "
                       f"Default: {GATE.metric}.")
 MARGIN = typer.Option(None, "--max-regression", help="How far an unchanged leaf, the replay set or the general "
                       f"questions may fall (all three margins). Default: {GATE.max_regression}.")
@@ -284,7 +285,7 @@ def whole_build_command(
     taxonomy: Path | None = typer.Argument(None, help="Taxonomy checkout (default: the embedded sample taxonomy)."),
     out: Path | None = typer.Option(None, "--out", help="Build folder (needed)."),
     cache: Path | None = CACHE,
-    teacher: str | None = typer.Option(None, "--teacher", help="Teacher (and default judge) endpoint."),
+    teacher: str | None = typer.Option(None, "--teacher", help="Teacher endpoint."),
     config: Path | None = CONFIG,
     mirror: list[str] = typer.Option([], "--mirror", help="URL=PATH documents mirror; repeatable."),
     schema_version: str | None = typer.Option(None, "--schema-version", help="latest|own|N: the schema version a "
@@ -328,7 +329,7 @@ def whole_build_command(
         stage = "train"
         run_train(out, train, context)
         stage = "evaluate"
-        run_evaluate(out, context, previous=previous_build, judge=judge or teacher, gate=gate)
+        run_evaluate(out, context, previous=previous_build, judge=judge, gate=gate)
     except stage_errors() as exc:
         _fail(stage, exc)
     try:

@@ -193,8 +193,8 @@ def run_evaluate(build_dir: Path, context: BuildContext, *, previous: Path | Non
         else:
             student = report.get("training", {}).get("settings", {}).get("student", "default")
             baseline, previous_report = resolve_model_dir(student, context.model_cache), None
-        client = None if judge == "none" else make_teacher(TeacherSettings(endpoint=judge or "default"),
-                                                           model_cache=context.model_cache)
+        client = None if judge in (None, "none") else make_teacher(TeacherSettings(endpoint=judge),
+                                                                   model_cache=context.model_cache)
         sections = evaluate(build_dir, baseline=baseline, previous_report=previous_report, judge=client, gate=gate,
                             max_new_tokens=max_new_tokens)
         update_report(build_dir, sections)

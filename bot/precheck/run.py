@@ -34,6 +34,8 @@ from checks.runner import Checker
 CHECK_RUN_NAME = "taxonomist/precheck"
 LABEL = "model-already-knows"
 PRIORITY = -10  # below triage's 0: a waiting triage job always runs first
+MAX_FILE_ROWS = 200  # files listed in the check run's summary
+SUMMARY_LIMIT = 60_000  # characters: GitHub refuses a check-run summary over 65535
 
 # (files' seeds, thresholds) -> the precheck object; `pipeline.evaluate.precheck.precheck` with the operator's model
 Runner = Callable[[Sequence[Any], PrecheckConfig], dict[str, Any]]
@@ -85,15 +87,20 @@ def render_check_run(result: dict[str, Any]) -> CheckRunResult:
     known = [f for f in result["files"] if f["verdict"] == "known"]
     counts = {v: sum(f["verdict"] == v for f in result["files"]) for v in VERDICT_WORDS}
     title = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
-    lines = [f"Model: {escape(result['model'], limit=120)}", "", "| File | Verdict | Mean similarity |",
+    lines = [f"Model: {escape(result['model'], limit=120)}", "",
+             f"Asked {result.get('asked', 0)} of {result.get('seeds', 0)} seed questions (at most "
+             f"{result.get('max_questions', '?')} a push).", "", "| File | Verdict | Correct answers |",
              "| --- | --- | --- |"]
-    for f in result["files"]:
-        sims = [e["similarity"] for e in f["examples"]]
-        mean = f"{sum(sims) / len(sims):.2f}" if sims else ""
-        lines.append(f"| {escape(f['path'], limit=200)} | {f['verdict']} | {mean} |")
-    lines += ["", "The side-by-side answers are in the pull request's Taxonomist comment. This check never blocks."]
+    for f in result["files"][:MAX_FILE_ROWS]:
+        labels = [e["grade"]["label"] for e in f["examples"]]
+        correct = f"{labels.count('correct')} of {len(labels)}" if labels else ""
+        lines.append(f"| {escape(f['path'], limit=200)} | {f['verdict']} | {correct} |")
+    if len(result["files"]) > MAX_FILE_ROWS:
+        lines.append(f"…and {len(result['files']) - MAX_FILE_ROWS} more files.")
+    lines += ["", "The answers, question by question, are in the pull request's Taxonomist comment. This check "
+              "never blocks."]
     return CheckRunResult(name=CHECK_RUN_NAME, conclusion="neutral" if known else "success",
-                          title=title or "No taxonomy files", summary="\n".join(lines))
+                          title=title or "No taxonomy files", summary="\n".join(lines)[:SUMMARY_LIMIT])
 
 
 def run_precheck(forge: Forge, number: int, *, runner: Runner, model: str,
@@ -102,7 +109,7 @@ def run_precheck(forge: Forge, number: int, *, runner: Runner, model: str,
 
     `model` names the model `runner` asks, for the cache keys. Returns None for a closed PR,
     a disabled precheck, a base configuration triage already reports as invalid, or no file."""
-    from pipeline.evaluate.precheck import read_seeds
+    from pipeline.evaluate.precheck import NOT_ASKED, read_seeds, rule_of
 
     pr = forge.pull_request(number)
     if pr.state != "open":
@@ -133,17 +140,22 @@ def run_precheck(forge: Forge, number: int, *, runner: Runner, model: str,
         if found is None:
             missing.append(source)
     model_name = None
+    fresh: dict[str, Any] = {}
     if missing:
-        fresh = runner(read_seeds(missing, config), config.precheck)
+        leaves, _ = read_seeds(missing, config)  # the structural checks passed: every file reads
+        fresh = runner(leaves, config.precheck)
         model_name = fresh["model"]
         answered = iter(fresh["files"])
         for i, source in enumerate(sources):
             if files[i] is None:
                 entry = {**next(answered), "model": model_name}
-                cache.put(PrecheckCache.key(spec, source.read(), config.precheck), entry)
+                if entry["verdict"] != NOT_ASKED:  # asked on a later push, when the cap or the budget allows
+                    cache.put(PrecheckCache.key(spec, source.read(), config.precheck), entry)
                 files[i] = entry
     shown = [{k: v for k, v in f.items() if k != "model"} for f in files if f is not None]
-    result = {"files": shown, "model": model_name or next((f["model"] for f in files if f), spec)}
+    result = {"files": shown, "model": model_name or next((f["model"] for f in files if f), spec),
+              "asked": sum(f.get("asked", 0) for f in shown), "seeds": sum(f.get("seeds", 0) for f in shown),
+              "max_questions": config.precheck.max_questions, "rule": rule_of(config.precheck)}
     run = render_check_run(result)
     publish_check_run(forge, pr, run)
     set_label(forge, number, LABEL, any(f["verdict"] == "known" for f in shown))

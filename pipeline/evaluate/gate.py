@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-METRICS = ("similarity", "judge", "mean")
+METRICS = ("facts", "similarity", "judge", "mean")
 REPLAY = "(replay)"
 GENERAL = "(general)"
 LEARNING = ("new", "changed")
@@ -30,7 +30,8 @@ LEARNING = ("new", "changed")
 
 @dataclass(frozen=True, slots=True)
 class GateSettings:
-    metric: str = "similarity"          # which score decides: embedding similarity, judge, or their mean
+    metric: str = "facts"               # which score decides: fact recall (pipeline.evaluate.correctness),
+    #                                     embedding similarity, judge, or the mean of similarity and judge
     min_improvement: float = 0.0        # new and changed leaves: the interval's lower bound must exceed this
     confidence: float = 0.95            # of the bootstrap interval of their mean improvement
     resamples: int = 2000               # bootstrap draws (seeded by `bootstrap_seed`: the same scores decide alike)
@@ -50,6 +51,8 @@ class GateSettings:
 
 def score(row: dict[str, Any], side: str, metric: str) -> float | None:
     """A leaf's score on one side (`before`/`after`); judge scores are 1..5, scaled to 0..1."""
+    if metric == "facts":
+        return row[side].get("facts")
     similarity = row[side].get("similarity")
     judge = row[side].get("judge")
     judged = None if judge is None else (judge - 1) / 4

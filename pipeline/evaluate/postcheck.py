@@ -2,13 +2,14 @@
 
 After the evaluation, each merged PR of the build (`taxonomy.prs`, found in the leaves' git history)
 gets its leaves' questions, held-out and seed, answered by the previous model (the evaluation's
-baseline) and by the new build, each scored by similarity to the contributor's answer, with the leaf's
+baseline) and by the new build, each scored by its fact recall (`pipeline.evaluate.correctness`) and its
+similarity to the contributor's answer, with the leaf's
 status and verdict in the gate. The result is `build.json`'s `postcheck` section; the bot reads the
 file (it never imports `pipeline`) and shows each PR its own table.
 
     {"postcheck": {"baseline": ..., "candidate": ...,
                    "prs": {"123": [{"leaf", "status", "verdict", "questions": [
-                       {"question", "answer", "heldout", "before", "after",
+                       {"question", "answer", "heldout", "before", "after", "before_facts", "after_facts",
                         "before_similarity", "after_similarity"}]}]}}}
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.evaluate.stage import answer_all, model_of_build, read_jsonl, similarities
+from pipeline.evaluate.stage import answer_all, fact_scores, model_of_build, read_jsonl, similarities
 from pipeline.leaves import TaxonomyError, make_leaf, merged_prs
 from pipeline.publish.report import read_report
 
@@ -73,11 +74,13 @@ def postcheck(build_dir: Path, *, max_new_tokens: int = 64) -> dict[str, Any]:
     after = answer_all(model_of_build(build_dir), items, max_new_tokens=max_new_tokens)
     references = [i["answer"] for i in items]
     before_sim, after_sim = similarities(before, references), similarities(after, references)
+    before_facts, after_facts = fact_scores(items, before), fact_scores(items, after)
     answered: dict[str, list[dict[str, Any]]] = {}
     for i, item in enumerate(items):
         answered.setdefault(item["leaf"], []).append(
             {"question": item["question"], "answer": item["answer"], "heldout": item["heldout"],
-             "before": before[i], "after": after[i], "before_similarity": round(before_sim[i], 4),
+             "before": before[i], "after": after[i], "before_facts": before_facts[i], "after_facts": after_facts[i],
+             "before_similarity": round(before_sim[i], 4),
              "after_similarity": round(after_sim[i], 4)})
     section["prs"] = {str(number): [{"leaf": leaf, "status": rows[leaf].get("status"),
                                      "verdict": rows[leaf].get("verdict"), "questions": answered.get(leaf, [])}

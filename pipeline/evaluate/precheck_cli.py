@@ -1,7 +1,8 @@
 """`taxonomist precheck PATH...`: the current model answers each file's seed questions (`pipeline.evaluate.precheck`).
 
-Exit status: 0 when the precheck ran, whatever the verdicts; 2 when it could not run (no such file,
-a file with structural errors, a bad configuration, a model that cannot be loaded or reached).
+Exit status: 0 when every file was prechecked, whatever the verdicts; 1 when some file could not be
+read as a leaf (each is reported, the others still run); 2 when nothing could run (no such file, no
+readable file, a bad configuration, a model that cannot be loaded or reached).
 """
 
 from __future__ import annotations
@@ -29,8 +30,13 @@ def precheck_command(
         "OpenAI-compatible base URL or `default` (the embedded base student). Default: the newest published "
         "build in $TAXONOMIST_BUILDS, else `default`.")] = None,
     judge: Annotated[str | None, typer.Option(
-        "--judge", metavar="FOLDER|URL|none", help="The judge that rates each answer 1..5 against the "
-        "contributor's (default: the model itself; `none`: similarity only).")] = None,
+        "--judge", metavar="URL|none", help="An OpenAI-compatible server that grades answers without facts to "
+        "check (writing tasks) correct, partly or wrong against the contributor's, with its rationale "
+        "(default: none: by similarity with the question's words taken out).")] = None,
+    schema_version: Annotated[str | None, typer.Option(
+        "--schema-version", metavar="VERSION",
+        help="Schema to read the files with, as for `check`: latest, own (each file's `version:`, for v1 and v2 "
+             "files) or a number (default: the config's, else latest).")] = None,
     output_format: Annotated[PrecheckFormat, typer.Option("--format", "-f", help="Output format.")
                              ] = PrecheckFormat.text,
     config: Annotated[Path | None, typer.Option(
@@ -39,10 +45,11 @@ def precheck_command(
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Longest answer, in tokens.")
                               ] = DEFAULT_MAX_NEW_TOKENS,
 ) -> None:
-    """Ask the current model every seed question: is the contribution `known`, `partly-known` or `new`?
+    """Ask the current model the seed questions: is the contribution `known`, `partly-known` or `new`?
 
     Example: taxonomist precheck compositional_skills/writing/haiku --format json
     """
+    from checks.cli import parse_schema_version
     from checks.config import CONFIG_PATH, ConfigError, load_config
     from checks.discovery import DiscoveryError, expand, find_taxonomy_root
     from checks.sources import DiskSource
@@ -50,6 +57,7 @@ def precheck_command(
     from pipeline.models import offline_env
 
     offline_env()
+    mode = parse_schema_version(schema_version)
     try:
         files = expand(paths)
         if not files:
@@ -57,10 +65,20 @@ def precheck_command(
         if config is not None and not config.is_file():
             raise PrecheckError(f"{config}: no such configuration file")
         repo_config = load_config(config or (find_taxonomy_root(paths) or Path.cwd()) / CONFIG_PATH)
-        leaves = read_seeds([DiskSource(f) for f in files], repo_config)
-        result = precheck(leaves, repo_config.precheck, model=model, judge=judge, max_new_tokens=max_new_tokens)
+        leaves, refused = read_seeds([DiskSource(f) for f in files], repo_config, schema_version=mode)
+        for bad in refused:
+            typer.echo(f"taxonomist precheck: {bad.message}", err=True)
+        if not leaves:
+            hint = "" if mode is not None else (" (files of an older schema, as in a merged taxonomy: "
+                                                "--schema-version own)")
+            raise PrecheckError(f"no file could be read as a leaf{hint}")
+        typer.echo(f"taxonomist precheck: loading the model, then {len(leaves)} files", err=True)
+        result = precheck(leaves, repo_config.precheck, model=model, judge=judge, max_new_tokens=max_new_tokens,
+                          refused=refused, progress=lambda line: typer.echo(f"taxonomist precheck: {line}", err=True))
     except (PrecheckError, DiscoveryError, ConfigError, OSError) as exc:
         typer.echo(f"taxonomist precheck: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2) if output_format is PrecheckFormat.json
                else render_text(result), nl=output_format is PrecheckFormat.json)
+    if refused:
+        raise typer.Exit(1)

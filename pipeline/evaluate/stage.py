@@ -1,9 +1,11 @@
 """Evaluation: the new build against the previous one (or the base model) on held-out seed questions.
 
 Each leaf's held-out seed questions (`data/heldout.jsonl`, never trained on) are answered by both
-models, greedily. Every answer gets two scores: the cosine similarity of its embedding to the seed
-answer's (`checks.embeddings`, the same MiniLM the duplicate check uses), and a 1..5 rating from a
-judge model (the teacher, through `pipeline.generate.teacher`, so any OpenAI-compatible server works). A
+models, greedily. Every answer gets its fact recall (`pipeline.evaluate.correctness`: the share of the
+seed answer's facts it holds, the score the gate decides on by default), the cosine similarity of its
+embedding to the seed answer's (`checks.embeddings`, the same MiniLM the duplicate check uses), and,
+when one is configured, a 1..5 rating from a judge model (through `pipeline.generate.teacher`, so any
+OpenAI-compatible server works; none by default). A
 "(replay)" row probes forgetting on samples replayed in phase 2, and a "(general)" row on
 everyday questions no taxonomy leaf teaches (`GENERAL_PROBES`): a model that learned its leaves by
 losing what the base model knew falls there, whatever its leaves say. Leaves are marked new, changed or
@@ -134,19 +136,35 @@ def judge_all(judge: Any, items: Sequence[dict[str, str]], answers: Sequence[str
     return [parse_score(text) for text in judge.ask_many(requests)]
 
 
+def grading_item(item: dict[str, str]) -> dict[str, str]:
+    """An item as the correctness score reads it: a knowledge answer's facts are in its document, so the
+    document is not counted as given (a grounded skill's context is its input, and is)."""
+    return {**item, "context": ""} if item.get("leaf", "").startswith("knowledge/") else item
+
+
+def fact_scores(items: Sequence[dict[str, str]], answers: Sequence[str]) -> list[float]:
+    """Each answer's correctness score (`pipeline.evaluate.correctness`) against its item's answer."""
+    from pipeline.evaluate.correctness import grade_all
+
+    return [g.score for g in grade_all([grading_item(i) for i in items], answers)]
+
+
 def _mean(values: Sequence[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return round(sum(present) / len(present), 4) if present else None
 
 
-def per_leaf(items: Sequence[dict[str, str]], sims: Sequence[float], judged: Sequence[int | None]) -> dict[str, dict]:
-    grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"similarity": [], "judge": [], "origin": []})
-    for item, sim, rating in zip(items, sims, judged, strict=True):
+def per_leaf(items: Sequence[dict[str, str]], sims: Sequence[float], judged: Sequence[int | None],
+             facts: Sequence[float]) -> dict[str, dict]:
+    grouped: dict[str, dict[str, list]] = defaultdict(lambda: {"similarity": [], "judge": [], "facts": [],
+                                                               "origin": []})
+    for item, sim, rating, recall in zip(items, sims, judged, facts, strict=True):
         grouped[item["leaf"]]["similarity"].append(sim)
         grouped[item["leaf"]]["judge"].append(rating)
+        grouped[item["leaf"]]["facts"].append(recall)
         grouped[item["leaf"]]["origin"].append(item.get("origin", "seed"))
-    return {leaf: {"similarity": _mean(v["similarity"]), "judge": _mean(v["judge"]), "n": len(v["similarity"]),
-                   "origin": sorted(set(v["origin"]))} for leaf, v in grouped.items()}
+    return {leaf: {"facts": _mean(v["facts"]), "similarity": _mean(v["similarity"]), "judge": _mean(v["judge"]),
+                   "n": len(v["similarity"]), "origin": sorted(set(v["origin"]))} for leaf, v in grouped.items()}
 
 
 def leaf_status(leaf: str, hashes: dict[str, str], previous_hashes: dict[str, str] | None) -> str:
@@ -160,25 +178,30 @@ def leaf_status(leaf: str, hashes: dict[str, str], previous_hashes: dict[str, st
     return "changed" if hashes.get(leaf) != previous_hashes[leaf] else "unchanged"
 
 
+Scores = tuple[list[float], list[int | None], list[float]]  # similarity, judge rating, fact recall per item
+
+
 def score_model(model_dir: str | Path, items: Sequence[dict[str, str]], judge: Any, *,
-                max_new_tokens: int) -> tuple[list[float], list[int | None], list[str]]:
-    """Each item's similarity and judge rating, and the answers, for one model."""
+                max_new_tokens: int) -> tuple[list[float], list[int | None], list[float], list[str]]:
+    """Each item's similarity, judge rating and fact recall, and the answers, for one model."""
     answers = answer_all(model_dir, items, max_new_tokens=max_new_tokens)
     judged = judge_all(judge, items, answers) if judge is not None else [None] * len(items)
-    return similarities(answers, [i["answer"] for i in items]), judged, answers
+    return similarities(answers, [i["answer"] for i in items]), judged, fact_scores(items, answers), answers
 
 
-def _table(items: Sequence[dict[str, str]], before: tuple[list[float], list[int | None]],
-           after: tuple[list[float], list[int | None]], hashes: dict[str, str],
+SCORES = ("facts", "similarity", "judge")
+
+
+def _table(items: Sequence[dict[str, str]], before: Scores, after: Scores, hashes: dict[str, str],
            previous_hashes: dict[str, str] | None, keep: Any) -> list[dict[str, Any]]:
     """Per-leaf rows (before and after) over the items `keep` selects; leaves first, probes last."""
     chosen = [i for i, item in enumerate(items) if keep(item)]
     pick = [items[i] for i in chosen]
-    b = per_leaf(pick, [before[0][i] for i in chosen], [before[1][i] for i in chosen])
-    a = per_leaf(pick, [after[0][i] for i in chosen], [after[1][i] for i in chosen])
+    b = per_leaf(pick, *([side[i] for i in chosen] for side in before))
+    a = per_leaf(pick, *([side[i] for i in chosen] for side in after))
     return [{"leaf": leaf, "status": leaf_status(leaf, hashes, previous_hashes), "n": a[leaf]["n"],
-             "origin": a[leaf]["origin"], "before": {k: b[leaf][k] for k in ("similarity", "judge")},
-             "after": {k: a[leaf][k] for k in ("similarity", "judge")}}
+             "origin": a[leaf]["origin"], "before": {k: b[leaf][k] for k in SCORES},
+             "after": {k: a[leaf][k] for k in SCORES}}
             for leaf in sorted(a, key=lambda name: (name in (REPLAY, GENERAL), name))]
 
 
@@ -202,7 +225,8 @@ def evaluate(build_dir: Path, *, baseline: str | Path, previous_report: dict[str
     previous_hashes = None if previous_report is None else previous_report.get("leaves", {}).get("hashes", {})
 
     def table(keep: Any) -> list[dict[str, Any]]:
-        return _table(items, (before[0], before[1]), (after[0], after[1]), hashes, previous_hashes, keep)
+        return _table(items, (before[0], before[1], before[2]), (after[0], after[1], after[2]), hashes,
+                      previous_hashes, keep)
 
     decision = decide(table(lambda item: item.get("origin") != "learned"), gate)
     rows = decision.pop("rows")

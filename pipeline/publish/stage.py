@@ -147,11 +147,13 @@ def _table(rows: list[dict[str, Any]]) -> str:
     def fmt(value: Any) -> str:
         return html.escape(shown(value))
 
-    head = ("<tr><th>leaf</th><th>status</th><th>n</th><th>similarity before</th><th>after</th>"
+    head = ("<tr><th>leaf</th><th>status</th><th>n</th><th>fact recall before</th><th>after</th>"
+            "<th>similarity before</th><th>after</th>"
             "<th>judge before</th><th>after</th><th>delta</th><th>verdict</th></tr>")
     body = "".join(
         f"<tr class='{html.escape(r.get('verdict', ''))}'><td>{html.escape(r['leaf'])}</td><td>{r['status']}</td>"
-        f"<td>{r['n']}</td><td>{fmt(r['before']['similarity'])}</td><td>{fmt(r['after']['similarity'])}</td>"
+        f"<td>{r['n']}</td><td>{fmt(r['before'].get('facts'))}</td><td>{fmt(r['after'].get('facts'))}</td>"
+        f"<td>{fmt(r['before']['similarity'])}</td><td>{fmt(r['after']['similarity'])}</td>"
         f"<td>{fmt(r['before']['judge'])}</td><td>{fmt(r['after']['judge'])}</td><td>{fmt(r.get('delta'))}</td>"
         f"<td>{html.escape(r.get('verdict', ''))}</td></tr>" for r in rows)
     return f"<table>{head}{body}</table>"

@@ -13,7 +13,6 @@ every other token gets -100. Knowledge samples may also train on the user turn (
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,22 +110,37 @@ def tokenize(tokenizer: Any, sample: dict[str, Any], *, max_length: int, unmask_
                    str(metadata.get("source", "")))
 
 
-def load_examples(path: Path, tokenizer: Any, *, max_length: int, unmask_knowledge_user: bool) -> list[Example]:
-    """A phase's file tokenised; knowledge-flow samples train on their user turn when asked to."""
-    examples = []
+def load_examples(path: Path, tokenizer: Any, *, max_length: int, unmask_knowledge_user: bool,
+                  window: int | None = None) -> list[Example]:
+    """A phase's file tokenised; knowledge-flow samples train on their user turn when asked to.
+
+    `max_length` 0 derives the length from the data: the longest row, within the model's context
+    `window`. No row is dropped in silence: a row whose answer would start after the length stops the
+    run with the count, the longest row's length and the fix."""
     samples = read_samples(path)
-    for sample in samples:
-        unmask = unmask_knowledge_user and sample["metadata"].get("flow") == "knowledge"
-        example = tokenize(tokenizer, sample, max_length=max_length, unmask_user=unmask)
-        if example.trained_tokens:
-            examples.append(example)
-    if len(examples) < len(samples):
-        warnings.warn(f"{path}: {len(samples) - len(examples)} of {len(samples)} samples dropped: their answers "
-                      f"start after max_length={max_length} tokens", stacklevel=2)
-    if not examples:
-        raise DataError(f"{path}: no sample has a trained token left (empty file, or every answer truncated "
-                        f"away at max_length={max_length})")
-    return examples
+    unmask = [unmask_knowledge_user and s["metadata"].get("flow") == "knowledge" for s in samples]
+    limit = window or 1_000_000
+    full = [tokenize(tokenizer, s, max_length=limit, unmask_user=u) for s, u in zip(samples, unmask, strict=True)]
+    longest = max((len(e.input_ids) for e in full), default=0)
+    length = max_length or min(longest, limit)
+    examples = full if length >= longest else [
+        tokenize(tokenizer, s, max_length=length, unmask_user=u) for s, u in zip(samples, unmask, strict=True)]
+    kept = [e for e in examples if e.trained_tokens]
+    if len(kept) < len(samples):
+        lost = len(samples) - len(kept)
+        if window is not None and longest >= window and (not max_length or max_length >= window):
+            fix = (f"the model's context window is {window} tokens: shorten those rows' contexts (the leaves' "
+                   "documents) or train a student with a longer window")
+        else:
+            fix = f"set train.max_length to at least {longest} (the longest row), or to 0 to derive it from the data"
+        raise DataError(f"{path}: {lost} of {len(samples)} rows would be dropped: their answers start after "
+                        f"{length} tokens; {fix}")
+    return kept
+
+
+def used_length(examples: Sequence[Example]) -> int:
+    """The longest tokenised row of a phase: the length a derived `max_length` came to."""
+    return max((len(e.input_ids) for e in examples), default=0)
 
 
 def plan_batches(lengths: Sequence[int], *, batch_size: int, steps: int, seed: int, phase: int,

@@ -2,9 +2,9 @@
 
 Training keeps the adapter of every checkpoint of its last phase (`training/candidates/step-N`).
 Each is loaded on the base student and answers the taxonomy's held-out questions greedily (never
-trained on; no probe rows); the mean embedding similarity of its answers to the references is its
-score (cheap: no judge). The best checkpoint (ties: the later one) becomes `training/adapter` and
-`training/model`; `training.selection` in build.json lists every score. The gate later scores on
+trained on; no probe rows); the mean fact recall of its answers (`pipeline.evaluate.correctness`,
+the gate's score) is its score (cheap: no judge). The best checkpoint (ties: the later one) becomes
+`training/adapter` and `training/model`; `training.selection` in build.json lists every score. The gate later scores on
 the same questions, so its interval is measured after this choice among a few checkpoints: read it
 as slightly optimistic (docs/build.md, "Checkpoint selection").
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-Scorer = Callable[[Sequence[str], Sequence[str]], list[float]]
+Scorer = Callable[[Sequence[dict[str, str]], Sequence[str]], list[float]]  # (items, answers) -> scores
 
 
 def candidates(training_dir: Path) -> list[tuple[int, Path]]:
@@ -38,7 +38,7 @@ def score_candidate(student: str, adapter: Path, items: Sequence[dict[str, str]]
     base, tokenizer = load_student(student)
     model = PeftModel.from_pretrained(base, str(adapter))
     answers = answers_of(model, tokenizer, items, max_new_tokens=max_new_tokens)
-    scores = scorer(answers, [item["answer"] for item in items])
+    scores = scorer(items, answers)
     return round(sum(scores) / len(scores), 4)
 
 
@@ -53,7 +53,7 @@ def select_checkpoint(build_dir: Path, config: Any, *, max_new_tokens: int = 48,
                       scorer: Scorer | None = None) -> dict[str, Any]:
     """Score every candidate, install the best as the build's adapter and merged model; the report section."""
     from checks.embeddings import comparable
-    from pipeline.evaluate.stage import branch_items, similarities
+    from pipeline.evaluate.stage import branch_items, fact_scores
     from pipeline.train.stage import merge_adapter
 
     training = Path(config.output_dir)
@@ -62,10 +62,10 @@ def select_checkpoint(build_dir: Path, config: Any, *, max_new_tokens: int = 48,
     if len(found) < 2 or not items:
         why = "fewer than two last-phase checkpoints" if len(found) < 2 else "no held-out question"
         return {"chosen": found[-1][0] if found else None, "candidates": [], "skipped": why}
-    scored = [{"step": step, "similarity": score_candidate(config.student, path, items, max_new_tokens=max_new_tokens,
-                                                           scorer=scorer or similarities)} for step, path in found]
-    # Rounded as the embeddings' scores are compared everywhere: the last bits of a CPU's BLAS kernel never pick.
-    best = max(scored, key=lambda c: (float(comparable(c["similarity"])), c["step"]))
+    scored = [{"step": step, "facts": score_candidate(config.student, path, items, max_new_tokens=max_new_tokens,
+                                                      scorer=scorer or fact_scores)} for step, path in found]
+    # Rounded before comparing, as every score that decides something: the last bits of a CPU never pick.
+    best = max(scored, key=lambda c: (float(comparable(c["facts"])), c["step"]))
     final = found[-1][0]
     adapter = dict(found)[best["step"]]
     if not _installed(training, adapter):
@@ -79,5 +79,5 @@ def select_checkpoint(build_dir: Path, config: Any, *, max_new_tokens: int = 48,
         merged.save_pretrained(training / "model")
         tokenizer.save_pretrained(training / "model")
         tokenizer.save_pretrained(training / "adapter")
-    return {"metric": "similarity", "questions": len(items), "max_new_tokens": max_new_tokens,
+    return {"metric": "facts", "questions": len(items), "max_new_tokens": max_new_tokens,
             "candidates": scored, "chosen": best["step"], "final": final, "replaced_final": best["step"] != final}

@@ -38,7 +38,7 @@ from typing import Any
 from pipeline.memory import freed_memory_returned
 from pipeline.progress import time_left
 from pipeline.settings import TrainSettings
-from pipeline.train.data import collate, load_examples, plan_batches
+from pipeline.train.data import collate, load_examples, plan_batches, used_length
 
 CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
 STATE_FILE = "trainer_state.json"
@@ -179,8 +179,10 @@ def _train(config: TrainConfig) -> dict[str, Any]:
     out = Path(config.output_dir)
     set_seed(config.seed)
     model, tokenizer = build_model(config)
+    window = getattr(getattr(model, "config", None), "max_position_embeddings", None)
     phase_examples = [load_examples(Path(p.data), tokenizer, max_length=config.max_length,
-                                    unmask_knowledge_user=config.unmask_knowledge_user) for p in config.phases]
+                                    unmask_knowledge_user=config.unmask_knowledge_user,
+                                    window=window if isinstance(window, int) else None) for p in config.phases]
 
     model = accelerator.prepare(model)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -269,6 +271,7 @@ def _train(config: TrainConfig) -> dict[str, Any]:
         "tokens_per_second": round(state["tokens"] / state["train_seconds"], 1) if state["train_seconds"] else None,
         "wall_seconds_this_run": round(wall, 3),
         "samples": {p.name: len(e) for p, e in zip(config.phases, phase_examples, strict=True)},
+        "max_length_used": {p.name: used_length(e) for p, e in zip(config.phases, phase_examples, strict=True)},
         "model": str(out / "model"),
         "adapter": str(out / "adapter") if config.lora else None,
     }

@@ -16,8 +16,10 @@ from pipeline.publish.report import update_report
 
 def row(leaf: str, status: str, before: float, after: float, judge: tuple[float | None, float | None] = (None, None)
         ) -> dict:
-    return {"leaf": leaf, "status": status, "n": 1, "before": {"similarity": before, "judge": judge[0]},
-            "after": {"similarity": after, "judge": judge[1]}}
+    """A row whose fact recall (the default metric) and similarity are the same numbers."""
+    return {"leaf": leaf, "status": status, "n": 1,
+            "before": {"facts": before, "similarity": before, "judge": judge[0]},
+            "after": {"facts": after, "similarity": after, "judge": judge[1]}}
 
 
 def test_new_and_changed_leaves_are_decided_as_a_group_and_others_may_fall_only_within_the_margin() -> None:
@@ -43,8 +45,8 @@ def test_a_build_that_learns_its_leaves_but_forgets_what_the_base_model_knew_is_
             row(GENERAL, "general", 0.7, 0.3)]
     result = decide(rows, GateSettings())
     assert not result["passed"]
-    assert result["reasons"] == ["(general) (general): similarity 0.700 -> 0.300, may not fall by more than 0.05"]
-    rows[-1]["after"]["similarity"] = 0.66  # within the margin: the same build passes
+    assert result["reasons"] == ["(general) (general): facts 0.700 -> 0.300, may not fall by more than 0.05"]
+    rows[-1]["after"]["facts"] = 0.66  # within the margin: the same build passes
     assert decide(rows, GateSettings())["passed"]
 
 
@@ -61,7 +63,15 @@ def test_a_build_that_learns_most_leaves_passes_though_some_single_answers_fell(
     assert 0 < improvement["low"] < improvement["mean"] < improvement["high"]
     unchanged = [*rows, row("old", "unchanged", 0.8, 0.6)]  # ... but not when an unchanged leaf regresses
     assert decide(unchanged, GateSettings())["reasons"] == [
-        "old (unchanged): similarity 0.800 -> 0.600, may not fall by more than 0.05"]
+        "old (unchanged): facts 0.800 -> 0.600, may not fall by more than 0.05"]
+
+
+def test_the_gate_decides_on_fact_recall_by_default_not_on_wording() -> None:
+    # answers that echo the question got closer in wording and lost every fact: rejected
+    rows = [{**row("a", "new", 0.5, 0.9), "after": {"facts": 0.0, "similarity": 0.9, "judge": None}},
+            {**row("b", "new", 0.4, 0.95), "after": {"facts": 0.0, "similarity": 0.95, "judge": None}}]
+    assert GateSettings().metric == "facts"
+    assert not decide(rows, GateSettings())["passed"] and decide(rows, GateSettings(metric="similarity"))["passed"]
 
 
 def test_the_bootstrap_interval_is_seeded_and_covers_the_mean() -> None:
@@ -158,7 +168,18 @@ def test_a_real_evaluation_scores_both_models_and_writes_the_table(tmp_path: Pat
     assert len(backend.asked) == 10  # 5 questions, each answered by the baseline and the candidate
     for r in rows.values():
         assert -1.0 <= r["after"]["similarity"] <= 1.0 and r["after"]["judge"] == 3.0
+        assert 0.0 <= r["after"]["facts"] <= 1.0
         assert r["delta"] == pytest.approx(0.0, abs=1e-6)  # same model on both sides: nothing moved
     assert not sections["gate"]["passed"]  # a new leaf that did not improve is a rejection
     assert sections["gate"]["reasons"][0].startswith("new and changed leaves (1, 0 closer)")
     assert sections["evaluation"]["improvement"] == sections["gate"]["improvement"]
+
+
+def test_fact_recall_reads_a_knowledge_answer_against_its_question_not_its_document() -> None:
+    from pipeline.evaluate.stage import fact_scores
+
+    document = "The Great Salt Fire of Marrick began on 9 November 1867 and burned for 31 hours."
+    items = [{"leaf": "knowledge/history/marrick", "question": "When did the fire begin?",
+              "answer": "On 9 November 1867.", "context": document}]
+    right, wrong = fact_scores(items, ["It began on November 9, 1867."]), fact_scores(items, ["In 1776."])
+    assert right == [1.0] and wrong == [0.0]  # the document holds every fact, and is not counted as given

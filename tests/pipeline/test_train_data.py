@@ -88,3 +88,31 @@ def test_collate_pads_right_and_masks_padding(tokenizer) -> None:
 def test_a_phase_smaller_than_one_batch_is_refused_by_name() -> None:
     with pytest.raises(DataError, match="phase skills has 3 trainable samples, fewer than batch_size 4"):
         plan_batches([5, 6, 7], batch_size=4, steps=2, seed=0, phase=1, name="skills")
+
+
+def _rows(path: Path, contexts: list[int]) -> Path:
+    """A phase file whose rows carry user turns of the given word counts before their answer."""
+    path.write_text("".join(json.dumps({**SAMPLE, "messages": [
+        SAMPLE["messages"][0], {"role": "user", "content": "word " * words + "What is a fox?"},
+        SAMPLE["messages"][2]], "metadata": {**SAMPLE["metadata"], "flow": "freeform"}}) + "\n"
+        for words in contexts), encoding="utf-8")
+    return path
+
+
+def test_a_derived_max_length_keeps_every_row(tokenizer, tmp_path: Path) -> None:
+    from pipeline.train.data import load_examples, used_length
+
+    data = _rows(tmp_path / "p.jsonl", [5, 50, 600])
+    examples = load_examples(data, tokenizer, max_length=0, unmask_knowledge_user=False, window=2048)
+    assert len(examples) == 3 and used_length(examples) > 600
+
+
+def test_no_row_is_dropped_in_silence(tokenizer, tmp_path: Path) -> None:
+    from pipeline.train.data import load_examples
+
+    data = _rows(tmp_path / "p.jsonl", [5, 10, 600])
+    with pytest.raises(DataError, match=r"p\.jsonl: 1 of 3 rows would be dropped: their answers start after 100 "
+                                        r"tokens; set train\.max_length to at least \d+ \(the longest row\), or to 0"):
+        load_examples(data, tokenizer, max_length=100, unmask_knowledge_user=False, window=2048)
+    with pytest.raises(DataError, match=r"1 of 3 rows .* the model's context window is 256 tokens: shorten"):
+        load_examples(data, tokenizer, max_length=0, unmask_knowledge_user=False, window=256)

@@ -40,8 +40,8 @@ def test_the_best_scoring_checkpoint_becomes_the_builds_model(trained) -> None:
     final_weights = (training / "model" / "model.safetensors").read_bytes()
     asked: list[list[str]] = []
 
-    def scorer(answers, references):
-        asked.append(list(references))
+    def scorer(items, answers):
+        asked.append([item["answer"] for item in items])
         return [0.9 if len(asked) == 2 else 0.1 for _ in answers]  # the second candidate, step 8, wins
 
     selection = select_checkpoint(build, config, max_new_tokens=4, scorer=scorer)
@@ -57,7 +57,7 @@ def test_the_best_scoring_checkpoint_becomes_the_builds_model(trained) -> None:
 
 def test_ties_keep_the_later_checkpoint(trained) -> None:
     build, config = trained
-    selection = select_checkpoint(build, config, max_new_tokens=2, scorer=lambda a, r: [0.5] * len(a))
+    selection = select_checkpoint(build, config, max_new_tokens=2, scorer=lambda items, a: [0.5] * len(a))
     assert selection["chosen"] == 9 and not selection["replaced_final"]
     step9 = dict(candidates(build / "training"))[9]  # installed again after the test above chose step 8
     assert (build / "training" / "adapter" / "adapter_model.safetensors").read_bytes() == (

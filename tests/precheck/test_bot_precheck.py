@@ -143,7 +143,9 @@ def test_the_section_stays_within_the_comment_size_limit() -> None:
 
     long = "x" * 5000
     files = [{"path": f"compositional_skills/a{i}/qna.yaml", "verdict": "new",
-              "examples": [{"question": long, "answer": long, "model_answer": long, "similarity": 0.1, "judge": None}
+              "examples": [{"question": long, "answer": long, "model_answer": long,
+                            "grade": {"basis": "facts", "score": 0.0, "label": "wrong", "matched": [],
+                                      "missed": [long] * 20, "contradicted": [long]}}
                            for _ in range(30)]} for i in range(5)]
     section = render_section({"files": files, "model": "m"}, "a" * 40)
     assert len(section) < 60000 and "more questions, not shown" in section

