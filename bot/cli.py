@@ -32,6 +32,14 @@ class DryRunFormat(StrEnum):
     json = "json"
 
 
+class WorkerQueue(StrEnum):
+    """The named queues a worker takes jobs from (`bot.service.jobs.QUEUES`)."""
+
+    triage = "triage"
+    model = "model"
+    all = "all"
+
+
 fail = partial(exit_2, command="taxonomist bot")
 
 
@@ -116,21 +124,24 @@ def serve_command(
     worker: Annotated[bool, typer.Option("--worker/--no-worker",
                                          help="Run worker threads in this process (off: queue only).")] = True,
 ) -> None:
-    """Serve the webhook (POST /webhook, GET /healthz, GET /metrics) and the dashboard (GET /), with an
-    in-process worker by default.
+    """Serve the webhook (POST /webhook, GET /healthz, GET /metrics) and the dashboard (GET /), with
+    in-process workers by default: TAXONOMIST_WORKERS threads for triage and review, and
+    TAXONOMIST_MODEL_WORKERS threads of their own for model work (0: left to `bot worker --queue model`).
 
     Example: taxonomist bot serve --config bot.yml --port 8000
     """
     import uvicorn
 
     from bot.service.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
+    from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE
     from bot.service.wiring import Service
 
     settings = _settings(config)
     service = Service(settings)
+    threads = {TRIAGE_QUEUE: settings.workers, MODEL_QUEUE: settings.model_workers}
     if worker:
-        service.recorder.start_heartbeat(settings.workers)
-    lifespan = worker_lifespan(service.queue, settings.workers) if worker else None
+        service.recorder.start_heartbeat(sum(threads.values()))
+    lifespan = worker_lifespan(service.queue, threads) if worker else None
     web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
                      dashboard=settings.dashboard)
     raise_descriptor_limit()
@@ -140,20 +151,29 @@ def serve_command(
 @app.command("worker", cls=Command)
 def worker_command(
     config: ConfigOption = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1,
-                                                help="Worker threads (default: TAXONOMIST_WORKERS, else 1).")] = None,
+    queue: Annotated[WorkerQueue, typer.Option(
+        "--queue", "-q", help="Which jobs to take: triage (triage and review), model (precheck, /generate) "
+                              "or all.")] = WorkerQueue.all,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", min=1, help="Worker threads per queue taken (default: TAXONOMIST_WORKERS for "
+                                       "triage, TAXONOMIST_MODEL_WORKERS for model, else 1).")] = None,
 ) -> None:
-    """Run queue workers alone (scale-out: any number of them against one Redis queue).
+    """Run queue workers alone (scale-out: any number of them against one Redis queue). Model jobs run
+    only on a worker that takes the model queue, never on a triage worker.
 
-    Example: TAXONOMIST_QUEUE_URL=redis://localhost:6379/0 taxonomist bot worker --workers 4
+    Example: TAXONOMIST_QUEUE_URL=redis://localhost:6379/0 taxonomist bot worker --queue triage --workers 4
     """
+    from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE
     from bot.service.wiring import Service
 
     settings = _settings(config, webhooks=False)
     service = Service(settings)
-    service.recorder.start_heartbeat(workers or settings.workers)
+    wanted = (TRIAGE_QUEUE, MODEL_QUEUE) if queue is WorkerQueue.all else (queue.value,)
+    defaults = {TRIAGE_QUEUE: settings.workers, MODEL_QUEUE: max(settings.model_workers, 1)}
+    threads = {name: workers or defaults[name] for name in wanted}
+    service.recorder.start_heartbeat(sum(threads.values()))
     service.queue.recover()
-    service.queue.consumer(workers or settings.workers).run()
+    service.queue.run_workers(threads)
 
 
 @app.command("announce-build", cls=Command)

@@ -1,4 +1,4 @@
-"""`/generate` in a PR comment: the training-data preview (`bot.generate.run`), a job below triage in the queue.
+"""`/generate` in a PR comment: the training-data preview (`bot.generate.run`), a job on the model queue.
 
 The operator's build settings are used, so the preview's cache entries are the build's: the
 build's `--config` file (`build_config`, `TAXONOMIST_BUILD_CONFIG`) and cache folder
@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.generate.run import GenerateOutcome, Previewer, run_generate
-from bot.precheck.run import PRIORITY
 from bot.review.commands import Name, parse
 from bot.review.state import is_bot
 from bot.review.workflow import TEAMS
+from bot.service.jobs import MODEL_QUEUE
 from bot.service.router import HandlerContext, Job, Router
 
 router = Router()
@@ -53,7 +53,8 @@ def _asks_to_generate(event: str, payload: dict[str, Any]) -> bool:
     return any(c.name is Name.GENERATE for c in parse(body if isinstance(body, str) else "").commands)
 
 
-@router.on("issue_comment", "created", name="generate", coalesce=True, priority=PRIORITY, wants=_asks_to_generate)
+@router.on("issue_comment", "created", name="generate", coalesce=True, queue=MODEL_QUEUE,
+           wants=_asks_to_generate)
 def generate_on_request(job: Job, ctx: HandlerContext) -> GenerateOutcome | None:
     """A `/generate` line in a new comment by a person: preview the PR's training data."""
     comment = job.payload.get("comment", {})

@@ -1,6 +1,6 @@
 """The precheck job: after triage, the current model answers the PR's seed questions (`pipeline.evaluate.precheck`).
 
-A job of its own (route `bot.precheck.handler`), queued at a lower priority than triage and
+A job of its own (route `bot.precheck.handler`), on the model queue (its own workers) and
 coalesced per PR, so it never delays a triage check run and a burst of pushes leaves at most one
 precheck per PR waiting. It runs only on a head whose structural checks pass, and publishes:
 
@@ -33,7 +33,6 @@ from checks.runner import Checker
 
 CHECK_RUN_NAME = "taxonomist/precheck"
 LABEL = "model-already-knows"
-PRIORITY = -10  # below triage's 0: a waiting triage job always runs first
 
 # (files' seeds, thresholds) -> the precheck object; `pipeline.evaluate.precheck.precheck` with the operator's model
 Runner = Callable[[Sequence[Any], PrecheckConfig], dict[str, Any]]
