@@ -127,6 +127,7 @@ def serve_command(
     """Serve the webhook (POST /webhook, GET /healthz, GET /metrics) and the dashboard (GET /), with
     in-process workers by default: TAXONOMIST_WORKERS threads for triage and review, and
     TAXONOMIST_MODEL_WORKERS threads of their own for model work (0: left to `bot worker --queue model`).
+    Reconciles at start-up and every TAXONOMIST_RECONCILE_MINUTES (default 10; see `bot reconcile`).
 
     Example: taxonomist bot serve --config bot.yml --port 8000
     """
@@ -145,6 +146,11 @@ def serve_command(
     web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
                      dashboard=settings.dashboard)
     raise_descriptor_limit()
+    if settings.reconcile_minutes > 0:
+        from bot.reconcile.run import Reconciler, reconcile_periodically
+
+        reconcile_periodically(Reconciler(service.github, service.queue, service.router),
+                               settings.reconcile_minutes * 60)
     uvicorn.run(web, host=host, port=port, **serve_options())
 
 
@@ -174,6 +180,43 @@ def worker_command(
     service.recorder.start_heartbeat(sum(threads.values()))
     service.queue.recover()
     service.queue.run_workers(threads)
+
+
+@app.command("reconcile", cls=Command)
+def reconcile_command(
+    repo: Annotated[str | None, typer.Option("--repo", metavar="OWNER/NAME",
+                                             help="Only this repository's open PRs (no delivery log).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Queue what GitHub never delivered: triage for open PRs whose head has no completed triage by this
+    app, review for PRs with activity since the last walk, and redeliveries of failed deliveries in the
+    app's delivery log. `bot serve` does this at start-up and every TAXONOMIST_RECONCILE_MINUTES; workers
+    run the queued jobs. Prints what it did as JSON.
+
+    Example: taxonomist bot reconcile --config bot.yml --repo octo-org/taxonomy
+    """
+    import dataclasses
+
+    from github.GithubException import GithubException
+    from requests import RequestException
+
+    from bot.forges.github import GitHubApp
+    from bot.reconcile.run import Reconciler
+    from bot.service.handlers import load_handlers
+    from bot.service.queue import make_queue
+
+    settings = _settings(config, webhooks=False)
+    if repo is not None and (repo.count("/") != 1 or not all(repo.split("/"))):
+        raise fail(f"--repo: {repo!r} is not OWNER/NAME")
+    router = load_handlers()
+    queue = make_queue(settings, router.queue_of)
+    try:
+        report = Reconciler(GitHubApp(settings), queue, router).run(repo)
+    except GithubException as exc:
+        raise fail(f"GitHub answered {exc.status}: {exc.message or 'no message'}") from None
+    except RequestException as exc:
+        raise fail(f"{settings.github_api_url}: {type(exc).__name__}") from None
+    typer.echo(json.dumps(dataclasses.asdict(report)))
 
 
 @app.command("announce-build", cls=Command)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -50,6 +52,7 @@ HUEY_NAMES = {TRIAGE_QUEUE: "taxonomist", MODEL_QUEUE: "taxonomist-model"}
 DEFAULT_RETENTION = 4 * 24 * 3600.0  # seconds; GitHub redelivers a webhook within 3 days
 PRUNE_EVERY = 3600.0  # seconds between a worker's prunes
 BUSY_RETRY = 1.0  # seconds before a job whose key another worker holds is tried again
+MODEL_NICENESS = 10  # added to a model worker thread's nice value: on a busy CPU, triage's threads go first
 
 Runner = Callable[[Job], Any]
 FailureReporter = Callable[[Job, str], None]
@@ -63,6 +66,12 @@ def make_hueys(settings: Settings) -> dict[str, Huey]:
         return {queue: PriorityRedisHuey(name, url=settings.queue_url) for queue, name in HUEY_NAMES.items()}
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return {queue: SqliteHuey(name, filename=str(settings.queue_path)) for queue, name in HUEY_NAMES.items()}
+
+
+def make_queue(settings: Settings, queue_of: QueueOf, **options: Any) -> JobQueue:
+    """The bot's queue for these settings: both named queues, jobs placed by `queue_of`."""
+    hueys = make_hueys(settings)
+    return JobQueue(hueys[TRIAGE_QUEUE], model=hueys[MODEL_QUEUE], queue_of=queue_of, **options)
 
 
 def _token(job: Job) -> str:
@@ -88,6 +97,21 @@ def _recorded_at(raw: Any) -> float:
         return float(_text(raw))
     except ValueError:
         return 0.0
+
+
+_niced = threading.local()
+
+
+def _yield_cpu() -> None:
+    """Lower this worker thread's CPU priority, once (Linux schedules threads by their own nice value): a
+    model job then takes the CPU that triage leaves, rather than sharing it evenly."""
+    if getattr(_niced, "done", False):
+        return
+    _niced.done = True
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), MODEL_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the thread keeps its priority
+        log.debug("model worker thread keeps its CPU priority")
 
 
 class JobQueue:
@@ -253,6 +277,8 @@ class JobQueue:
                 log.info("job moved to its own queue", extra={"route": job.route, "queue": self.queue_of(job)})
                 self._enqueue(job)  # queued here by an older release: its own queue's workers run it
                 return
+            if queue == MODEL_QUEUE and self._tasks[MODEL_QUEUE] is not self._tasks[TRIAGE_QUEUE]:
+                _yield_cpu()
             self._run(job, token, task)
         if self.clock() - self._last_prune >= PRUNE_EVERY:
             self.prune()

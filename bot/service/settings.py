@@ -49,6 +49,7 @@ class Settings:
     job_lease: float = DEFAULT_LEASE  # seconds a running job's lease lasts unrenewed (a killed worker's job waits)
     dashboard: bool = True  # serve the read-only dashboard at `/` beside the webhook
     build_config: str = ""  # the weekly build's --config file, for `/generate` previews (empty: defaults)
+    reconcile_minutes: float = 10.0  # `serve` walks open PRs and the delivery log at start-up and this often; 0: never
     precheck_model: str = "auto"  # auto: newest build in $TAXONOMIST_BUILDS, else embedded; none: off; folder|URL
 
     @property
@@ -133,6 +134,9 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     if settings.workers < 1 or settings.model_workers < 0:
         raise SettingsError(f"TAXONOMIST_WORKERS / TAXONOMIST_MODEL_WORKERS: {settings.workers} / "
                             f"{settings.model_workers} (triage needs at least one thread; model work none or more)")
+    if settings.reconcile_minutes < 0:
+        raise SettingsError(f"TAXONOMIST_RECONCILE_MINUTES: {settings.reconcile_minutes} is not a number of minutes "
+                            "(0 turns reconciliation off)")
     if settings.job_lease <= 0:
         raise SettingsError(f"TAXONOMIST_JOB_LEASE: {settings.job_lease} is not a positive number of seconds")
     if settings.queue_url and not settings.queue_url.startswith(("redis://", "rediss://", "unix://")):

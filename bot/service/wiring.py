@@ -10,8 +10,8 @@ from bot.forges.github import GitHubApp
 from bot.generate.handler import generate_setup
 from bot.precheck.handler import precheck_setup
 from bot.service.handlers import load_handlers
-from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE, Job
-from bot.service.queue import JobQueue, make_hueys
+from bot.service.jobs import Job
+from bot.service.queue import make_queue
 from bot.service.router import HandlerContext, Router
 from bot.service.settings import Settings
 from bot.triage.indexes import IndexStore
@@ -33,11 +33,9 @@ class Service:
         self.recorder = JobRecorder(self.store)
         self.precheck = precheck_setup(settings.precheck_model, settings.data_dir / "precheck")
         self.generate = generate_setup(settings.build_config)
-        hueys = make_hueys(settings)
-        self.queue = JobQueue(hueys[TRIAGE_QUEUE], model=hueys[MODEL_QUEUE], queue_of=self.router.queue_of,
-                              retries=settings.job_retries, retry_delay=settings.retry_delay, runner=self.run,
-                              on_failure=self.report_failure,
-                              retention=settings.queue_retention_days * 24 * 3600, lease=settings.job_lease)
+        self.queue = make_queue(settings, self.router.queue_of, retries=settings.job_retries,
+                                retry_delay=settings.retry_delay, runner=self.run, on_failure=self.report_failure,
+                                retention=settings.queue_retention_days * 24 * 3600, lease=settings.job_lease)
 
     def context(self, job: Job) -> HandlerContext:
         return HandlerContext(forge=self.github.forge(job.repo, job.installation),

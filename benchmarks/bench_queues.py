@@ -1,0 +1,167 @@
+"""Named queues: another PR's triage latency while a hostile precheck runs, beside a quiet run (issue 22).
+
+The shape `bot serve` runs by default: one SQLite store, the triage queue and the model queue, one
+worker thread each, in one process. The triage jobs are the real triage handler (structural
+checks) on a local git repository; the model jobs are the real precheck handler with the embedded
+model, on PRs whose leaf holds many seed questions, submitted until the measurement ends so that
+the model worker is busy throughout. Figures: median and p95 seconds from submission to the end of
+each triage job, quiet and with the precheck running, measured in the same run, and their ratio
+(target: within 1.5x). Also how many of the hostile-run triage jobs ran while a model job was running.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+TRIAGED = int(os.environ.get("BENCH_QUEUES_PRS", "12"))  # triage jobs measured per run
+SEEDS = int(os.environ.get("BENCH_QUEUES_SEEDS", "60"))  # seed questions in the hostile leaf
+HOSTILE_LEAF = "compositional_skills/general/everyday_facts/qna.yaml"
+
+
+def hostile_branch(repo: Path) -> str:
+    """A branch whose leaf asks the model SEEDS questions: the precheck of issue 22's "hours" attack."""
+    lines = ["version: 3", "created_by: sample-contributor",
+             "task_description: Answer a simple everyday question about the world in one sentence.", "seed_examples:"]
+    for n in range(SEEDS):
+        lines += [f"  - question: What is {n} plus {n + 1}?", f"    answer: {n} plus {n + 1} is {2 * n + 1}."]
+    git = ["git", "-C", str(repo)]
+    subprocess.run([*git, "checkout", "-q", "-b", "hostile", "known-facts"], check=True)
+    (repo / HOSTILE_LEAF).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    subprocess.run([*git, "commit", "-q", "-a", "-s", "-m", "Many questions"], check=True)
+    subprocess.run([*git, "checkout", "-q", "main"], check=True)
+    return "hostile"
+
+
+class Bench:
+    """The two queues with `bot serve`'s default threads, and what ran when."""
+
+    def __init__(self, tmp: Path) -> None:
+        from huey import SqliteHuey
+
+        from bot.demo import make_sample_repo
+        from bot.precheck.handler import precheck_setup
+        from bot.service.handlers import load_handlers
+        from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE
+        from bot.service.queue import HUEY_NAMES, JobQueue
+
+        self.repo = make_sample_repo(tmp / "taxonomy")
+        self.hostile = hostile_branch(self.repo)
+        self.router = load_handlers()
+        self.precheck = precheck_setup("auto", None)
+        self.forges: dict[int, Any] = {}
+        self.done: dict[int, float] = {}
+        self.model_spans: list[tuple[float, float]] = []
+        self.model_running = threading.Event()
+        self.model_started = 0.0  # when the running model job started
+        self.lock = threading.Lock()
+        hueys = {q: SqliteHuey(name, filename=str(tmp / "queue.sqlite3")) for q, name in HUEY_NAMES.items()}
+        self.queue = JobQueue(hueys[TRIAGE_QUEUE], model=hueys[MODEL_QUEUE], queue_of=self.router.queue_of,
+                              retries=3, retry_delay=0, runner=self.run)
+        self.consumers = self.queue.consumers({TRIAGE_QUEUE: 1, MODEL_QUEUE: 1})
+
+    def run(self, job: Any) -> None:
+        from bot.service.router import HandlerContext
+        from bot.triage.indexes import IndexStore
+
+        ctx = HandlerContext(forge=self.forges[job.pr], skip_checks=("content",), indexes=IndexStore(None),
+                             precheck=self.precheck)
+        start = time.perf_counter()
+        if job.route == "precheck":
+            self.model_started = start
+            self.model_running.set()
+        try:
+            self.router.dispatch(job, ctx)
+        finally:
+            end = time.perf_counter()
+            with self.lock:
+                if job.route == "precheck":
+                    self.model_spans.append((start, end))
+                    self.model_running.clear()
+                elif job.route == "triage":
+                    self.done[job.pr] = end
+
+    def jobs(self, number: int, head: str, route: str) -> list[Any]:
+        from bot.forges.localgit import LocalGitForge
+
+        self.forges[number] = forge = LocalGitForge(repo=self.repo, base="main", head=head, number=number)
+        payload = {"action": "synchronize", "number": number, "repository": {"full_name": "bench/taxonomy"},
+                   "pull_request": {"number": number, "head": {"sha": forge.pull_request(number).head_sha}}}
+        return [j for j in self.router.jobs_for("pull_request", f"d{number}", payload, time.time()) if j.route == route]
+
+    def start(self) -> None:
+        for consumer in self.consumers:
+            consumer.scheduler.start()
+            for _, thread in consumer.worker_threads:
+                thread.start()
+
+    def stop(self) -> None:
+        for consumer in self.consumers:
+            consumer.stop(graceful=True)
+
+    def triage_latency(self, first: int, keep_model_busy: bool) -> tuple[list[float], int]:
+        """Seconds from submission to the end of each of TRIAGED triage jobs, one at a time; and how many
+        of them ran while a model job was running the whole time."""
+        latencies, overlapped = [], 0
+        hostile = 1000 + first
+        for number in range(first, first + TRIAGED):
+            if keep_model_busy and self.queue.hueys["model"].pending_count() == 0:
+                hostile += 1
+                self.prepare_hostile(hostile)
+            (job,) = self.jobs(number, "known-facts", "triage")
+            submitted = time.perf_counter()
+            self.queue.submit(job)
+            while number not in self.done:
+                time.sleep(0.005)
+            latencies.append(self.done[number] - submitted)
+            with self.lock:
+                spans = list(self.model_spans) + ([(self.model_started, float("inf"))] if self.model_running.is_set()
+                                                  else [])
+            overlapped += any(s <= submitted and self.done[number] <= e for s, e in spans)
+        return latencies, overlapped
+
+    def prepare_hostile(self, number: int) -> None:
+        """Triage a hostile PR directly (its precheck waits for triage's comment), then queue its precheck."""
+        from bot.service.router import HandlerContext
+        from bot.triage.indexes import IndexStore
+
+        (triage,) = self.jobs(number, self.hostile, "triage")
+        self.router.dispatch(triage, HandlerContext(forge=self.forges[number], skip_checks=("content",),
+                                                    indexes=IndexStore(None)))
+        (precheck,) = [j for j in self.router.jobs_for("pull_request", f"h{number}", triage.payload, time.time())
+                       if j.route == "precheck"]
+        self.queue.submit(precheck)
+
+
+def p95(values: list[float]) -> float:
+    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-queues-") as tmp:
+        bench = Bench(Path(tmp))
+        bench.start()
+        try:
+            bench.triage_latency(1, keep_model_busy=False)  # warm-up: imports, git, schemas
+            quiet, _ = bench.triage_latency(100, keep_model_busy=False)
+            bench.prepare_hostile(999)
+            if not bench.model_running.wait(120):
+                raise RuntimeError("the model worker never started the hostile precheck")
+            hostile, overlapped = bench.triage_latency(200, keep_model_busy=True)
+        finally:
+            bench.stop()  # waits for the running precheck: bounded by SEEDS
+    q50, h50 = statistics.median(quiet), statistics.median(hostile)
+    print(f"triage latency, {TRIAGED} PRs one at a time, one triage and one model worker thread (bot serve's "
+          f"default): quiet p50 {q50:.3f} s p95 {p95(quiet):.3f} s; with a precheck of {SEEDS} questions running "
+          f"p50 {h50:.3f} s p95 {p95(hostile):.3f} s; ratio p50 {h50 / q50:.2f}, p95 {p95(hostile) / p95(quiet):.2f} "
+          f"(target <= 1.5); {overlapped}/{TRIAGED} triage jobs ran wholly inside a running model job", flush=True)
+
+
+if __name__ == "__main__":
+    main()
