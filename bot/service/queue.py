@@ -52,7 +52,7 @@ HUEY_NAMES = {TRIAGE_QUEUE: "taxonomist", MODEL_QUEUE: "taxonomist-model"}
 DEFAULT_RETENTION = 4 * 24 * 3600.0  # seconds; GitHub redelivers a webhook within 3 days
 PRUNE_EVERY = 3600.0  # seconds between a worker's prunes
 BUSY_RETRY = 1.0  # seconds before a job whose key another worker holds is tried again
-MODEL_NICENESS = 10  # added to a model worker thread's nice value: on a busy CPU, triage's threads go first
+MODEL_NICENESS = 10  # a model worker thread's nice value: on a busy CPU, triage's threads go first
 
 Runner = Callable[[Job], Any]
 FailureReporter = Callable[[Job, str], None]

@@ -3,6 +3,7 @@ holds the worker a triage job waits for, and a triage worker never runs a model 
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -14,7 +15,7 @@ from huey import SqliteHuey
 
 from bot.service.handlers import load_handlers
 from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE, Job
-from bot.service.queue import HUEY_NAMES, JobQueue
+from bot.service.queue import HUEY_NAMES, MODEL_NICENESS, JobQueue
 from bot.service.router import Router
 
 BEFORE_LAYOUT = Path(__file__).parent / "data" / "queue-before-layout.sqlite3"
@@ -47,8 +48,10 @@ def test_a_triage_job_completes_while_a_model_job_is_still_running(tmp_path: Pat
     router = load_handlers()
     model_running, release = threading.Event(), threading.Event()
     finished: list[str] = []
+    niceness: dict[str, int] = {}
 
     def runner(job: Job) -> None:
+        niceness[job.route] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         if job.route == "precheck":
             model_running.set()
             assert release.wait(30), "the test never released the model job"
@@ -76,6 +79,8 @@ def test_a_triage_job_completes_while_a_model_job_is_still_running(tmp_path: Pat
         for consumer in consumers:
             consumer.stop(graceful=True)
     assert sorted(finished) == ["precheck#1", "triage#2"]
+    # the model's thread yields the CPU to triage's on a busy machine; triage's keeps the process's priority
+    assert niceness == {"precheck": MODEL_NICENESS, "triage": os.getpriority(os.PRIO_PROCESS, 0)}
 
 
 def test_a_triage_worker_never_runs_a_model_job(tmp_path: Path) -> None:
