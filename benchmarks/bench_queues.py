@@ -1,16 +1,18 @@
 """Named queues: another PR's triage latency while a hostile precheck runs, beside a quiet run (issue 22).
 
-The shape `bot serve` runs by default: one SQLite store, the triage queue and the model queue, one
-worker thread each, in one process. The triage jobs are the real triage handler (structural
-checks) on a local git repository; the model jobs are the real precheck handler with the embedded
-model, on PRs whose leaf holds many seed questions, submitted until the measurement ends so that
-the model worker is busy throughout. Figures: median and p95 seconds from submission to the end of
-each triage job, quiet and with the precheck running, measured in the same run, and their ratio
-(target: within 1.5x). Also how many of the hostile-run triage jobs ran while a model job was running.
+One SQLite store, the triage queue and the model queue, one worker each, in two shapes: `threads` (both
+workers in one process, `bot serve`'s) and `process` (the model worker in a process of its own, as
+`bot worker --queue model` runs it). The triage jobs are the real triage handler (structural checks) on
+a local git repository; the model jobs are the real precheck handler with the embedded model, on PRs
+whose leaf holds many seed questions, submitted until the measurement ends so that the model worker is
+busy throughout. Figures per shape: median and p95 seconds from submission to the end of each triage
+job, quiet and with the precheck running, measured in the same run, and their ratio (target: within
+1.5x); and how many of the hostile-run triage jobs ran wholly inside a running model job.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -39,10 +41,45 @@ def hostile_branch(repo: Path) -> str:
     return "hostile"
 
 
-class Bench:
-    """The two queues with `bot serve`'s default threads, and what ran when."""
+def model_process(repo: str, db: str, hostile: str, running: Any, spans: Any) -> None:
+    """The model worker in a process of its own: its own router and forges (a hostile PR is triaged here
+    first, since the precheck waits for triage's comment), reporting when each model job ran."""
+    import dataclasses
 
-    def __init__(self, tmp: Path) -> None:
+    from huey import SqliteHuey
+
+    from bot.forges.localgit import LocalGitForge
+    from bot.precheck.handler import precheck_setup
+    from bot.service.handlers import load_handlers
+    from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE
+    from bot.service.queue import HUEY_NAMES, JobQueue
+    from bot.service.router import HandlerContext
+    from bot.triage.indexes import IndexStore
+
+    router, setup = load_handlers(), precheck_setup("auto", None)
+
+    def run(job: Any) -> None:
+        ctx = HandlerContext(forge=LocalGitForge(repo=Path(repo), base="main", head=hostile, number=job.pr),
+                             skip_checks=("content",), indexes=IndexStore(None), precheck=setup)
+        router.dispatch(dataclasses.replace(job, route="triage"), ctx)
+        start = time.monotonic()
+        running.set()
+        try:
+            router.dispatch(job, ctx)
+        finally:
+            running.clear()
+            spans.put((start, time.monotonic()))
+
+    hueys = {q: SqliteHuey(name, filename=db) for q, name in HUEY_NAMES.items()}
+    queue = JobQueue(hueys[TRIAGE_QUEUE], model=hueys[MODEL_QUEUE], queue_of=router.queue_of, retries=3,
+                     retry_delay=0, runner=run)
+    queue.run_workers({MODEL_QUEUE: 1})
+
+
+class Bench:
+    """The two queues, a worker each (threads or a model process), and what ran when."""
+
+    def __init__(self, tmp: Path, shape: str) -> None:
         from huey import SqliteHuey
 
         from bot.demo import make_sample_repo
@@ -64,7 +101,16 @@ class Bench:
         hueys = {q: SqliteHuey(name, filename=str(tmp / "queue.sqlite3")) for q, name in HUEY_NAMES.items()}
         self.queue = JobQueue(hueys[TRIAGE_QUEUE], model=hueys[MODEL_QUEUE], queue_of=self.router.queue_of,
                               retries=3, retry_delay=0, runner=self.run)
-        self.consumers = self.queue.consumers({TRIAGE_QUEUE: 1, MODEL_QUEUE: 1})
+        self.shape = shape
+        self.consumers = self.queue.consumers({TRIAGE_QUEUE: 1, MODEL_QUEUE: 1} if shape == "threads"
+                                              else {TRIAGE_QUEUE: 1})
+        self.child: Any = None
+        if shape == "process":
+            context = multiprocessing.get_context("spawn")
+            self.model_running = context.Event()  # type: ignore[assignment]
+            self.child_spans = context.Queue()
+            self.child = context.Process(target=model_process, args=(
+                str(self.repo), str(tmp / "queue.sqlite3"), self.hostile, self.model_running, self.child_spans))
 
     def run(self, job: Any) -> None:
         from bot.service.router import HandlerContext
@@ -72,14 +118,14 @@ class Bench:
 
         ctx = HandlerContext(forge=self.forges[job.pr], skip_checks=("content",), indexes=IndexStore(None),
                              precheck=self.precheck)
-        start = time.perf_counter()
+        start = time.monotonic()
         if job.route == "precheck":
             self.model_started = start
             self.model_running.set()
         try:
             self.router.dispatch(job, ctx)
         finally:
-            end = time.perf_counter()
+            end = time.monotonic()
             with self.lock:
                 if job.route == "precheck":
                     self.model_spans.append((start, end))
@@ -96,6 +142,8 @@ class Bench:
         return [j for j in self.router.jobs_for("pull_request", f"d{number}", payload, time.time()) if j.route == route]
 
     def start(self) -> None:
+        if self.child is not None:
+            self.child.start()
         for consumer in self.consumers:
             consumer.scheduler.start()
             for _, thread in consumer.worker_threads:
@@ -104,6 +152,9 @@ class Bench:
     def stop(self) -> None:
         for consumer in self.consumers:
             consumer.stop(graceful=True)
+        if self.child is not None:
+            self.child.terminate()  # SIGTERM: the model worker finishes its job, then stops
+            self.child.join(600)
 
     def triage_latency(self, first: int, keep_model_busy: bool) -> tuple[list[float], int]:
         """Seconds from submission to the end of each of TRIAGED triage jobs, one at a time; and how many
@@ -115,11 +166,14 @@ class Bench:
                 hostile += 1
                 self.prepare_hostile(hostile)
             (job,) = self.jobs(number, "known-facts", "triage")
-            submitted = time.perf_counter()
+            submitted = time.monotonic()
             self.queue.submit(job)
             while number not in self.done:
                 time.sleep(0.005)
             latencies.append(self.done[number] - submitted)
+            if self.child is not None:
+                while not self.child_spans.empty():
+                    self.model_spans.append(self.child_spans.get())
             with self.lock:
                 spans = list(self.model_spans) + ([(self.model_started, float("inf"))] if self.model_running.is_set()
                                                   else [])
@@ -143,24 +197,29 @@ def p95(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
 
-def main() -> None:
+def measure(shape: str) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-queues-") as tmp:
-        bench = Bench(Path(tmp))
+        bench = Bench(Path(tmp), shape)
         bench.start()
         try:
             bench.triage_latency(1, keep_model_busy=False)  # warm-up: imports, git, schemas
             quiet, _ = bench.triage_latency(100, keep_model_busy=False)
             bench.prepare_hostile(999)
-            if not bench.model_running.wait(120):
+            if not bench.model_running.wait(300):
                 raise RuntimeError("the model worker never started the hostile precheck")
             hostile, overlapped = bench.triage_latency(200, keep_model_busy=True)
         finally:
             bench.stop()  # waits for the running precheck: bounded by SEEDS
     q50, h50 = statistics.median(quiet), statistics.median(hostile)
-    print(f"triage latency, {TRIAGED} PRs one at a time, one triage and one model worker thread (bot serve's "
-          f"default): quiet p50 {q50:.3f} s p95 {p95(quiet):.3f} s; with a precheck of {SEEDS} questions running "
-          f"p50 {h50:.3f} s p95 {p95(hostile):.3f} s; ratio p50 {h50 / q50:.2f}, p95 {p95(hostile) / p95(quiet):.2f} "
-          f"(target <= 1.5); {overlapped}/{TRIAGED} triage jobs ran wholly inside a running model job", flush=True)
+    print(f"{shape}: triage latency, {TRIAGED} PRs one at a time, one triage and one model worker: quiet p50 "
+          f"{q50:.3f} s p95 {p95(quiet):.3f} s; with a precheck of {SEEDS} questions running p50 {h50:.3f} s p95 "
+          f"{p95(hostile):.3f} s; ratio p50 {h50 / q50:.2f}, p95 {p95(hostile) / p95(quiet):.2f} (target <= 1.5); "
+          f"{overlapped}/{TRIAGED} triage jobs ran wholly inside a running model job", flush=True)
+
+
+def main() -> None:
+    for shape in os.environ.get("BENCH_QUEUES_SHAPES", "threads process").split():
+        measure(shape)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ One repository of 1,000 open PRs, each head with this app's completed `taxonomis
 Walks, each counted in calls the emulator served: the first (an empty store of known heads: one check
 per head), a second with nothing missing (target: about one call per 100 open PRs), and a third after
 20 PRs were opened while no bot listened (their triage queued, nothing else). Each walk also reads the
-app's delivery log. Needs the corpus (GitHub's REST description); a run takes a few minutes.
+app's delivery log. Then the time from starting `taxonomist bot serve` to the last of 20 PRs opened while
+it was down being triaged (structural checks; half of them with a failed delivery in the log).
+Needs the corpus (GitHub's REST description); a run takes a few minutes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,36 @@ MISSING = 20
 def corpus() -> Path | None:
     path = Path(os.environ.get("TAXONOMIST_CORPUS", ROOT.parent / "shared" / "corpus"))
     return path if (path / "github" / "rest-openapi.json").is_file() else None
+
+
+def restart_to_triaged(found: Path, missed: int = MISSING) -> None:
+    import json
+
+    from tests.bot.process import SECRET, BotProcess
+    from tests.bot.world import APP_ID, World, clean_contribution, settled, wait_for
+    from tests.emulator.webhooks import Webhook, deliver_logged
+
+    with tempfile.TemporaryDirectory(prefix="bench-reconcile-restart-") as tmp:
+        bot = BotProcess.configure(Path(tmp), TAXONOMIST_SKIP_CHECKS="content", TAXONOMIST_APP_ID=str(APP_ID),
+                                   TAXONOMIST_RECONCILE_MINUTES="10")
+        world = World.start(Path(bot.env["TAXONOMIST_PRIVATE_KEY"]), found)
+        bot.env["TAXONOMIST_GITHUB_API_URL"] = world.server.url
+        try:
+            numbers = [world.open_pull(f"skill-{n}", clean_contribution(f"compositional_skills/linguistics/s{n}"))
+                       for n in range(missed)]
+            for number in numbers[::2]:
+                event = Webhook("pull_request", json.loads(world.pull_request_event(number, "opened")))
+                deliver_logged(world.client, APP_ID, f"{bot.url}/webhook", event, SECRET)
+            began = time.monotonic()
+            bot.start()
+            healthy = time.monotonic() - began
+            for number in numbers:
+                wait_for(lambda n=number: settled(world, n, {"skill"}), timeout=600, logs=bot.logs)
+            print(f"restart to the last of {missed} missed PRs triaged: {time.monotonic() - began:.1f} s "
+                  f"(healthy after {healthy:.1f} s; structural checks, one worker thread)", flush=True)
+        finally:
+            bot.stop()
+            world.stop()
 
 
 def main() -> None:
@@ -100,6 +132,7 @@ def main() -> None:
         gh.assert_no_violations()
     finally:
         server.stop()
+    restart_to_triaged(found)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from github.GithubException import GithubException
+
 from bot.forges.github import GitHubApp
 from bot.forges.heads import CHECK_RUN_NAME
 from bot.reconcile.plan import Known, Listed, failed_deliveries, parse_pull, plan_walk
@@ -60,6 +62,7 @@ class Report:
     redelivered: list[int] = field(default_factory=list)
     skipped: int = 0  # items of GitHub's answers that were not what it sends
     cut: list[str] = field(default_factory=list)  # lists cut at a limit (the next walk goes on)
+    failed: list[str] = field(default_factory=list)  # what GitHub refused (a repository, a redelivery), and why
 
 
 def next_link(link: str | None) -> str | None:
@@ -102,7 +105,12 @@ class Reconciler:
             return report
         for installation in self._installations(report):
             for full_name in self._repositories(installation, report):
-                self._walk_repository(full_name, installation, report)
+                try:
+                    self._walk_repository(full_name, installation, report)
+                except GithubException as exc:  # access lost, repository gone: the others are still walked
+                    report.failed.append(f"{full_name}: GitHub answered {exc.status}")
+                    log.warning("reconciliation skipped a repository", extra={"repo": full_name,
+                                                                             "status": exc.status})
         self._redeliver(report)
         self.store.set_last_walk(self.clock())
         log.info("reconciled", extra={"repositories": report.repositories, "open_pulls": report.open_pulls,
@@ -188,7 +196,11 @@ class Reconciler:
             report.skipped += chosen.skipped
             newest = max(newest, chosen.newest)
             for delivery_id in chosen.ids:
-                requester.requestJsonAndCheck("POST", f"/app/hook/deliveries/{delivery_id}/attempts")
+                try:
+                    requester.requestJsonAndCheck("POST", f"/app/hook/deliveries/{delivery_id}/attempts")
+                except GithubException as exc:  # too old, or gone: the rest are still redelivered
+                    report.failed.append(f"delivery {delivery_id}: GitHub answered {exc.status}")
+                    continue
                 report.redelivered.append(delivery_id)
             if chosen.reached_last_look:
                 break

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from github.GithubException import GithubException
 from huey import SqliteHuey
 
 from bot.forges.forge import ExistingCheckRun
@@ -141,3 +142,30 @@ def test_hostile_pull_request_items_are_skipped(queue: JobQueue) -> None:
     requester = FakeRequester({"/repos/octo/taxonomy/pulls": [items]})
     report = Reconciler(FakeApp(requester), queue, load_handlers()).run("octo/taxonomy")
     assert report.skipped == 5 and report.triage_queued == ["octo/taxonomy#5"]
+
+
+class Refusing(FakeRequester):
+    """GitHub refusing some paths (access lost to a repository, a delivery too old to redeliver)."""
+
+    def __init__(self, pages: dict[str, list[Any]], refused: dict[str, int]) -> None:
+        super().__init__(pages)
+        self.refused = refused
+
+    def requestJsonAndCheck(self, verb: str, url: str, parameters: Any = None) -> tuple[dict, Any]:
+        if url in self.refused:
+            self.calls.append((verb, url))
+            raise GithubException(self.refused[url], {"message": "no"}, {})
+        return super().requestJsonAndCheck(verb, url, parameters)
+
+
+def test_a_repository_or_delivery_github_refuses_does_not_stop_the_walk(queue: JobQueue) -> None:
+    entry = {"guid": "6d1c1f3e-0000-4000-8000-000000000002", "delivered_at": NOW, "status_code": 502}
+    requester = Refusing({
+        "/app/installations": [[{"id": 1}]],
+        "/installation/repositories": [{"repositories": [{"full_name": "octo/gone"}, {"full_name": "octo/taxonomy"}]}],
+        "/repos/octo/taxonomy/pulls": [[pull(3)]],
+        "/app/hook/deliveries": [[{**entry, "id": 12}, {**entry, "id": 11, "guid": "other"}]]},
+        refused={"/repos/octo/gone/pulls": 404, "/app/hook/deliveries/12/attempts": 422})
+    report = Reconciler(FakeApp(requester), queue, load_handlers()).run()
+    assert report.failed == ["octo/gone: GitHub answered 404", "delivery 12: GitHub answered 422"]
+    assert report.triage_queued == ["octo/taxonomy#3"] and report.redelivered == [11]
