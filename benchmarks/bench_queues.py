@@ -1,13 +1,14 @@
 """Named queues: another PR's triage latency while a hostile precheck runs, beside a quiet run (issue 22).
 
 One SQLite store, the triage queue and the model queue, one worker each, in two shapes: `threads` (both
-workers in one process, `bot serve`'s) and `process` (the model worker in a process of its own, as
-`bot worker --queue model` runs it). The triage jobs are the real triage handler (structural checks) on
-a local git repository; the model jobs are the real precheck handler with the embedded model, on PRs
-whose leaf holds many seed questions, submitted until the measurement ends so that the model worker is
-busy throughout. Figures per shape: median and p95 seconds from submission to the end of each triage
-job, quiet and with the precheck running, measured in the same run, and their ratio (target: within
-1.5x); and how many of the hostile-run triage jobs ran wholly inside a running model job.
+workers in one process: they share the interpreter lock) and `process` (the model worker in a process
+of its own, as `bot serve` starts it and `bot worker --queue model` runs it). The triage jobs are the
+real triage handler (structural checks) on a local git repository; the model jobs are the real
+precheck handler with the embedded model, on PRs whose leaf holds many seed questions, submitted until
+the measurement ends so that the model worker is busy throughout. Figures per shape: median and p95
+seconds from submission to the end of each triage job, quiet and with the precheck running, measured
+in the same run, and their ratio (target: within 1.5x); and how many of the hostile-run triage jobs
+ran wholly inside a running model job.
 """
 
 from __future__ import annotations

@@ -125,8 +125,9 @@ def serve_command(
                                          help="Run worker threads in this process (off: queue only).")] = True,
 ) -> None:
     """Serve the webhook (POST /webhook, GET /healthz, GET /metrics) and the dashboard (GET /), with
-    in-process workers by default: TAXONOMIST_WORKERS threads for triage and review, and
-    TAXONOMIST_MODEL_WORKERS threads of their own for model work (0: left to `bot worker --queue model`).
+    workers by default: TAXONOMIST_WORKERS threads for triage and review in this process, and
+    TAXONOMIST_MODEL_WORKERS threads for model work in a `bot worker --queue model` process of its own
+    (0: none; model work is then left to workers elsewhere).
     Reconciles at start-up and every TAXONOMIST_RECONCILE_MINUTES (default 10; see `bot reconcile`).
 
     Example: taxonomist bot serve --config bot.yml --port 8000
@@ -134,24 +135,29 @@ def serve_command(
     import uvicorn
 
     from bot.service.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
-    from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE
-    from bot.service.wiring import Service
+    from bot.service.jobs import TRIAGE_QUEUE
+    from bot.service.wiring import Service, start_model_worker, stop_model_worker
 
     settings = _settings(config)
-    service = Service(settings)
-    threads = {TRIAGE_QUEUE: settings.workers, MODEL_QUEUE: settings.model_workers}
-    if worker:
-        service.recorder.start_heartbeat(sum(threads.values()))
-    lifespan = worker_lifespan(service.queue, threads) if worker else None
-    web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
-                     dashboard=settings.dashboard)
-    raise_descriptor_limit()
-    if settings.reconcile_minutes > 0:
-        from bot.reconcile.run import Reconciler, reconcile_periodically
+    # Started before this process has any thread of its own: forking a threaded process is not safe.
+    model = start_model_worker(settings.model_workers, config) if worker and settings.model_workers else None
+    try:
+        service = Service(settings)
+        if worker:
+            service.recorder.start_heartbeat(settings.workers)
+        lifespan = worker_lifespan(service.queue, {TRIAGE_QUEUE: settings.workers}) if worker else None
+        web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
+                         dashboard=settings.dashboard)
+        raise_descriptor_limit()
+        if settings.reconcile_minutes > 0:
+            from bot.reconcile.run import Reconciler, reconcile_periodically
 
-        reconcile_periodically(Reconciler(service.github, service.queue, service.router),
-                               settings.reconcile_minutes * 60)
-    uvicorn.run(web, host=host, port=port, **serve_options())
+            reconcile_periodically(Reconciler(service.github, service.queue, service.router),
+                                   settings.reconcile_minutes * 60)
+        uvicorn.run(web, host=host, port=port, **serve_options())
+    finally:
+        if model is not None:
+            stop_model_worker(model)
 
 
 @app.command("worker", cls=Command)

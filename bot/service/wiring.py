@@ -1,7 +1,12 @@
-"""Wiring for `serve` and `worker`: settings -> GitHub app, queue, router, handler context."""
+"""Wiring for `serve` and `worker`: settings -> GitHub app, queue, router, handler context; `serve`'s model worker."""
 
 from __future__ import annotations
 
+import logging
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from bot.dashboard.jobs import JobRecorder
@@ -52,3 +57,37 @@ class Service:
         route = self.router.route(job)
         if route.on_failure is not None:
             route.on_failure(job, self.context(job), reason)
+
+
+log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel sends SIGTERM when `serve` dies, even by SIGKILL (Linux)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start_model_worker(threads: int, config: Path | None) -> subprocess.Popen[bytes]:
+    """`serve`'s model work, in a process of its own (`taxonomist bot worker --queue model`): a model's Python
+    loop in a thread of the web process would share its interpreter lock with triage's threads and slow them
+    about twofold (`benchmarks/bench_queues.py`); a process of its own leaves triage within 1.5x. It reads
+    the same settings (environment and `--config`), logs to the same stream and dies with `serve`."""
+    command = [sys.executable, "-c", "from taxonomist.cli import main; main()", "bot", "worker", "--queue", "model",
+               "--workers", str(threads), *(["--config", str(config)] if config is not None else [])]
+    child = subprocess.Popen(command, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    log.info("model worker started", extra={"threads": threads})
+    return child
+
+
+def stop_model_worker(child: subprocess.Popen[bytes], grace: float = 30.0) -> None:
+    """SIGINT: the running model job finishes (huey's graceful stop), then SIGKILL after `grace` seconds."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
