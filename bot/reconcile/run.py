@@ -35,6 +35,7 @@ from bot.forges.github import GitHubApp
 from bot.forges.heads import CHECK_RUN_NAME
 from bot.reconcile.plan import Known, Listed, failed_deliveries, parse_pull, plan_walk
 from bot.reconcile.store import ReconcileStore
+from bot.service import metrics
 from bot.service.leases import Leases
 from bot.service.queue import JobQueue
 from bot.service.router import Router
@@ -169,9 +170,11 @@ class Reconciler:
             else:  # remembered only once triaged: the next walk asks again
                 self._submit(repo, installation, pull, MISSED_ROUTES)
                 report.triage_queued.append(f"{repo}#{pull.number}")
+                metrics.RECONCILED.labels("triage").inc()
         for pull in plan.review:
             self._submit(repo, installation, pull, ("review",))
             report.review_queued.append(f"{repo}#{pull.number}")
+            metrics.RECONCILED.labels("review").inc()
         self.store.set_heads(repo, plan.keep)
 
     def _submit(self, repo: str, installation: int, pull: Listed, routes: tuple[str, ...]) -> None:
@@ -202,6 +205,7 @@ class Reconciler:
                     report.failed.append(f"delivery {delivery_id}: GitHub answered {exc.status}")
                     continue
                 report.redelivered.append(delivery_id)
+                metrics.REDELIVERED.inc()
             if chosen.reached_last_look:
                 break
         self.store.set_last_delivery(newest)

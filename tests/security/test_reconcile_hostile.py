@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from github.GithubException import GithubException
 from huey import SqliteHuey
+from prometheus_client import REGISTRY
 
 from bot.forges.forge import ExistingCheckRun
 from bot.reconcile import run as reconcile_run
@@ -128,8 +129,10 @@ def test_a_list_that_changes_while_it_is_paged_queues_nothing_twice(queue: JobQu
     pages = [[pull(1), pull(2)], [pull(2), pull(1, head=11), pull(4)]]
     requester = FakeRequester({"/repos/octo/taxonomy/pulls": pages})
     app = FakeApp(requester, triaged={sha(2)})
+    before = REGISTRY.get_sample_value("taxonomist_reconcile_queued_total", {"kind": "triage"}) or 0
     report = Reconciler(app, queue, load_handlers()).run("octo/taxonomy")
     assert report.triage_queued == ["octo/taxonomy#1", "octo/taxonomy#4"]
+    assert REGISTRY.get_sample_value("taxonomist_reconcile_queued_total", {"kind": "triage"}) == before + 2
     assert queued(queue) == ["lifecycle#1", "lifecycle#4", "precheck#1", "precheck#4", "review#1", "review#4",
                              "triage#1", "triage#4"]
 
