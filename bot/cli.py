@@ -146,14 +146,14 @@ def serve_command(
         if worker:
             service.recorder.start_heartbeat(settings.workers)
         lifespan = worker_lifespan(service.queue, {TRIAGE_QUEUE: settings.workers}) if worker else None
+        if settings.reconcile_minutes > 0:
+            from bot.reconcile.run import Reconciler, reconciling
+
+            lifespan = reconciling(lifespan, Reconciler(service.github, service.queue, service.router),
+                                   settings.reconcile_minutes * 60)
         web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
                          dashboard=settings.dashboard)
         raise_descriptor_limit()
-        if settings.reconcile_minutes > 0:
-            from bot.reconcile.run import Reconciler, reconcile_periodically
-
-            reconcile_periodically(Reconciler(service.github, service.queue, service.router),
-                                   settings.reconcile_minutes * 60)
         uvicorn.run(web, host=host, port=port, **serve_options())
     finally:
         if model is not None:
@@ -207,12 +207,13 @@ def reconcile_command(
     from requests import RequestException
 
     from bot.forges.github import GitHubApp
+    from bot.reconcile.plan import repo_name
     from bot.reconcile.run import Reconciler
     from bot.service.handlers import load_handlers
     from bot.service.queue import make_queue
 
     settings = _settings(config, webhooks=False)
-    if repo is not None and (repo.count("/") != 1 or not all(repo.split("/"))):
+    if repo is not None and repo_name(repo) is None:
         raise fail(f"--repo: {repo!r} is not OWNER/NAME")
     router = load_handlers()
     queue = make_queue(settings, router.queue_of)

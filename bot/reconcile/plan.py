@@ -15,6 +15,7 @@ from typing import Any
 
 SHA = re.compile(r"[0-9a-f]{40}")
 GUID = re.compile(r"[0-9A-Za-z-]{1,64}")  # GitHub's delivery guids are UUIDs
+REPO_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")  # owner/name, as GitHub allows them
 MAX_ID = 2**63 - 1  # ids are int64 in GitHub's description
 REDELIVERY_WINDOW = timedelta(days=3)  # GitHub redelivers only deliveries of the last 3 days
 
@@ -41,6 +42,11 @@ class WalkPlan:
     check: list[Listed] = field(default_factory=list)  # head unknown: one call asks whether it was triaged
     review: list[Listed] = field(default_factory=list)  # activity since the last walk: the review job derives it
     keep: dict[int, Known] = field(default_factory=dict)  # the store after the walk (closed PRs drop out)
+
+
+def repo_name(value: Any) -> str | None:
+    """`owner/name` when it is one (it goes into a URL path), else None."""
+    return value if isinstance(value, str) and REPO_NAME.fullmatch(value) and ".." not in value else None
 
 
 def _int(value: Any) -> int | None:

@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +34,7 @@ from github.GithubException import GithubException
 
 from bot.forges.github import GitHubApp
 from bot.forges.heads import CHECK_RUN_NAME
-from bot.reconcile.plan import Known, Listed, failed_deliveries, parse_pull, plan_walk
+from bot.reconcile.plan import Known, Listed, failed_deliveries, parse_pull, plan_walk, repo_name
 from bot.reconcile.store import ReconcileStore
 from bot.service import metrics
 from bot.service.leases import Leases
@@ -105,7 +106,12 @@ class Reconciler:
             self._walk_repository(repo, None, report)
             return report
         for installation in self._installations(report):
-            for full_name in self._repositories(installation, report):
+            try:
+                names = self._repositories(installation, report)
+            except GithubException as exc:  # suspended, uninstalled meanwhile: the others are still walked
+                report.failed.append(f"installation {installation}: GitHub answered {exc.status}")
+                continue
+            for full_name in names:
                 try:
                     self._walk_repository(full_name, installation, report)
                 except GithubException as exc:  # access lost, repository gone: the others are still walked
@@ -139,8 +145,8 @@ class Reconciler:
                           MAX_REPOSITORY_PAGES, lambda: report.cut.append(f"repositories of installation "
                                                                          f"{installation}")):
             for item in page:
-                name = item.get("full_name") if isinstance(item, dict) else None
-                if isinstance(name, str) and name.count("/") == 1 and len(name) <= 200:
+                name = repo_name(item.get("full_name") if isinstance(item, dict) else None)
+                if name is not None:
                     found.append(name)
                 else:
                     report.skipped += 1
@@ -209,6 +215,23 @@ class Reconciler:
             if chosen.reached_last_look:
                 break
         self.store.set_last_delivery(newest)
+
+
+def reconciling(lifespan: Callable[[Any], Any] | None, reconciler: Reconciler, every: float) -> Callable[[Any], Any]:
+    """The web app's lifespan (`lifespan`, the workers', when there is one) with reconciliation running beside
+    it: the first walk 2 s after the app starts (its socket listens by then: redeliveries reach it), the
+    last when it stops."""
+
+    @asynccontextmanager
+    async def run(app: Any) -> AsyncIterator[None]:
+        async with lifespan(app) if lifespan is not None else nullcontext():
+            stop = reconcile_periodically(reconciler, every)
+            try:
+                yield
+            finally:
+                stop.set()
+
+    return run
 
 
 def reconcile_periodically(reconciler: Reconciler, every: float, *, first_after: float = 2.0) -> threading.Event:

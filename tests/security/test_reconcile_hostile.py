@@ -172,3 +172,21 @@ def test_a_repository_or_delivery_github_refuses_does_not_stop_the_walk(queue: J
     report = Reconciler(FakeApp(requester), queue, load_handlers()).run()
     assert report.failed == ["octo/gone: GitHub answered 404", "delivery 12: GitHub answered 422"]
     assert report.triage_queued == ["octo/taxonomy#3"] and report.redelivered == [11]
+
+
+def test_a_repository_name_that_would_change_the_url_is_skipped(queue: JobQueue) -> None:
+    names = ["octo/taxonomy?state=closed", "octo/../../app/hook", "octo/x#frag", "octo/a/b", "octo/taxonomy"]
+    requester = FakeRequester({
+        "/app/installations": [[{"id": 1}]],
+        "/installation/repositories": [{"repositories": [{"full_name": n} for n in names]}],
+        "/repos/octo/taxonomy/pulls": [[pull(3)]], "/app/hook/deliveries": [[]]})
+    report = Reconciler(FakeApp(requester), queue, load_handlers()).run()
+    assert report.skipped == 4 and report.repositories == 1
+    assert [url for _, url in requester.calls if url.startswith("/repos/")] == ["/repos/octo/taxonomy/pulls"]
+
+
+def test_an_installation_github_refuses_does_not_stop_the_walk(queue: JobQueue) -> None:
+    requester = Refusing({"/app/installations": [[{"id": 1}]], "/app/hook/deliveries": [[]]},
+                         refused={"/installation/repositories": 403})
+    report = Reconciler(FakeApp(requester), queue, load_handlers()).run()
+    assert report.failed == ["installation 1: GitHub answered 403"]
