@@ -174,22 +174,30 @@ class Reconciler:
             if run is not None and run.status == "completed":
                 plan.keep[pull.number] = Known(pull.head_sha, pull.updated_at)
             else:  # remembered only once triaged: the next walk asks again
-                self._submit(repo, installation, pull, MISSED_ROUTES)
+                self._submit(repo, installation, pull, missed_head=True)
                 report.triage_queued.append(f"{repo}#{pull.number}")
                 metrics.RECONCILED.labels("triage").inc()
         for pull in plan.review:
-            self._submit(repo, installation, pull, ("review",))
+            self._submit(repo, installation, pull, missed_head=False)
             report.review_queued.append(f"{repo}#{pull.number}")
             metrics.RECONCILED.labels("review").inc()
         self.store.set_heads(repo, plan.keep)
 
-    def _submit(self, repo: str, installation: int, pull: Listed, routes: tuple[str, ...]) -> None:
-        """The jobs of `routes` that a `pull_request synchronize` delivery for this head would make."""
-        payload = {"action": "synchronize", "number": pull.number, "repository": {"full_name": repo},
-                   "installation": {"id": installation},
-                   "pull_request": {"number": pull.number, "head": {"sha": pull.head_sha}}}
+    def _submit(self, repo: str, installation: int, pull: Listed, *, missed_head: bool) -> None:
+        """A head without triage: the jobs a `pull_request synchronize` delivery for it would make (a push it
+        is). Activity on a triaged head: the review job that this app's triage run completing makes (never
+        a push: that would treat `changes-requested` as answered)."""
+        common = {"repository": {"full_name": repo}, "installation": {"id": installation}}
+        if missed_head:
+            event, routes = "pull_request", MISSED_ROUTES
+            payload = {**common, "action": "synchronize", "number": pull.number,
+                       "pull_request": {"number": pull.number, "head": {"sha": pull.head_sha}}}
+        else:
+            event, routes = "check_run", ("review",)
+            payload = {**common, "action": "completed", "check_run": {
+                "name": CHECK_RUN_NAME, "head_sha": pull.head_sha, "pull_requests": [{"number": pull.number}]}}
         delivery = f"reconcile-{pull.head_sha[:12]}-{int(self.clock())}"
-        for job in self.router.jobs_for("pull_request", delivery, payload, time.time()):
+        for job in self.router.jobs_for(event, delivery, payload, time.time()):
             if job.route in routes:
                 self.queue.submit(job)
 

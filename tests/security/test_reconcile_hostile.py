@@ -190,3 +190,16 @@ def test_an_installation_github_refuses_does_not_stop_the_walk(queue: JobQueue) 
                          refused={"/installation/repositories": 403})
     report = Reconciler(FakeApp(requester), queue, load_handlers()).run()
     assert report.failed == ["installation 1: GitHub answered 403"]
+
+
+def test_activity_on_a_triaged_head_queues_a_review_that_is_not_a_push(queue: JobQueue) -> None:
+    """A review job queued as a push would turn `changes-requested` into `needs triage` with no push made."""
+    requester = FakeRequester({"/repos/octo/taxonomy/pulls": [[pull(6)]]})
+    app = FakeApp(requester, triaged={sha(6)})
+    reconciler = Reconciler(app, queue, load_handlers())
+    reconciler.run("octo/taxonomy")  # learns the head
+    requester.pages["/repos/octo/taxonomy/pulls"] = [[{**pull(6), "updated_at": "2099-01-01T00:00:00Z"}]]
+    report = reconciler.run("octo/taxonomy")
+    assert report.review_queued == ["octo/taxonomy#6"] and report.triage_queued == []
+    (job,) = queue.unfinished()
+    assert (job.route, job.event, job.action, job.pr) == ("review", "check_run", "completed", 6)
