@@ -33,6 +33,14 @@ class DryRunFormat(StrEnum):
     json = "json"
 
 
+class WorkerQueue(StrEnum):
+    """The named queues a worker takes jobs from (`bot.service.jobs.QUEUES`)."""
+
+    triage = "triage"
+    model = "model"
+    all = "all"
+
+
 fail = partial(exit_2, command="taxonomist bot")
 
 
@@ -119,8 +127,11 @@ def serve_command(
     worker: Annotated[bool, typer.Option("--worker/--no-worker",
                                          help="Run worker threads in this process (off: queue only).")] = True,
 ) -> None:
-    """Serve the webhook (POST /webhook, GET /healthz, GET /metrics) and the dashboard (GET /), with an
-    in-process worker by default.
+    """Serve the webhook (POST /webhook, GET /healthz, GET /metrics) and the dashboard (GET /), with
+    workers by default: TAXONOMIST_WORKERS threads for triage and review in this process, and
+    TAXONOMIST_MODEL_WORKERS threads for model work in a `bot worker --queue model` process of its own
+    (0: none; model work is then left to workers elsewhere).
+    Reconciles at start-up and every TAXONOMIST_RECONCILE_MINUTES (default 10; see `bot reconcile`).
 
     Example: taxonomist bot serve --config bot.yml --port 8000
     """
@@ -128,24 +139,36 @@ def serve_command(
 
     from bot.dashboard.web import Access
     from bot.service.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
-    from bot.service.wiring import Service
+    from bot.service.jobs import TRIAGE_QUEUE
+    from bot.service.wiring import Service, start_model_worker, stop_model_worker
 
     settings = _settings(config)
-    service = Service(settings)
-    if worker:
-        service.recorder.start_heartbeat(settings.workers)
-    lifespan = worker_lifespan(service.queue, settings.workers) if worker else None
-    access = Access(settings.dashboard_private, settings.dashboard_password)
-    own_port = settings.dashboard and settings.dashboard_port > 0
-    web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
-                     dashboard=settings.dashboard and not own_port, dashboard_access=access)
-    raise_descriptor_limit()
-    if own_port:  # page views then share nothing with the webhook: not its port, threads, event loop or GIL
-        dashboard = multiprocessing.get_context("spawn").Process(
-            target=serve_dashboard, args=(settings.data_dir, host, settings.dashboard_port, access),
-            name="taxonomist-dashboard", daemon=True)
-        dashboard.start()
-    uvicorn.run(web, host=host, port=port, **serve_options())
+    # Started before this process has any thread of its own: forking a threaded process is not safe.
+    model = start_model_worker(settings.model_workers, config) if worker and settings.model_workers else None
+    try:
+        service = Service(settings)
+        if worker:
+            service.recorder.start_heartbeat(settings.workers)
+        lifespan = worker_lifespan(service.queue, {TRIAGE_QUEUE: settings.workers}) if worker else None
+        if settings.reconcile_minutes > 0:
+            from bot.reconcile.run import Reconciler, reconciling
+
+            lifespan = reconciling(lifespan, Reconciler(service.github, service.queue, service.router),
+                                   settings.reconcile_minutes * 60)
+        access = Access(settings.dashboard_private, settings.dashboard_password)
+        own_port = settings.dashboard and settings.dashboard_port > 0
+        web = create_app(settings.webhook_secret, service.queue, service.router, lifespan, store=service.store,
+                         dashboard=settings.dashboard and not own_port, dashboard_access=access)
+        raise_descriptor_limit()
+        if own_port:  # page views then share nothing with the webhook: not its port, threads, event loop or GIL
+            dashboard = multiprocessing.get_context("spawn").Process(
+                target=serve_dashboard, args=(settings.data_dir, host, settings.dashboard_port, access),
+                name="taxonomist-dashboard", daemon=True)
+            dashboard.start()
+        uvicorn.run(web, host=host, port=port, **serve_options())
+    finally:
+        if model is not None:
+            stop_model_worker(model)
 
 
 def serve_dashboard(data_dir: Path, host: str, port: int, access: Any) -> None:
@@ -176,20 +199,67 @@ def serve_dashboard(data_dir: Path, host: str, port: int, access: Any) -> None:
 @app.command("worker", cls=Command)
 def worker_command(
     config: ConfigOption = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1,
-                                                help="Worker threads (default: TAXONOMIST_WORKERS, else 1).")] = None,
+    queue: Annotated[WorkerQueue, typer.Option(
+        "--queue", "-q", help="Which jobs to take: triage (triage and review), model (precheck, /generate) "
+                              "or all.")] = WorkerQueue.all,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", min=1, help="Worker threads per queue taken (default: TAXONOMIST_WORKERS for "
+                                       "triage, TAXONOMIST_MODEL_WORKERS for model, else 1).")] = None,
 ) -> None:
-    """Run queue workers alone (scale-out: any number of them against one Redis queue).
+    """Run queue workers alone (scale-out: any number of them against one Redis queue). Model jobs run
+    only on a worker that takes the model queue, never on a triage worker.
 
-    Example: TAXONOMIST_QUEUE_URL=redis://localhost:6379/0 taxonomist bot worker --workers 4
+    Example: TAXONOMIST_QUEUE_URL=redis://localhost:6379/0 taxonomist bot worker --queue triage --workers 4
     """
+    from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE
     from bot.service.wiring import Service
 
     settings = _settings(config, webhooks=False)
     service = Service(settings)
-    service.recorder.start_heartbeat(workers or settings.workers)
+    wanted = (TRIAGE_QUEUE, MODEL_QUEUE) if queue is WorkerQueue.all else (queue.value,)
+    defaults = {TRIAGE_QUEUE: settings.workers, MODEL_QUEUE: max(settings.model_workers, 1)}
+    threads = {name: workers or defaults[name] for name in wanted}
+    service.recorder.start_heartbeat(sum(threads.values()))
     service.queue.recover()
-    service.queue.consumer(workers or settings.workers).run()
+    service.queue.run_workers(threads)
+
+
+@app.command("reconcile", cls=Command)
+def reconcile_command(
+    repo: Annotated[str | None, typer.Option("--repo", metavar="OWNER/NAME",
+                                             help="Only this repository's open PRs (no delivery log).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Queue what GitHub never delivered: triage for open PRs whose head has no completed triage by this
+    app, review for PRs with activity since the last walk, and redeliveries of failed deliveries in the
+    app's delivery log. `bot serve` does this at start-up and every TAXONOMIST_RECONCILE_MINUTES; workers
+    run the queued jobs. Prints what it did as JSON.
+
+    Example: taxonomist bot reconcile --config bot.yml --repo octo-org/taxonomy
+    """
+    import dataclasses
+
+    from github.GithubException import GithubException
+    from requests import RequestException
+
+    from bot.forges.github import GitHubApp
+    from bot.reconcile.plan import repo_name
+    from bot.reconcile.run import Reconciler
+    from bot.service.handlers import load_handlers
+    from bot.service.queue import make_queue
+
+    settings = _settings(config, webhooks=False)
+    if repo is not None and repo_name(repo) is None:
+        raise fail(f"--repo: {repo!r} is not OWNER/NAME")
+    router = load_handlers()
+    queue = make_queue(settings, router.queue_of)
+    try:
+        report = Reconciler(GitHubApp(settings), queue, router).run(repo)
+    except GithubException as exc:
+        raise fail(f"GitHub answered {exc.status}: {exc.message or 'no message'}") from None
+    except RequestException as exc:
+        raise fail(f"{settings.github_api_url}: {type(exc).__name__}") from None
+    typer.echo(json.dumps(dataclasses.asdict(report)))
 
 
 @app.command("announce-build", cls=Command)

@@ -17,6 +17,7 @@ from bot.forges.localgit import LocalGitForge
 from bot.precheck.handler import precheck_setup
 from bot.precheck.run import CHECK_RUN_NAME as PRECHECK_RUN
 from bot.service.handlers import load_handlers
+from bot.service.jobs import TRIAGE_QUEUE
 from bot.service.router import HandlerContext
 from bot.triage.indexes import IndexStore
 
@@ -57,7 +58,8 @@ def dry_run(repo: Path, base: str, head: str, *, body: str = "", skip: tuple[str
     ctx = HandlerContext(forge=forge, skip_checks=skip,
                          indexes=indexes if indexes is not None else IndexStore(None),
                          precheck=precheck_setup(precheck_model, None))
-    for job in sorted(router.jobs_for("pull_request", "dry-run", payload, time.time()), key=lambda j: -j.priority):
+    jobs = router.jobs_for("pull_request", "dry-run", payload, time.time())
+    for job in sorted(jobs, key=lambda j: router.queue_of(j) != TRIAGE_QUEUE):  # triage's queue first
         router.dispatch(job, ctx)
     return forge
 

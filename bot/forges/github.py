@@ -79,14 +79,23 @@ class GitHubApp:
         self._clients: dict[int, Any] = {}
         self._lock = threading.Lock()
 
-    def forge(self, repo: str, installation: int | None) -> GitHubForge:
-        if installation is None:
-            owner, _, name = repo.partition("/")
-            installation = self.integration.get_repo_installation(owner, name).id
+    def installation_of(self, repo: str) -> int:
+        """The id of this app's installation on `repo` (one call)."""
+        owner, _, name = repo.partition("/")
+        return int(self.integration.get_repo_installation(owner, name).id)
+
+    def _client(self, installation: int) -> Any:
         with self._lock:
             if installation not in self._clients:
                 self._clients[installation] = self.integration.get_github_for_installation(installation)
-            client = self._clients[installation]
+            return self._clients[installation]
+
+    def installation_requester(self, installation: int) -> Any:
+        """PyGithub's requester with the installation's token, for listings PyGithub has no call for."""
+        return self._client(installation).requester
+
+    def forge(self, repo: str, installation: int | None) -> GitHubForge:
+        client = self._client(installation if installation is not None else self.installation_of(repo))
         return GitHubForge(client.get_repo(repo), client.requester, RatePacer(self.settings.max_rate_limit_wait),
                            app_id=int(self.settings.app_id))
 

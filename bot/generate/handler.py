@@ -1,4 +1,4 @@
-"""`/generate` in a PR comment: the training-data preview (`bot.generate.run`), a job below triage in the queue.
+"""`/generate` in a PR comment: the training-data preview (`bot.generate.run`), a job on the model queue.
 
 The operator's build settings are used, so the preview's cache entries are the build's: the
 build's `--config` file (`build_config`, `TAXONOMIST_BUILD_CONFIG`) and cache folder
@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from bot.generate.run import GenerateOutcome, Previewer, run_generate
-from bot.precheck.run import PRIORITY
 from bot.review.commands import Name, parse
 from bot.review.state import is_bot
 from bot.review.workflow import TEAMS
 from bot.service import metrics
+from bot.service.jobs import MODEL_QUEUE
 from bot.service.ratelimit import UserRateLimit
 from bot.service.router import HandlerContext, Job, Router
 
@@ -67,7 +67,8 @@ def _asks_to_generate(event: str, payload: dict[str, Any]) -> bool:
     return True
 
 
-@router.on("issue_comment", "created", name="generate", coalesce=True, priority=PRIORITY, wants=_asks_to_generate)
+@router.on("issue_comment", "created", name="generate", coalesce=True, queue=MODEL_QUEUE,
+           wants=_asks_to_generate)
 def generate_on_request(job: Job, ctx: HandlerContext) -> GenerateOutcome | None:
     """A `/generate` line in a new comment by a person: preview the PR's training data."""
     comment = job.payload.get("comment", {})

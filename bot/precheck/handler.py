@@ -1,4 +1,4 @@
-"""The model's precheck after triage: a job of its own, below triage in the queue, one per PR at a time.
+"""The model's precheck after triage: a job of its own on the model queue, one per PR at a time.
 
 The operator picks the model with `precheck_model` (`TAXONOMIST_PRECHECK_MODEL`): `auto` (the
 default) is the newest published build in `$TAXONOMIST_BUILDS`, looked up on every job so a new
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.precheck.run import PRIORITY, PrecheckCache, PrecheckOutcome, run_precheck
+from bot.precheck.run import PrecheckCache, PrecheckOutcome, run_precheck
+from bot.service.jobs import MODEL_QUEUE
 from bot.service.router import HandlerContext, Job, Router
 from bot.triage.handler import TRIAGE_ACTIONS
 from checks.config import PrecheckConfig
@@ -55,7 +56,7 @@ def ask(model: str) -> Any:
     return run
 
 
-@router.on("pull_request", *TRIAGE_ACTIONS, name="precheck", coalesce=True, priority=PRIORITY)
+@router.on("pull_request", *TRIAGE_ACTIONS, name="precheck", coalesce=True, queue=MODEL_QUEUE)
 def precheck_pull_request(job: Job, ctx: HandlerContext) -> PrecheckOutcome | None:
     """Ask the current model the PR's seed questions once its structural checks pass (cached per leaf)."""
     setup: PrecheckSetup | None = ctx.precheck

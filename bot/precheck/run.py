@@ -1,6 +1,6 @@
 """The precheck job: after triage, the current model answers the PR's seed questions (`pipeline.evaluate.precheck`).
 
-A job of its own (route `bot.precheck.handler`), queued at a lower priority than triage and
+A job of its own (route `bot.precheck.handler`), on the model queue (its own workers) and
 coalesced per PR, so it never delays a triage check run and a burst of pushes leaves at most one
 precheck per PR waiting. It runs only on a head whose structural checks pass, and publishes:
 
@@ -33,7 +33,6 @@ from checks.runner import Checker
 
 CHECK_RUN_NAME = "taxonomist/precheck"
 LABEL = "model-already-knows"
-PRIORITY = -10  # below triage's 0: a waiting triage job always runs first
 MAX_FILE_ROWS = 200  # files listed in the check run's summary
 SUMMARY_LIMIT = 60_000  # characters: GitHub refuses a check-run summary over 65535
 

@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -181,7 +181,7 @@ def create_app(secret: str, queue: JobQueue, router: Router,
             return JSONResponse({"status": "queued", "queued": len(jobs)}, status_code=202)
 
     async def healthz(request: Request) -> Response:
-        pending = await run_in_threadpool(queue.huey.pending_count)
+        pending = await run_in_threadpool(queue.pending)
         return JSONResponse({"status": "ok", "queued": pending})
 
     async def prometheus(request: Request) -> Response:
@@ -229,19 +229,22 @@ def serve_options(header_deadline: float = HEADER_DEADLINE, max_connections: int
             "log_config": None, "access_log": False}
 
 
-def worker_lifespan(queue: JobQueue, workers: int) -> Callable[[Starlette], Any]:
-    """Run huey worker threads inside the web process for the app's lifetime."""
+def worker_lifespan(queue: JobQueue, threads: Mapping[str, int]) -> Callable[[Starlette], Any]:
+    """Run huey worker threads per named queue (`{"triage": 1, "model": 1}`) inside the web process for the
+    app's lifetime: separate threads, so a running model job never holds the only triage worker."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        consumer = queue.consumer(workers)
+        consumers = queue.consumers(threads)
         await run_in_threadpool(queue.recover)
-        consumer.scheduler.start()
-        for _, thread in consumer.worker_threads:
-            thread.start()
+        for consumer in consumers:
+            consumer.scheduler.start()
+            for _, thread in consumer.worker_threads:
+                thread.start()
         try:
             yield
         finally:
-            consumer.stop(graceful=True)
+            for consumer in consumers:
+                consumer.stop(graceful=True)
 
     return lifespan

@@ -7,8 +7,13 @@ or moving a function never strands a queued job.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+# The named queues: model work (precheck, `/generate`) has its own, so a running model job never holds
+# the worker a triage or a review is waiting for (`taxonomist bot worker --queue triage|model|all`).
+TRIAGE_QUEUE, MODEL_QUEUE = "triage", "model"
+QUEUES = (TRIAGE_QUEUE, MODEL_QUEUE)
 
 
 class UnknownRoute(LookupError):
@@ -30,7 +35,6 @@ class Job:
     payload: dict[str, Any]
     received_at: float
     coalesce: bool
-    priority: int = 0  # the queue runs higher first: triage 0, the model's precheck below it
 
     @property
     def key(self) -> str:
@@ -43,7 +47,8 @@ class Job:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Job:
-        return cls(**data)
+        """A journalled job; fields an older release wrote and this one dropped (`priority`) are ignored."""
+        return cls(**{name: data[name] for name in _FIELDS if name in data})
 
 
 def pull_request_numbers(event: str, payload: dict[str, Any]) -> list[int]:
@@ -67,3 +72,6 @@ def head_sha_of(event: str, payload: dict[str, Any]) -> str | None:
     if event == "push":
         return payload.get("after")
     return None
+
+
+_FIELDS = tuple(f.name for f in fields(Job))

@@ -20,3 +20,8 @@ COMMANDS_LIMITED = Counter("taxonomist_commands_rate_limited_total",
 POISONED = Counter("taxonomist_jobs_poisoned_total",
                    "Jobs marked done unfinished: their failure could not even be reported, or no route runs them",
                    ["route"])
+RECONCILED = Counter("taxonomist_reconcile_queued_total",
+                     "Jobs queued by reconciliation: `triage` (a head without this app's triage), `review` (activity)",
+                     ["kind"])
+REDELIVERED = Counter("taxonomist_reconcile_redelivered_total",
+                      "Failed deliveries in the app's delivery log that reconciliation asked GitHub to redeliver")

@@ -7,6 +7,13 @@ enqueued (`pending:<key>`, newest job wins, which is also how jobs coalesce) and
 job runs at least once; a stale or already-finished copy is a no-op when it runs. A lease per key
 (`bot.service.leases`) keeps two workers from running one key's job at the same moment.
 
+Named queues: model work (precheck, `/generate`) goes to a huey queue of its own, so the workers
+that take triage and review never wait for a model (`bot.service.jobs.QUEUES`). The router says
+which queue a job belongs to when it is submitted and again when it runs: a job that an older
+release put in the triage queue (before there was a model queue) is moved to the model queue by
+the triage worker that takes it, never run there. Both queues share one store (the triage queue's):
+the journal, delivery ids and leases are one, whichever worker runs a job.
+
 Delivery ids and done marks carry the time they were written and are pruned after `retention`
 (by a worker at start and then at most hourly), with the journal entry of a finished job: GitHub
 redelivers a webhook only within its last 3 days, so the default keeps 4.
@@ -16,8 +23,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey
@@ -26,7 +35,7 @@ from huey.consumer import Consumer
 from huey.exceptions import RetryTask
 
 from bot.service import metrics
-from bot.service.jobs import Job, UnknownRoute
+from bot.service.jobs import MODEL_QUEUE, QUEUES, TRIAGE_QUEUE, Job, UnknownRoute
 from bot.service.leases import DEFAULT_LEASE, Leases
 from bot.service.logs import log_scope
 from bot.service.settings import Settings
@@ -36,21 +45,33 @@ PENDING, DONE, DELIVERY = "pending:", "done:", "delivery:"
 # huey names a queued task "<the function's module>.<name>" in every stored message: both are fixed
 # for good, whatever module the queue lives in, so a queue filled by an older release still runs.
 TASK_MODULE, TASK_NAME = "bot.queue", "taxonomist.run_job"
+# huey's queue names: the triage queue keeps the one name there was before the model queue, so jobs
+# queued then are still found.
+HUEY_NAMES = {TRIAGE_QUEUE: "taxonomist", MODEL_QUEUE: "taxonomist-model"}
 
 DEFAULT_RETENTION = 4 * 24 * 3600.0  # seconds; GitHub redelivers a webhook within 3 days
 PRUNE_EVERY = 3600.0  # seconds between a worker's prunes
 BUSY_RETRY = 1.0  # seconds before a job whose key another worker holds is tried again
+MODEL_NICENESS = 10  # a model worker thread's nice value: on a busy CPU, triage's threads go first
 
 Runner = Callable[[Job], Any]
 FailureReporter = Callable[[Job, str], None]
+QueueOf = Callable[[Job], str]  # the named queue a job belongs to (`bot.service.router.Router.queue_of`)
 
 
-def make_huey(settings: Settings) -> Huey:
-    """SQLite in the data directory unless the queue URL names Redis (a priority queue: triage before precheck)."""
+def make_hueys(settings: Settings) -> dict[str, Huey]:
+    """One huey per named queue: SQLite in the data directory (one file) unless the queue URL names
+    Redis. On Redis, huey's priority storage: the one a queue filled by an older release is in."""
     if settings.queue_url:
-        return PriorityRedisHuey("taxonomist", url=settings.queue_url)
+        return {queue: PriorityRedisHuey(name, url=settings.queue_url) for queue, name in HUEY_NAMES.items()}
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("taxonomist", filename=str(settings.queue_path))
+    return {queue: SqliteHuey(name, filename=str(settings.queue_path)) for queue, name in HUEY_NAMES.items()}
+
+
+def make_queue(settings: Settings, queue_of: QueueOf, **options: Any) -> JobQueue:
+    """The bot's queue for these settings: both named queues, jobs placed by `queue_of`."""
+    hueys = make_hueys(settings)
+    return JobQueue(hueys[TRIAGE_QUEUE], model=hueys[MODEL_QUEUE], queue_of=queue_of, **options)
 
 
 def _token(job: Job) -> str:
@@ -78,14 +99,35 @@ def _recorded_at(raw: Any) -> float:
         return 0.0
 
 
-class JobQueue:
-    """Submit jobs from the web process; run them in workers with retries, backoff and recovery."""
+_niced = threading.local()
 
-    def __init__(self, huey: Huey, *, retries: int = 5, retry_delay: float = 2.0,
+
+def _yield_cpu() -> None:
+    """Lower this worker thread's CPU priority, once (Linux schedules threads by their own nice value): a
+    model job then takes the CPU that triage leaves, rather than sharing it evenly."""
+    if getattr(_niced, "done", False):
+        return
+    _niced.done = True
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), MODEL_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the thread keeps its priority
+        log.debug("model worker thread keeps its CPU priority")
+
+
+class JobQueue:
+    """Submit jobs from the web process; run them in workers with retries, backoff and recovery.
+
+    `huey` is the triage queue and holds the journal; `model` the model queue (None: one queue for
+    every job); `queue_of` names each job's queue (None: triage for all)."""
+
+    def __init__(self, huey: Huey, *, model: Huey | None = None, queue_of: QueueOf | None = None,
+                 retries: int = 5, retry_delay: float = 2.0,
                  runner: Runner | None = None, on_failure: FailureReporter | None = None,
                  retention: float = DEFAULT_RETENTION, lease: float = DEFAULT_LEASE,
                  clock: Callable[[], float] = time.time) -> None:
         self.huey = huey
+        self.hueys = {TRIAGE_QUEUE: huey, MODEL_QUEUE: model or huey}
+        self.queue_of: QueueOf = queue_of or (lambda job: TRIAGE_QUEUE)
         self.storage = huey.storage
         self.runner = runner
         self.on_failure = on_failure
@@ -94,18 +136,48 @@ class JobQueue:
         self._last_prune = float("-inf")
         self.leases = Leases(self.storage, lease, clock)
 
+        self._tasks: dict[str, Any] = {}
+        for queue in QUEUES:  # one task per huey: queues sharing a huey share its task
+            shared = next((t for q, t in self._tasks.items() if self.hueys[q] is self.hueys[queue]), None)
+            self._tasks[queue] = shared or self._register(queue, retries, retry_delay)
+
+    def _register(self, queue: str, retries: int, retry_delay: float) -> Any:
         def run_job(key: str, token: str, task: Any = None) -> None:
-            self._execute(key, token, task)
+            self._execute(key, token, task, queue)
 
         run_job.__module__ = TASK_MODULE
-        self._task = huey.task(retries=retries, retry_delay=retry_delay, retry_backoff=2, context=True,
-                               name=TASK_NAME)(run_job)
+        return self.hueys[queue].task(retries=retries, retry_delay=retry_delay, retry_backoff=2, context=True,
+                                      name=TASK_NAME)(run_job)
 
-    def consumer(self, workers: int) -> Consumer:
-        """huey's consumer for this queue's workers: threads, no periodic tasks, polled every 0.02-0.5 s
-        (the one place these settings live, for `serve` and `worker` alike)."""
-        return self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False,
-                                         initial_delay=0.02, backoff=1.5, max_delay=0.5)
+    def consumers(self, threads: Mapping[str, int]) -> list[Consumer]:
+        """huey's consumers for worker threads per named queue (`{"triage": 2, "model": 1}`): threads, no
+        periodic tasks, polled every 0.02-0.5 s (the one place these settings live, for `serve` and
+        `worker` alike). Queues sharing one huey get one consumer with their threads added up."""
+        per_huey: dict[int, tuple[Huey, int]] = {}
+        for queue, count in threads.items():
+            huey = self.hueys[queue]
+            per_huey[id(huey)] = (huey, per_huey.get(id(huey), (huey, 0))[1] + count)
+        return [huey.create_consumer(workers=count, worker_type="thread", periodic=False,
+                                     initial_delay=0.02, backoff=1.5, max_delay=0.5)
+                for huey, count in per_huey.values() if count > 0]
+
+    def run_workers(self, threads: Mapping[str, int]) -> None:
+        """Run worker threads for the named queues in this process until SIGINT or SIGTERM (`bot worker`)."""
+        consumers = self.consumers(threads)
+        for consumer in consumers[:-1]:
+            consumer.start()
+        try:
+            consumers[-1].run()  # the last one owns the signal handlers and the wait
+        finally:
+            for consumer in consumers[:-1]:
+                consumer.stop(graceful=True)
+
+    def pending(self) -> int:
+        """Jobs waiting in every named queue."""
+        return sum(huey.pending_count() for huey in {id(h): h for h in self.hueys.values()}.values())
+
+    def _enqueue(self, job: Job) -> None:
+        self._tasks[self.queue_of(job)](job.key, _token(job))
 
     # intake side ----------------------------------------------------------------------------
     def seen_delivery(self, delivery: str) -> bool:
@@ -119,7 +191,7 @@ class JobQueue:
     def submit(self, job: Job) -> None:
         """Journal the job (superseding an older one with the same key), then enqueue it."""
         self.storage.put_data(PENDING + job.key, json.dumps(job.to_dict()).encode())
-        self._task(job.key, _token(job), priority=job.priority or None)
+        self._enqueue(job)
         metrics.QUEUED.labels(job.route).inc()
 
     # worker side ----------------------------------------------------------------------------
@@ -186,12 +258,12 @@ class JobQueue:
         self.prune()
         jobs = self.unfinished()
         for job in jobs:
-            self._task(job.key, _token(job), priority=job.priority or None)
+            self._enqueue(job)
         if jobs:
             log.info("re-enqueued unfinished jobs", extra={"jobs": len(jobs)})
         return len(jobs)
 
-    def _execute(self, key: str, token: str, task: Any = None) -> None:
+    def _execute(self, key: str, token: str, task: Any, queue: str) -> None:
         with self.leases.hold(key) as held:
             if not held:  # another worker runs this key's job now: come back when it is through
                 raise RetryTask(f"{key} is held by another worker", delay=BUSY_RETRY)
@@ -201,6 +273,12 @@ class JobQueue:
                 return  # a newer job for this PR superseded this one
             if self._done(key) == token:
                 return  # a recovered duplicate of a job that already ran
+            if self._tasks[self.queue_of(job)] is not self._tasks[queue]:
+                log.info("job moved to its own queue", extra={"route": job.route, "queue": self.queue_of(job)})
+                self._enqueue(job)  # queued here by an older release: its own queue's workers run it
+                return
+            if queue == MODEL_QUEUE and self._tasks[MODEL_QUEUE] is not self._tasks[TRIAGE_QUEUE]:
+                _yield_cpu()
             self._run(job, token, task)
         if self.clock() - self._last_prune >= PRUNE_EVERY:
             self.prune()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.forges.forge import Forge
-from bot.service.jobs import Job, UnknownRoute, head_sha_of, pull_request_numbers
+from bot.service.jobs import QUEUES, TRIAGE_QUEUE, Job, UnknownRoute, head_sha_of, pull_request_numbers
 from bot.triage.render import AnnotationLimits
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class Route:
     per_pull_request: bool = True
     on_failure: Callable[[Job, HandlerContext, str], Any] | None = None  # when retries are spent
     wants: Wants | None = None  # decided from the payload at intake; None: every matching event
-    priority: int = 0  # the queue runs higher first: triage 0, the model's precheck below it
+    queue: str = TRIAGE_QUEUE  # the named queue its jobs go to: `model` for model work
 
 
 CHECK_EVENTS = {"check_run": "check_run", "check_suite": "check_suite"}  # event -> the payload key holding `app`
@@ -62,15 +62,19 @@ class Router:
 
     def on(self, event: str, *actions: str, name: str, coalesce: bool = False, per_pull_request: bool = True,
            on_failure: Callable[..., Any] | None = None,
-           wants: Wants | None = None, priority: int = 0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+           wants: Wants | None = None, queue: str = TRIAGE_QUEUE) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register the decorated `handler(job, ctx)` as route `name` for `event` with any of `actions`
         (all when none). `name` is stored in queued jobs: keep it when the function is renamed.
 
         `coalesce`: a newer job for the same PR makes an older one a no-op. `per_pull_request`:
         one job per PR the event names (else one per repository). `on_failure(job, ctx, reason)`
         reports on the PR when retries are spent. `wants(event, payload)`: False makes no job (no
-        API call for, say, a comment without a command). `priority`: the queue runs higher first.
+        API call for, say, a comment without a command). `queue`: the named queue (`bot.service.jobs.QUEUES`)
+        whose workers run it: `model` for work that waits on a model.
         Stacked decorators add events to one route."""
+
+        if queue not in QUEUES:
+            raise ValueError(f"route {name!r}: unknown queue {queue!r} (known: {', '.join(QUEUES)})")
 
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             old = self.routes.get(name)
@@ -78,8 +82,7 @@ class Router:
                 raise ValueError(f"route name {name!r} is already taken by {old.handler.__qualname__}")
             keys = {(event, a) for a in actions} if actions else {(event, None)}
             events = frozenset(keys | (set(old.events) if old else set()))
-            self.routes[name] = Route(name, handler, events, coalesce, per_pull_request, on_failure, wants,
-                                      priority)
+            self.routes[name] = Route(name, handler, events, coalesce, per_pull_request, on_failure, wants, queue)
             return handler
 
         return register
@@ -121,7 +124,7 @@ class Router:
                 continue
             targets: list[int | None] = list(numbers) if route.per_pull_request else [None]
             jobs += [Job(route.name, event, action, delivery, repo, installation, n, head_sha_of(event, payload),
-                         payload, received_at, route.coalesce, route.priority) for n in targets]
+                         payload, received_at, route.coalesce) for n in targets]
         return jobs
 
     def route(self, job: Job) -> Route:
@@ -130,6 +133,12 @@ class Router:
             raise UnknownRoute(f"job {job.key} names route {job.route!r}, which no handler module registers "
                                f"(known: {', '.join(sorted(self.routes))})")
         return route
+
+    def queue_of(self, job: Job) -> str:
+        """The named queue whose workers run `job`, decided by its route now (never by what an older
+        release stored with it); a job naming no known route goes to triage, which fails it loudly."""
+        route = self.routes.get(job.route)
+        return TRIAGE_QUEUE if route is None else route.queue
 
     def dispatch(self, job: Job, ctx: HandlerContext) -> Any:
         """Run the job's handler on this router; its return value is for the dry run."""

@@ -37,7 +37,8 @@ class Settings:
     github_api_url: str = DEFAULT_API_URL
     data_dir: Path = Path(".taxonomist")
     queue_url: str = ""  # empty: SQLite in data_dir; redis://... for scale-out
-    workers: int = 1
+    workers: int = 1  # worker threads for triage and review (the triage queue)
+    model_workers: int = 1  # worker threads for model work (precheck, `/generate`); 0 in `serve`: run elsewhere
     job_retries: int = 5
     retry_delay: float = 2.0  # seconds before the first retry; doubled each time
     skip_checks: tuple[str, ...] = ()
@@ -54,6 +55,7 @@ class Settings:
     dashboard_password: str = ""  # HTTP Basic password for every dashboard page (needed with dashboard_private)
     dashboard_port: int = 0  # 0: the dashboard shares the webhook's port; N: its own process on port N
     build_config: str = ""  # the weekly build's --config file, for `/generate` previews (empty: defaults)
+    reconcile_minutes: float = 10.0  # `serve` walks open PRs and the delivery log at start-up and this often; 0: never
     precheck_model: str = "auto"  # auto: newest build in $TAXONOMIST_BUILDS, else embedded; none: off; folder|URL
 
     @property
@@ -138,6 +140,12 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     for name in ("annotations_per_file", "annotations_per_run"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"{ENV_PREFIX}{name.upper()}: {getattr(settings, name)} is not a count")
+    if settings.workers < 1 or settings.model_workers < 0:
+        raise SettingsError(f"TAXONOMIST_WORKERS / TAXONOMIST_MODEL_WORKERS: {settings.workers} / "
+                            f"{settings.model_workers} (triage needs at least one thread; model work none or more)")
+    if settings.reconcile_minutes < 0:
+        raise SettingsError(f"TAXONOMIST_RECONCILE_MINUTES: {settings.reconcile_minutes} is not a number of minutes "
+                            "(0 turns reconciliation off)")
     if settings.job_lease <= 0:
         raise SettingsError(f"TAXONOMIST_JOB_LEASE: {settings.job_lease} is not a positive number of seconds")
     if settings.queue_url and not settings.queue_url.startswith(("redis://", "rediss://", "unix://")):

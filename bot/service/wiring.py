@@ -1,7 +1,12 @@
-"""Wiring for `serve` and `worker`: settings -> GitHub app, queue, router, handler context."""
+"""Wiring for `serve` and `worker`: settings -> GitHub app, queue, router, handler context; `serve`'s model worker."""
 
 from __future__ import annotations
 
+import logging
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from bot.dashboard.jobs import JobRecorder
@@ -11,7 +16,7 @@ from bot.generate.handler import generate_setup
 from bot.precheck.handler import precheck_setup
 from bot.service.handlers import load_handlers
 from bot.service.jobs import Job
-from bot.service.queue import JobQueue, make_huey
+from bot.service.queue import make_queue
 from bot.service.router import HandlerContext, Router
 from bot.service.settings import Settings
 from bot.triage.indexes import IndexStore
@@ -34,9 +39,9 @@ class Service:
         self.recorder = JobRecorder(self.store)
         self.precheck = precheck_setup(settings.precheck_model, settings.data_dir / "precheck")
         self.generate = generate_setup(settings.build_config)
-        self.queue = JobQueue(make_huey(settings), retries=settings.job_retries, retry_delay=settings.retry_delay,
-                              runner=self.run, on_failure=self.report_failure,
-                              retention=settings.queue_retention_days * 24 * 3600, lease=settings.job_lease)
+        self.queue = make_queue(settings, self.router.queue_of, retries=settings.job_retries,
+                                retry_delay=settings.retry_delay, runner=self.run, on_failure=self.report_failure,
+                                retention=settings.queue_retention_days * 24 * 3600, lease=settings.job_lease)
 
     def context(self, job: Job) -> HandlerContext:
         return HandlerContext(forge=self.github.forge(job.repo, job.installation),
@@ -53,3 +58,37 @@ class Service:
         route = self.router.route(job)
         if route.on_failure is not None:
             route.on_failure(job, self.context(job), reason)
+
+
+log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel sends SIGTERM when `serve` dies, even by SIGKILL (Linux)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start_model_worker(threads: int, config: Path | None) -> subprocess.Popen[bytes]:
+    """`serve`'s model work, in a process of its own (`taxonomist bot worker --queue model`): a model's Python
+    loop in a thread of the web process would share its interpreter lock with triage's threads and slow them
+    about twofold (`benchmarks/bench_queues.py`); a process of its own leaves triage within 1.5x. It reads
+    the same settings (environment and `--config`), logs to the same stream and dies with `serve`."""
+    command = [sys.executable, "-c", "from taxonomist.cli import main; main()", "bot", "worker", "--queue", "model",
+               "--workers", str(threads), *(["--config", str(config)] if config is not None else [])]
+    child = subprocess.Popen(command, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    log.info("model worker started", extra={"threads": threads})
+    return child
+
+
+def stop_model_worker(child: subprocess.Popen[bytes], grace: float = 30.0) -> None:
+    """SIGINT: the running model job finishes (huey's graceful stop), then SIGKILL after `grace` seconds."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

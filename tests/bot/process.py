@@ -63,7 +63,8 @@ class BotProcess:
                "TAXONOMIST_PRIVATE_KEY": str(write_private_key(tmp / "app.pem")),
                "TAXONOMIST_GITHUB_API_URL": api_url, "TAXONOMIST_DATA_DIR": str(data),
                "TAXONOMIST_JOB_LEASE": "3",  # a killed bot's job is taken over 3 s later
-               "TAXONOMIST_PRECHECK_MODEL": "none", **extra}  # the model's precheck: its own tests turn it on
+               "TAXONOMIST_PRECHECK_MODEL": "none",  # the model's precheck: its own tests turn it on
+               "TAXONOMIST_RECONCILE_MINUTES": "0", **extra}  # reconciliation too
         return cls(data_dir=data, env=env)
 
     @property

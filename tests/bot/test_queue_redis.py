@@ -116,3 +116,21 @@ def test_jobs_for_one_pr_coalesce_across_processes(redis_url: str, tmp_path: Pat
             stop(worker)
     assert sorted(ran(log)) == ["d3", "e1"] and web.unfinished() == []
     assert JobQueue(RedisHuey("taxonomist", url=redis_url)).seen_delivery("d3")  # shared by every process
+
+
+def test_on_redis_model_jobs_wait_in_a_queue_of_their_own(redis_url: str, tmp_path: Path) -> None:
+    from bot.service.handlers import load_handlers
+    from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE
+    from bot.service.queue import make_queue
+    from bot.service.settings import Settings
+
+    router = load_handlers()
+    settings = Settings(app_id="1", private_key=tmp_path / "k.pem", queue_url=redis_url, data_dir=tmp_path)
+    queue = make_queue(settings, router.queue_of)
+    payload = {"action": "synchronize", "number": 3, "repository": {"full_name": "o/t"},
+               "pull_request": {"number": 3, "head": {"sha": "c" * 40}}}
+    for submitted in router.jobs_for("pull_request", "d-redis", payload, time.time()):
+        queue.submit(submitted)
+    # triage, review and lifecycle in the triage queue; the precheck alone in the model queue
+    assert (queue.hueys[TRIAGE_QUEUE].pending_count(), queue.hueys[MODEL_QUEUE].pending_count()) == (3, 1)
+    assert queue.hueys[MODEL_QUEUE].storage.queue_key != queue.hueys[TRIAGE_QUEUE].storage.queue_key

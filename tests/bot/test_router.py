@@ -23,9 +23,10 @@ def pr_event(action: str = "synchronize", number: int = 7, sha: str = "a" * 40) 
 def test_pull_request_events_make_one_coalescing_triage_job() -> None:
     router = load_handlers()
     jobs = router.jobs_for("pull_request", "d1", pr_event(), time.time())
-    # the review workflow (a push drops LGTMs), the lifecycle, and the model's precheck below triage in the queue
+    # the review workflow (a push drops LGTMs), the lifecycle, and the model's precheck on the model queue
     assert sorted(j.route for j in jobs) == sorted([TRIAGE, REVIEW, LIFECYCLE, PRECHECK])
-    assert {j.route: j.priority for j in jobs}[PRECHECK] < {j.route: j.priority for j in jobs}[TRIAGE]
+    assert {j.route: router.queue_of(j) for j in jobs} == {TRIAGE: "triage", REVIEW: "triage", LIFECYCLE: "triage",
+                                                          PRECHECK: "model"}
     (job,) = [j for j in jobs if j.route == TRIAGE]
     assert (job.repo, job.installation, job.pr, job.head_sha) == ("octo/tax", 9, 7, "a" * 40)
     (newer,) = [j for j in router.jobs_for("pull_request", "d2", pr_event(sha="b" * 40), time.time())

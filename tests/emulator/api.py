@@ -6,8 +6,9 @@ import posixpath
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
-from tests.emulator import shapes
+from tests.emulator import hooks, shapes
 from tests.emulator.gitstore import SUBMODULE, SYMLINK
 from tests.emulator.routing import ApiError, Ctx, Reply, paginate, route
 from tests.emulator.state import CheckRun, Comment, Conflict, Label, NotFound, Review, Status, Token, now
@@ -38,8 +39,15 @@ def _installations_of(ctx: Ctx) -> list[Any]:
 
 @route("GET", "/app/installations", auth="app")
 def list_installations(ctx: Ctx) -> Reply:
+    """GitHub's description types this list's `account` as user *and* enterprise (`allOf`, where the single
+    installation has `anyOf`): each account here also carries the enterprise's required fields."""
     page, headers = paginate(ctx, _installations_of(ctx))
-    return Reply(200, [shapes.installation(ctx.urls, ctx.world, i) for i in page], headers)
+    items = [shapes.installation(ctx.urls, ctx.world, i) for i in page]
+    for item in items:
+        account = item["account"]
+        account.update(name=account.get("name") or account["login"], slug=account["login"],
+                       created_at=item["created_at"], updated_at=item["updated_at"])
+    return Reply(200, items, headers)
 
 
 def _installation(ctx: Ctx, installation_id: int) -> Any:
@@ -75,6 +83,40 @@ def _installation_for_account(ctx: Ctx, account: str, repo_full_name: str | None
             continue
         return Reply(200, shapes.installation(ctx.urls, ctx.world, installation))
     raise ApiError(404, "Not Found")
+
+
+# --- the app's webhook delivery log --------------------------------------------------------------
+
+@route("GET", "/app/hook/deliveries", auth="app")
+def list_hook_deliveries(ctx: Ctx) -> Reply:
+    """Newest first, `per_page` at most 100, paged by an opaque `cursor`, filtered by `status` as GitHub does."""
+    app = _app(ctx)
+    try:
+        per_page = min(max(int(ctx.query.get("per_page", 30)), 1), 100)
+        cursor = int(ctx.query["cursor"].removeprefix("v1_")) if "cursor" in ctx.query else None
+    except ValueError:
+        raise ApiError(422, "Invalid pagination parameters") from None
+    wanted = ctx.query.get("status")
+    items = [d for d in reversed(ctx.world.hook_deliveries) if d.app_id == app.id
+             and (cursor is None or d.id <= cursor)
+             and (wanted is None or (wanted == "success") == (200 <= d.status_code < 400))]
+    page, rest = items[:per_page], items[per_page:]
+    headers = {}
+    if rest:
+        query = urlencode({**ctx.query, "per_page": per_page, "cursor": f"v1_{rest[0].id}"})
+        headers["Link"] = f'<{ctx.url}?{query}>; rel="next"'
+    return Reply(200, [hooks.item(d) for d in page], headers)
+
+
+@route("POST", "/app/hook/deliveries/{delivery_id}/attempts", auth="app")
+def redeliver_hook_delivery(ctx: Ctx) -> Reply:
+    app = _app(ctx)
+    number = ctx.number("delivery_id")
+    original = next((d for d in ctx.world.hook_deliveries if d.id == number and d.app_id == app.id), None)
+    if original is None:
+        raise ApiError(404, "Not Found")
+    hooks.redeliver(ctx.world, original)
+    return Reply(202, {})
 
 
 @route("GET", "/repos/{owner}/{repo}/installation", auth="app")

@@ -26,6 +26,13 @@ class EmulatorClient:
             raise EmulatorError(f"{method} /_emulator{path} -> {response.status_code}: {response.text}")
         return response.json()
 
+    def deliver_logged(self, app_id: int, url: str, event: str, guid: str, body: bytes,
+                       headers: dict[str, str]) -> dict[str, Any]:
+        """GitHub delivering a signed webhook to URL now, recorded in the app's delivery log (even when nothing
+        answers); `tests.emulator.webhooks.deliver_logged` builds it from a `Webhook`."""
+        return self._call("POST", f"/apps/{app_id}/deliveries", {"url": url, "event": event, "guid": guid,
+                                                                 "body": body.decode(), "headers": headers})
+
     # --- setup ---------------------------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tests.emulator import shapes
+from tests.emulator import hooks, shapes
 from tests.emulator.faults import Fault
 from tests.emulator.gitstore import Special, now
 from tests.emulator.state import App, Comment, Conflict, Installation, Label, NotFound, Review, Team
@@ -380,6 +380,22 @@ def list_faults(emulator: Emulator, params: dict[str, str], body: Any, urls: sha
 def clear_faults(emulator: Emulator, params: dict[str, str], body: Any, urls: shapes.Urls) -> Any:
     emulator.faults.clear()
     return []
+
+
+@control("POST", "/apps/{app_id}/deliveries")
+def deliver_hook(emulator: Emulator, params: dict[str, str], body: Any, urls: shapes.Urls) -> Any:
+    """GitHub delivering an event to the app's webhook URL now: `url`, `event`, `guid`, the signed `body`
+    (text) and its `headers`; the attempt and its outcome go to the app's delivery log."""
+    app_id = int(params["app_id"])
+    if app_id not in emulator.world.apps:
+        raise NotFound(f"app {app_id}")
+    payload = json.loads(body["body"])
+    repository = payload.get("repository") or {}
+    delivery = hooks.HookDelivery(
+        emulator.world.next_id(), app_id, str(body["guid"]), str(body["url"]), str(body["event"]),
+        payload.get("action"), (payload.get("installation") or {}).get("id"), repository.get("id"),
+        body["body"].encode(), {str(k): str(v) for k, v in body["headers"].items()})
+    return hooks.item(hooks.attempt(emulator.world, delivery))
 
 
 @control("GET", "/calls")

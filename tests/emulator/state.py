@@ -272,6 +272,7 @@ class World:
         self.installations: dict[int, Installation] = {}
         self.tokens: dict[str, Token] = {}
         self.repos: dict[str, Repo] = {}
+        self.hook_deliveries: list[Any] = []  # `tests.emulator.hooks.HookDelivery`, oldest first
 
     def next_id(self) -> int:
         return next(self._ids)

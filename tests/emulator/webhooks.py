@@ -74,6 +74,14 @@ def deliver(url: str, webhook: Webhook, secret: str | bytes, timeout_s: float = 
     return requests.post(url, data=body, headers=webhook.headers(secret, body), timeout=timeout_s)
 
 
+def deliver_logged(client: EmulatorClient, app_id: int, url: str, webhook: Webhook,
+                   secret: str | bytes) -> dict[str, Any]:
+    """Let the emulator deliver WEBHOOK to URL as GitHub does, logging the attempt in app APP_ID's delivery
+    log (`GET /app/hook/deliveries`), whether or not anything answers; the log entry."""
+    body = webhook.body()
+    return client.deliver_logged(app_id, url, webhook.event, webhook.delivery, body, webhook.headers(secret, body))
+
+
 @cache
 def _examples(path: str) -> dict[str, list[dict[str, Any]]]:
     with open(path, "rb") as handle:
