@@ -4,6 +4,8 @@ library at once (`--no-progress` silences tqdm, transformers and huggingface_hub
 from __future__ import annotations
 
 import os
+import sys
+from functools import partialmethod
 
 # Read by tqdm (every bar's default), huggingface_hub and transformers when they load, and inherited by
 # the training processes torchrun or accelerate start.
@@ -17,12 +19,29 @@ def set_progress_bars(enabled: bool) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+    _tqdm_default(disabled=not enabled)
     if not enabled:
         try:  # transformers may already be imported: its switch is read once, at import
             from transformers.utils import logging as hf_logging
         except ImportError:
             return
         hf_logging.disable_progress_bar()
+
+
+def _tqdm_default(*, disabled: bool) -> None:
+    """tqdm reads TQDM_DISABLE once, when it is imported: when a library imported it earlier, its bars'
+    default is set on the class instead (a bar that asks for `disable=` itself still decides)."""
+    std = sys.modules.get("tqdm.std")
+    if std is None:
+        return
+    bar = std.tqdm
+    original = bar.__dict__.get("_enabled_init")
+    if disabled and original is None:
+        bar._enabled_init = bar.__init__
+        bar.__init__ = partialmethod(bar.__init__, disable=True)
+    elif not disabled and original is not None:
+        bar.__init__ = original
+        del bar._enabled_init
 
 
 def duration(seconds: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from tqdm import tqdm  # imported before the switch, as a library loaded early imports it
 
 from pipeline.progress import QUIET_BARS, duration, set_progress_bars, time_left
 from pipeline.train.stage import Phase, TrainConfig, resume_point
@@ -25,13 +26,13 @@ def test_no_progress_silences_every_library(monkeypatch: pytest.MonkeyPatch) -> 
     for name in QUIET_BARS:
         monkeypatch.setenv(name, "")
     set_progress_bars(False)
-    from tqdm import tqdm
-
     assert all(os.environ[name] == "1" for name in QUIET_BARS)
     with tqdm(total=3) as bar:
         assert bar.disable
     set_progress_bars(True)
     assert not any(name in os.environ for name in QUIET_BARS)
+    with tqdm(total=3) as bar:
+        assert not bar.disable
 
 
 def test_resume_names_the_phase_and_step_it_picks_up_at() -> None:
