@@ -74,6 +74,8 @@ def _plain_help(param: Any) -> None:
         param.metavar = "" if param.metavar is None else param.metavar
     elif param.metavar is None:
         param.metavar = _value_word(param)
+    # typer 0.29 renders help through these per-parameter methods; overridden on the instance (a typer that
+    # renames them brings the Python types back, and tests/core/test_help_text.py fails).
     if getattr(param, "param_type_name", "") == "argument":
         word, many = param.metavar, "..." if param.nargs != 1 else ""
         param.display_type_rich = lambda ctx: None  # the name column already says it

@@ -306,7 +306,7 @@ def whole_build_command(
     """
     from pipeline.memory import MemoryBudgetError
     from pipeline.publish.report import read_report
-    from pipeline.publish.stage import PublishError
+    from pipeline.publish.stage import PublishError, zero_kept_note
     from pipeline.weekly import BuildContext, run_evaluate, run_generate, run_publish, run_train, summary_line
 
     if out is None:
@@ -332,6 +332,8 @@ def whole_build_command(
         run_evaluate(out, context, previous=previous_build, judge=judge, gate=gate)
     except stage_errors() as exc:
         _fail(stage, exc)
+    if note := zero_kept_note(read_report(out)):  # the gate passes them on their seeds: say so beside it
+        typer.echo(f"taxonomist build: warning: {note}", err=True)
     try:
         run_publish(out, None, force, context)
     except PublishError as exc:

@@ -109,7 +109,8 @@ def test_abuse_tuning_set_recall_and_precision() -> None:
 
 @pytest.mark.slow
 def test_abuse_held_out_third() -> None:
-    """Measured once after choosing the threshold (recall 0.730, precision 1.000); a regression guard."""
+    """Measured once after choosing the threshold (recall 0.730, precision 1.000); 1.000 / 1.000 after issue
+    25's rules, whose tuning saw its misses, so no longer a held-out figure; a regression guard."""
     from tests.content.conftest import abuse_outcome, labelled
 
     tp, fn, fp, _ = abuse_outcome(labelled("abuse_holdout.jsonl"))

@@ -172,6 +172,8 @@ def test_the_whole_build_runs_every_stage_with_config_and_options(tmp_path: Path
     # --no-progress: no bar from any library (issue 25), and lines that say the time left instead
     assert "%|" not in result.output and "it/s]" not in result.output
     assert "generate: 1/" in result.stderr and "left" in result.output
+    # leaves that kept no synthetic sample are named beside the gate's verdict
+    assert ("kept no synthetic sample" in result.stderr) == bool(report["leaves"]["zero_kept"])
 
 
 @pytest.mark.parametrize("command", [["build", "generate"], ["build"]])

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 from tqdm import tqdm  # imported before the switch, as a library loaded early imports it
 
 from pipeline.progress import QUIET_BARS, duration, set_progress_bars, time_left
 from pipeline.train.stage import Phase, TrainConfig, resume_point
+from tests.conftest import REPO_ROOT
 
 
 @pytest.mark.parametrize(("seconds", "said"), [(0, "0 s"), (44.6, "45 s"), (185, "3 min 05 s"),
@@ -22,7 +25,19 @@ def test_time_left_follows_the_pace_so_far() -> None:
     assert time_left(0, 10, 5.0) == "" and time_left(10, 10, 5.0) == ""
 
 
-def test_no_progress_silences_every_library(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_progress_silences_every_library() -> None:
+    """In a fresh process, as the command runs it: the switches are read when the libraries load."""
+    code = ("from pipeline.progress import QUIET_BARS, set_progress_bars; import os; set_progress_bars(False); "
+            "from tqdm import tqdm; from transformers.utils import logging; "
+            "print(tqdm(total=1).disable, logging.is_progress_bar_enabled(), "
+            "all(os.environ[n] == '1' for n in QUIET_BARS))")
+    env = {k: v for k, v in os.environ.items() if k not in QUIET_BARS}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO_ROOT,
+                          check=False)
+    assert done.stdout.split() == ["True", "False", "True"], done.stderr
+
+
+def test_no_progress_silences_a_tqdm_imported_before_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in QUIET_BARS:
         monkeypatch.setenv(name, "")
     set_progress_bars(False)
