@@ -220,6 +220,12 @@ class GitHubForge:
                 if event.event == "head_ref_force_pushed" and event.commit_id and event.created_at]
 
     @paced
+    def merged_pulls_of(self, sha: str) -> list[int]:
+        """The merged pull requests GitHub associates with commit `sha` (the one that brought it in)."""
+        _, pulls = self.requester.requestJsonAndCheck("GET", f"{self.repo.url}/commits/{sha}/pulls")
+        return sorted(int(p["number"]) for p in pulls if isinstance(p, dict) and p.get("merged_at"))
+
+    @paced
     def base_changes(self, number: int) -> list[datetime]:
         return [event.created_at for event in self.repo.get_issue(number).get_events()
                 if event.event == "base_ref_changed" and event.created_at]
