@@ -60,7 +60,7 @@ def _connected(address: str, port: int, timeout: float) -> None:
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.1.2.3", "10.0.0.5", "172.16.0.1", "192.168.1.1",
                                      "169.254.169.254", "100.100.100.200", "0.0.0.0", "::1", "fe80::1",
                                      "fd00:ec2::254", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "224.0.0.1",
-                                     "240.0.0.1"])
+                                     "240.0.0.1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::1", "2002:a00:1::1"])
 def test_internal_addresses_are_not_public(address: str) -> None:
     assert not is_public(address)
 
