@@ -72,6 +72,14 @@ def long_integer() -> str:
     return HEAD + examples(5) + "extra: " + "9" * 5_000 + "\n"
 
 
+def huge_integers() -> dict[str, str]:
+    """Integers past that limit in the notations Python reads at any length: hex, binary, octal (YAML 1.1's
+    leading 0), base 60 and underscores; each one alone in a file."""
+    notations = {"hex": "0x" + "f" * 100_000, "binary": "0b" + "1" * 300_000, "octal": "0" + "7" * 100_000,
+                 "base60": "1" + ":59" * 20_000, "underscores": "-0x" + "f_" * 50_000 + "f"}
+    return {name: HEAD + examples(5) + "extra: " + number + "\n" for name, number in notations.items()}
+
+
 def long_key() -> str:
     """One 70,000-character key (an explicit `? key`; plain keys stop at 1,024): named by an excerpt."""
     return HEAD + examples(5) + "? " + "k" * 70_000 + "\n: x\n"
@@ -91,6 +99,7 @@ CASES: dict[str, Callable[[], str]] = {
     "many-lines": many_lines,
     "odd-keys": odd_keys,
     "long-integer": long_integer,
+    **{f"huge-{name}": (lambda text=text: text) for name, text in huge_integers().items()},
     "long-key": long_key,
     "recursive-alias": recursive_alias,
 }

@@ -8,6 +8,7 @@ PyYAML's SafeConstructor. Every node's position is kept under its path so that a
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
@@ -246,12 +247,24 @@ class _Constructor(SafeConstructor):
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         try:
-            return super().construct_object(node, deep=deep)
+            value = super().construct_object(node, deep=deep)
         except (ValueError, TypeError, OverflowError) as exc:
             raise ConstructorError(None, None, _unreadable(node, exc), node.start_mark) from None
+        if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:  # hex, octal, binary, base 60, `_`
+            raise ConstructorError(None, None, _too_large(node), node.start_mark)
+        return value
 
 
 _INT_TAG = "tag:yaml.org,2002:int"
+# Python reads hex, octal and binary of any length, but no integer past this many decimal digits can be shown
+# (or written to JSON): one is refused whatever its notation, as a decimal one is.
+_MAX_INT_BITS = math.floor(sys.get_int_max_str_digits() * math.log2(10))
+
+
+def _too_large(node: Node) -> str:
+    size = len(node.value) if isinstance(node, ScalarNode) else 0
+    return (f"a number written with {size:,} characters is too large to read (at most "
+            f"{sys.get_int_max_str_digits():,} decimal digits); quote it if it is meant as text")
 
 
 def _unreadable(node: Node, exc: Exception) -> str:

@@ -82,7 +82,8 @@ class Taxonomy:
     commit: str | None
     used: list[Leaf]
     skipped: list[dict[str, Any]]
-    prs: list[int]
+    prs: list[int]  # named in commit subjects: a hint for the model card, never a credit (see `commits`)
+    commits: dict[str, list[str]] = field(default_factory=dict)  # commit -> the used leaves it changed
 
     @staticmethod
     def thin_of(leaves: list[Leaf]) -> list[dict[str, str]]:
@@ -154,6 +155,19 @@ def merged_prs(repo: Path, ref: str, leaf_dirs: list[str]) -> list[int]:
         return []
     log = _git(["log", "--format=%s", ref, "--", *leaf_dirs], repo)
     return sorted({int(m.group(1)) for line in log.splitlines() for m in [_PR_NUMBER.search(line)] if m})
+
+
+def leaf_commits(repo: Path, ref: str, leaf_dirs: list[str]) -> dict[str, list[str]]:
+    """Each commit in the leaves' history at `ref`, with the leaves it changed. Who gets the credit for a
+    commit is GitHub's to say (its pull request for the commit, `bot.announce`), never a subject's `(#N)`."""
+    if not leaf_dirs:
+        return {}
+    log = _git(["log", "--format=%x00%H", "--name-only", ref, "--", *leaf_dirs], repo)
+    out: dict[str, list[str]] = {}
+    for entry in filter(None, log.split("\0")):
+        sha, *paths = entry.split()
+        out[sha] = sorted({leaf for leaf in leaf_dirs for path in paths if path.startswith(leaf.rstrip("/") + "/")})
+    return out
 
 
 def seeds_of(data: dict[str, Any]) -> list[Seed]:
@@ -307,6 +321,8 @@ def load_taxonomy(taxonomy_dir: Path, work_dir: Path, *, ref: str | None = None,
         commit = _git(["rev-parse", "HEAD"], taxonomy_dir).strip()  # the files may differ from it
     used, skipped = collect(root, schema_version=schema_version, heldout=heldout, seed=seed,
                             heldout_full_from=heldout_full_from, special=special)
-    prs = merged_prs(taxonomy_dir, commit, [leaf.path for leaf in used]) if commit else []
+    paths = [leaf.path for leaf in used]
+    prs = merged_prs(taxonomy_dir, commit, paths) if commit else []
+    commits = leaf_commits(taxonomy_dir, commit, paths) if commit else {}
     return Taxonomy(source=source, ref=export or (WORKTREE if source == "worktree" else None), commit=commit,
-                    used=used, skipped=skipped, prs=prs)
+                    used=used, skipped=skipped, prs=prs, commits=commits)

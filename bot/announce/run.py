@@ -1,7 +1,9 @@
 """Announce a published build on the pull requests whose content went into it.
 
 Reads the build folder's `build.json` (written by `pipeline`; the bot reads the file, it never
-imports `pipeline`): for each merged PR in `taxonomy.prs`, one comment (found again by a hidden
+imports `pipeline`). Who gets the credit is GitHub's to say: for each commit that changed a used leaf
+(`taxonomy.commits`), the merged pull request GitHub associates with it (`commits/{sha}/pulls`), never a
+`(#N)` an author wrote in a commit subject. For each such PR, one comment (found again by a hidden
 marker carrying the build's taxonomy commit, so a rerun edits it instead of posting twice) and the
 `community-build-ready` label, as upstream labels PRs whose content reached a community build. With
 the build's `postcheck` section (`pipeline.evaluate.postcheck`), the comment also shows the PR's own questions
@@ -46,6 +48,8 @@ class AnnounceForge(Protocol):
 
     def ensure_label(self, name: str, color: str, description: str) -> None: ...
 
+    def merged_pulls_of(self, sha: str) -> list[int]: ...
+
 
 @dataclass(frozen=True)
 class Announcement:
@@ -66,14 +70,31 @@ def read_build(build_dir: Path) -> dict[str, Any]:
     return report
 
 
-def comment_body(report: dict[str, Any], marker: str, number: int | None = None) -> str:
-    """The announcement, with PR `number`'s postcheck (its questions before and after) when the build has one."""
+def credited(forge: AnnounceForge, report: dict[str, Any]) -> dict[int, list[str]]:
+    """Each merged PR GitHub associates with a commit of the build's leaves, with those leaves."""
+    commits = report.get("taxonomy", {}).get("commits")
+    out: dict[int, set[str]] = {}
+    for sha, leaves in (commits.items() if isinstance(commits, dict) else ()):
+        if isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+            for number in forge.merged_pulls_of(sha):
+                out.setdefault(number, set()).update(str(leaf) for leaf in leaves or ())
+    return {number: sorted(leaves) for number, leaves in sorted(out.items())}
+
+
+def postcheck_entries(report: dict[str, Any], leaves: list[str]) -> list[dict[str, Any]]:
+    """The postcheck's entries for `leaves`, whichever PR number the build filed them under."""
+    by_leaf = {e.get("leaf"): e for entries in ((report.get("postcheck") or {}).get("prs") or {}).values()
+               for e in entries if isinstance(e, dict)}
+    return [by_leaf[leaf] for leaf in leaves if leaf in by_leaf]
+
+
+def comment_body(report: dict[str, Any], marker: str, entries: list[dict[str, Any]] | None = None) -> str:
+    """The announcement, with the PR's postcheck `entries` (its questions before and after) when there are any."""
     taxonomy, gate = report.get("taxonomy", {}), report.get("gate", {})
     passed = "passed" if gate.get("passed") else "was forced past"
     body = (f"{marker}\nThe content of this pull request is in the community build of taxonomy commit "
             f"{escape(taxonomy.get('commit'), code=True)} ({len(report.get('leaves', {}).get('used', []))} leaves). "
             f"The build {passed} the evaluation gate; its model card and report are published with it.")
-    entries = (report.get("postcheck") or {}).get("prs", {}).get(str(number))
     return f"{body}\n\n{render_postcheck(entries)}" if entries else body
 
 
@@ -90,8 +111,8 @@ def announce(forge: AnnounceForge, build_dir: Path) -> Announcement:
     commit = re.sub(r"[^0-9A-Za-z]", "", str(report.get("taxonomy", {}).get("commit")))[:64]  # cannot end the marker
     marker = f"<!-- taxonomist:build:{commit} -->"
     result, label_ready = Announcement(), False
-    for number in report.get("taxonomy", {}).get("prs", []):
-        body = comment_body(report, marker, number)
+    for number, leaves in credited(forge, report).items():
+        body = comment_body(report, marker, postcheck_entries(report, leaves))
         try:
             upsert_comment(forge, number, marker, body)
             if LABEL not in forge.labels(number):

@@ -18,6 +18,10 @@ from checks.findings import Finding
 
 BOT_SENDER = re.compile(r"\[bot\]$", re.IGNORECASE)
 WAITING_ACTIONS = frozenset({"opened", "reopened", "synchronize", "ready_for_review"})
+# Real activity, the only thing that moves the stale clock: a push (or opening the PR), a new comment or review
+# by a person. An edit or deletion of an old comment, a label, a title change are not.
+ACTIVITY = {"pull_request": WAITING_ACTIONS, "issue_comment": frozenset({"created"}),
+            "pull_request_review": frozenset({"submitted"})}
 
 
 def epoch(stamp: Any, default: float) -> float:
@@ -52,12 +56,13 @@ def is_private(payload: dict[str, Any]) -> bool:
 
 def pull_row(repo: str, pr: dict[str, Any], at: float, action: str | None, by_person: bool,
              private: bool = True) -> PullRow:
-    """The store's row for a webhook's `pull_request` object; activity counts only a person's acts."""
+    """The store's row for a webhook's `pull_request` object; activity counts only a person's real acts."""
     created = epoch(pr.get("created_at"), at)
     return PullRow(
         repo=repo, number=int(pr["number"]), title=str(pr.get("title") or ""), author=_login(pr.get("user")),
         html_url=_safe_url(pr.get("html_url")), state="open" if pr.get("state") == "open" else "closed",
-        draft=bool(pr.get("draft")), created_at=created, activity_at=at if by_person else created,
+        draft=bool(pr.get("draft")), created_at=created,
+        activity_at=at if by_person and action in ACTIVITY["pull_request"] else created,
         waiting_since=at if action in WAITING_ACTIONS else created,
         head_sha=str((pr.get("head") or {}).get("sha") or ""), base_ref=str((pr.get("base") or {}).get("ref") or ""),
         labels=tuple(sorted(str(lb.get("name")) for lb in pr.get("labels") or () if isinstance(lb, dict))),
@@ -83,7 +88,7 @@ def on_delivery(store: Store, event: str, delivery: str, payload: dict[str, Any]
         target = payload.get("issue") or payload.get("pull_request") or {}
         if isinstance(target, dict) and target.get("number") is not None:
             number = int(target["number"])
-            if person:
+            if person and action in ACTIVITY[event]:
                 store.touch_pull(repo, number, at)
     store.record_delivery(delivery, event, action, repo or None, number, len(jobs), at)
     for job in jobs:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import re
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -36,11 +37,13 @@ from bot.forges.forge import (
     pr_tag,
     tagged_pr,
 )
+from bot.forges.reads import ReadCache, Tree
 from bot.service.ratelimit import RatePacer
 from bot.service.settings import DEFAULT_MAX_RATE_LIMIT_WAIT, Settings
 
 PER_PAGE = 100  # the API's maximum page size
 MAX_CHANGED_FILES = 3000  # the pulls/files endpoint lists at most this many
+FULL_SHA = re.compile(r"[0-9a-f]{40}")
 T = TypeVar("T")
 RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "POST", "PATCH"})
 
@@ -78,6 +81,7 @@ class GitHubApp:
             seconds_between_requests=None, seconds_between_writes=settings.write_interval or None)
         self._clients: dict[int, Any] = {}
         self._lock = threading.Lock()
+        self.reads = ReadCache()  # commits' trees and blobs, shared by every job of the process
 
     def installation_of(self, repo: str) -> int:
         """The id of this app's installation on `repo` (one call)."""
@@ -97,7 +101,7 @@ class GitHubApp:
     def forge(self, repo: str, installation: int | None) -> GitHubForge:
         client = self._client(installation if installation is not None else self.installation_of(repo))
         return GitHubForge(client.get_repo(repo), client.requester, RatePacer(self.settings.max_rate_limit_wait),
-                           app_id=int(self.settings.app_id))
+                           app_id=int(self.settings.app_id), reads=self.reads)
 
 
 def paced(method: Callable[..., T]) -> Callable[..., T]:
@@ -118,12 +122,13 @@ class GitHubForge:
     Check runs and comments count as the bot's own only when `app_id` made them: another app's
     run named `taxonomist/triage`, or a person's comment carrying the marker, is never ours."""
 
-    def __init__(self, repo: Any, requester: Any, pacer: RatePacer | None = None, *, app_id: int) -> None:
+    def __init__(self, repo: Any, requester: Any, pacer: RatePacer | None = None, *, app_id: int,
+                 reads: ReadCache | None = None) -> None:
         self.repo = repo
         self.requester = requester
         self.pacer = pacer or RatePacer(max_wait=DEFAULT_MAX_RATE_LIMIT_WAIT)
         self.app_id = app_id
-        self._modes: dict[str, dict[str, str]] = {}  # tree entry modes by commit, for entry_kind
+        self.reads = reads if reads is not None else ReadCache()
 
     @property
     def name(self) -> str:
@@ -133,16 +138,24 @@ class GitHubForge:
     def list_files(self, ref: str) -> list[str]:
         return [e.path for e in self.repo.get_git_tree(ref, recursive=True).tree if ENTRY_KINDS.get(e.mode) == "file"]
 
+    def _tree(self, ref: str) -> Tree | None:
+        """`ref`'s whole tree in one call; a commit's is shared by every job of the process (`ReadCache`).
+        None when GitHub truncated it (over 100,000 entries): the caller asks path by path."""
+
+        def read() -> Tree:
+            answer = self.repo.get_git_tree(ref, recursive=True)
+            return {} if answer.raw_data.get("truncated") else {e.path: (e.mode, e.sha) for e in answer.tree}
+
+        tree = self.reads.tree(self.name, ref, read) if FULL_SHA.fullmatch(ref) else read()
+        return tree or None
+
     @paced
     def entry_kind(self, path: str, ref: str) -> str | None:
         """From the trees API, which tells links and submodules apart: the contents API answers a
         link to a file in the repository with that file's content."""
-        modes = self._modes.get(ref)
-        if modes is None:
-            modes = {e.path: e.mode for e in self.repo.get_git_tree(ref, recursive=True).tree}
-            self._modes = {ref: modes} if len(ref) == 40 else {}  # a commit's tree never changes; a branch may
-        mode = modes.get(path)
-        return None if mode is None else ENTRY_KINDS.get(mode, "file")
+        tree = self._tree(ref) or {}
+        entry = tree.get(path)
+        return None if entry is None else ENTRY_KINDS.get(entry[0], "file")
 
     @paced
     def pull_request(self, number: int) -> PullRequest:
@@ -164,6 +177,14 @@ class GitHubForge:
 
     @paced
     def read_file(self, path: str, ref: str) -> bytes | None:
+        """At a commit: from its tree and blobs, each read once per process (no call for a path that is not
+        there); at a branch: the contents API. Only regular files: a link or a submodule reads as None."""
+        tree = self._tree(ref) if FULL_SHA.fullmatch(ref) else None
+        if tree is not None:
+            entry = tree.get(path)
+            if entry is None or ENTRY_KINDS.get(entry[0], "file") != "file":
+                return None
+            return self.reads.blob(entry[1], lambda: base64.b64decode(self.repo.get_git_blob(entry[1]).content))
         try:
             content = self.repo.get_contents(path, ref=ref)
         except UnknownObjectException:
@@ -206,6 +227,12 @@ class GitHubForge:
     def force_pushes(self, number: int) -> list[ForcePush]:
         return [ForcePush(event.commit_id, event.created_at) for event in self.repo.get_issue(number).get_events()
                 if event.event == "head_ref_force_pushed" and event.commit_id and event.created_at]
+
+    @paced
+    def merged_pulls_of(self, sha: str) -> list[int]:
+        """The merged pull requests GitHub associates with commit `sha` (the one that brought it in)."""
+        _, pulls = self.requester.requestJsonAndCheck("GET", f"{self.repo.url}/commits/{sha}/pulls")
+        return sorted(int(p["number"]) for p in pulls if isinstance(p, dict) and p.get("merged_at"))
 
     @paced
     def base_changes(self, number: int) -> list[datetime]:

@@ -20,6 +20,7 @@ from bot.forges.forge import Forge, PullRequest
 from bot.forges.repoconfig import read_config
 from bot.lifecycle.rules import SIZE_NAMES, StaleInput, StaleStep, pick_reviewers, size_label, stale_step
 from bot.service.router import HandlerContext, Job, Router
+from bot.triage.entries import MAX_FILES
 from bot.triage.run import contribution_paths
 from checks.config import CONFIG_PATH, ConfigError, LifecycleConfig, RepoConfig, parse_config
 from checks.document import Document, DocumentError
@@ -29,6 +30,7 @@ router = Router()
 log = logging.getLogger(__name__)
 WELCOME_MARKER = "<!-- taxonomist:welcome -->"
 STALE_MARKER = "<!-- taxonomist:stale -->"
+REBASE_CHECKS = 20  # open PRs looked at per push to their base branch
 FIRST_TIMERS = frozenset({"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE"})
 PR_ACTIONS = ("opened", "reopened", "synchronize", "ready_for_review")
 
@@ -122,8 +124,8 @@ def size(forge: Forge, pr: PullRequest, labels: set[str], config: LifecycleConfi
     if not config.size.enabled:
         return None
     changed = [(c.path, c.status) for c in forge.changed_files(pr)]
-    paths = contribution_paths(changed, lambda p: forge.read_file(p, pr.head_sha) is not None)
-    examples = sum(count_examples(forge.read_file(p, pr.head_sha) or b"") for p in paths)
+    paths = contribution_paths(changed, lambda p: forge.entry_kind(p, pr.head_sha) is not None)
+    examples = sum(count_examples(forge.read_file(p, pr.head_sha) or b"") for p in paths[:MAX_FILES])
     leaves = len({PurePosixPath(p).parent for p in paths})
     wanted = size_label(leaves, examples, config.size)
     for name in SIZE_NAMES:
@@ -192,21 +194,28 @@ def lifecycle_activity(job: Job, ctx: HandlerContext) -> None:
 
 @router.on("push", name="lifecycle_base_moved", coalesce=True, per_pull_request=False)
 def lifecycle_base_moved(job: Job, ctx: HandlerContext) -> None:
-    """A push to a branch that open PRs target may make them conflict (or stop): re-check `needs-rebase`."""
+    """A push to a branch that open PRs target may make them conflict (or stop): re-check `needs-rebase`.
+
+    Bounded: at most `REBASE_CHECKS` PRs a push, taken in turn (the store remembers where the last push
+    stopped), each one read (GitHub's `mergeable`) with its labels from the store; the rest are looked at
+    on the next pushes and on their own events."""
     store: Store | None = ctx.store
     ref = str(job.payload.get("ref", ""))
     if store is None or not ref.startswith("refs/heads/") or job.payload.get("deleted"):
         return
     branch = ref.removeprefix("refs/heads/")
     forge: Forge = ctx.forge
-    targets = [row for row in store.open_pulls(job.repo) if row.base_ref == branch]
+    targets = sorted((row for row in store.open_pulls(job.repo) if row.base_ref == branch), key=lambda r: r.number)
     lifecycle = _config_at(forge, branch) if targets else None
     if lifecycle is None or not lifecycle.needs_rebase.enabled:
         return
-    for row in targets:
+    after = store.recall(job.repo, f"rebase-checked:{branch}") or 0
+    turn = ([r for r in targets if r.number > after] + [r for r in targets if r.number <= after])[:REBASE_CHECKS]
+    for row in turn:
         pr = forge.pull_request(row.number)
         if pr.state == "open":
-            needs_rebase(forge, pr, forge.labels(pr.number), lifecycle)
+            needs_rebase(forge, pr, set(row.labels), lifecycle)
+    store.remember(job.repo, f"rebase-checked:{branch}", turn[-1].number)
 
 
 def stale_sweep(forge: Forge, store: Store, now: float | None = None) -> dict[str, list[int]]:

@@ -18,6 +18,7 @@ from checks.paths import kind_of, taxonomy_path
 from checks.sources import MemorySource
 
 ATTRIBUTION = "attribution.txt"
+MAX_FILES = 100  # qna files read per push: each costs API calls (upstream asks for one leaf per pull request)
 _WHAT = {"symlink": "a symbolic link", "submodule": "a git submodule", "dir": "a folder"}
 
 
@@ -44,6 +45,7 @@ class Contribution:
     sources: list[MemorySource] = field(default_factory=list)
     irregular: list[FileReport] = field(default_factory=list)  # a qna file that is a link or a submodule
     links: dict[str, Finding] = field(default_factory=dict)  # qna source -> its attribution.txt is no file
+    left_out: int = 0  # qna files beyond `MAX_FILES`, not read
 
     def complete(self, report: Report) -> Report:
         """`report` with the findings about irregular files: they replace what the attribution check
@@ -52,13 +54,20 @@ class Contribution:
             if fr.source in self.links:
                 fr.findings = [f for f in fr.findings if f.check != "attribution"] + [self.links[fr.source]]
         report.files += self.irregular
+        if self.left_out:
+            report.findings.append(Finding(
+                "placement", Severity.ERROR,
+                f"This pull request changes {MAX_FILES + self.left_out} taxonomy files; Taxonomist reads at most "
+                f"{MAX_FILES} per pull request, and {self.left_out} were not checked. Split it into smaller pull "
+                "requests (one leaf each, as the contribution guide asks)."))
         return report
 
 
 def read_contribution(forge: Forge, paths: Sequence[str], ref: str) -> Contribution:
-    """Each qna file at `ref` with its sibling `attribution.txt`, regular files only."""
-    found = Contribution()
-    for path in paths:
+    """Each qna file at `ref` with its sibling `attribution.txt`, regular files only; at most `MAX_FILES`
+    (the rest are counted in `left_out`)."""
+    found = Contribution(left_out=max(0, len(paths) - MAX_FILES))
+    for path in paths[:MAX_FILES]:
         if (problem := not_regular(forge, path, ref)) is not None:
             found.irregular.append(FileReport(path=_leaf_path(path).as_posix(), source=path,
                                               kind=kind_of(_leaf_path(path)), findings=[problem]))

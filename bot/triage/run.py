@@ -83,7 +83,7 @@ def pr_metadata(forge: Forge, pr: PullRequest) -> PrMetadata:
 def contribution_sources(forge: Forge, pr: PullRequest) -> tuple[Contribution, list[str]]:
     """The PR's contribution files at its head SHA, each with its `attribution.txt`, and every changed path."""
     changed = [(c.path, c.status) for c in forge.changed_files(pr)]
-    paths = contribution_paths(changed, lambda p: forge.read_file(p, pr.head_sha) is not None)
+    paths = contribution_paths(changed, lambda p: forge.entry_kind(p, pr.head_sha) is not None)
     return read_contribution(forge, paths, pr.head_sha), [p for p, _ in changed]
 
 

@@ -72,9 +72,12 @@ def _public_reason(git_message: str) -> str:
 
 
 def _git(args: list[str], cwd: Path, *, binary: bool = False, protocols: Sequence[str] = (),
-         timeout: float | None = None) -> Any:
-    env = {"GIT_ALLOW_PROTOCOL": ":".join(protocols)} if protocols else None
-    return run_git(args, cwd, _GitFailed, binary=binary, env=env, timeout=timeout)
+         timeout: float | None = None, direct: bool = False) -> Any:
+    """git in `cwd`; `direct`: no proxy from the environment (a proxy would resolve the pinned host again)."""
+    env = {"GIT_ALLOW_PROTOCOL": ":".join(protocols)} if protocols else {}
+    if direct:
+        env |= {"NO_PROXY": "*", "no_proxy": "*"}
+    return run_git(args, cwd, _GitFailed, binary=binary, env=env or None, timeout=timeout)
 
 
 def resolve_url(repo: str, mirrors: Sequence[tuple[str, str]], schemes: Sequence[str] = DEFAULT_SCHEMES
@@ -119,12 +122,12 @@ def fetch(repo: str, commit: str, cache: Path, mirrors: Sequence[tuple[str, str]
         _git(["init", "-q", "--bare"], dest)
         try:
             _git([*options, "fetch", "-q", "--no-tags", "--depth", "1", "--", url, commit], dest,
-                 protocols=protocols, timeout=limits.deadline)
+                 protocols=protocols, timeout=limits.deadline, direct=not mirrored)
         except _GitFailed as exc:  # servers that refuse to serve a commit by its id: fetch every branch
             if _public_reason(str(exc)) in _OUT_OF_TIME:
                 raise
             _git([*options, "fetch", "-q", "--no-tags", "--", url, "+refs/heads/*:refs/remotes/origin/*"], dest,
-                 protocols=protocols, timeout=max(0.1, ends - time.monotonic()))
+                 protocols=protocols, timeout=max(0.1, ends - time.monotonic()), direct=not mirrored)
         _git(["cat-file", "-e", f"{commit}^{{commit}}"], dest)
     except _GitFailed as exc:
         shutil.rmtree(dest, ignore_errors=True)

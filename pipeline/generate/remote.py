@@ -47,11 +47,20 @@ class FetchLimits:
                 "-c", "http.followRedirects=false"]
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known prefix: the last 32 bits are an IPv4 address
+
+
 def is_public(address: str) -> bool:
-    """Whether an IP address is on the public internet (an IPv4-mapped IPv6 address is judged as IPv4)."""
+    """Whether an IP address is on the public internet. An IPv6 address that carries an IPv4 one (mapped,
+    NAT64, 6to4, Teredo) is judged by that IPv4 address too: each may reach it."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None,
+                    ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in NAT64 else None]
+        if any(inner is not None and not is_public(str(inner)) for inner in embedded):
+            return False
+        if ip.ipv4_mapped is not None or ip in NAT64:
+            return True  # judged by the IPv4 address it reaches
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local or ip.is_loopback
                                  or ip.is_private or ip.is_unspecified)
 

@@ -211,7 +211,7 @@ def generate(taxonomy_dir: Path, build_dir: Path, cache_dir: Path, settings: Gen
     zero_kept = [leaf.path for leaf in used if not generated[leaf.path]]
     sections = {
         "taxonomy": {"path": str(Path(taxonomy_dir).resolve()), "source": taxonomy.source, "ref": taxonomy.ref,
-                     "commit": taxonomy.commit, "prs": taxonomy.prs},
+                     "commit": taxonomy.commit, "prs": taxonomy.prs, "commits": taxonomy.commits},
         "leaves": {"used": [leaf.path for leaf in used], "skipped": sorted(skipped, key=lambda s: s["leaf"]),
                    "thin": taxonomy.thin_of(used), "zero_kept": zero_kept, "documents": documents,
                    "regenerated": regenerated, "reused": reused,

@@ -354,6 +354,15 @@ def get_commit(ctx: Ctx) -> Reply:
     return Reply(200, shapes.commit(ctx.urls, ctx.world, repo, _commit(ctx, ctx.params["ref"]), with_files=True))
 
 
+@route("GET", "/repos/{owner}/{repo}/commits/{commit_sha}/pulls")
+def list_commit_pulls(ctx: Ctx) -> Reply:
+    """The pull requests GitHub associates with a commit (`World.pulls_of_commit`)."""
+    repo = ctx.the_repo()
+    pulls = ctx.world.pulls_of_commit(repo, _commit(ctx, ctx.params["commit_sha"]).sha)
+    page, headers = paginate(ctx, pulls)
+    return Reply(200, [shapes.pull_request(ctx.urls, ctx.world, repo, p, full=False) for p in page], headers)
+
+
 @route("GET", "/repos/{owner}/{repo}/compare/{basehead}")
 def compare(ctx: Ctx) -> Reply:
     base, sep, head = ctx.params["basehead"].partition("...")

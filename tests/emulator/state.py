@@ -327,6 +327,22 @@ class World:
             if pull.head_ref == branch and repo.issues[pull.number].state == "open":
                 repo.issue_events.append(IssueEvent(self.next_id(), pull.number, actor, "head_ref_force_pushed", new))
 
+    def pulls_of_commit(self, repo: Repo, sha: str) -> list[Pull]:
+        """As GitHub's `commits/{sha}/pulls`: the merged pull request that brought SHA into its base (its merge
+        commit, or a commit of its head that the base lacked); for a commit no merge brought in, the open pull
+        requests whose head holds it."""
+        merged = []
+        for entry in repo.merges:
+            commit = repo.git.commits[entry["sha"]]
+            before = set(repo.git.ancestors(commit.parents[0])) if commit.parents else set()
+            if sha == entry["sha"] or (sha in repo.git.ancestors(entry["head_sha"]) and sha not in before):
+                merged.append(repo.pulls[entry["pull_number"]])
+        if merged:
+            return merged
+        return [pull for pull in repo.pulls.values() if repo.issues[pull.number].state == "open"
+                and sha in repo.git.ancestors(repo.head_sha(pull))
+                and sha not in repo.git.ancestors(repo.branches[pull.base_ref])]
+
     def change_base(self, repo: Repo, pull: Pull, base: str, actor: str) -> None:
         """Point the PR at another base branch, recorded as `base_ref_changed`, as GitHub does."""
         if base not in repo.branches:

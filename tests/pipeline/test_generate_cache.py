@@ -153,7 +153,8 @@ def test_a_git_taxonomy_builds_its_default_branch_and_records_it(tmp_path, tiny)
     cache = tmp_path / "cache"
     first, _ = run(taxonomy, tmp_path / "b1", cache, settings)
     assert first["taxonomy"] == {"path": str(taxonomy.resolve()), "source": "default-branch", "ref": "main",
-                                 "commit": commit, "prs": [12]}
+                                 "commit": commit, "prs": [12],
+                                 "commits": {commit: sorted(first["leaves"]["used"])}}  # GitHub credits these
     edit_leaf(taxonomy / SYNONYMS / "qna.yaml", "happy", "glad")  # not committed: not in the build
     again, teacher = run(taxonomy, tmp_path / "b2", cache, settings)
     assert teacher.counters.requests == 0 and again["leaves"]["hashes"] == first["leaves"]["hashes"]

@@ -13,7 +13,8 @@ from bot.announce.run import LABEL, LABEL_COLOR, AnnounceError, Announcement, an
 class RecordingForge:
     """The slice of the forge interface announcing uses, keeping comments and labels in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, pulls: dict[str, list[int]] | None = None) -> None:
+        self.pulls = pulls if pulls is not None else {SHA_A: [7], SHA_B: [9]}  # GitHub's commit -> PR association
         self.comments: dict[int, dict[int, str]] = {}
         self.label_sets: dict[int, set[str]] = {}
         self.repo_labels: dict[str, str] = {}
@@ -41,10 +42,17 @@ class RecordingForge:
     def ensure_label(self, name: str, color: str, description: str) -> None:
         self.repo_labels.setdefault(name, color)
 
+    def merged_pulls_of(self, sha: str) -> list[int]:
+        return self.pulls.get(sha, [])
+
+
+SHA_A, SHA_B = "a" * 40, "b" * 40
+
 
 def write_report(build: Path, published: bool = True) -> None:
     build.mkdir(parents=True, exist_ok=True)
-    report = {"taxonomy": {"commit": "c0ffee" + "0" * 34, "prs": [7, 9]}, "leaves": {"used": ["a", "b"]},
+    report = {"taxonomy": {"commit": "c0ffee" + "0" * 34, "prs": [7, 9], "commits": {SHA_A: ["a"], SHA_B: ["b"]}},
+              "leaves": {"used": ["a", "b"]},
               "gate": {"passed": True}}
     if published:
         report["published"] = {"path": str(build / "published")}

@@ -75,6 +75,8 @@ def test_announce_build_posts_the_postcheck_on_the_merged_pr(
     build = built(tmp_path, pull["number"])
     report = json.loads((build / "build.json").read_text())
     report["postcheck"] = postcheck(build, max_new_tokens=3)
+    merged_head = github_emulator.state(REPO)["pulls"][str(pull["number"])]["head_sha"]
+    report["taxonomy"]["commits"] = {merged_head: [LEAF]}  # the leaf's commit as GitHub knows it
     (build / "build.json").write_text(json.dumps(report))
     key = tmp_path / "app-key.pem"
     key.write_text(github_app.private_key_pem)

@@ -1,17 +1,25 @@
-"""Issue 11.9: comments without commands cost nothing, commands are rate-limited per user, a merge
+"""Issue 22.4: a 3,000-file push costs at most 500 calls; other apps' check runs cost none.
+Issue 11.9: comments without commands cost nothing, commands are rate-limited per user, a merge
 refused by a rate limit is retried (poison jobs: `tests/bot/test_queue.py`,
 `test_unreportable_failure_is_poison_marked_done_with_a_metric`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from github.GithubException import GithubException, RateLimitExceededException
 
+from bot.comment.sticky import MARKER
+from bot.dashboard.store import PullRow
 from bot.forges.github import GitHubForge
+from bot.lifecycle.handler import REBASE_CHECKS
 from bot.review import handler as review
 from bot.service.handlers import load_handlers
+from tests.dashboard.harness import REPO, World, clean_leaf
+from tests.emulator.client import EmulatorClient
+from tests.emulator.plugin import GitHubApp as EmulatedApp
 from tests.review.test_scenarios import Scene
 
 
@@ -108,3 +116,48 @@ def test_check_runs_of_other_apps_make_no_job_at_intake() -> None:
              "check_suite": {"id": 3, "head_sha": "a" * 40, "app": {"id": 2}, "pull_requests": [{"number": 4}]}}
     assert router.jobs_for("check_suite", "d", suite, 0.0) == []
     assert [j.route for j in router.jobs_for("check_run", "d", check_run_event(1), 0.0)] == ["review"]
+
+
+def test_a_push_of_a_3000_file_pull_request_costs_at_most_500_calls(
+        github_emulator: EmulatorClient, github_app: EmulatedApp, tmp_path: Path, corpus: Path) -> None:
+    gh = github_emulator
+    config = "review:\n  maintainers: [mona]\n  approvers: [ada]\nlifecycle:\n  size: {enabled: true}\n"
+    world = World.make(gh, github_app, tmp_path, corpus, config)
+    world.service.precheck = None  # the model's own budget is measured apart (benchmarks/bench_precheck.py)
+    files: dict[str, str] = {}
+    for i in range(1500):  # 3,000 files: 1,500 distinct leaves, each a qna.yaml and its attribution.txt
+        leaf = clean_leaf(f"compositional_skills/area/leaf{i:04}", note=f"\nLeaf {i}.\n")
+        files.update({p: t + f"\n# leaf {i}\n" if p.endswith("qna.yaml") else t for p, t in leaf.items()})
+    number = int(gh.open_pull(REPO, "big", files=files, user="carla",
+                              body="Adds leaves.\n\nSigned-off-by: Carla <carla@example.org>")["number"])
+    gh.settings(rate_limit=100_000)
+    gh.clear_calls()
+    world.triaged(number, world.hooks.pull_request(REPO, number, "opened"))
+    calls = gh.calls()
+    assert len(calls) <= 500, len(calls)
+    assert len([c for c in calls if "/git/trees/" in c["path"]]) == 1  # the head's tree, read once
+    sticky = next(b for b in world.bot_comments(number) if b.startswith(MARKER))
+    assert "reads at most 100 per pull request" in sticky and "1400 were not checked" in sticky
+    assert "size/XL" in world.labels(number)  # the size counts every leaf, read or not
+
+
+def test_a_push_to_the_base_costs_a_bounded_number_of_calls(
+        github_emulator: EmulatorClient, github_app: EmulatedApp, tmp_path: Path, corpus: Path) -> None:
+    gh = github_emulator
+    world = World.make(gh, github_app, tmp_path, corpus, "lifecycle:\n  needs_rebase: {enabled: true}\n")
+    numbers = [int(gh.open_pull(REPO, f"b{i}", files=clean_leaf(f"compositional_skills/area/b{i}"), user="carla")
+                   ["number"]) for i in range(3 * REBASE_CHECKS)]
+    for n in numbers:
+        world.store.upsert_pull(PullRow(repo=REPO, number=n, title="t", author="carla", html_url="", state="open",
+                                        draft=False, created_at=0.0, activity_at=0.0, waiting_since=0.0,
+                                        head_sha="", base_ref="main"))
+    seen: set[int] = set()
+    for _ in range(3):
+        before = world.state()["branches"]["main"]
+        after = gh.push(REPO, {"README.md": f"{before}\n"}, branch="main", author="mona")
+        gh.clear_calls()
+        world.deliver(world.hooks.push(REPO, "refs/heads/main", before, after, sender="mona"))
+        reads = [c["path"] for c in gh.calls("GET", "/pulls/")]
+        assert len(gh.calls()) <= REBASE_CHECKS + 5 and len(reads) <= REBASE_CHECKS, len(gh.calls())
+        seen |= {int(p.rsplit("/", 1)[1]) for p in reads}
+    assert seen == set(numbers)  # in turn: three pushes looked at every open PR once

@@ -60,7 +60,7 @@ def _connected(address: str, port: int, timeout: float) -> None:
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.1.2.3", "10.0.0.5", "172.16.0.1", "192.168.1.1",
                                      "169.254.169.254", "100.100.100.200", "0.0.0.0", "::1", "fe80::1",
                                      "fd00:ec2::254", "::ffff:127.0.0.1", "::ffff:169.254.169.254", "224.0.0.1",
-                                     "240.0.0.1"])
+                                     "240.0.0.1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::1", "2002:a00:1::1"])
 def test_internal_addresses_are_not_public(address: str) -> None:
     assert not is_public(address)
 
@@ -240,3 +240,29 @@ def test_generate_is_rate_limited_per_user_at_intake() -> None:
     assert asked[generate_handler.GENERATE_RATE[0]:] == [0, 0]
     other = {**payload, "comment": {**payload["comment"], "user": {"login": "tom"}}}
     assert "generate" in [j.route for j in load_handlers().jobs_for("issue_comment", "dx", other, time.time())]
+
+
+def test_the_fetch_of_a_named_remote_is_pinned_direct_and_bounded(tmp_path: Path, monkeypatch: Any) -> None:
+    """What git is told for a PR-named remote: the pinned address, no proxy (a proxy would resolve the name
+    again), no redirect, the low-speed limit and the deadline."""
+    from pipeline.generate import documents
+
+    seen: list[tuple[list[str], dict[str, str], float | None]] = []
+
+    def record(args: list[str], cwd: Path, error: type[Exception], *, binary: bool = False,
+               env: dict[str, str] | None = None, timeout: float | None = None) -> str:
+        seen.append((args, dict(env or {}), timeout))
+        if "fetch" in args:
+            raise error("fatal: stopped after 3 s")
+        return ""
+
+    monkeypatch.setattr(documents, "run_git", record)
+    monkeypatch.setattr(documents, "pinned_options",
+                        lambda url, limits: ["-c", "http.curloptResolve=docs.example:443:93.184.216.34"])
+    with pytest.raises(DocumentFetchError) as caught:
+        fetch("https://docs.example/notes.git", COMMIT, tmp_path / "cache", limits=QUICK)
+    (args, env, timeout), = [s for s in seen if "fetch" in s[0]]  # a deadline: no second try
+    assert "http.curloptResolve=docs.example:443:93.184.216.34" in args and "http.followRedirects=false" in args
+    assert "http.lowSpeedLimit=1024" in args and timeout == QUICK.deadline
+    assert env["NO_PROXY"] == "*" and env["GIT_ALLOW_PROTOCOL"] == "https"
+    assert caught.value.public.endswith("not fetched: took longer than the fetch deadline")
