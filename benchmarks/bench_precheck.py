@@ -159,7 +159,7 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
 
         def run(job: Any) -> None:
             ctx = HandlerContext(forge=forges[job.pr], skip_checks=("content",), indexes=IndexStore(None),
-                                 review_section=router.review_section, precheck=setup)
+                                 precheck=setup)
             router.dispatch(job, ctx)
             if job.route == "triage":
                 done[job.pr] = time.perf_counter()

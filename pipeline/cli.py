@@ -22,7 +22,8 @@ from pipeline.settings import GenerateSettings, SettingsError, TrainSettings, gi
 
 IN_GROUP_HELP = "taxonomist.build.in_group_help"  # the whole build's help shown under `build --help`
 WHOLE_BUILD = "all"  # the hidden command behind `taxonomist build [TAXONOMY] --out BUILD_DIR`
-TRAIN, GATE = TrainSettings(), GateSettings()  # the defaults, shown in the options' help
+TRAIN, GATE = TrainSettings(), GateSettings()
+SAMPLE_CONFIG = Path(__file__).resolve().parent / "configs" / "sample.yaml"  # the defaults, shown in the options' help
 
 
 class WholeBuildByDefault(Group):
@@ -316,6 +317,8 @@ def whole_build_command(
     set_progress_bars(progress)
     context = BuildContext.default(cache)
     stage = "generate"
+    if taxonomy is None and config is None:
+        config = SAMPLE_CONFIG  # the sample's few rows are the special case (pipeline/configs/sample.yaml)
     try:  # every setting is read and checked before the first stage starts
         generate = generate_settings(config, teacher=teacher, teacher_model=None, mirror=mirror,
                                      schema_version=schema_version, concurrency=None)

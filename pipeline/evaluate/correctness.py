@@ -344,7 +344,7 @@ def facts_of(reference: Any, given: Reading) -> list[Fact]:
         fresh = token is not None and not (
             i in used or token.is_punct or token.is_space or token.is_stop or token.pos_ not in CONTENT_POS
             or key in FILLER or key in given.keys or token.lower_ in given.keys or key in quoted_words
-            or not any(c.isalnum() for c in key))
+            or token.lower_ in quoted_words or not any(c.isalnum() for c in key))
         if fresh and (token.pos_ == "PROPN" or token.ent_type_ in NAME_ENTITIES):
             group.append(token)
             continue

@@ -68,3 +68,12 @@ def test_a_bad_file_names_the_file_the_line_and_the_key(tmp_path: Path, text: st
 
 def test_no_file_is_the_defaults() -> None:
     assert load_config(None) == BuildConfig()
+
+
+def test_the_sample_taxonomy_config_is_the_special_case_of_few_rows() -> None:
+    from pipeline.cli import SAMPLE_CONFIG
+
+    config = load_config(SAMPLE_CONFIG)
+    assert (config.generate, config.evaluate) == (BuildConfig().generate, BuildConfig().evaluate)
+    assert (config.train.phase2_lr, BuildConfig().train.phase2_lr) == (1e-4, 1e-3)
+    assert (config.train.micro_batch_size, config.train.activation_checkpointing) == (4, False)

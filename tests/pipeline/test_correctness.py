@@ -87,6 +87,8 @@ def test_quoted_strings_are_facts() -> None:
     got = grade("Where does the name come from?", 'From the old word "brenna", meaning to burn.',
                 "From the old word brenna.")
     assert "brenna" in got.matched
+    spanish = grade('How do you say "thank you" in Spanish?', '"Thank you" in Spanish is "gracias".', "Hola.")
+    assert spanish.missed == ("gracias",)  # one fact, not the quote and its lemma ("gracia") twice
 
 
 def test_text_tasks_fall_back_and_say_so() -> None:
