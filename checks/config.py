@@ -205,6 +205,9 @@ SCHEMA: dict[str, Any] = _obj({
         "enabled": {"type": "boolean"},
         "correct_at": _RATIO, "partly_at": _RATIO, "similar_correct_at": _RATIO, "similar_partly_at": _RATIO,
         "known_share": _RATIO, "partly_known_share": _RATIO, "max_questions": _POS_INT, "time_budget_s": _POS_INT,
+        # Retired when answers came to be graded by their facts (issue 21): still valid, so a repository's
+        # configuration written for the similarity score keeps working, and ignored (docs/precheck.md).
+        "metric": {"enum": ["similarity", "judge", "mean"]}, "example_known_at": _RATIO,
     }),
 })
 _VALIDATOR = Draft202012Validator(SCHEMA)

@@ -38,8 +38,8 @@ def test_verdict_follows_the_labelled_sets_rule() -> None:
 def test_config_section_is_validated() -> None:
     config = parse_config("precheck:\n  correct_at: 0.7\n  max_questions: 8\n")
     assert config.precheck.correct_at == 0.7 and config.precheck.max_questions == 8
-    with pytest.raises(ConfigError, match=r"precheck.*unknown key `metric`"):
-        parse_config("precheck:\n  metric: similarity\n")
+    retired = parse_config("precheck:\n  metric: similarity\n  example_known_at: 0.8\n")  # last release's keys
+    assert retired.precheck == parse_config("").precheck  # still valid, and ignored
     with pytest.raises(ConfigError, match=r"precheck.*unknown key `known_at`"):
         parse_config("precheck:\n  known_at: 0.7\n")
     with pytest.raises(ConfigError, match=":2:"):
