@@ -80,7 +80,7 @@ def test_precheck_on_push_publishes_run_section_and_label_and_caches(
     assert [(r["status"], r["conclusion"]) for r in runs] == [("completed", "neutral")]
     assert LABEL in labels
     assert body.startswith(MARKER) and START in body and sections_of(body)["precheck"].endswith("</details>")
-    assert "| Question | Contributor's answer | Model's answer | Score |" in body and ": 1 known</summary>" in body
+    assert "| Question | Contributor's answer | Model's answer | Grade |" in body and ": 1 known</summary>" in body
 
     triage(forge, number, skip=SKIP)  # a re-triage keeps the precheck's section
     assert START in state(github_emulator, number)[1]
