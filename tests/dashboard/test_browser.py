@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from starlette.applications import Starlette
 
@@ -35,11 +35,29 @@ def driver() -> Iterator[Any]:
     browser.quit()
 
 
+def replaced(page: Any) -> Any:
+    """A wait condition: `page` (the old page's root) is gone and the next page has loaded. Mid-navigation
+    Chromium answers a question about the old node with a stale element or with "node does not belong to
+    the document": both mean it is gone (selenium's `staleness_of` knows only the first)."""
+
+    def loaded(driver: Any) -> bool:
+        try:
+            page.is_enabled()
+        except WebDriverException:
+            try:
+                return driver.execute_script("return document.readyState") == "complete"
+            except WebDriverException:
+                return False
+        return False
+
+    return loaded
+
+
 def follow(driver: Any, by: str, what: str) -> None:
     """Click a link or button and wait until the next page has replaced this one (a busy machine is slow)."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(by, what).click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 30).until(replaced(page))
 
 
 def rows(driver: Any) -> dict[int, dict[str, str]]:
