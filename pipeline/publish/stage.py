@@ -115,9 +115,14 @@ def shown(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     text = str(value)
-    if text.startswith(("/", "~")) and not any(c.isspace() for c in text):
+    if is_machine_path(text):
         return Path(text).name or text
     return text
+
+
+def is_machine_path(text: str) -> bool:
+    """`/root/.cache/x`, `~/work/t`: rooted, at least two parts deep, no space; not a one-part "/lgtm" answer."""
+    return text.startswith(("/", "~")) and "/" in text[1:].rstrip("/") and not any(c.isspace() for c in text)
 
 
 def taxonomy_version(report: dict[str, Any]) -> str:
@@ -311,7 +316,7 @@ def public_copy(value: Any) -> Any:
         return {k: public_copy(v) for k, v in value.items()}
     if isinstance(value, list):
         return [public_copy(v) for v in value]
-    if isinstance(value, str) and value.startswith("/") and not any(c.isspace() for c in value):
+    if isinstance(value, str) and is_machine_path(value):
         return shown(value)
     return value
 

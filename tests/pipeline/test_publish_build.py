@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.models import tiny_model
 from pipeline.publish.report import read_report, update_report
-from pipeline.publish.stage import PublishError, publish
+from pipeline.publish.stage import PublishError, public_copy, publish, shown
 
 ROW = {"leaf": "compositional_skills/writing/words", "status": "new", "n": 1, "delta": 0.1, "verdict": "pass",
        "before": {"similarity": 0.4, "judge": 2.0}, "after": {"similarity": 0.5, "judge": 3.0}}
@@ -92,6 +92,12 @@ def test_the_report_shows_the_interval_zero_kept_and_thin_leaves_and_kept_sample
     assert "ZERO KEPT" in page and "thin: 2 seed examples" in page and "filtered: low_score 2" in page
     assert "Q &lt;one&gt;?" in page and "not valid under its own schema version 1" in page
     assert "[+0.031, +0.160]" in model_card(report)
+
+
+def test_only_machine_paths_are_cut_to_their_last_part() -> None:
+    assert [shown(v) for v in ("/root/.cache/taxonomist/models/Smol", "~/work/taxonomy", "/lgtm", "/", "a/b")] == [
+        "Smol", "taxonomy", "/lgtm", "/", "a/b"]
+    assert public_copy({"answer": "/lgtm", "path": ["/tmp/build/data"]}) == {"answer": "/lgtm", "path": ["data"]}
 
 
 def test_published_files_are_readable_and_name_no_machine_path(build: Path) -> None:
