@@ -109,10 +109,11 @@ def answers_of(model: Any, tokenizer: Any, items: Sequence[dict[str, str]], *, m
                batch_size: int = 8) -> list[str]:
     """Greedy answers of a loaded model to every item, `batch_size` at a time with continuous batching
     (`pipeline.generate.decoding`); the precheck keeps one model warm between pull requests and calls this."""
-    from pipeline.generate.decoding import Decoder, prompt_ids, stop_ids
+    from pipeline.generate.decoding import Decoder, budget_bytes, prompt_ids, stop_ids
+    from pipeline.memory import memory_limit
 
     model.eval()
-    decoder = Decoder(model, stop_ids(model, tokenizer), batch_size)
+    decoder = Decoder(model, stop_ids(model, tokenizer), batch_size, budget_bytes(memory_limit().bytes))
     replies = decoder.run([prompt_ids(tokenizer, prompt_of(item)) for item in items], max_new_tokens)
     return [tokenizer.decode(tokens, skip_special_tokens=True).strip() for tokens in replies]
 

@@ -12,6 +12,12 @@ Rows sit left-padded in one KV cache, with the padding masked and position ids c
 row's own first token, so a row's tokens do not depend on its neighbours (only float rounding in the
 padded attention differs). A model whose cache is not plain per-layer keys and values (sliding
 windows, state-space layers) decodes one row at a time.
+
+Memory: the cache is allocated once per change of rows with room for every token still to come
+(`RoomyLayer`), so a decoding step writes in place; transformers' own layer concatenated, copying the
+whole batch's cache every token (taxonomy-2024-08: 7 rows of 3,200 tokens, about 1 GB a step). And
+the batch's cache, padding included, stays within a byte budget (`budget_bytes`): one long prompt does
+not pad seven others to its length; the next row waits for room instead.
 """
 
 from __future__ import annotations
@@ -52,13 +58,76 @@ class Row:
         return int(torch.multinomial(probs, 1, generator=self.generator))
 
 
-class Decoder:
-    """The running batch over one model: `admit` a row, `step` every row by one token."""
+class RoomyLayer(DynamicLayer):
+    """A layer's keys and values inside a buffer with `room` free positions after them: `update` writes
+    the new token's keys in place and only reallocates (with the same room again) when the room runs out."""
 
-    def __init__(self, model: Any, stop_ids: Collection[int], size: int) -> None:
+    def __init__(self, parts: Sequence[tuple[torch.Tensor, torch.Tensor]], width: int, room: int) -> None:
+        """`parts`' rows stacked, each left-padded with zeros to `width` positions (masked by the caller)."""
+        super().__init__()
+        self.device, self.is_initialized, self.room = parts[0][0].device, True, max(1, room)
+        self._fill(parts, width)
+
+    def _fill(self, parts: Sequence[tuple[torch.Tensor, torch.Tensor]], width: int) -> None:
+        first = parts[0][0]
+        shape = (sum(k.shape[0] for k, _ in parts), first.shape[1], width + self.room, first.shape[-1])
+        self._keys, self._values = first.new_zeros(shape), first.new_zeros(shape)
+        row = 0
+        for keys, values in parts:
+            rows, length = keys.shape[0], keys.shape[-2]
+            self._keys[row:row + rows, :, width - length:width] = keys
+            self._values[row:row + rows, :, width - length:width] = values
+            row += rows
+        self.length = width
+        self.keys, self.values = self._keys[..., :width, :], self._values[..., :width, :]
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any,
+               **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        end = self.length + key_states.shape[-2]
+        if end > self._keys.shape[-2]:
+            self._fill([(self.keys, self.values)], self.length)
+        self._keys[..., self.length:end, :] = key_states
+        self._values[..., self.length:end, :] = value_states
+        self.length = end
+        self.keys, self.values = self._keys[..., :end, :], self._values[..., :end, :]
+        return self.keys, self.values
+
+
+KV_BUDGET_CEILING = 512 * 1024 * 1024  # bytes of cache a batch may hold however much memory there is
+KV_BUDGET_SHARE = 8  # ... and at most this fraction (1/8) of the machine's memory limit
+
+
+def budget_bytes(limit_bytes: int) -> int:
+    """What one forward pass's cache and attention may take: the batches' share of the memory limit."""
+    return min(KV_BUDGET_CEILING, limit_bytes // KV_BUDGET_SHARE)
+
+
+def cache_bytes_per_token(model: Any) -> int:
+    """Keys and values of one token over every layer (SmolLM2-135M in float32: 46,080 bytes)."""
+    config = model.config
+    heads = config.num_attention_heads
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+    kv_heads = getattr(config, "num_key_value_heads", None) or heads
+    return config.num_hidden_layers * 2 * kv_heads * head_dim * model.dtype.itemsize
+
+
+def pass_bytes(model: Any, rows: int, width: int, past: int = 0) -> int:
+    """The memory one forward pass of `rows` prompts of `width` new tokens on `past` cached ones takes:
+    their cache, and one layer's attention scores if the kernel materialises them (a padding mask)."""
+    return rows * (past + width) * (cache_bytes_per_token(model) + model.config.num_attention_heads * width * 4)
+
+
+class Decoder:
+    """The running batch over one model: `admit` a row, `step` every row by one token.
+
+    `max_bytes` bounds the batch's cache (rows times the padded width, with room for each reply still
+    to come): what sizes its memory. A row that alone exceeds it still runs, alone."""
+
+    def __init__(self, model: Any, stop_ids: Collection[int], size: int, max_bytes: int | None = None) -> None:
         self.model = model
         self.stop_ids = frozenset(stop_ids)
         self.size = max(1, size)
+        self.max_tokens = None if max_bytes is None else max_bytes // cache_bytes_per_token(model)
         self.rows: list[Row] = []
         self.cache: Any = None
         self.mask: torch.Tensor | None = None  # (rows, cached columns): 1 where a column is a real token
@@ -67,6 +136,19 @@ class Decoder:
     @property
     def room(self) -> int:
         return self.size - len(self.rows)
+
+    def fits(self, length: int, reply: int) -> bool:
+        """Whether a prompt of `length` tokens with a reply of up to `reply` joins within `max_tokens`
+        (an empty batch takes any row)."""
+        if not self.rows or self.max_tokens is None:
+            return bool(self.room)
+        assert self.mask is not None
+        width = max(self.mask.shape[1] + self._to_come(), length + reply)
+        return bool(self.room) and (len(self.rows) + 1) * width <= self.max_tokens
+
+    def _to_come(self) -> int:
+        """The most tokens a row of the batch may still add."""
+        return max((row.max_tokens - len(row.tokens) for row in self.rows), default=0)
 
     def admit(self, row: Row, ids: list[int]) -> bool:
         """Run the prompt and pick the reply's first token; False when that already ends the reply.
@@ -78,7 +160,7 @@ class Decoder:
         if window and len(ids) + row.max_tokens > window:
             raise PromptTooLong(f"the prompt is {len(ids)} tokens; with {row.max_tokens} for the reply it does not "
                              f"fit the model's context of {window} tokens")
-        out = self.model(input_ids=torch.tensor([ids]), use_cache=True, logits_to_keep=1)
+        out = prefill(self.model, ids)
         if self._ends(row, out.logits[0, -1]):
             return False
         if not plain_cache(out.cache):
@@ -111,7 +193,7 @@ class Decoder:
         waiting = deque(range(len(prompts)))
         with torch.no_grad():
             while waiting or self.rows:
-                while waiting and self.room:
+                while waiting and self.fits(len(prompts[waiting[0]]), rows[waiting[0]].max_tokens):
                     i = waiting.popleft()
                     with contextlib.suppress(PromptTooLong):
                         self.admit(rows[i], prompts[i])
@@ -132,17 +214,18 @@ class Decoder:
         return len(row.tokens) >= row.max_tokens
 
     def _join(self, row: Row, cache: Any, length: int) -> None:
+        """The row's prompt cache into the batch's, layer by layer, so at most one layer is held twice."""
         mask = torch.ones((1, length), dtype=torch.long)
         if not self.rows:
             self.rows, self.cache, self.mask = [row], cache, mask
+            self._rebuild(length, lambda i, layer: [(layer.keys, layer.values)])
             return
         assert self.mask is not None
         width = max(self.mask.shape[1], length)
         self.mask = torch.cat([_pad_left(self.mask, width, -1), _pad_left(mask, width, -1)])
-        for mine, theirs in zip(self.cache.layers, cache.layers, strict=True):
-            mine.keys = torch.cat([_pad_left(mine.keys, width, -2), _pad_left(theirs.keys, width, -2)])
-            mine.values = torch.cat([_pad_left(mine.values, width, -2), _pad_left(theirs.values, width, -2)])
         self.rows.append(row)
+        self._rebuild(width, lambda i, layer: [(layer.keys, layer.values),
+                                               (cache.layers[i].keys, cache.layers[i].values)])
 
     def _keep(self, indices: list[int]) -> None:
         """Keep these rows, and cut the columns that are padding in every one of them."""
@@ -155,9 +238,30 @@ class Decoder:
         mask = self.mask[index]
         lead = int((mask.cumsum(-1) == 0).sum(-1).min())
         self.mask = mask[:, lead:]
-        for layer in self.cache.layers:
-            layer.keys = layer.keys[index, :, lead:]
-            layer.values = layer.values[index, :, lead:]
+        self._rebuild(self.mask.shape[1], lambda i, layer: [(layer.keys[index, :, lead:],
+                                                             layer.values[index, :, lead:])])
+
+    def _rebuild(self, width: int, parts: Any) -> None:
+        """Each layer anew from `parts(i, layer)`, with room for the longest reply still to come; a
+        layer's old tensors go as soon as its new one is made."""
+        room = self._to_come()
+        for i, layer in enumerate(self.cache.layers):
+            self.cache.layers[i] = RoomyLayer(parts(i, layer), width, room)
+
+
+PREFILL_CHUNK = 512  # prompt tokens per forward pass: one pass's attention scores stay small
+
+
+def prefill(model: Any, ids: list[int]) -> Any:
+    """The prompt's forward pass in chunks of `PREFILL_CHUNK` tokens on the growing cache: the same
+    logits and cache as one pass (causal attention), without a 3,000-token prompt's 3,000 x 3,000
+    scores per head. The output of the last chunk, its cache holding the whole prompt."""
+    out, cache = None, None
+    for start in range(0, len(ids), PREFILL_CHUNK):
+        out = model(input_ids=torch.tensor([ids[start:start + PREFILL_CHUNK]]), cache=cache, use_cache=True,
+                    logits_to_keep=1)
+        cache = out.cache
+    return out
 
 
 def prompt_ids(tokenizer: Any, messages: Sequence[dict[str, str]], prefix: str = "") -> list[int]:

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -117,6 +118,7 @@ class _Slot:
     """One submitted item waiting for its turn: its result or its error once done."""
 
     item: Any
+    ids: list[int] | None = None  # a reply's prompt tokens, once rendered
     done: bool = False
     result: Any = None
     error: BaseException | None = None
@@ -138,9 +140,9 @@ class LocalBackend:
     only on its prompt.
     """
 
-    def __init__(self, folder: Path, seed: int = 0, batch_size: int = 1) -> None:
-        from pipeline.generate.decoding import Decoder, stop_ids
-        from pipeline.memory import share_heaps
+    def __init__(self, folder: Path, seed: int = 0, batch_size: int = 1, max_bytes: int | None = None) -> None:
+        from pipeline.generate.decoding import Decoder, budget_bytes, stop_ids
+        from pipeline.memory import memory_limit, share_heaps
         from pipeline.models import load_student
 
         share_heaps()
@@ -149,7 +151,8 @@ class LocalBackend:
         self.identity = local_identity(folder)
         self.seed = seed
         self.size = max(1, batch_size)
-        self.decoder = Decoder(self.model, stop_ids(self.model, self.tokenizer), self.size)
+        self.max_bytes = budget_bytes(memory_limit().bytes) if max_bytes is None else max_bytes
+        self.decoder = Decoder(self.model, stop_ids(self.model, self.tokenizer), self.size, self.max_bytes)
         self.judged: list[int] = []  # the size of each judgement batch, for benchmarks and tests
         self._option_tokens: dict[tuple[str, ...], list[list[int]]] = {}
         self._requests: deque[_Slot] = deque()
@@ -205,11 +208,11 @@ class LocalBackend:
         with torch.no_grad():
             if choices := self._take(self._choices, self.size):
                 self._judge(choices)
-            while self.decoder.room and (taken := self._take(self._requests, 1)):
-                slot, request = taken[0], taken[0].item
+            while slot := self._next_request():
+                request = slot.item
                 row = Row(slot, max(1, request.max_tokens), request.temperature, self.seed)
                 try:
-                    if not self.decoder.admit(row, self._ids(request.messages)):
+                    if not self.decoder.admit(row, slot.ids):
                         self._reply(row)
                 except Exception as exc:
                     _finish(slot, error=exc)
@@ -223,6 +226,25 @@ class LocalBackend:
                     return
                 for row in ended:
                     self._reply(row)
+
+    def _next_request(self) -> _Slot | None:
+        """The first waiting reply, taken if it fits in the running batch's token budget (a prompt that
+        cannot be rendered is finished with its error on the way)."""
+        while True:
+            with self._cond:
+                if not self._requests:
+                    return None
+                slot = self._requests[0]
+            if slot.ids is None:
+                try:
+                    slot.ids = self._ids(slot.item.messages)
+                except Exception as exc:
+                    self._take(self._requests, 1)
+                    _finish(slot, error=exc)
+                    continue
+            if not self.decoder.fits(len(slot.ids), max(1, slot.item.max_tokens)):
+                return None
+            return self._take(self._requests, 1)[0]
 
     def _reply(self, row: Any) -> None:
         _finish(row.owner, result=self.tokenizer.decode(row.tokens, skip_special_tokens=True))
@@ -275,7 +297,8 @@ class LocalBackend:
                 start = self.model(input_ids=torch.tensor([ids[rows[0]][:shared]]), use_cache=True).cache
                 if not plain_cache(start):
                     start, shared = None, 0
-            for group in _length_groups([len(ids[r]) - shared for r in rows]):
+            fits = partial(_fits, self.model, self.max_bytes, shared)
+            for group in _length_groups([len(ids[r]) - shared for r in rows], fits=fits):
                 group = [rows[g] for g in group]
                 cache = None
                 if start is not None:
@@ -336,14 +359,22 @@ class LocalBackend:
         return {"input_ids": ids, "attention_mask": mask, "position_ids": (mask.cumsum(-1) - 1).clamp(min=0)}
 
 
-def _length_groups(lengths: Sequence[int], waste: float = 0.25) -> list[list[int]]:
+def _fits(model: Any, max_bytes: int, shared: int, rows: int, width: int) -> bool:
+    from pipeline.generate.decoding import pass_bytes
+
+    return pass_bytes(model, rows, width, shared) <= max_bytes
+
+
+def _length_groups(lengths: Sequence[int], waste: float = 0.25,
+                   fits: Callable[[int, int], bool] = lambda rows, width: True) -> list[list[int]]:
     """Row indices grouped by length, longest first: a row joins the current group while the group's
-    padding stays within `waste` of its real tokens."""
+    padding stays within `waste` of its real tokens and `fits(rows, width)` (the memory budget)."""
     groups: list[list[int]] = []
     for row in sorted(range(len(lengths)), key=lambda r: -lengths[r]):
         group = groups[-1] if groups else None
         if group and lengths[group[0]] * (len(group) + 1) <= (1 + waste) * (sum(lengths[r] for r in group)
-                                                                          + lengths[row]):
+                                                                          + lengths[row]) \
+                and fits(len(group) + 1, lengths[group[0]]):
             group.append(row)
         else:
             groups.append([row])

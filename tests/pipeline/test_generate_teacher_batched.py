@@ -274,3 +274,56 @@ def test_a_prompt_longer_than_the_context_fails_alone(tiny):
     assert max(backend.decoder.widths) == 1  # the huge prompt never joined the batch
     replies = backend.decoder.run([backend._ids(_chat(huge)), backend._ids(_chat("hi"))], max_tokens=4)
     assert replies[0] == [] and replies[1]  # evaluation: an empty answer, and the others go on
+
+
+def test_a_byte_budget_keeps_the_batch_small_and_the_replies_the_same(backends, monkeypatch):
+    """Memory (issue 27): the batch's cache, padding and the replies still to come included, stays
+    within `max_bytes`; rows then wait for room, and every reply is still transformers' own."""
+    from pipeline.generate.decoding import Decoder, cache_bytes_per_token, stop_ids
+
+    one, _ = backends
+    requests = [Request(_chat(p), max_tokens=10) for p in PROMPTS]
+    prompts = [one._ids(r.messages) for r in requests]
+    budget = 2 * (max(map(len, prompts)) + 10) * cache_bytes_per_token(one.model)  # two long rows
+    decoder = Decoder(one.model, stop_ids(one.model, one.tokenizer), size=8, max_bytes=budget)
+    held: list[int] = []
+    step = Decoder.step
+
+    def watched(self):
+        held.append(len(self.rows) * self.cache.layers[0]._keys.shape[-2])
+        return step(self)
+
+    monkeypatch.setattr(Decoder, "step", watched)
+    replies = decoder.run(prompts, max_tokens=10)
+    assert [one.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in replies] == \
+        [_generate_alone(one, r) for r in requests]
+    assert max(held) * cache_bytes_per_token(one.model) <= budget
+    assert max(decoder.widths) > 1  # short rows still share a step
+
+
+def test_a_long_prompt_is_prefilled_in_chunks_with_the_same_reply(backends, monkeypatch):
+    """Chunked prefill (one pass's attention stays small) gives the reply of one pass."""
+    from pipeline.generate import decoding
+
+    one, _ = backends
+    request = Request(_chat(PROMPTS[3]), max_tokens=10)
+    monkeypatch.setattr(decoding, "PREFILL_CHUNK", 4)
+    decoder = decoding.Decoder(one.model, decoding.stop_ids(one.model, one.tokenizer), size=1)
+    (reply,) = decoder.run([one._ids(request.messages)], max_tokens=10)
+    assert one.tokenizer.decode(reply, skip_special_tokens=True) == _generate_alone(one, request)
+
+
+def test_a_cache_layer_writes_in_place_and_grows_when_its_room_runs_out():
+    """`RoomyLayer`: a step's keys land in the buffer without a copy of the rest; past its room it
+    reallocates and keeps every earlier position."""
+    from pipeline.generate.decoding import RoomyLayer
+
+    keys = torch.arange(2 * 1 * 3 * 2, dtype=torch.float32).reshape(2, 1, 3, 2)
+    layer = RoomyLayer([(keys, keys + 100)], width=3, room=2)
+    buffer = layer._keys
+    for step in range(4):
+        new = torch.full((2, 1, 1, 2), float(-step - 1))
+        out_keys, out_values = layer.update(new, new)
+        assert out_keys.shape[-2] == 4 + step and torch.equal(out_keys[..., :3, :], keys)
+        assert torch.equal(out_keys[..., -1:, :], new) and torch.equal(out_values[..., :3, :], keys + 100)
+        assert (layer._keys is buffer) == (step < 2)
