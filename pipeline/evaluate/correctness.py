@@ -171,6 +171,7 @@ class Reading:
     numbers: list[Number] = field(default_factory=list)
     plain: str = ""
     quotes: set[str] = field(default_factory=set)
+    names: set[tuple[str, ...]] = field(default_factory=set)  # runs of proper nouns, as keys
 
 
 _nlp: Any = None
@@ -352,7 +353,14 @@ def read(doc: Any) -> Reading:
         elif f" {words} " in f" {text} ":
             keys.add(short)
     quotes = {plain(m.group(1)) for m in QUOTED.finditer(doc.text)} - {""}
-    return Reading(keys=keys - {""}, numbers=numbers, plain=text, quotes=quotes)
+    names, run = set(), []
+    for token in [*tokens, None]:
+        if token is not None and token.pos_ == "PROPN":
+            run.append(_key(token))
+        elif run:
+            names.add(tuple(run))
+            run = []
+    return Reading(keys=keys - {""}, numbers=numbers, plain=text, quotes=quotes, names=names)
 
 
 def facts_of(reference: Any, given: Reading) -> list[Fact]:
@@ -411,9 +419,11 @@ def own_words(reference: Any, given: Reading) -> list[Fact]:
 def _name_match(fact: Fact, answer: Reading) -> str:
     """`matched`, `half` or `missed` for a name of several words: all its words there match it; a place
     or company of three or more words also without its last, generic one ("New York" for "New York
-    City"); a person's surname alone is half ("James Halloran" for "Viktor Halloran")."""
+    City"); a person's surname alone matches ("Watson and Crick"), after another first name it is
+    half ("James Halloran" for "Viktor Halloran")."""
     present = [p in answer.keys for p in fact.parts]
-    if all(present) or (not fact.person and len(present) >= 3 and all(present[:-1])):
+    if all(present) or (not fact.person and len(present) >= 3 and all(present[:-1])) or (
+            fact.person and len(present) > 1 and (fact.parts[-1],) in answer.names):
         return "matched"
     return "half" if fact.person and len(present) > 1 and present[-1] else "missed"
 
@@ -460,6 +470,29 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
         else:
             (matched if fact.key in answer.keys else missed).append(fact)
     return matched, missed, contradicted, half
+
+
+# A question that asks for one quantity or date ("How tall...?", "When did...?") or one person ("Who...?"):
+# the reference's numbers, or its names, are what it asks; the rest is an aside ("330 metres, including
+# its antennas"; "Watson and Crick, using X-ray images by Rosalind Franklin").
+ASKS_NUMBER = re.compile(r"^\W*(?:how (?:many|much|tall|long|old|far|deep|high|big|large|heavy|fast|wide|often"
+                         r"|hot|cold)|when|(?:in |on |at )?(?:what|which) (?:year|date|time|temperature|percentage"
+                         r"|age)s?)\b")
+ASKS_NAME = re.compile(r"^\W*who\b")
+WH_WORD = re.compile(r"\b(?:who|whom|what|which|where|when|why|how)\b")
+
+
+def asked_facts(question: str, facts: list[Fact]) -> list[Fact]:
+    """The facts a question asks for: its numbers for a quantity or date question, its names for a
+    "who" question, where the reference has any and the question asks one thing (no second wh-word:
+    "When did it open, and who runs it?" asks both); else all of them."""
+    text = question.lower()
+    first = WH_WORD.search(text)
+    if first is None or WH_WORD.search(text, first.end()) is not None:
+        return facts
+    kinds = ({"number"} if ASKS_NUMBER.match(text) else {"name"} if ASKS_NAME.match(text) else set())
+    chosen = [f for f in facts if f.kind in kinds]
+    return chosen or facts
 
 
 def is_task(question: str) -> bool:
@@ -531,7 +564,8 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
     caps: list[bool] = []
     for n, item in enumerate(items):
         given, reference, answer = (read(docs[3 * n]), docs[3 * n + 1], read(docs[3 * n + 2]))
-        facts = [] if is_task(item["question"]) else facts_of(reference, given) or own_words(reference, given)
+        facts = [] if is_task(item["question"]) else asked_facts(
+            item["question"], facts_of(reference, given) or own_words(reference, given))
         if facts:
             matched, missed, contradicted, half = match(facts, answer, given)
             score = round((len(matched) + len(half) / 2) / len(facts), DIGITS)

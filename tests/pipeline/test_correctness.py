@@ -179,3 +179,15 @@ def test_a_text_task_declined_or_missed_is_wrong_however_alike_it_reads() -> Non
     assert (unrelated.label, unrelated.rationale) == (WRONG, "keeps almost nothing the task asks for")
     assert kept.label == CORRECT
     assert is_task("Give a one-sentence summary of this study.") and not is_task("Give an example of a mammal.")
+
+
+def test_a_question_for_one_quantity_or_person_is_answered_by_it() -> None:
+    assert grade("How tall is the Orley mast?", "About 212 metres, including its lightning rod.",
+                 "The Orley mast is about 212 metres tall.").label == CORRECT
+    assert grade("How tall is the Orley mast?", "About 212 metres, including its lightning rod.",
+                 "The Orley mast is about 120 metres tall, including its lightning rod.").label == WRONG
+    assert grade("Who mapped the Vessa caves in 1911?", "Ilse Marten and Tomas Brede, with lamps by Ada Lind.",
+                 "The caves were mapped by Marten and Brede in 1911.").label == CORRECT  # surnames alone
+    both = grade("When did the farm open, and who runs it?", "It opened in 2016 and is run by Cinder Energy Partners.",
+                 "It opened in 2016 and is run by the national grid company.")
+    assert both.label == PARTLY  # two things asked: the name counts too
