@@ -100,3 +100,24 @@ def test_a_judge_rationale_is_escaped_and_cut_in_the_comment() -> None:
     assert outside.count("</details>") == 1 and section.rstrip().endswith("</details>")
     assert not any(line.lstrip().startswith("/approve") for line in section.splitlines())
     assert len(section) < 5_000  # one cut cell, not 100 KB
+
+
+def test_a_file_graded_by_another_judge_is_graded_again(tmp_path: Path) -> None:
+    """The cache key holds the judge: changing the operator's judge never serves the old judge's grades."""
+    from bot.precheck.run import PrecheckCache
+    from bot.triage.run import triage
+
+    repo = make_sample_repo(tmp_path / "taxonomy")
+    forge = LocalGitForge(repo=repo, base="main", head="known-facts", body="")
+    triage(forge, forge.number, skip=("content",))
+    cache = PrecheckCache(tmp_path / "cache")
+    calls: list[int] = []
+
+    def runner(leaves: Any, config: PrecheckConfig) -> dict[str, Any]:
+        calls.append(len(leaves))
+        return precheck(leaves, config, model=knowing({}))
+
+    for judge in ("", "", "https://judge-a.example grader", "https://judge-a.example grader",
+                  "https://judge-b.example grader"):
+        run_precheck(forge, forge.number, runner=runner, model="scripted", cache=cache, judge=judge)
+    assert calls == [1, 1, 1]  # none, judge A and judge B each asked once; the repeats came from the cache
