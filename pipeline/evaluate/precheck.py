@@ -175,8 +175,8 @@ def rule_of(config: PrecheckConfig) -> str:
     """The verdict's rule in one line, for the comment and the text output."""
     return (f"known: at least {config.known_share:.0%} of the answers correct; partly-known: correct plus half "
             f"the partly ones reach {config.partly_known_share:.0%}; else new. An answer is correct when it holds "
-            f"{config.correct_at:.0%} of the reference's facts and contradicts none, partly from "
-            f"{config.partly_at:.0%}.")
+            f"{config.correct_at:.0%} of the reference's facts, every number and quote among them, and contradicts "
+            f"none, partly from {config.partly_at:.0%}.")
 
 
 @dataclass(frozen=True, slots=True)
