@@ -7,6 +7,8 @@
    (the part the thresholds were calibrated on) and for `sealed.jsonl` (read here only: never used to
    tune): leaf verdict accuracy, the known/partly-known/new confusion, wrong-answer leaves rated
    `known`, and the per-answer label agreement. Targets: no wrong-answer leaf `known`, >= 90 % right.
+   `PRECHECK_SEALED=PATH` (`benchmarks/run.py precheck --sealed PATH`) measures another set of the same
+   schema too, written apart and read once; `PRECHECK_VERDICTS_ONLY=1` stops after the verdicts.
 2. Precheck time per leaf with the embedded model, warm (loaded once, as in the bot's worker): a
    five-question skill leaf and the sample's fifteen-question knowledge leaf (five contexts), median
    and p90 of 5 runs. Target: knowledge median <= 30 s.
@@ -52,14 +54,17 @@ class Replay:
         return self.answers.get(request.messages[-1]["content"], "")
 
 
-def labelled_leaves(name: str) -> tuple[list[LeafSeeds], dict[str, str], dict[str, Any]]:
-    """The set's leaves as the precheck reads them, the replayed answers by prompt, and each leaf's truth."""
+def labelled_leaves(name: str | Path) -> tuple[list[LeafSeeds], dict[str, str], dict[str, Any]]:
+    """The set's leaves as the precheck reads them, the replayed answers by prompt, and each leaf's truth
+    (`name` under benchmarks/data/precheck, or a path; a header line is skipped)."""
     from pipeline.generate.prompts import user_turn
 
-    lines = (DATA / name).read_text(encoding="utf-8").splitlines()[1:]
+    lines = (DATA / name).read_text(encoding="utf-8").splitlines()
     leaves, answers, truth = [], {}, {}
     for line in lines:
-        row = json.loads(line)
+        row = json.loads(line) if line.strip() else {}
+        if "examples" not in row:
+            continue
         seeds = []
         for ex in row["examples"]:
             context = row["document"] if row["type"] == "knowledge" else ex["context"]
@@ -74,7 +79,7 @@ def labelled_leaves(name: str) -> tuple[list[LeafSeeds], dict[str, str], dict[st
     return leaves, answers, truth
 
 
-def verdict_figures(name: str) -> dict[str, Any]:
+def verdict_figures(name: str | Path) -> dict[str, Any]:
     """Leaf verdicts and answer labels of one part of the set against its author's."""
     from pipeline.generate.teacher import Teacher
 
@@ -102,7 +107,7 @@ def verdict_figures(name: str) -> dict[str, Any]:
             "labels": labels, "agree": agree, "open_labels": open_labels, "open_agree": open_agree, "misses": misses}
 
 
-def print_verdicts(name: str) -> None:
+def print_verdicts(name: str | Path) -> None:
     found = verdict_figures(name)
     print(f"{name}: {found['right']}/{found['leaves']} leaf verdicts right "
           f"({found['right'] / found['leaves']:.1%}); wrong-answer leaves rated known: {len(found['wrong_known'])} "
@@ -181,6 +186,10 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
 def main() -> None:
     print_verdicts("labelled.jsonl")
     print_verdicts("sealed.jsonl")
+    if os.environ.get("PRECHECK_SEALED"):
+        print_verdicts(Path(os.environ["PRECHECK_SEALED"]))
+    if os.environ.get("PRECHECK_VERDICTS_ONLY"):
+        return
     skill = [LeafSeeds("compositional_skills/bench/everyday/qna.yaml", "everyday",
                        [{"question": q, "answer": a} for q, a in EVERYDAY])]
     for name, leaves in (("skill, 5 questions", skill), ("knowledge, 15 questions in 5 contexts",

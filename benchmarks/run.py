@@ -1,4 +1,9 @@
-"""`make bench`: run every benchmarks/bench_*.py (or those named: `make bench ONLY="structural content"`)."""
+"""`make bench`: run every benchmarks/bench_*.py (or those named: `make bench ONLY="structural content"`).
+
+Options: `--sealed PATH` also measures the precheck's verdicts on another labelled set of the same
+schema (benchmarks/data/precheck/README.md), read once: `benchmarks/run.py precheck --sealed PATH`;
+`--verdicts-only` skips the precheck's timings (the same as PRECHECK_SEALED and PRECHECK_VERDICTS_ONLY=1).
+"""
 
 from __future__ import annotations
 
@@ -32,5 +37,24 @@ def main(names: list[str]) -> int:
     return 1 if failed else 0
 
 
+def options(argv: list[str]) -> list[str]:
+    """The benchmark names of `argv`; its options go to the environment the benchmarks read."""
+    names, args = [], iter(argv)
+    for arg in args:
+        if arg == "--sealed" or arg.startswith("--sealed="):
+            path = arg.partition("=")[2] or next(args, "")
+            if not path or not Path(path).is_file():
+                sys.exit(f"--sealed: no such file: {path!r}")
+            os.environ["PRECHECK_SEALED"] = str(Path(path).resolve())
+        elif arg == "--verdicts-only":
+            os.environ["PRECHECK_VERDICTS_ONLY"] = "1"
+        elif arg in ("-h", "--help"):
+            print(__doc__)
+            sys.exit(0)
+        else:
+            names.append(arg)
+    return names
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or os.environ.get("ONLY", "").split()))
+    sys.exit(main(options(sys.argv[1:]) or os.environ.get("ONLY", "").split()))

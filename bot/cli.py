@@ -68,6 +68,12 @@ def dry_run_command(
         "--precheck-model", metavar="auto|none|FOLDER|URL", help="The model that prechecks the contribution "
         "(auto: the newest build in $TAXONOMIST_BUILDS, else the embedded base student; none: no precheck)."
     )] = "auto",
+    precheck_judge: Annotated[str, typer.Option(
+        "--precheck-judge", metavar="URL", help="An OpenAI-compatible judge for the answers without facts (writing "
+        "tasks), as TAXONOMIST_PRECHECK_JUDGE_URL; its key in $TAXONOMIST_PRECHECK_JUDGE_API_KEY. Default: none "
+        "(similarity).")] = "",
+    precheck_judge_model: Annotated[str, typer.Option(
+        "--precheck-judge-model", metavar="NAME", help="The model name sent to the judge (default: its first).")] = "",
 ) -> None:
     """Triage HEAD against BASE of a local repository and print the check run, comment and labels.
 
@@ -92,7 +98,8 @@ def dry_run_command(
         else:
             indexes = cached_indexes(repo.resolve(), base, cache)
         found = effects(dry_run(repo.resolve(), base, head, body=body, skip=split_ids(skip), indexes=indexes,
-                                precheck_model=precheck_model))
+                                precheck_model=precheck_model, precheck_judge=precheck_judge,
+                                precheck_judge_model=precheck_judge_model))
     except (GitError, SelectionError, OSError, PrecheckError) as exc:
         raise fail(str(exc)) from None
     if output_format is DryRunFormat.json:

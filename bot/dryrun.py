@@ -45,10 +45,12 @@ def cached_indexes(repo: Path, base: str, root: Path | None = None) -> IndexStor
 
 
 def dry_run(repo: Path, base: str, head: str, *, body: str = "", skip: tuple[str, ...] = (),
-            indexes: IndexStore | None = None, precheck_model: str = "none") -> LocalGitForge:
+            indexes: IndexStore | None = None, precheck_model: str = "none", precheck_judge: str = "",
+            precheck_judge_model: str = "") -> LocalGitForge:
     """Run every handler for `pull_request opened` (in queue order) and return the forge holding what they did.
 
-    `precheck_model` as the service's setting: `auto`, a folder or URL, or `none` (no precheck)."""
+    `precheck_model` as the service's setting: `auto`, a folder or URL, or `none` (no precheck);
+    `precheck_judge` and `precheck_judge_model` as `precheck_judge_url` and `precheck_judge_model`."""
     forge = LocalGitForge(repo=repo, base=base, head=head, body=body)
     pr = forge.pull_request(forge.number)
     router = load_handlers()
@@ -57,7 +59,7 @@ def dry_run(repo: Path, base: str, head: str, *, body: str = "", skip: tuple[str
                "repository": {"full_name": repo.name}}
     ctx = HandlerContext(forge=forge, skip_checks=skip,
                          indexes=indexes if indexes is not None else IndexStore(None),
-                         precheck=precheck_setup(precheck_model, None))
+                         precheck=precheck_setup(precheck_model, None, precheck_judge, precheck_judge_model))
     jobs = router.jobs_for("pull_request", "dry-run", payload, time.time())
     for job in sorted(jobs, key=lambda j: router.queue_of(j) != TRIAGE_QUEUE):  # triage's queue first
         router.dispatch(job, ctx)

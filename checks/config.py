@@ -230,6 +230,18 @@ def _build(cls: type, values: dict[str, Any]) -> Any:
     return cls(**kwargs)
 
 
+_OPERATOR = ("is the bot operator's setting ({env}), never a repository's: a URL or model named by a "
+             "repository's file could point inside the operator's network")
+# Keys a repository may think it can set under `precheck:` but which only the operator sets: refused with why.
+OPERATOR_ONLY = {
+    **{key: f"`{key}` " + _OPERATOR.format(env="TAXONOMIST_PRECHECK_JUDGE_URL")
+       for key in ("judge", "judge_url", "judge_endpoint")},
+    "judge_model": "`judge_model` " + _OPERATOR.format(env="TAXONOMIST_PRECHECK_JUDGE_MODEL"),
+    "judge_api_key": "`judge_api_key` " + _OPERATOR.format(env="TAXONOMIST_PRECHECK_JUDGE_API_KEY"),
+    **{key: f"`{key}` " + _OPERATOR.format(env="TAXONOMIST_PRECHECK_MODEL") for key in ("model", "model_url")},
+}
+
+
 def parse_config(text: str, source: str = CONFIG_PATH) -> RepoConfig:
     """Validate and build the configuration from the file's text."""
     try:
@@ -246,7 +258,8 @@ def parse_config(text: str, source: str = CONFIG_PATH) -> RepoConfig:
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             path = (*path, extra[0])
             allowed = ", ".join(err.schema.get("properties", {}))
-            message = f"unknown key `{extra[0]}` (known keys here: {allowed})"
+            message = (OPERATOR_ONLY[extra[0]] if path[:1] == ("precheck",) and extra[0] in OPERATOR_ONLY
+                       else f"unknown key `{extra[0]}` (known keys here: {allowed})")
             line, col = doc.positions.locate(path, key=True)
         else:
             message = err.message

@@ -195,7 +195,8 @@ JUDGE = typer.Option(None, "--judge", help="A judge that also rates each answer 
 METRIC = typer.Option(None, "--gate-metric", help="What the gate decides on: facts|similarity|judge|mean. "
                       f"Default: {GATE.metric}.")
 MARGIN = typer.Option(None, "--max-regression", help="How far an unchanged leaf, the replay set or the general "
-                      f"questions may fall (all three margins). Default: {GATE.max_regression}.")
+                      "questions may fall (all three margins; the replay and general rows at least one answer's "
+                      f"worth, 1/their questions). Default: {GATE.max_regression}.")
 
 
 def train_settings(config: Path | None, **options: Any) -> TrainSettings:

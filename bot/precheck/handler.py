@@ -3,7 +3,10 @@
 The operator picks the model with `precheck_model` (`TAXONOMIST_PRECHECK_MODEL`): `auto` (the
 default) is the newest published build in `$TAXONOMIST_BUILDS`, looked up on every job so a new
 build is used without a restart, else the embedded base student; a model folder or an
-OpenAI-compatible URL; `none` turns the precheck off.
+OpenAI-compatible URL; `none` turns the precheck off. A judge for the answers without facts
+(writing tasks) is the operator's too: `precheck_judge_url` and `precheck_judge_model`, its key in
+`$TAXONOMIST_PRECHECK_JUDGE_API_KEY` (read when the judge is first asked, never logged). Never a
+repository's: a URL from a pull request's configuration could point inside the operator's network.
 """
 
 from __future__ import annotations
@@ -22,6 +25,24 @@ from checks.config import PrecheckConfig
 router = Router()
 
 OFF, AUTO = "none", "auto"
+JUDGE_KEY_ENV = "TAXONOMIST_PRECHECK_JUDGE_API_KEY"  # the judge's API key: read from the environment, never stored
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeSpec:
+    """The operator's configured judge: an OpenAI-compatible URL and the model name sent to it."""
+
+    url: str
+    model: str = ""
+
+    def teacher_settings(self) -> Any:
+        from pipeline.settings import TeacherSettings
+
+        return TeacherSettings(endpoint=self.url, model=self.model, api_key_env=JUDGE_KEY_ENV)
+
+    def identity(self) -> str:
+        """For the cache key (a different judge grades differently) and for people: never the key."""
+        return f"{self.url} {self.model}".strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +51,7 @@ class PrecheckSetup:
 
     model: str
     cache: PrecheckCache
+    judge: JudgeSpec | None = None
 
     def resolved(self) -> str:
         if self.model != AUTO:
@@ -39,19 +61,21 @@ class PrecheckSetup:
         return default_model()
 
 
-def precheck_setup(model: str, cache: Path | None) -> PrecheckSetup | None:
-    """The setup for the operator's `precheck_model`; None when it is `none`."""
-    return None if model == OFF else PrecheckSetup(model, PrecheckCache(cache))
+def precheck_setup(model: str, cache: Path | None, judge_url: str = "", judge_model: str = ""
+                   ) -> PrecheckSetup | None:
+    """The setup for the operator's `precheck_model` and judge; None when the model is `none`."""
+    judge = JudgeSpec(judge_url, judge_model) if judge_url and judge_url != OFF else None
+    return None if model == OFF else PrecheckSetup(model, PrecheckCache(cache), judge)
 
 
-def ask(model: str) -> Any:
+def ask(model: str, judge: JudgeSpec | None = None) -> Any:
     """A runner for `bot.precheck.run.run_precheck`: `pipeline.evaluate.precheck.precheck` with this model
-    (kept warm)."""
+    and judge (both kept warm)."""
 
     def run(leaves: Sequence[Any], config: PrecheckConfig) -> dict[str, Any]:
         from pipeline.evaluate.precheck import precheck
 
-        return precheck(leaves, config, model=model)
+        return precheck(leaves, config, model=model, judge=None if judge is None else judge.teacher_settings())
 
     return run
 
@@ -63,4 +87,5 @@ def precheck_pull_request(job: Job, ctx: HandlerContext) -> PrecheckOutcome | No
     if setup is None:
         return None
     model = setup.resolved()
-    return run_precheck(ctx.forge, job.pr, runner=ask(model), model=model, cache=setup.cache)
+    return run_precheck(ctx.forge, job.pr, runner=ask(model, setup.judge), model=model, cache=setup.cache,
+                        judge=setup.judge.identity() if setup.judge else "")

@@ -103,10 +103,11 @@ def render_check_run(result: dict[str, Any]) -> CheckRunResult:
 
 
 def run_precheck(forge: Forge, number: int, *, runner: Runner, model: str,
-                 cache: PrecheckCache | None = None) -> PrecheckOutcome | None:
+                 cache: PrecheckCache | None = None, judge: str = "") -> PrecheckOutcome | None:
     """Precheck the PR's current head and publish the check run, the section and the label.
 
-    `model` names the model `runner` asks, for the cache keys. Returns None for a closed PR,
+    `model` names the model `runner` asks and `judge` the operator's judge (empty: none), for the
+    cache keys: a file graded by another judge is graded again. Returns None for a closed PR,
     a disabled precheck, a base configuration triage already reports as invalid, or no file."""
     from pipeline.evaluate.precheck import NOT_ASKED, read_seeds, rule_of
 
@@ -130,7 +131,7 @@ def run_precheck(forge: Forge, number: int, *, runner: Runner, model: str,
         if "precheck" in sections_of(comment[1]):
             upsert(forge, number, {"precheck": None}, comment)
         return PrecheckOutcome(None, None, 0)
-    spec, cache = model, cache or PrecheckCache(None)
+    spec, cache = (f"{model}\0judge:{judge}" if judge else model), cache or PrecheckCache(None)
     files: list[dict[str, Any] | None] = []
     missing = []
     for source in sources:
@@ -152,7 +153,7 @@ def run_precheck(forge: Forge, number: int, *, runner: Runner, model: str,
                     cache.put(PrecheckCache.key(spec, source.read(), config.precheck), entry)
                 files[i] = entry
     shown = [{k: v for k, v in f.items() if k != "model"} for f in files if f is not None]
-    result = {"files": shown, "model": model_name or next((f["model"] for f in files if f), spec),
+    result = {"files": shown, "model": model_name or next((f["model"] for f in files if f), model),
               "asked": sum(f.get("asked", 0) for f in shown), "seeds": sum(f.get("seeds", 0) for f in shown),
               "max_questions": config.precheck.max_questions, "rule": rule_of(config.precheck)}
     run = render_check_run(result)

@@ -57,6 +57,8 @@ class Settings:
     build_config: str = ""  # the weekly build's --config file, for `/generate` previews (empty: defaults)
     reconcile_minutes: float = 10.0  # `serve` walks open PRs and the delivery log at start-up and this often; 0: never
     precheck_model: str = "auto"  # auto: newest build in $TAXONOMIST_BUILDS, else embedded; none: off; folder|URL
+    precheck_judge_url: str = ""  # an OpenAI-compatible judge for answers without facts; empty: similarity
+    precheck_judge_model: str = ""  # the model name sent to it (empty: the server's first)
 
     @property
     def queue_path(self) -> Path:
@@ -146,6 +148,9 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     if settings.reconcile_minutes < 0:
         raise SettingsError(f"TAXONOMIST_RECONCILE_MINUTES: {settings.reconcile_minutes} is not a number of minutes "
                             "(0 turns reconciliation off)")
+    if settings.precheck_judge_url and not settings.precheck_judge_url.startswith(("http://", "https://")):
+        raise SettingsError(f"TAXONOMIST_PRECHECK_JUDGE_URL: {settings.precheck_judge_url!r} is not an http(s) URL "
+                            "(leave it empty for no judge)")
     if settings.job_lease <= 0:
         raise SettingsError(f"TAXONOMIST_JOB_LEASE: {settings.job_lease} is not a positive number of seconds")
     if settings.queue_url and not settings.queue_url.startswith(("redis://", "rediss://", "unix://")):

@@ -37,7 +37,8 @@ class Service:
             skip=settings.skip_checks) else None
         self.store = Store(settings.data_dir / "dashboard.sqlite3")  # the dashboard's and the lifecycle's
         self.recorder = JobRecorder(self.store)
-        self.precheck = precheck_setup(settings.precheck_model, settings.data_dir / "precheck")
+        self.precheck = precheck_setup(settings.precheck_model, settings.data_dir / "precheck",
+                                       settings.precheck_judge_url, settings.precheck_judge_model)
         self.generate = generate_setup(settings.build_config)
         self.queue = make_queue(settings, self.router.queue_of, retries=settings.job_retries,
                                 retry_delay=settings.retry_delay, runner=self.run, on_failure=self.report_failure,

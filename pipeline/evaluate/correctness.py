@@ -44,6 +44,24 @@ TASK_VERBS = frozenset({
     "write", "rewrite", "summarise", "summarize", "compose", "draft", "paraphrase", "translate", "turn",
     "make", "convert", "shorten", "simplify", "reword", "rephrase", "create", "change", "improve", "edit",
     "correct", "fix", "generate", "continue", "expand", "condense"})
+# "Give a one-sentence summary of...": a verb that offers, then the text it asks for.
+OFFER_VERBS = frozenset({"give", "provide", "suggest", "propose", "offer", "produce"})
+TASK_NOUNS = frozenset({"summary", "headline", "title", "rewrite", "translation", "paraphrase", "poem", "haiku",
+                        "e-mail", "email", "letter", "slogan", "caption", "tweet", "version", "list", "outline"})
+# Facts whose absence keeps an answer from `correct`: a number or quoted string is what a question asks
+# for (a name the reference adds may be an aside: "Michael Collins, in the command module Columbia").
+KEY_KINDS = frozenset({"number", "quote"})
+ARTICLES = frozenset({"a", "an", "the"})
+# Two answers offered as alternatives ("a coin, or maybe a snake"): the right one is not stated.
+ALTERNATIVE = re.compile(r"\bor (?:maybe|possibly|perhaps|probably)\b|\bor it (?:might|could|may) be\b", re.IGNORECASE)
+# An answer that declines the task ("I'm sorry, but I can't...") does not do it, however alike it reads.
+REFUSAL = re.compile(r"^\W*(?:i'?m sorry|sorry|i apologi[sz]e|as an ai|i (?:can ?not|can't|cannot|am unable|'m unable"
+                     r"|am not able|'m not able|do not have|don't have|do not know|don't know))", re.IGNORECASE)
+# Well-known abbreviations and formulas said either way ("CO2" for "carbon dioxide"), like the unit aliases.
+ABBREVIATIONS = {"co2": "carbon dioxide", "h2o": "water", "o2": "oxygen", "n2": "nitrogen", "ch4": "methane",
+                 "nacl": "sodium chloride", "dna": "deoxyribonucleic acid", "rna": "ribonucleic acid",
+                 "uk": "united kingdom", "usa": "united states", "nyc": "new york city", "un": "united nations",
+                 "eu": "european union", "uv": "ultraviolet"}
 # Words that say how a fact is named or hedged, never the fact itself.
 FILLER = frozenset({"call", "name", "know", "refer", "mainly", "usually", "typically", "about", "approximately",
                     "around", "roughly", "simply", "really", "just", "also", "actually", "thing", "answer",
@@ -79,6 +97,9 @@ MONTHS = {m: i for i, m in enumerate((
 DATE = "date"
 MAX_NUMBER_WORDS = 12  # a longer run of number words is no number anyone writes (and must not cost time)
 MAX_DIGITS = 30        # nor a longer string of digits: read as a word, never converted
+# A text task's answer keeping less than this share of what the task asks for (the words and numbers of
+# its input that the reference keeps) is at most `partly`; below the second, `wrong`.
+LEAVES_OUT_MOST, KEEPS_ALMOST_NOTHING = 0.5, 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +111,12 @@ class Thresholds:
     similar_correct_at: float = 0.3
     similar_partly_at: float = 0.15
 
-    def label(self, score: float, basis: str, contradicted: bool = False) -> str:
+    def label(self, score: float, basis: str, contradicted: bool = False, complete: bool = True) -> str:
+        """`complete`: the answer holds every key fact (number, name, quote) of the reference."""
         high, low = ((self.similar_correct_at, self.similar_partly_at) if basis == SIMILARITY
                      else (self.correct_at, self.partly_at))
         value = round(score, DIGITS)
-        if value >= round(high, DIGITS) and not contradicted:
+        if value >= round(high, DIGITS) and not contradicted and complete:
             return CORRECT
         return PARTLY if value >= round(low, DIGITS) and value > 0 else WRONG
 
@@ -108,7 +130,8 @@ class Fact:
     kind: str                  # number, name, quote or term
     value: float | None = None
     unit: str | None = None
-    parts: tuple[str, ...] = ()  # a name of several words: all present match it, its last word alone half
+    parts: tuple[str, ...] = ()  # a name of several words: all present match it (see `_name_match`)
+    person: bool = False         # a person's name: the surname alone is half of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +170,8 @@ class Reading:
     keys: set[str] = field(default_factory=set)
     numbers: list[Number] = field(default_factory=list)
     plain: str = ""
+    quotes: set[str] = field(default_factory=set)
+    names: set[tuple[str, ...]] = field(default_factory=set)  # runs of proper nouns, as keys
 
 
 _nlp: Any = None
@@ -312,7 +337,7 @@ def _key(token: Any) -> str:
 
 
 def read(doc: Any) -> Reading:
-    """The normalised content of one parsed text."""
+    """The normalised content of one parsed text (an abbreviation also as its words, and back)."""
     tokens = list(doc)
     numbers, used = _numbers(tokens)
     keys = set()
@@ -321,7 +346,21 @@ def read(doc: Any) -> Reading:
             continue
         keys.add(_key(token))
         keys.add(token.lower_.strip(".'"))
-    return Reading(keys=keys - {""}, numbers=numbers, plain=plain(doc.text))
+    text = plain(doc.text)
+    for short, words in ABBREVIATIONS.items():
+        if short in keys:
+            keys.update(words.split())
+        elif f" {words} " in f" {text} ":
+            keys.add(short)
+    quotes = {plain(m.group(1)) for m in QUOTED.finditer(doc.text)} - {""}
+    names, run = set(), []
+    for token in [*tokens, None]:
+        if token is not None and token.pos_ == "PROPN":
+            run.append(_key(token))
+        elif run:
+            names.add(tuple(run))
+            run = []
+    return Reading(keys=keys - {""}, numbers=numbers, plain=text, quotes=quotes, names=names)
 
 
 def facts_of(reference: Any, given: Reading) -> list[Fact]:
@@ -351,13 +390,42 @@ def facts_of(reference: Any, given: Reading) -> list[Fact]:
         if group:
             parts = tuple(_key(t) for t in group)
             if " ".join(parts) not in seen:
-                out.append(Fact(" ".join(t.text.strip(".'") for t in group), " ".join(parts), "name", parts=parts))
+                person = all(t.ent_type_ in ("PERSON", "") for t in group)
+                out.append(Fact(" ".join(t.text.strip(".'") for t in group), " ".join(parts), "name", parts=parts,
+                                person=person))
                 seen.add(" ".join(parts))
             group = []
         if fresh and key not in seen:
             out.append(Fact(token.text.strip(".'"), key, "term"))
             seen.add(key)
     return out
+
+
+def own_words(reference: Any, given: Reading) -> list[Fact]:
+    """A reference with no facts by the rules above ("Your name.", "All of them."): its own words the
+    question does not hold, stop words included, articles and pronouns not; failing those, the numbers,
+    names and quotes it takes from the question ("The word "incorrectly"": the answer must pick it)."""
+    tokens = list(reference)
+    out: list[Fact] = []
+    for token in tokens:
+        key = _key(token)
+        worded = (token.pos_ in CONTENT_POS or token.pos_ == "DET") and key not in ARTICLES
+        if worded and any(c.isalnum() for c in key) and key not in given.keys and token.lower_ not in given.keys \
+                and key not in {f.key for f in out}:
+            out.append(Fact(token.text.strip(".'"), key, "term"))
+    return out or [f for f in facts_of(reference, Reading()) if f.kind in KEY_KINDS]
+
+
+def _name_match(fact: Fact, answer: Reading) -> str:
+    """`matched`, `half` or `missed` for a name of several words: all its words there match it; a place
+    or company of three or more words also without its last, generic one ("New York" for "New York
+    City"); a person's surname alone matches ("Watson and Crick"), after another first name it is
+    half ("James Halloran" for "Viktor Halloran")."""
+    present = [p in answer.keys for p in fact.parts]
+    if all(present) or (not fact.person and len(present) >= 3 and all(present[:-1])) or (
+            fact.person and len(present) > 1 and (fact.parts[-1],) in answer.names):
+        return "matched"
+    return "half" if fact.person and len(present) > 1 and present[-1] else "missed"
 
 
 def _same_unit(a: str | None, b: str | None) -> bool:
@@ -370,6 +438,7 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
     """(matched, missed, contradicted, half-matched) facts of a reference in an answer."""
     given_values = {n.value for n in given.numbers}
     claims = [n for n in answer.numbers if n.value not in given_values]
+    stated = [f for f in facts if f.kind == "number"]
     matched: list[Fact] = []
     missed: list[Fact] = []
     contradicted: list[Fact] = []
@@ -379,8 +448,12 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
             same = [n for n in claims if n.value == fact.value]
             if any(_same_unit(n.unit, fact.unit) for n in same) or any(
                     fact.unit == YEAR and n.unit == DATE and n.value // 10_000 == fact.value for n in claims):
-                rivals = [n for n in claims if n.value != fact.value and fact.unit == YEAR and n.unit == YEAR
-                          and not any(f.value == n.value for f in facts if f.kind == "number")]
+                # Another value of the same quantity beside the right one ("1,500 people died... about 150
+                # people") takes it back: the same unit (or a second year) where the reference states one
+                # value of that unit, so no other quantity of the answer can be meant.
+                alone = fact.unit is not None and sum(f.unit == fact.unit for f in stated) == 1
+                rivals = [n for n in claims if alone and n.unit == fact.unit
+                          and all(n.value != f.value for f in stated)]
                 (contradicted if rivals else matched).append(fact)
             elif same or any(fact.unit is not None and n.unit is not None and _same_unit(n.unit, fact.unit)
                              for n in claims) or (
@@ -389,20 +462,46 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
             else:
                 missed.append(fact)
         elif fact.kind == "quote":
-            (matched if fact.key in answer.plain else missed).append(fact)
+            # Quoting another string in its place ("dictionary" for "incorrectly") names another answer.
+            other = answer.quotes and fact.key not in answer.quotes
+            (contradicted if other else matched if fact.key in answer.plain else missed).append(fact)
         elif fact.parts:
-            present = [p in answer.keys for p in fact.parts]
-            (matched if all(present) else half if len(present) > 1 and present[-1] else missed).append(fact)
+            {"matched": matched, "half": half, "missed": missed}[_name_match(fact, answer)].append(fact)
         else:
             (matched if fact.key in answer.keys else missed).append(fact)
     return matched, missed, contradicted, half
 
 
+# A question that asks for one quantity or date ("How tall...?", "When did...?") or one person ("Who...?"):
+# the reference's numbers, or its names, are what it asks; the rest is an aside ("330 metres, including
+# its antennas"; "Watson and Crick, using X-ray images by Rosalind Franklin").
+ASKS_NUMBER = re.compile(r"^\W*(?:how (?:many|much|tall|long|old|far|deep|high|big|large|heavy|fast|wide|often"
+                         r"|hot|cold)|when|(?:in |on |at )?(?:what|which) (?:year|date|time|temperature|percentage"
+                         r"|age)s?)\b")
+ASKS_NAME = re.compile(r"^\W*who\b")
+WH_WORD = re.compile(r"\b(?:who|whom|what|which|where|when|why|how)\b")
+
+
+def asked_facts(question: str, facts: list[Fact]) -> list[Fact]:
+    """The facts a question asks for: its numbers for a quantity or date question, its names for a
+    "who" question, where the reference has any and the question asks one thing (no second wh-word:
+    "When did it open, and who runs it?" asks both); else all of them."""
+    text = question.lower()
+    first = WH_WORD.search(text)
+    if first is None or WH_WORD.search(text, first.end()) is not None:
+        return facts
+    kinds = ({"number"} if ASKS_NUMBER.match(text) else {"name"} if ASKS_NAME.match(text) else set())
+    chosen = [f for f in facts if f.kind in kinds]
+    return chosen or facts
+
+
 def is_task(question: str) -> bool:
     """Whether the question asks to produce text (write, rewrite, summarise...) rather than to recall."""
-    words = re.findall(r"[a-z]+", question.lower())
-    return bool(words) and (words[0] in TASK_VERBS or (words[0] == "please" and len(words) > 1
-                                                        and words[1] in TASK_VERBS))
+    words = re.findall(r"[a-z][a-z-]*", question.lower())
+    if words and words[0] == "please":
+        words = words[1:]
+    return bool(words) and (words[0] in TASK_VERBS or (words[0] in OFFER_VERBS
+                                                        and any(w in TASK_NOUNS for w in words[1:6])))
 
 
 def without_words(text: str, words: set[str]) -> str:
@@ -465,13 +564,18 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
     caps: list[bool] = []
     for n, item in enumerate(items):
         given, reference, answer = (read(docs[3 * n]), docs[3 * n + 1], read(docs[3 * n + 2]))
-        facts = [] if is_task(item["question"]) else facts_of(reference, given)
+        facts = [] if is_task(item["question"]) else asked_facts(
+            item["question"], facts_of(reference, given) or own_words(reference, given))
         if facts:
             matched, missed, contradicted, half = match(facts, answer, given)
             score = round((len(matched) + len(half) / 2) / len(facts), DIGITS)
-            grades.append(Grade(FACTS, score, thresholds.label(score, FACTS, bool(contradicted)),
+            complete = not half and not any(f.kind in KEY_KINDS for f in missed)
+            label = thresholds.label(score, FACTS, bool(contradicted), complete)
+            hedged = label == CORRECT and ALTERNATIVE.search(answers[n] or "") is not None
+            grades.append(Grade(FACTS, score, PARTLY if hedged else label,
                                 tuple(f.text for f in matched), tuple(f.text for f in missed),
-                                tuple(f.text for f in contradicted), tuple(f.text for f in half)))
+                                tuple(f.text for f in contradicted), tuple(f.text for f in half),
+                                "offers another answer beside it" if hedged else ""))
             continue
         covered = coverage(given, read(reference), answer)
         basis = JUDGE if judge is not None else SIMILARITY if similarity is not None else "none"
@@ -481,14 +585,20 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
                                 rationale="changes a number of the task"))
         elif item.get("context") and repeats(answers[n] or "", item["context"]):
             grades.append(Grade(basis, 0.0, WRONG, rationale="repeats its input unchanged"))
+        elif REFUSAL.match(answers[n] or ""):
+            grades.append(Grade(basis, 0.0, WRONG, rationale="declines the task"))
         else:
             grades.append(None)
             fallback.append(n)
-            caps.append(covered is not None and covered < 0.5)
+            caps.append(covered)
     _grade_text(items, answers, grades, fallback, thresholds, similarity, judge)
-    for n, capped in zip(fallback, caps, strict=True):
+    for n, covered in zip(fallback, caps, strict=True):
         grade = grades[n]
-        if capped and grade is not None and grade.label == CORRECT:
+        if covered is None or grade is None or grade.label == WRONG or covered >= LEAVES_OUT_MOST:
+            continue
+        if covered < KEEPS_ALMOST_NOTHING:
+            grades[n] = Grade(grade.basis, grade.score, WRONG, rationale="keeps almost nothing the task asks for")
+        elif grade.label == CORRECT:
             grades[n] = Grade(grade.basis, grade.score, PARTLY, rationale="leaves out most of what the task asks for")
     return [g for g in grades if g is not None]
 

@@ -11,7 +11,10 @@ Rules:
   builds' data replayed in phase 2) by more than `max_replay_regression`; the general probe
   (questions no taxonomy teaches, that the base model already answers) by more than
   `max_general_regression`: a build that learns its leaves by wrecking what the base model knew is
-  rejected whatever its leaves say.
+  rejected whatever its leaves say. A probe row's score is a mean over its `n` questions, so it moves
+  by one answer's worth (1/n: 0.083 for the 12 general questions) when one answer changes; a margin
+  finer than that would be no margin at all (one answer losing its fact would reject the build), so
+  a probe row may fall by the larger of its margin and one answer's worth, and no more.
 - A row without a score on the chosen metric blocks the build and says so.
 Kept apart from the model code so the rules are tested on plain numbers and read in one screen.
 """
@@ -78,9 +81,19 @@ def bootstrap_interval(deltas: Sequence[float], *, confidence: float, resamples:
     return {"mean": round(float(values.mean()), 4), "low": round(float(low), 4), "high": round(float(high), 4)}
 
 
-def _margin(status: str, settings: GateSettings) -> float:
-    return {"replay": settings.max_replay_regression,
-            "general": settings.max_general_regression}.get(status, settings.max_regression)
+PROBES = ("replay", "general")
+
+
+def _margin(row: dict[str, Any], settings: GateSettings) -> tuple[float, str]:
+    """How far a row may fall, and that margin in words: a probe row at least one answer's worth."""
+    status = row["status"]
+    margin = round({"replay": settings.max_replay_regression,
+                    "general": settings.max_general_regression}.get(status, settings.max_regression), 4)
+    answers = int(row.get("n") or 0)
+    one_answer = round(1 / answers, 4) if status in PROBES and answers > 0 else 0.0
+    if one_answer > margin:
+        return one_answer, f"one answer's worth ({one_answer} of {answers} questions)"
+    return margin, f"{margin:g}"
 
 
 def decide(rows: Sequence[dict[str, Any]], settings: GateSettings) -> dict[str, Any]:
@@ -101,11 +114,11 @@ def decide(rows: Sequence[dict[str, Any]], settings: GateSettings) -> dict[str, 
             learning.append(delta)
             verdict = "closer" if delta > 0 else "not closer"
         else:
-            margin = _margin(row["status"], settings)
+            margin, said = _margin(row, settings)
             verdict = "pass" if delta >= -margin else "fail"
             if verdict == "fail":
                 reasons.append(f"{row['leaf']} ({row['status']}): {settings.metric} {before:.3f} -> {after:.3f}, "
-                               f"may not fall by more than {margin}")
+                               f"may not fall by more than {said}")
         out.append({**row, "delta": delta, "verdict": verdict})
     improvement: dict[str, Any] | None = None
     if learning:

@@ -78,15 +78,18 @@ def default_model() -> str:
     return str(latest) if latest is not None else "default"
 
 
-def warm_teacher(spec: str) -> Teacher:
-    """The model behind `spec` (URL, folder, .gguf or `default`) through the teacher's API, loaded once."""
+def warm_teacher(spec: str | Any) -> Teacher:
+    """The model behind `spec` (URL, folder, .gguf or `default`; or a `TeacherSettings`, as for a judge
+    with its model name and key variable) through the teacher's API, loaded once."""
     from pipeline.generate.teacher import make_teacher
     from pipeline.settings import TeacherSettings
 
+    settings = spec if isinstance(spec, TeacherSettings) else TeacherSettings(endpoint=spec)
+    key = f"{settings.endpoint}\0{settings.model}\0{settings.api_key_env}"
     with _warm_lock:
-        if spec not in _warm:
-            _warm[spec] = make_teacher(TeacherSettings(endpoint=spec))
-        return _warm[spec]
+        if key not in _warm:
+            _warm[key] = make_teacher(settings)
+        return _warm[key]
 
 
 def answer(model: Teacher, items: Sequence[dict[str, str]], max_new_tokens: int) -> list[str]:
@@ -172,8 +175,8 @@ def rule_of(config: PrecheckConfig) -> str:
     """The verdict's rule in one line, for the comment and the text output."""
     return (f"known: at least {config.known_share:.0%} of the answers correct; partly-known: correct plus half "
             f"the partly ones reach {config.partly_known_share:.0%}; else new. An answer is correct when it holds "
-            f"{config.correct_at:.0%} of the reference's facts and contradicts none, partly from "
-            f"{config.partly_at:.0%}.")
+            f"{config.correct_at:.0%} of the reference's facts, every number and quote among them, and contradicts "
+            f"none, partly from {config.partly_at:.0%}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,28 +253,32 @@ def _closed_book(item: dict[str, str], kind: str) -> dict[str, str]:
     return {**item, "context": ""} if kind == "knowledge" else item
 
 
-def _load(spec: str | Teacher | None, judge: str | Teacher | None) -> tuple[Teacher, Teacher | None]:
+def _load(spec: str | Teacher | None, judge: str | Teacher | Any) -> tuple[Teacher, Teacher | None]:
     model = spec or default_model()
     try:
         student = model if isinstance(model, Teacher) else warm_teacher(model)
-        judged = (None if judge is None or judge == NO_JUDGE else judge if isinstance(judge, Teacher)
-                  else warm_teacher(judge))
     except Exception as exc:  # a missing folder, an unreachable server: the tool could not run
         name = model if isinstance(model, str) else model.identity
         raise PrecheckError(f"cannot load the model {name!r}: {exc}") from None
+    try:
+        judged = (None if judge is None or judge == NO_JUDGE else judge if isinstance(judge, Teacher)
+                  else warm_teacher(judge))
+    except Exception as exc:
+        name = judge if isinstance(judge, str) else getattr(judge, "endpoint", "?")
+        raise PrecheckError(f"cannot reach the judge {name!r}: {exc}") from None
     return student, judged
 
 
 def precheck(leaves: Sequence[LeafSeeds], config: PrecheckConfig, *, model: str | Teacher | None = None,
-             judge: str | Teacher | None = None, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
+             judge: str | Teacher | Any = None, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
              refused: Sequence[Refused] = (), progress: Progress | None = None,
              clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """The precheck object: `{"files": [{path, source, verdict, asked, seeds, examples: [...]}], "model",
     "asked", "seeds", "rule", "errors"}`.
 
-    `model` and `judge` are specs (`warm_teacher`) or teachers already made; no judge (the default, and
-    `none`) grades text tasks by similarity. Files are answered one at a time; once `config.time_budget_s`
-    has passed, the files left are `not-asked` and say why."""
+    `model` and `judge` are specs or `TeacherSettings` (`warm_teacher`) or teachers already made; no
+    judge (the default, and `none`) grades text tasks by similarity. Files are answered one at a time;
+    once `config.time_budget_s` has passed, the files left are `not-asked` and say why."""
     student, judge_client = _load(model, judge)
     grader = judge_of(judge_client) if judge_client is not None else None
     thresholds = thresholds_of(config)

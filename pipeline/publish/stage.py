@@ -72,7 +72,7 @@ def legend_below(axes: Any) -> Any:
 
 
 def score_plot(report: dict[str, Any]) -> str | None:
-    """Embedding similarity to the held-out seed answers per leaf, before and after, as a base64 PNG."""
+    """Fact recall on the held-out seed answers per leaf, before and after, as a base64 PNG."""
     rows = report.get("evaluation", {}).get("leaves", [])
     if not rows:
         return None
@@ -84,6 +84,13 @@ def score_plot(report: dict[str, Any]) -> str | None:
     return data
 
 
+def plotted_score(rows: list[dict[str, Any]]) -> tuple[str, str]:
+    """Which score the chart shows and its axis: fact recall; similarity for a build.json older than it."""
+    if any(r[side].get("facts") is not None for r in rows for side in ("before", "after")):
+        return "facts", "fact recall: share of the held-out seed answer's facts held"
+    return "similarity", "cosine similarity to the held-out seed answer (a build before fact recall)"
+
+
 def score_figure(rows: list[dict[str, Any]]) -> Any:
     """The per-leaf score chart (a matplotlib figure)."""
     import matplotlib
@@ -93,8 +100,9 @@ def score_figure(rows: list[dict[str, Any]]) -> Any:
 
     names = [r["leaf"].rsplit("/", 2)[-2] + "/" + r["leaf"].rsplit("/", 1)[-1] if "/" in r["leaf"] else r["leaf"]
              for r in rows]
-    before = [r["before"]["similarity"] or 0 for r in rows]
-    after = [r["after"]["similarity"] or 0 for r in rows]
+    key, axis = plotted_score(rows)
+    before = [r["before"].get(key) or 0 for r in rows]
+    after = [r["after"].get(key) or 0 for r in rows]
     height = max(2.5, 0.28 * len(rows) + 1)
     figure, axes = plt.subplots(figsize=(8, height))
     positions = range(len(rows))
@@ -102,7 +110,7 @@ def score_figure(rows: list[dict[str, Any]]) -> Any:
     axes.barh([p - 0.2 for p in positions], after, height=0.4, label="after (this build)", color="#2f6fde")
     axes.set_yticks(list(positions), names, fontsize=7)
     axes.invert_yaxis()
-    axes.set(xlabel="cosine similarity to the held-out seed answer", title="Score per leaf, before and after")
+    axes.set(xlabel=axis, title="Score per leaf, before and after")
     legend_below(axes)
     return figure
 
@@ -290,9 +298,15 @@ def model_card(report: dict[str, Any]) -> str:
         f"Batch {shown(settings.get('batch_size'))} (micro {shown(settings.get('micro_batch_size'))}), max length "
         f"{shown(settings.get('max_length'))}, seed {shown(settings.get('seed'))}; final loss "
         f"{shown(training.get('final_loss'))}.", "",
-        "## Scores (embedding similarity to held-out seed answers; judge 1..5)", "",
-        *markdown_table(["leaf", "status", "similarity before", "after", "judge before", "after", "verdict"],
-                        [[r["leaf"], r["status"], r["before"]["similarity"], r["after"]["similarity"],
+        "## Scores", "",
+        "Fact recall: the share of the held-out seed answers' facts (numbers, names, terms) that the model's "
+        "answers hold, before (the baseline) and after this build; the gate decides on it. Similarity (embedding "
+        "cosine to the seed answer) is shown beside it and is no measure of knowledge: a wrong number in the "
+        "question's words scores high. Judge: 1..5 where one was configured.", "",
+        *markdown_table(["leaf", "status", "fact recall before", "after", "similarity before", "after",
+                         "judge before", "after", "verdict"],
+                        [[r["leaf"], r["status"], r["before"].get("facts"), r["after"].get("facts"),
+                          r["before"]["similarity"], r["after"]["similarity"],
                           r["before"]["judge"], r["after"]["judge"], r.get("verdict")]
                          for r in report.get("evaluation", {}).get("leaves", [])]), "",
         "## Leaves", "", *(f"- `{leaf}`" for leaf in leaves.get("used", [])), *([] if leaves.get("used") else

@@ -125,3 +125,69 @@ def test_labels_never_hang_on_a_float_tie() -> None:
     assert thresholds.label(0.6499999999, FACTS) == CORRECT  # rounded to 4 decimals first: 0.65
     assert thresholds.label(0.64994, FACTS) == PARTLY
     assert thresholds.label(0.0, FACTS) == WRONG
+
+
+def test_a_missed_number_or_quote_keeps_an_answer_from_correct() -> None:
+    got = grade("What does the Orvik lens do?", "It has a 36-megapixel sensor and films 8K video.",
+                "The Orvik lens films 8K video with its sensor.")
+    assert got.score >= 0.65 and got.label == PARTLY and "36 - megapixel" in got.missed
+
+
+def test_a_second_value_of_the_same_quantity_takes_the_right_one_back() -> None:
+    got = grade("How many people lived in Tessaly?", "About 2,300 people.",
+                "About 2,300 people lived there. In all, around 400 people lived in Tessaly.")
+    assert got.label == WRONG and got.contradicted == ("2,300 people",)
+
+
+def test_an_answer_offered_beside_another_is_partly() -> None:
+    got = grade("Who built the Orley bridge?", "Mara Quint.", "Mara Quint, or perhaps Leonardo da Vinci.")
+    assert got.label == PARTLY and got.matched == ("Mara Quint",) and "another answer" in got.rationale
+
+
+def test_a_company_shares_no_half_credit_and_a_place_may_drop_its_generic_last_word() -> None:
+    assert grade("Which company ran the ferry?", "The Norland Steam Line.", "The Baltic Line ran it.").label == WRONG
+    assert grade("Where did the ship sail to?", "To New York City.", "She sailed to New York.").label == CORRECT
+
+
+def test_a_reference_of_plain_words_is_graded_by_them() -> None:
+    assert grade("Which months have at least 28 days?", "All of them.", "All twelve months do.").label == CORRECT
+    assert grade("Which months have at least 28 days?", "All of them.", "Only February.").label == WRONG
+    assert grade("What is yours but used more by others?", "Your name.", "Your phone.").label == WRONG
+    assert grade("What is yours but used more by others?", "Your name.", "It is your name.").label == CORRECT
+    quoted = grade("Which word is always spelled wrong in the dictionary?", 'The word "wrong".',
+                   'The word "dictionary" is spelled wrong.')
+    assert quoted.label == WRONG and quoted.contradicted == ("wrong",)  # the question's word it had to pick
+
+
+def test_well_known_abbreviations_count_either_way() -> None:
+    assert grade("Which gas do we breathe out?", "Carbon dioxide.", "We breathe out CO2.").label == CORRECT
+    assert grade("Which gas do we breathe out?", "CO2.", "We breathe out carbon dioxide.").label == CORRECT
+
+
+def test_a_text_task_declined_or_missed_is_wrong_however_alike_it_reads() -> None:
+    def alike(answers: Sequence[str], references: Sequence[str]) -> list[float]:
+        return [0.9] * len(answers)
+
+    notice = ("From October the Brindle pool opens at 6 am on weekdays, because swimmers asked for early lanes. "
+              "It closes at 8 pm as before.")
+    items = [{"question": "Summarise this notice in one sentence.", "context": notice,
+              "answer": "From October the Brindle pool opens at 6 am on weekdays for early swimmers."}] * 3
+    declined, unrelated, kept = grade_all(items, [
+        "I'm sorry, but I can't summarise notices.", "A pool is a place where people swim for fun.",
+        "The Brindle pool opens at 6 am on weekdays from October."], similarity=alike)
+    assert (declined.label, declined.rationale) == (WRONG, "declines the task")
+    assert (unrelated.label, unrelated.rationale) == (WRONG, "keeps almost nothing the task asks for")
+    assert kept.label == CORRECT
+    assert is_task("Give a one-sentence summary of this study.") and not is_task("Give an example of a mammal.")
+
+
+def test_a_question_for_one_quantity_or_person_is_answered_by_it() -> None:
+    assert grade("How tall is the Orley mast?", "About 212 metres, including its lightning rod.",
+                 "The Orley mast is about 212 metres tall.").label == CORRECT
+    assert grade("How tall is the Orley mast?", "About 212 metres, including its lightning rod.",
+                 "The Orley mast is about 120 metres tall, including its lightning rod.").label == WRONG
+    assert grade("Who mapped the Vessa caves in 1911?", "Ilse Marten and Tomas Brede, with lamps by Ada Lind.",
+                 "The caves were mapped by Marten and Brede in 1911.").label == CORRECT  # surnames alone
+    both = grade("When did the farm open, and who runs it?", "It opened in 2016 and is run by Cinder Energy Partners.",
+                 "It opened in 2016 and is run by the national grid company.")
+    assert both.label == PARTLY  # two things asked: the name counts too

@@ -14,17 +14,17 @@ from pipeline.models import tiny_model
 from pipeline.publish.report import update_report
 
 
-def row(leaf: str, status: str, before: float, after: float, judge: tuple[float | None, float | None] = (None, None)
-        ) -> dict:
-    """A row whose fact recall (the default metric) and similarity are the same numbers."""
-    return {"leaf": leaf, "status": status, "n": 1,
+def row(leaf: str, status: str, before: float, after: float, judge: tuple[float | None, float | None] = (None, None),
+        n: int = 1) -> dict:
+    """A row of `n` questions whose fact recall (the default metric) and similarity are the same numbers."""
+    return {"leaf": leaf, "status": status, "n": n,
             "before": {"facts": before, "similarity": before, "judge": judge[0]},
             "after": {"facts": after, "similarity": after, "judge": judge[1]}}
 
 
 def test_new_and_changed_leaves_are_decided_as_a_group_and_others_may_fall_only_within_the_margin() -> None:
     rows = [row("a", "new", 0.4, 0.5), row("b", "changed", 0.5, 0.5), row("c", "unchanged", 0.6, 0.56),
-            row("d", "unchanged", 0.6, 0.5), row(REPLAY, "replay", 0.7, 0.6)]
+            row("d", "unchanged", 0.6, 0.5), row(REPLAY, "replay", 0.7, 0.6, n=16)]
     result = decide(rows, GateSettings(max_regression=0.05, max_replay_regression=0.05))
     assert [r["verdict"] for r in result["rows"]] == ["closer", "not closer", "pass", "fail", "fail"]
     assert "verdict" not in rows[0] and "delta" not in rows[0]  # pure: the input rows are left as they were
@@ -41,13 +41,29 @@ def test_the_gate_passes_when_every_rule_holds_and_can_decide_on_the_judge() -> 
 
 
 def test_a_build_that_learns_its_leaves_but_forgets_what_the_base_model_knew_is_rejected() -> None:
-    rows = [row("a", "new", 0.4, 0.9), row("b", "new", 0.5, 0.8), row(REPLAY, "replay", 0.6, 0.9),
-            row(GENERAL, "general", 0.7, 0.3)]
+    rows = [row("a", "new", 0.4, 0.9), row("b", "new", 0.5, 0.8), row(REPLAY, "replay", 0.6, 0.9, n=16),
+            row(GENERAL, "general", 0.7, 0.3, n=12)]
     result = decide(rows, GateSettings())
     assert not result["passed"]
-    assert result["reasons"] == ["(general) (general): facts 0.700 -> 0.300, may not fall by more than 0.05"]
+    assert result["reasons"] == ["(general) (general): facts 0.700 -> 0.300, may not fall by more than one "
+                                 "answer's worth (0.0833 of 12 questions)"]
     rows[-1]["after"]["facts"] = 0.66  # within the margin: the same build passes
     assert decide(rows, GateSettings())["passed"]
+
+
+def test_a_probe_row_may_lose_one_answer_but_not_two() -> None:
+    """12 general questions: one answer lost moves the mean 0.0833, more than the 0.05 margin; the margin
+    is one answer's worth, compared after rounding to 4 decimals (no float tie decides)."""
+    new = [row("a", "new", 0.4, 0.9), row("b", "new", 0.5, 0.8)]
+    one = decide([*new, row(GENERAL, "general", 10 / 12, 9 / 12, n=12)], GateSettings())
+    assert one["passed"] and one["rows"][-1]["verdict"] == "pass"
+    two = decide([*new, row(GENERAL, "general", 10 / 12, 8 / 12, n=12)], GateSettings())
+    assert two["reasons"] == ["(general) (general): facts 0.833 -> 0.667, may not fall by more than one answer's "
+                              "worth (0.0833 of 12 questions)"]
+    wide = decide([*new, row(GENERAL, "general", 10 / 12, 8 / 12, n=12)], GateSettings(max_general_regression=0.2))
+    assert wide["passed"]  # a configured margin wider than one answer stays the rule
+    unchanged = decide([*new, row("old", "unchanged", 0.8, 0.6, n=4)], GateSettings())
+    assert not unchanged["passed"]  # a leaf's few held-out questions keep the plain margin
 
 
 def test_a_build_that_learns_most_leaves_passes_though_some_single_answers_fell() -> None:
@@ -55,7 +71,8 @@ def test_a_build_that_learns_most_leaves_passes_though_some_single_answers_fell(
     pairs = [(0.898, 0.792), (0.720, 0.772), (0.826, 0.595), (-0.032, 0.008), (0.417, 0.744), (0.457, 0.495),
              (0.329, 0.588), (0.062, 0.502), (0.275, 0.413), (0.402, 0.249), (0.980, 0.993), (0.649, 0.629),
              (0.691, 0.598), (0.468, 0.601), (0.363, 0.591), (0.294, 0.483), (0.430, 0.749)]
-    rows = [row(f"leaf{i}", "new", b, a) for i, (b, a) in enumerate(pairs)] + [row(GENERAL, "general", 0.782, 0.8)]
+    rows = [row(f"leaf{i}", "new", b, a) for i, (b, a) in enumerate(pairs)] + [
+        row(GENERAL, "general", 0.782, 0.8, n=12)]
     result = decide(rows, GateSettings())
     assert result["passed"], result["reasons"]
     improvement = result["improvement"]

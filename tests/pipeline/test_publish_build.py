@@ -13,7 +13,8 @@ from pipeline.publish.report import read_report, update_report
 from pipeline.publish.stage import PublishError, public_copy, publish, shown
 
 ROW = {"leaf": "compositional_skills/writing/words", "status": "new", "n": 1, "delta": 0.1, "verdict": "pass",
-       "before": {"similarity": 0.4, "judge": 2.0}, "after": {"similarity": 0.5, "judge": 3.0}}
+       "before": {"facts": 0.25, "similarity": 0.4, "judge": 2.0},
+       "after": {"facts": 0.75, "similarity": 0.5, "judge": 3.0}}
 
 
 @pytest.fixture
@@ -112,7 +113,9 @@ def test_published_files_are_readable_and_name_no_machine_path(build: Path) -> N
     card = (target / "README.md").read_text()
     assert "None" not in card and "commit `None`" not in card
     assert "- Taxonomy: `taxonomy`, no commit (a folder, not a git checkout); content hash `" in card
-    assert "Merged pull requests: none recorded" in card and "| 0.400 | 0.500 | 2.000 | 3.000 |" in card
+    assert "Merged pull requests: none recorded" in card
+    assert "| fact recall before | after | similarity before | after |" in card  # knowledge first, wording beside
+    assert "| 0.250 | 0.750 | 0.400 | 0.500 | 2.000 | 3.000 |" in card
 
 
 def test_empty_tables_say_none_and_zero_kept_leaves_stand_out() -> None:
@@ -132,10 +135,22 @@ def test_the_legend_sits_below_the_bars() -> None:
     """Issue 25: the legend covered the longest bars (similarity close to 1 reaches the right edge)."""
     from pipeline.publish.stage import score_figure
 
-    rows = [{**ROW, "leaf": f"x/leaf{i}", "before": {"similarity": 0.99, "judge": None},
-             "after": {"similarity": 0.98, "judge": None}} for i in range(6)]
+    rows = [{**ROW, "leaf": f"x/leaf{i}", "before": {"facts": 1.0, "similarity": 0.99, "judge": None},
+             "after": {"facts": 1.0, "similarity": 0.98, "judge": None}} for i in range(6)]
     figure = score_figure(rows)
     figure.canvas.draw()
     (axes,) = figure.axes
     legend = axes.get_legend().get_window_extent()
     assert legend.y1 <= axes.get_window_extent().y0
+
+
+def test_the_chart_shows_fact_recall_and_an_older_build_its_similarity() -> None:
+    """Issue 21: the per-leaf chart and card show whether the answers are right, not how alike they read."""
+    from pipeline.publish.stage import plotted_score, score_figure
+
+    key, axis = plotted_score([ROW])
+    assert key == "facts" and axis.startswith("fact recall")
+    bars = [patch.get_width() for patch in score_figure([ROW]).axes[0].patches]
+    assert sorted(bars) == [0.25, 0.75]
+    older = {**ROW, "before": {"similarity": 0.4, "judge": None}, "after": {"similarity": 0.5, "judge": None}}
+    assert plotted_score([older])[0] == "similarity"
