@@ -16,7 +16,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,41 +147,48 @@ def _descendants(pid: int) -> list[int]:
 class PeakMemory:
     """The peak resident memory of this process and its children while a block runs, measured, not estimated.
 
-    This process: the kernel's high-water mark (`VmHWM`), reset when the block starts (`clear_refs`).
-    Children (torchrun's or accelerate's workers): their resident sizes added to ours, sampled every
+    This process: the kernel's high-water mark (`VmHWM`) when the block raised it, else (an earlier
+    stage set it) the highest resident size sampled during the block. The mark is never reset: a reset
+    would also reset what GNU time and `getrusage` report for the whole run. Children (torchrun's or
+    accelerate's workers, a model conversion): their resident sizes added to ours, sampled every
     `interval` seconds. Elsewhere than on Linux, the process's lifetime peak from `getrusage`.
     """
 
-    def __init__(self, interval: float = 0.25) -> None:
+    def __init__(self, interval: float = 0.1) -> None:
         self.interval = interval
         self.peak_bytes = 0
         self._stop = threading.Event()
-        self._sampled = 0
+        self._own = 0  # the highest own resident size sampled, bytes
+        self._with_children = 0
+        self._mark = 0  # VmHWM when the block started, kB
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> PeakMemory:
         if sys.platform == "linux":
-            with suppress(OSError):  # else the peak counts from the process's start: never lower than the truth
-                Path("/proc/self/clear_refs").write_text("5")
+            self._mark = _status_kb("self", "VmHWM")
             self._thread = threading.Thread(target=self._sample, name="peak-memory", daemon=True)
             self._thread.start()
         return self
 
     def _sample(self) -> None:
         me = os.getpid()
-        while not self._stop.wait(self.interval):
-            children = _descendants(me)
-            if children:
-                total = _status_kb(me, "VmRSS") + sum(_status_kb(c, "VmRSS") for c in children)
-                self._sampled = max(self._sampled, total * 1024)
+        while True:
+            own = _status_kb(me, "VmRSS") * 1024
+            self._own = max(self._own, own)
+            if children := _descendants(me):
+                total = own + sum(_status_kb(c, "VmRSS") for c in children) * 1024
+                self._with_children = max(self._with_children, total)
+            if self._stop.wait(self.interval):
+                return
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-            own = _status_kb("self", "VmHWM") * 1024
+            mark = _status_kb("self", "VmHWM")
+            own = mark * 1024 if mark > self._mark else max(self._own, _status_kb("self", "VmRSS") * 1024)
         else:
             import resource
 
             own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-        self.peak_bytes = max(own, self._sampled)
+        self.peak_bytes = max(own, self._with_children)

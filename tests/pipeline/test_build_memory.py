@@ -64,6 +64,27 @@ def test_the_peak_counts_this_process_and_its_children() -> None:
     assert busy.peak_bytes - quiet.peak_bytes > 250 * 2**20
 
 
+def _touch(megabytes: int) -> bytearray:
+    block = bytearray(megabytes * 2**20)
+    block[::4096] = b"x" * len(block[::4096])
+    return block
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the high-water mark is read from /proc")
+def test_the_meter_leaves_the_whole_runs_high_water_mark_alone() -> None:
+    """GNU time and getrusage report the process's high-water mark, which a reset would cut to the last
+    stage's; a stage below an earlier stage's peak reports its own, sampled, level instead."""
+    import resource
+
+    block = _touch(400)
+    del block
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with PeakMemory(interval=0.02) as small:
+        kept = _touch(20)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 >= before
+    assert small.peak_bytes < before - 200 * 2**20 and len(kept)
+
+
 def test_a_stage_records_its_peak_and_time_and_remembers_its_need(tmp_path: Path) -> None:
     context = BuildContext(tmp_path / "cache")
     build = tmp_path / "build"
