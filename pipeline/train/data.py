@@ -168,6 +168,23 @@ def plan_batches(lengths: Sequence[int], *, batch_size: int, steps: int, seed: i
     return batches[:steps]
 
 
+def micro_batches(rows: Sequence[Example], most_rows: int, most_tokens: int | None = None) -> list[list[Example]]:
+    """One process's rows of a step cut into forward passes, in order: at most `most_rows` rows each,
+    and at most `most_tokens` padded tokens (rows times the longest), which is what a pass's activations
+    grow with; a row longer than that goes alone. The step's gradient does not depend on the cut (the
+    loss is summed, then divided by the whole batch's token count): only its memory does."""
+    passes: list[list[Example]] = []
+    for row in rows:
+        current = passes[-1] if passes else None
+        if current is not None and len(current) < most_rows and (
+                most_tokens is None
+                or (len(current) + 1) * max(len(row.input_ids), *(len(r.input_ids) for r in current)) <= most_tokens):
+            current.append(row)
+        else:
+            passes.append([row])
+    return passes
+
+
 def collate(examples: Sequence[Example], pad_id: int) -> dict[str, Any]:
     """Right-padded `input_ids`, `attention_mask` and `labels` tensors for one micro-batch."""
     import torch
