@@ -8,7 +8,8 @@ the build folder and adds its own sections to `build.json` (through `pipeline.pu
 its wall time under `stages` and its peak resident memory under `memory` (`measured_stage`).
 
 Before a stage starts, its need (its peak on the last run of the same taxonomy with this cache,
-remembered in the cache folder) is held against the machine's limit (`pipeline.memory.memory_limit`):
+remembered in the cache folder with the limit it ran under, less what the stage's batches shrink by
+under a smaller limit: `need_under`) is held against the machine's limit (`pipeline.memory.memory_limit`):
 a stage that cannot fit stops the build with what it needs and what to change, before it starts,
 so the finished stages stay for the next run instead of being lost to the OOM killer.
 """
@@ -54,17 +55,24 @@ class BuildContext:
         """Each stage's peak on its last run, per taxonomy: what the next run of that stage needs."""
         return self.cache / "memory-history.json"
 
-    def needs(self) -> dict[str, int]:
+    def needs(self) -> dict[str, tuple[int, int | None]]:
+        """Per stage and taxonomy: (its peak, the memory limit it ran under; None from an older release)."""
         try:
             data = json.loads(self.memory_history.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, int)} if isinstance(
-            data, dict) else {}
+        found: dict[str, tuple[int, int | None]] = {}
+        for key, value in (data.items() if isinstance(data, dict) else ()):
+            if isinstance(value, int):
+                found[key] = (value, None)
+            elif isinstance(value, dict) and isinstance(value.get("peak"), int):
+                found[key] = (value["peak"], value["limit"] if isinstance(value.get("limit"), int) else None)
+        return found
 
-    def remember_need(self, key: str, peak: int) -> None:
+    def remember_need(self, key: str, peak: int, limit: int | None = None) -> None:
         self.memory_history.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.memory_history, {**self.needs(), key: peak})
+        known = {k: {"peak": p, "limit": lim} for k, (p, lim) in self.needs().items()}
+        write_json_atomic(self.memory_history, {**known, key: {"peak": peak, "limit": limit}})
 
 
 def sample_mirrors(context: BuildContext) -> tuple[tuple[str, str], ...]:
@@ -103,6 +111,28 @@ WHAT_TO_CHANGE = {  # per stage: the settings that lower its peak
 }
 
 
+def fitted_bytes(stage: str, limit: int) -> int:
+    """The part of a stage's memory it sizes to the limit: the teacher's and the evaluation's batch
+    caches (`pipeline.generate.decoding.budget_bytes`), training's activations per forward pass."""
+    if stage in ("generate", "evaluate"):
+        from pipeline.generate.decoding import budget_bytes
+
+        return budget_bytes(limit)
+    if stage == "train":
+        from pipeline.train.stage import activation_budget
+
+        return activation_budget(limit)
+    return 0
+
+
+def need_under(stage: str, peak: int, ran_under: int | None, limit: int) -> int:
+    """What a stage that peaked at `peak` under the limit `ran_under` needs under `limit`: the same, less
+    (or more) what its batches fit to the other limit."""
+    if ran_under is None:
+        return peak
+    return peak - fitted_bytes(stage, ran_under) + fitted_bytes(stage, limit)
+
+
 def _gb(size: int) -> str:
     return f"{size / 1024 ** 3:.1f} GB"
 
@@ -115,10 +145,12 @@ def measured_stage(build_dir: Path, name: str, context: BuildContext, *, taxonom
     build_dir = Path(build_dir)
     taxonomy = taxonomy or read_report(build_dir).get("taxonomy", {}).get("path") or "?"
     key = f"{name} {taxonomy}"
-    limit, need = memory_limit(), context.needs().get(key)
+    limit, known = memory_limit(), context.needs().get(key)
+    need = None if known is None else need_under(name, *known, limit.bytes)
     if need is not None and need > limit.bytes:
         raise MemoryBudgetError(
-            f"the {name} stage needs about {_gb(need)} (its peak on the last run of this taxonomy), more than the "
+            f"the {name} stage needs about {_gb(need)} (its peak on the last run of this taxonomy, its batches "
+            f"fitted to this limit), more than the "
             f"{_gb(limit.bytes)} this machine allows ({limit.source}); to fit: {WHAT_TO_CHANGE[name]}, or run on a "
             f"machine with more memory. Nothing of this stage was started; the finished stages are kept in "
             f"{build_dir}, so the same command goes on from here")
@@ -133,7 +165,7 @@ def measured_stage(build_dir: Path, name: str, context: BuildContext, *, taxonom
     if timed:
         sections["stages"] = {**report.get("stages", {}), name: seconds}
     update_report(build_dir, sections)
-    context.remember_need(key, peak.peak_bytes)
+    context.remember_need(key, peak.peak_bytes, limit.bytes)
 
 
 def _rows(path: Path) -> int:

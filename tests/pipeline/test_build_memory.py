@@ -95,7 +95,8 @@ def test_a_stage_records_its_peak_and_time_and_remembers_its_need(tmp_path: Path
     report = read_report(build)
     assert report["memory"]["stages_mb"]["train"] >= 50 and report["memory"]["peak_mb"] >= 50
     assert report["stages"]["train"] >= 0 and report["memory"]["limit_mb"] > 0
-    assert context.needs()["train /t"] >= 50 * 2**20
+    peak, ran_under = context.needs()["train /t"]
+    assert peak >= 50 * 2**20 and abs(ran_under - report["memory"]["limit_mb"] * 2**20) < 2**20
     assert "<h2>Stages</h2>" in report_html(report) and f"{report['memory']['stages_mb']['train']} MB" in \
         report_html(report)
 
@@ -115,6 +116,26 @@ def test_a_stage_that_cannot_fit_stops_before_it_starts_and_keeps_everything(tmp
     assert ran == [] and "6.0 GB" in message and "4.0 GB" in message and "TAXONOMIST_MEMORY_LIMIT" in message
     assert "--judge none" in message and "finished stages are kept" in message
     assert ((build / "build.json").read_bytes(), context.memory_history.read_bytes()) == before
+
+
+def test_a_need_remembered_under_a_larger_limit_shrinks_by_what_the_stage_fits_to_the_smaller_one() -> None:
+    """The teacher's batch cache is 1/8 of the limit up to 512 MB; training's activations 1/8 up to 768 MB;
+    the rest of a stage (the model, the libraries) does not shrink."""
+    from pipeline.weekly import need_under
+
+    assert need_under("generate", 3 * GB, 24 * GB, 2 * GB) == 3 * GB - (512 - 256) * 2**20
+    assert need_under("train", 3 * GB, 24 * GB, 4 * GB) == 3 * GB - (768 - 512) * 2**20
+    assert need_under("publish", 3 * GB, 24 * GB, 2 * GB) == 3 * GB
+    assert need_under("generate", 3 * GB, None, 2 * GB) == 3 * GB  # remembered by an older release
+    assert need_under("generate", 3 * GB, 2 * GB, 24 * GB) == 3 * GB + 256 * 2**20  # bigger batches
+
+
+def test_an_older_releases_memory_history_still_reads(tmp_path: Path) -> None:
+    context = BuildContext(tmp_path)
+    context.memory_history.write_text(json.dumps({"train /t": 5 * GB, "odd": "x"}))
+    assert context.needs() == {"train /t": (5 * GB, None)}
+    context.remember_need("generate /t", GB, 8 * GB)
+    assert context.needs() == {"train /t": (5 * GB, None), "generate /t": (GB, 8 * GB)}
 
 
 def test_the_command_line_says_so_in_one_line_with_exit_2(tmp_path: Path) -> None:
