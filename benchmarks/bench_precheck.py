@@ -4,8 +4,10 @@
    README.md there): each leaf's seed questions answered as the set's author recorded the small
    model's answers (closed book; a knowledge leaf's document given for the open-book answers), through
    `pipeline.evaluate.precheck.precheck` with the repository defaults. Printed for `labelled.jsonl`
-   (the part the thresholds were calibrated on) and for `sealed.jsonl` (read here only: never used to
-   tune): leaf verdict accuracy, the known/partly-known/new confusion, wrong-answer leaves rated
+   (the part the thresholds were calibrated on), `sealed.jsonl` (sealed for the first release of the
+   score and read once; the next release's grading rules were then developed on it too) and
+   `sealed-2.jsonl` (a second set, 27 leaves, written apart from the code after that and read once,
+   at the end of that tuning): leaf verdict accuracy, the known/partly-known/new confusion, wrong-answer leaves rated
    `known`, and the per-answer label agreement. Targets: no wrong-answer leaf `known`, >= 90 % right.
    `PRECHECK_SEALED=PATH` (`benchmarks/run.py precheck --sealed PATH`) measures another set of the same
    schema too, written apart and read once; `PRECHECK_VERDICTS_ONLY=1` stops after the verdicts.
@@ -186,6 +188,7 @@ def triage_latency(with_precheck: bool, prs: int = 3) -> float:
 def main() -> None:
     print_verdicts("labelled.jsonl")
     print_verdicts("sealed.jsonl")
+    print_verdicts("sealed-2.jsonl")
     if os.environ.get("PRECHECK_SEALED"):
         print_verdicts(Path(os.environ["PRECHECK_SEALED"]))
     if os.environ.get("PRECHECK_VERDICTS_ONLY"):
