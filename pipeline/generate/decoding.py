@@ -31,6 +31,8 @@ from typing import Any
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
+from pipeline.memory import return_freed
+
 
 class PromptTooLong(ValueError):
     """The prompt leaves no room for its reply in the model's context window."""
@@ -202,8 +204,9 @@ class Decoder:
         return [row.tokens for row in rows]
 
     def clear(self) -> list[Row]:
-        """Drop every row (after a failed step): the rows that were running."""
+        """Drop every row (after a failed step, or the last row's end): the rows that were running."""
         rows, self.rows, self.cache, self.mask = self.rows, [], None, None
+        return_freed()
         return rows
 
     def _ends(self, row: Row, logits: torch.Tensor) -> bool:
@@ -247,6 +250,7 @@ class Decoder:
         room = self._to_come()
         for i, layer in enumerate(self.cache.layers):
             self.cache.layers[i] = RoomyLayer(parts(i, layer), width, room)
+        return_freed()
 
 
 PREFILL_CHUNK = 512  # prompt tokens per forward pass: one pass's attention scores stay small
