@@ -162,7 +162,8 @@ def serve_command(
         raise_descriptor_limit()
         if own_port:  # page views then share nothing with the webhook: not its port, threads, event loop or GIL
             dashboard = multiprocessing.get_context("spawn").Process(
-                target=serve_dashboard, args=(settings.data_dir, host, settings.dashboard_port, access),
+                target=serve_dashboard, args=(settings.data_dir, settings.database_url, host, settings.dashboard_port,
+                                             access),
                 name="taxonomist-dashboard", daemon=True)
             dashboard.start()
         uvicorn.run(web, host=host, port=port, **serve_options())
@@ -171,7 +172,7 @@ def serve_command(
             stop_model_worker(model)
 
 
-def serve_dashboard(data_dir: Path, host: str, port: int, access: Any) -> None:
+def serve_dashboard(data_dir: Path, database_url: str, host: str, port: int, access: Any) -> None:
     """The dashboard alone, in its own process (`TAXONOMIST_DASHBOARD_PORT`), over the bot's store."""
     import os
     import threading
@@ -192,7 +193,7 @@ def serve_dashboard(data_dir: Path, host: str, port: int, access: Any) -> None:
         os._exit(0)
 
     threading.Thread(target=follow_parent, name="taxonomist-dashboard-parent", daemon=True).start()
-    store = Store(data_dir / "dashboard.sqlite3")
+    store = Store.open(data_dir, database_url)
     uvicorn.run(Starlette(routes=web.routes(store, access=access)), host=host, port=port, **serve_options())
 
 
@@ -291,12 +292,16 @@ def announce_build_command(
 
 DataDirOption = Annotated[Path, typer.Option("--data-dir", envvar="TAXONOMIST_DATA_DIR",
                                              help="The bot's data directory (its store).")]
+DatabaseUrlOption = Annotated[str, typer.Option("--database-url", envvar="TAXONOMIST_DATABASE_URL",
+                                                help="The bot's PostgreSQL store (postgresql://...) when several "
+                                                     "machines share one; else SQLite in --data-dir.")]
 
 
 @app.command("record-build", cls=Command)
 def record_build_command(
     build_dir: Annotated[Path, typer.Argument(help="A build folder (its build.json).")],
     data_dir: DataDirOption = Path(".taxonomist"),
+    database_url: DatabaseUrlOption = "",
     report_url: Annotated[str, typer.Option("--report-url", help="Where people read the build's report.")] = "",
 ) -> None:
     """Show a weekly build on the dashboard (status, gate, leaves in and out); a build that did not go out
@@ -311,7 +316,7 @@ def record_build_command(
         row = build_row(build_dir, report_url)
     except BuildRecordError as exc:
         raise fail(str(exc)) from None
-    Store(data_dir / "dashboard.sqlite3").record_build(row)
+    Store.open(data_dir, database_url).record_build(row)
     typer.echo(json.dumps({"build": row.id, "status": row.status, "gate": row.gate}))
 
 
@@ -319,6 +324,7 @@ def record_build_command(
 def pause_build_command(
     reason: Annotated[str, typer.Argument(help="Why the weekly build is paused (shown on the dashboard).")],
     data_dir: DataDirOption = Path(".taxonomist"),
+    database_url: DatabaseUrlOption = "",
 ) -> None:
     """Mark the weekly build paused: stale clocks stop until the next build is recorded.
 
@@ -327,7 +333,7 @@ def pause_build_command(
     from bot.dashboard.builds import paused_row
     from bot.dashboard.store import Store
 
-    Store(data_dir / "dashboard.sqlite3").record_build(paused_row(reason))
+    Store.open(data_dir, database_url).record_build(paused_row(reason))
 
 
 @app.command("stale-sweep", cls=Command)
