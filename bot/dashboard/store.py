@@ -66,6 +66,12 @@ def _first_schema(db: Transaction, dialect: str) -> None:
 
 # Numbered in order: a new step goes at the end, and a step once released is never changed.
 MIGRATIONS = (_first_schema,)
+UPDATE_PULL = """DO UPDATE SET title=excluded.title, author=excluded.author, private=excluded.private,
+    html_url=excluded.html_url, state=excluded.state, draft=excluded.draft, created_at=excluded.created_at,
+    activity_at=CASE WHEN excluded.activity_at > pulls.activity_at THEN excluded.activity_at ELSE pulls.activity_at END,
+    waiting_since=CASE WHEN excluded.waiting_since > pulls.waiting_since
+        THEN excluded.waiting_since ELSE pulls.waiting_since END,
+    head_sha=excluded.head_sha, base_ref=excluded.base_ref, labels=excluded.labels, requested=excluded.requested"""
 # Jobs and deliveries are shown only for repositories a webhook said are public (unknown: hidden).
 PUBLIC_REPO = "(coalesce(repo, '') = '' OR repo IN (SELECT repo FROM repos WHERE private = 0))"
 KEEP_DELIVERIES = 200  # the last deliveries shown; older rows are dropped as new ones come
@@ -154,21 +160,15 @@ class Store:
         return self.db.read(sql, args)
 
     # pull requests ------------------------------------------------------------------------------
-    def upsert_pull(self, row: PullRow) -> None:
-        """What a webhook shows of a PR; triage, review and similarity are kept from earlier writes."""
+    def upsert_pull(self, row: PullRow, *, only_new: bool = False) -> None:
+        """What a webhook shows of a PR; triage, review and similarity are kept from earlier writes.
+        `only_new`: written only when the PR is not known yet (what a job read of a PR no webhook showed)."""
+        merge = "DO NOTHING" if only_new else UPDATE_PULL
         with self._tx() as db:
             db.execute(
-                """INSERT INTO pulls (repo, number, title, author, html_url, state, draft, created_at, activity_at,
+                f"""INSERT INTO pulls (repo, number, title, author, html_url, state, draft, created_at, activity_at,
                        waiting_since, head_sha, base_ref, labels, requested, private)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT (repo, number) DO UPDATE SET title=excluded.title, author=excluded.author,
-                       private=excluded.private,
-                       html_url=excluded.html_url, state=excluded.state, draft=excluded.draft,
-                       created_at=excluded.created_at, activity_at=CASE WHEN excluded.activity_at > pulls.activity_at
-                           THEN excluded.activity_at ELSE pulls.activity_at END,
-                       waiting_since=CASE WHEN excluded.waiting_since > pulls.waiting_since
-                           THEN excluded.waiting_since ELSE pulls.waiting_since END, head_sha=excluded.head_sha,
-                       base_ref=excluded.base_ref, labels=excluded.labels, requested=excluded.requested""",
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (repo, number) {merge}""",
                 (row.repo, row.number, row.title, row.author, row.html_url, row.state, int(row.draft),
                  row.created_at, row.activity_at, row.waiting_since, row.head_sha, row.base_ref,
                  json.dumps(list(row.labels)), json.dumps(list(row.requested)), int(row.private)))
