@@ -29,6 +29,15 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 STANDIN = "\ufffd"
 
 
+class DatabaseUnavailable(Exception):
+    """The store's database cannot be reached; the message names it without its password."""
+
+
+def redacted(url: str) -> str:
+    """A database URL as logs and errors may show it: the password left out."""
+    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+
+
 class Cursor(Protocol):
     rowcount: int
 
@@ -138,7 +147,11 @@ class PostgresDatabase(Database):
 
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed:  # first use in this thread, or the server went away and came back
-            conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=30)
+            try:
+                conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, connect_timeout=30)
+            except psycopg.OperationalError as exc:
+                reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+                raise DatabaseUnavailable(f"{redacted(self.url)}: {reason}") from None
             self._local.conn = conn
         return conn
 

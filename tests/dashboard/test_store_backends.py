@@ -115,3 +115,23 @@ def test_a_sqlite_store_from_before_versions_gains_the_private_column(tmp_path: 
 def test_the_data_dir_or_the_url_picks_the_database(tmp_path: Path) -> None:
     assert Store.open(tmp_path).db.dialect == "sqlite" and (tmp_path / "dashboard.sqlite3").is_file()
     assert open_database("postgresql://u@127.0.0.1:1/x").dialect == "postgresql"  # no connection until used
+
+
+def test_an_unreachable_database_stops_the_commands_with_its_name_and_not_its_password(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from taxonomist.cli import app
+    from tests.bot.process import free_port, write_private_key
+
+    url = f"postgresql://bot:hunter2@127.0.0.1:{free_port()}/taxonomist"  # nothing listens there
+    runner = CliRunner()
+    paused = runner.invoke(app, ["bot", "pause-build", "runner down", "--data-dir", str(tmp_path),
+                                 "--database-url", url])
+    env = {"TAXONOMIST_APP_ID": "1", "TAXONOMIST_PRIVATE_KEY": str(write_private_key(tmp_path / "k.pem")),
+           "TAXONOMIST_DATA_DIR": str(tmp_path), "TAXONOMIST_DATABASE_URL": url, "TAXONOMIST_PRECHECK_MODEL": "none",
+           "TAXONOMIST_SKIP_CHECKS": "content"}
+    worker = runner.invoke(app, ["bot", "worker", "--queue", "triage"], env=env)
+    for result in (paused, worker):
+        assert result.exit_code == 2, result.output
+        assert "cannot reach postgresql://bot:***@127.0.0.1" in result.output and "hunter2" not in result.output
+        assert "Traceback" not in result.output
