@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,11 +78,11 @@ class Database:
         with self.tx() as db:
             self._lock_migrations(db)
             db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at "
-                       "DOUBLE PRECISION NOT NULL DEFAULT 0)")
+                       "DOUBLE PRECISION NOT NULL)")
             current = db.execute("SELECT coalesce(max(version), 0) AS v FROM schema_version").fetchall()[0]["v"]
             for version, step in enumerate(migrations[current:], current + 1):
                 step(db, self.dialect)
-                db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                db.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", (version, time.time()))
             return max(current, len(migrations))
 
     def _lock_migrations(self, db: Transaction) -> None:

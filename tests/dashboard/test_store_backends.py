@@ -135,3 +135,28 @@ def test_an_unreachable_database_stops_the_commands_with_its_name_and_not_its_pa
         assert result.exit_code == 2, result.output
         assert "cannot reach postgresql://bot:***@127.0.0.1" in result.output and "hunter2" not in result.output
         assert "Traceback" not in result.output
+
+
+def test_a_pr_only_reconciliation_found_is_listed_once_triaged(store_location: str | Path) -> None:
+    """No webhook showed it (every web process was down): triage's read of it lists it, and a webhook that
+    comes later still writes what only a webhook knows."""
+    from types import SimpleNamespace
+
+    from bot.dashboard import record
+    from bot.forges.forge import PullRequest
+
+    store = Store(store_location)
+    store.set_repo_private("o/t", False)
+    outcome = SimpleNamespace(pr=PullRequest(5, "d" * 40, "main", "sam", title="Adds a skill"), report=None,
+                              check_run=SimpleNamespace(conclusion="success"),
+                              labels=SimpleNamespace(added=["skill"], removed=[]))
+    record.on_triage(store, "o/t", outcome)
+    (listed,) = store.open_pulls(private=False)
+    assert (listed.number, listed.title, listed.author, listed.labels) == (5, "Adds a skill", "sam", ("skill",))
+    assert listed.triage == {"conclusion": "success", "errors": 0, "warnings": 0}
+    record.on_triage(store, "o/secret", SimpleNamespace(**{**vars(outcome), "pr": PullRequest(6, "e" * 40, "main",
+                                                                                                "sam")}))
+    assert [p.number for p in store.open_pulls(private=False)] == [5]  # a repository no webhook said is public
+    store.upsert_pull(PullRow("o/t", 5, "Adds a skill", "sam", "https://github.com/o/t/pull/5", "open", False, NOW,
+                              NOW, NOW, "d" * 40, "main", private=False))
+    assert store.pull("o/t", 5).html_url == "https://github.com/o/t/pull/5"  # type: ignore[union-attr]
