@@ -70,6 +70,7 @@ class RatePacer:
 # One sliding window in Redis, atomic: drop what left the window, refuse at `limit`, else count this one.
 # The time is Redis's own (machines' clocks may differ); the key expires with the window.
 SLIDING_WINDOW = """
+redis.replicate_commands()  -- writes after TIME: needed before Redis 7, a no-op since
 local now = redis.call('TIME')
 local at = tonumber(now[1]) * 1000000 + tonumber(now[2])
 local window = tonumber(ARGV[1])
