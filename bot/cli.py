@@ -122,6 +122,30 @@ def _settings(config: Path | None, webhooks: bool = True) -> Settings:
         raise fail(str(exc)) from None
 
 
+def _service(settings: Settings) -> Any:
+    """The service (`bot.service.wiring.Service`), or exit status 2 when its store's database cannot be reached."""
+    from bot.dashboard.sql import DatabaseUnavailable
+    from bot.service.wiring import Service
+
+    try:
+        return Service(settings)
+    except DatabaseUnavailable as exc:
+        raise fail(f"TAXONOMIST_DATABASE_URL: cannot reach {exc}") from None
+
+
+def _store(data_dir: Path, database_url: str) -> Any:
+    """The bot's store (`bot.dashboard.store.Store`), or exit status 2 when its database cannot be reached."""
+    from bot.dashboard.sql import DatabaseUnavailable, is_postgres_url
+    from bot.dashboard.store import Store
+
+    if database_url and not is_postgres_url(database_url):
+        raise fail("--database-url: not a postgresql:// URL (empty: SQLite in the data directory)")
+    try:
+        return Store.open(data_dir, database_url)
+    except DatabaseUnavailable as exc:
+        raise fail(f"--database-url: cannot reach {exc}") from None
+
+
 ConfigOption = Annotated[Path | None, typer.Option("--config", metavar="FILE",
                                                    help="Settings file (YAML); environment variables win.")]
 
@@ -147,13 +171,13 @@ def serve_command(
     from bot.dashboard.web import Access
     from bot.service.app import create_app, raise_descriptor_limit, serve_options, worker_lifespan
     from bot.service.jobs import TRIAGE_QUEUE
-    from bot.service.wiring import Service, start_model_worker, stop_model_worker
+    from bot.service.wiring import start_model_worker, stop_model_worker
 
     settings = _settings(config)
     # Started before this process has any thread of its own: forking a threaded process is not safe.
     model = start_model_worker(settings.model_workers, config) if worker and settings.model_workers else None
     try:
-        service = Service(settings)
+        service = _service(settings)
         if worker:
             service.recorder.start_heartbeat(settings.workers)
         lifespan = worker_lifespan(service.queue, {TRIAGE_QUEUE: settings.workers}) if worker else None
@@ -169,7 +193,8 @@ def serve_command(
         raise_descriptor_limit()
         if own_port:  # page views then share nothing with the webhook: not its port, threads, event loop or GIL
             dashboard = multiprocessing.get_context("spawn").Process(
-                target=serve_dashboard, args=(settings.data_dir, host, settings.dashboard_port, access),
+                target=serve_dashboard, args=(settings.data_dir, settings.database_url, host, settings.dashboard_port,
+                                             access),
                 name="taxonomist-dashboard", daemon=True)
             dashboard.start()
         uvicorn.run(web, host=host, port=port, **serve_options())
@@ -178,7 +203,7 @@ def serve_command(
             stop_model_worker(model)
 
 
-def serve_dashboard(data_dir: Path, host: str, port: int, access: Any) -> None:
+def serve_dashboard(data_dir: Path, database_url: str, host: str, port: int, access: Any) -> None:
     """The dashboard alone, in its own process (`TAXONOMIST_DASHBOARD_PORT`), over the bot's store."""
     import os
     import threading
@@ -199,7 +224,7 @@ def serve_dashboard(data_dir: Path, host: str, port: int, access: Any) -> None:
         os._exit(0)
 
     threading.Thread(target=follow_parent, name="taxonomist-dashboard-parent", daemon=True).start()
-    store = Store(data_dir / "dashboard.sqlite3")
+    store = Store.open(data_dir, database_url)
     uvicorn.run(Starlette(routes=web.routes(store, access=access)), host=host, port=port, **serve_options())
 
 
@@ -219,10 +244,9 @@ def worker_command(
     Example: TAXONOMIST_QUEUE_URL=redis://localhost:6379/0 taxonomist bot worker --queue triage --workers 4
     """
     from bot.service.jobs import MODEL_QUEUE, TRIAGE_QUEUE
-    from bot.service.wiring import Service
 
     settings = _settings(config, webhooks=False)
-    service = Service(settings)
+    service = _service(settings)
     wanted = (TRIAGE_QUEUE, MODEL_QUEUE) if queue is WorkerQueue.all else (queue.value,)
     defaults = {TRIAGE_QUEUE: settings.workers, MODEL_QUEUE: max(settings.model_workers, 1)}
     threads = {name: workers or defaults[name] for name in wanted}
@@ -298,12 +322,16 @@ def announce_build_command(
 
 DataDirOption = Annotated[Path, typer.Option("--data-dir", envvar="TAXONOMIST_DATA_DIR",
                                              help="The bot's data directory (its store).")]
+DatabaseUrlOption = Annotated[str, typer.Option("--database-url", envvar="TAXONOMIST_DATABASE_URL",
+                                                help="The bot's PostgreSQL store (postgresql://...) when several "
+                                                     "machines share one; else SQLite in --data-dir.")]
 
 
 @app.command("record-build", cls=Command)
 def record_build_command(
     build_dir: Annotated[Path, typer.Argument(help="A build folder (its build.json).")],
     data_dir: DataDirOption = Path(".taxonomist"),
+    database_url: DatabaseUrlOption = "",
     report_url: Annotated[str, typer.Option("--report-url", help="Where people read the build's report.")] = "",
 ) -> None:
     """Show a weekly build on the dashboard (status, gate, leaves in and out); a build that did not go out
@@ -312,13 +340,12 @@ def record_build_command(
     Example: taxonomist bot record-build build --report-url https://builds.example.org/2026-48/
     """
     from bot.dashboard.builds import BuildRecordError, build_row
-    from bot.dashboard.store import Store
 
     try:
         row = build_row(build_dir, report_url)
     except BuildRecordError as exc:
         raise fail(str(exc)) from None
-    Store(data_dir / "dashboard.sqlite3").record_build(row)
+    _store(data_dir, database_url).record_build(row)
     typer.echo(json.dumps({"build": row.id, "status": row.status, "gate": row.gate}))
 
 
@@ -326,15 +353,15 @@ def record_build_command(
 def pause_build_command(
     reason: Annotated[str, typer.Argument(help="Why the weekly build is paused (shown on the dashboard).")],
     data_dir: DataDirOption = Path(".taxonomist"),
+    database_url: DatabaseUrlOption = "",
 ) -> None:
     """Mark the weekly build paused: stale clocks stop until the next build is recorded.
 
     Example: taxonomist bot pause-build
     """
     from bot.dashboard.builds import paused_row
-    from bot.dashboard.store import Store
 
-    Store(data_dir / "dashboard.sqlite3").record_build(paused_row(reason))
+    _store(data_dir, database_url).record_build(paused_row(reason))
 
 
 @app.command("stale-sweep", cls=Command)
@@ -348,10 +375,9 @@ def stale_sweep_command(
     """
     from bot.forges.github import GitHubApp
     from bot.lifecycle.handler import stale_sweep
-    from bot.service.wiring import Service
 
     settings = _settings(config, webhooks=False)
-    done = stale_sweep(GitHubApp(settings).forge(repo, None), Service(settings).store)
+    done = stale_sweep(GitHubApp(settings).forge(repo, None), _service(settings).store)
     typer.echo(json.dumps(done))
 
 

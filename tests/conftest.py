@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,36 @@ def _fresh_command_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     generate = sys.modules.get("bot.generate.handler")
     if generate is not None:
         monkeypatch.setattr(generate, "GENERATES", generate.UserRateLimit(*generate.GENERATE_RATE))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One throwaway PostgreSQL cluster for the session (`tests.bot.services`); skipped, saying why, only
+    where its binaries are absent outside CI."""
+    from tests.bot.services import missing, postgres_server
+
+    reason = missing("postgresql")
+    if reason is not None:
+        pytest.skip(reason)
+    with postgres_server() as url:
+        yield url
+
+
+def fresh_database(server_url: str) -> str:
+    """A new empty database on the session's cluster: its URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"t{uuid.uuid4().hex}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a `bot.dashboard.store.Store` lives: the SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "store.sqlite3"
+    return fresh_database(request.getfixturevalue("postgres_url"))

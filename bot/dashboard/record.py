@@ -7,6 +7,7 @@ head, state), and the jobs hand over what they computed (triage's report, the re
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 from typing import Any
 
@@ -120,6 +121,10 @@ def on_triage(store: Store, repo: str, outcome: Any) -> None:
               "errors": sum(1 for f in findings if str(f.severity) == "error"),
               "warnings": sum(1 for f in findings if str(f.severity) == "warning")}
     leaves = sorted({f.path.rsplit("/", 1)[0] for f in report.files}) if report is not None else []
+    now = time.time()  # a PR no webhook showed (reconciliation found it): listed from what triage read of it
+    store.upsert_pull(PullRow(repo, pr.number, pr.title, pr.author, "", pr.state, pr.draft, now, now, now, pr.head_sha,
+                              pr.base_ref, requested=tuple(pr.requested_reviewers),
+                              private=repo not in store.public_repos()), only_new=True)
     store.set_triage(repo, pr.number, pr.head_sha, triage, leaves, similar_prs(findings, pr.number))
     row = store.pull(repo, pr.number)
     if row is not None:

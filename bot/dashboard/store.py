@@ -1,53 +1,77 @@
-"""The bot's own store for the dashboard and the lifecycle: SQLite in the data directory.
+"""The bot's own store for the dashboard and the lifecycle: SQLite in the data directory, or PostgreSQL.
 
 Written as webhooks arrive and jobs run (what GitHub shows of each open PR, the derived review
-state, the queue's jobs, the workers' heartbeats, the weekly builds), read by the dashboard's
-pages, which therefore never call GitHub. Only what a PR shows on GitHub is kept: no tokens, no
-settings, no configuration. One file per data directory; several processes on one machine share
-it (WAL mode, one short transaction per write).
+state, the queue's jobs, the workers' heartbeats, the weekly builds, the lifecycle's memory:
+welcomes and stale marks), read by the dashboard's pages, which therefore never call GitHub. Only
+what a PR shows on GitHub is kept: no tokens, no settings, no configuration. One machine: one
+SQLite file per data directory, which the processes on it share. Several machines:
+`TAXONOMIST_DATABASE_URL` names one PostgreSQL database that every web process and worker shares,
+so every dashboard shows every PR and a welcome is posted once. The same SQL runs on both
+(`bot.dashboard.sql`).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DOWN_STATUSES = frozenset({"failed", "rejected", "paused"})  # no build goes out: stale clocks stop
+from bot.dashboard.sql import Database, Transaction, open_database
 
+DOWN_STATUSES = frozenset({"failed", "rejected", "paused"})  # no build goes out: stale clocks stop
+STORE_FILE = "dashboard.sqlite3"  # in the data directory, when no database URL is set
+
+# "similar" is quoted everywhere: PostgreSQL reserves the word (SIMILAR TO).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pulls (
     repo TEXT NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL DEFAULT '', author TEXT NOT NULL DEFAULT '',
     html_url TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT 'open', draft INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL, activity_at REAL NOT NULL, waiting_since REAL NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL, activity_at DOUBLE PRECISION NOT NULL,
+    waiting_since DOUBLE PRECISION NOT NULL,
     head_sha TEXT NOT NULL DEFAULT '', base_ref TEXT NOT NULL DEFAULT '', labels TEXT NOT NULL DEFAULT '[]',
-    requested TEXT NOT NULL DEFAULT '[]', triage TEXT, review TEXT, similar TEXT NOT NULL DEFAULT '[]',
+    requested TEXT NOT NULL DEFAULT '[]', triage TEXT, review TEXT, "similar" TEXT NOT NULL DEFAULT '[]',
     leaves TEXT NOT NULL DEFAULT '[]', private INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (repo, number));
 CREATE TABLE IF NOT EXISTS repos (repo TEXT PRIMARY KEY, private INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, event TEXT NOT NULL, action TEXT, repo TEXT, pr INTEGER, jobs INTEGER NOT NULL,
-    received_at REAL NOT NULL);
+    received_at DOUBLE PRECISION NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (
     key TEXT PRIMARY KEY, route TEXT NOT NULL, repo TEXT, pr INTEGER, state TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0, reason TEXT, worker TEXT, queued_at REAL NOT NULL, updated_at REAL NOT NULL);
+    attempts INTEGER NOT NULL DEFAULT 0, reason TEXT, worker TEXT, queued_at DOUBLE PRECISION NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL);
 CREATE TABLE IF NOT EXISTS workers (
-    id TEXT PRIMARY KEY, heartbeat_at REAL NOT NULL, current_job TEXT, started_at REAL NOT NULL);
+    id TEXT PRIMARY KEY, heartbeat_at DOUBLE PRECISION NOT NULL, current_job TEXT,
+    started_at DOUBLE PRECISION NOT NULL);
 CREATE TABLE IF NOT EXISTS builds (
-    id TEXT PRIMARY KEY, finished_at REAL NOT NULL, status TEXT NOT NULL, gate TEXT NOT NULL,
+    id TEXT PRIMARY KEY, finished_at DOUBLE PRECISION NOT NULL, status TEXT NOT NULL, gate TEXT NOT NULL,
     leaves_in TEXT NOT NULL, leaves_out TEXT NOT NULL, report_url TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS lifecycle (repo TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (repo, key));
 CREATE INDEX IF NOT EXISTS pulls_open ON pulls (state, waiting_since);
-CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated_at);
+CREATE INDEX IF NOT EXISTS jobs_updated ON jobs (updated_at)
 """
-# Columns added since a store was first created: (table, column, declaration).
-ADDED_COLUMNS = (("pulls", "private", "INTEGER NOT NULL DEFAULT 1"),)
+
+
+def _first_schema(db: Transaction, dialect: str) -> None:
+    """Version 1: the tables. A SQLite store written before versions were recorded already has them, maybe
+    without `pulls.private` (added later): that column is added then."""
+    for statement in SCHEMA.split(";"):
+        db.execute(statement)
+    if dialect == "sqlite" and "private" not in {r["name"] for r in db.execute("PRAGMA table_info(pulls)").fetchall()}:
+        db.execute("ALTER TABLE pulls ADD COLUMN private INTEGER NOT NULL DEFAULT 1")
+
+
+# Numbered in order: a new step goes at the end, and a step once released is never changed.
+MIGRATIONS = (_first_schema,)
+UPDATE_PULL = """DO UPDATE SET title=excluded.title, author=excluded.author, private=excluded.private,
+    html_url=excluded.html_url, state=excluded.state, draft=excluded.draft, created_at=excluded.created_at,
+    activity_at=CASE WHEN excluded.activity_at > pulls.activity_at THEN excluded.activity_at ELSE pulls.activity_at END,
+    waiting_since=CASE WHEN excluded.waiting_since > pulls.waiting_since
+        THEN excluded.waiting_since ELSE pulls.waiting_since END,
+    head_sha=excluded.head_sha, base_ref=excluded.base_ref, labels=excluded.labels, requested=excluded.requested"""
 # Jobs and deliveries are shown only for repositories a webhook said are public (unknown: hidden).
 PUBLIC_REPO = "(coalesce(repo, '') = '' OR repo IN (SELECT repo FROM repos WHERE private = 0))"
 KEEP_DELIVERIES = 200  # the last deliveries shown; older rows are dropped as new ones come
@@ -115,60 +139,36 @@ class BuildRow:
     report_url: str = ""
 
 
-@dataclass(slots=True)
 class Store:
-    """Thread-safe access to the SQLite file; every method is one short transaction."""
+    """The store, on SQLite or PostgreSQL; thread-safe, every method one short transaction or one read."""
 
-    path: Path
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _local: threading.local = field(default_factory=threading.local)
+    def __init__(self, location: str | Path) -> None:
+        """`location`: a postgresql:// URL, or the SQLite file's path."""
+        self.db: Database = open_database(location)
+        self.db.migrate(MIGRATIONS)
+        self._pull_columns = PULL_COLUMNS[self.db.dialect]
 
-    def __post_init__(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self._connection()
-        conn.executescript(SCHEMA)  # commits on its own
-        for table, column, declaration in ADDED_COLUMNS:  # a store an older version created
-            if column not in {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+    @classmethod
+    def open(cls, data_dir: Path, database_url: str = "") -> Store:
+        """The store of a bot: PostgreSQL when `database_url` is set, else SQLite in `data_dir`."""
+        return cls(database_url or data_dir / STORE_FILE)
 
-    def _connection(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.row_factory = sqlite3.Row
-            self._local.conn = conn
-        return conn
+    def _tx(self) -> Any:
+        return self.db.tx()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        return self._connection().execute(sql, args).fetchall()
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[Mapping[str, Any]]:
+        return self.db.read(sql, args)
 
     # pull requests ------------------------------------------------------------------------------
-    def upsert_pull(self, row: PullRow) -> None:
-        """What a webhook shows of a PR; triage, review and similarity are kept from earlier writes."""
+    def upsert_pull(self, row: PullRow, *, only_new: bool = False) -> None:
+        """What a webhook shows of a PR; triage, review and similarity are kept from earlier writes.
+        `only_new`: written only when the PR is not known yet (what a job read of a PR no webhook showed)."""
+        merge = "DO NOTHING" if only_new else UPDATE_PULL
         with self._tx() as db:
             db.execute(
-                """INSERT INTO pulls (repo, number, title, author, html_url, state, draft, created_at, activity_at,
+                f"""INSERT INTO pulls (repo, number, title, author, html_url, state, draft, created_at, activity_at,
                        waiting_since, head_sha, base_ref, labels, requested, private)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT (repo, number) DO UPDATE SET title=excluded.title, author=excluded.author,
-                       private=excluded.private,
-                       html_url=excluded.html_url, state=excluded.state, draft=excluded.draft,
-                       created_at=excluded.created_at, activity_at=max(activity_at, excluded.activity_at),
-                       waiting_since=max(waiting_since, excluded.waiting_since), head_sha=excluded.head_sha,
-                       base_ref=excluded.base_ref, labels=excluded.labels, requested=excluded.requested""",
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (repo, number) {merge}""",
                 (row.repo, row.number, row.title, row.author, row.html_url, row.state, int(row.draft),
                  row.created_at, row.activity_at, row.waiting_since, row.head_sha, row.base_ref,
                  json.dumps(list(row.labels)), json.dumps(list(row.requested)), int(row.private)))
@@ -176,7 +176,8 @@ class Store:
     def set_repo_private(self, repo: str, private: bool) -> None:
         """What a webhook said of the repository: its jobs and deliveries are public only when it is."""
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO repos VALUES (?,?)", (repo, int(private)))
+            db.execute("INSERT INTO repos VALUES (?,?) ON CONFLICT (repo) DO UPDATE SET private=excluded.private",
+                       (repo, int(private)))
 
     def public_repos(self) -> set[str]:
         return {r["repo"] for r in self._read("SELECT repo FROM repos WHERE private = 0")}
@@ -184,8 +185,8 @@ class Store:
     def touch_pull(self, repo: str, number: int, at: float) -> None:
         """A person's activity on the PR (a comment, a review): the stale clock restarts."""
         with self._tx() as db:
-            db.execute("UPDATE pulls SET activity_at = max(activity_at, ?) WHERE repo=? AND number=?",
-                       (at, repo, number))
+            db.execute("UPDATE pulls SET activity_at = CASE WHEN ? > activity_at THEN ? ELSE activity_at END "
+                       "WHERE repo=? AND number=?", (at, at, repo, number))
 
     def set_labels(self, repo: str, number: int, labels: list[str]) -> None:
         with self._tx() as db:
@@ -201,7 +202,7 @@ class Store:
                    similar: list[SimilarMatch]) -> None:
         ordered = sorted(similar, key=lambda m: (m.leaf, m.pr, m.matched_leaf))
         with self._tx() as db:
-            db.execute("UPDATE pulls SET triage=?, leaves=?, similar=? WHERE repo=? AND number=? AND head_sha=?",
+            db.execute("UPDATE pulls SET triage=?, leaves=?, \"similar\"=? WHERE repo=? AND number=? AND head_sha=?",
                        (json.dumps(triage), json.dumps(leaves), json.dumps([m.to_json() for m in ordered]), repo,
                         number, head_sha))
 
@@ -210,17 +211,17 @@ class Store:
             db.execute("UPDATE pulls SET review=? WHERE repo=? AND number=?", (json.dumps(review), repo, number))
 
     def pull(self, repo: str, number: int) -> PullRow | None:
-        rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE repo=? AND number=?", (repo, number))
+        rows = self._read(f"SELECT {self._pull_columns} FROM pulls WHERE repo=? AND number=?", (repo, number))
         return _pull(rows[0]) if rows else None
 
     def open_pulls(self, repo: str | None = None, *, private: bool = True) -> list[PullRow]:
         """Open PRs, longest waiting first; `private=False` leaves out those of private repositories."""
         hidden = "" if private else " AND private=0"
         if repo is None:
-            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open'{hidden} "
+            rows = self._read(f"SELECT {self._pull_columns} FROM pulls WHERE state='open'{hidden} "
                               "ORDER BY waiting_since, repo, number")
         else:
-            rows = self._read(f"SELECT {PULL_COLUMNS} FROM pulls WHERE state='open' AND repo=?{hidden} "
+            rows = self._read(f"SELECT {self._pull_columns} FROM pulls WHERE state='open' AND repo=?{hidden} "
                               "ORDER BY waiting_since, number", (repo,))
         return [_pull(r) for r in rows]
 
@@ -228,12 +229,14 @@ class Store:
     def record_delivery(self, delivery: str, event: str, action: str | None, repo: str | None, pr: int | None,
                         jobs: int, at: float) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO deliveries VALUES (?,?,?,?,?,?,?)",
+            db.execute("INSERT INTO deliveries VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+                       "event=excluded.event, action=excluded.action, repo=excluded.repo, pr=excluded.pr, "
+                       "jobs=excluded.jobs, received_at=excluded.received_at",
                        (delivery, event, action, repo, pr, jobs, at))
             db.execute("DELETE FROM deliveries WHERE id NOT IN "
                        "(SELECT id FROM deliveries ORDER BY received_at DESC LIMIT ?)", (KEEP_DELIVERIES,))
 
-    def deliveries(self, limit: int = 30, *, private: bool = True) -> list[sqlite3.Row]:
+    def deliveries(self, limit: int = 30, *, private: bool = True) -> list[Mapping[str, Any]]:
         hidden = "" if private else f" WHERE {PUBLIC_REPO}"
         return self._read(f"SELECT * FROM deliveries{hidden} ORDER BY received_at DESC LIMIT ?", (limit,))
 
@@ -264,7 +267,7 @@ class Store:
             db.execute("DELETE FROM jobs WHERE state='done' AND key NOT IN (SELECT key FROM jobs WHERE state='done' "
                        "ORDER BY updated_at DESC LIMIT ?)", (KEEP_FINISHED_JOBS,))
 
-    def jobs(self, states: tuple[str, ...], limit: int = 100, *, private: bool = True) -> list[sqlite3.Row]:
+    def jobs(self, states: tuple[str, ...], limit: int = 100, *, private: bool = True) -> list[Mapping[str, Any]]:
         marks = ",".join("?" * len(states))
         hidden = "" if private else f" AND {PUBLIC_REPO}"
         return self._read(f"SELECT * FROM jobs WHERE state IN ({marks}){hidden} ORDER BY updated_at DESC LIMIT ?",
@@ -279,17 +282,19 @@ class Store:
         with self._tx() as db:
             db.execute("""INSERT INTO workers (id, heartbeat_at, current_job, started_at) VALUES (?,?,?,?)
                           ON CONFLICT (id) DO UPDATE SET heartbeat_at=excluded.heartbeat_at,
-                              current_job=CASE WHEN ? THEN current_job ELSE excluded.current_job END""",
+                              current_job=CASE WHEN ? = 1 THEN workers.current_job ELSE excluded.current_job END""",
                        (worker, at, current_job, at, int(keep_job)))
             db.execute("DELETE FROM workers WHERE heartbeat_at < ?", (at - FORGET_WORKERS_AFTER,))
 
-    def workers(self) -> list[sqlite3.Row]:
+    def workers(self) -> list[Mapping[str, Any]]:
         return self._read("SELECT * FROM workers ORDER BY heartbeat_at DESC")
 
     # builds -------------------------------------------------------------------------------------
     def record_build(self, build: BuildRow) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO builds VALUES (?,?,?,?,?,?,?)",
+            db.execute("INSERT INTO builds VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
+                       "finished_at=excluded.finished_at, status=excluded.status, gate=excluded.gate, "
+                       "leaves_in=excluded.leaves_in, leaves_out=excluded.leaves_out, report_url=excluded.report_url",
                        (build.id, build.finished_at, build.status, build.gate, json.dumps(list(build.leaves_in)),
                         json.dumps(list(build.leaves_out)), build.report_url))
 
@@ -318,7 +323,8 @@ class Store:
     # lifecycle memory -----------------------------------------------------------------------------
     def remember(self, repo: str, key: str, value: Any) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO lifecycle VALUES (?,?,?)", (repo, key, json.dumps(value)))
+            db.execute("INSERT INTO lifecycle VALUES (?,?,?) "
+                       "ON CONFLICT (repo, key) DO UPDATE SET value=excluded.value", (repo, key, json.dumps(value)))
 
     def recall(self, repo: str, key: str) -> Any:
         rows = self._read("SELECT value FROM lifecycle WHERE repo=? AND key=?", (repo, key))
@@ -327,7 +333,8 @@ class Store:
     def claim(self, repo: str, key: str, value: Any) -> bool:
         """Remember `key` unless it is already there; True for the one caller that set it (welcome once)."""
         with self._tx() as db:
-            cursor = db.execute("INSERT OR IGNORE INTO lifecycle VALUES (?,?,?)", (repo, key, json.dumps(value)))
+            cursor = db.execute("INSERT INTO lifecycle VALUES (?,?,?) ON CONFLICT DO NOTHING",
+                                (repo, key, json.dumps(value)))
             return cursor.rowcount == 1
 
     def forget(self, repo: str, key: str) -> None:
@@ -336,16 +343,19 @@ class Store:
 
 
 # The JSON columns come back as one array per row: one decode instead of six (the page reads 1,000 rows).
-PULL_COLUMNS = ("repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, "
-                "head_sha, base_ref, private, json_array(json(labels), json(requested), json(triage), json(review), "
-                "json(similar), json(leaves))")
+_PLAIN_COLUMNS = ("repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, "
+                  "head_sha, base_ref, private, ")
+PULL_COLUMNS = {
+    "sqlite": _PLAIN_COLUMNS + "json_array(json(labels), json(requested), json(triage), json(review), "
+                               "json(\"similar\"), json(leaves)) AS packed",
+    "postgresql": _PLAIN_COLUMNS + "json_build_array(labels::json, requested::json, triage::json, review::json, "
+                                   "\"similar\"::json, leaves::json)::text AS packed",
+}
 
 
-def _pull(r: sqlite3.Row) -> PullRow:
-    (repo, number, title, author, html_url, state, draft, created_at, activity_at, waiting_since, head_sha, base_ref,
-     private, packed) = r
-    labels, requested, triage, review, similar, leaves = json.loads(packed)
+def _pull(r: Mapping[str, Any]) -> PullRow:
+    labels, requested, triage, review, similar, leaves = json.loads(r["packed"])
     matches = tuple(m for m in map(SimilarMatch.from_json, similar) if m is not None)
-    return PullRow(repo, number, title, author, html_url, state, bool(draft), created_at, activity_at, waiting_since,
-                   head_sha, base_ref, tuple(labels), tuple(requested), triage, review, matches, tuple(leaves),
-                   bool(private))
+    return PullRow(r["repo"], r["number"], r["title"], r["author"], r["html_url"], r["state"], bool(r["draft"]),
+                   r["created_at"], r["activity_at"], r["waiting_since"], r["head_sha"], r["base_ref"], tuple(labels),
+                   tuple(requested), triage, review, matches, tuple(leaves), bool(r["private"]))

@@ -245,18 +245,24 @@ def reconciling(lifespan: Callable[[Any], Any] | None, reconciler: Reconciler, e
 def reconcile_periodically(reconciler: Reconciler, every: float, *, first_after: float = 2.0) -> threading.Event:
     """Walk soon after start-up, then every `every` seconds, in a daemon thread; set the returned event to
     stop it. With several web processes on one shared store, a lease and the last walk's time keep it to
-    one walk per period in all."""
+    one walk per period in all. The start-up walk is skipped only when another process walked after this
+    one started: a walk from before a restart says nothing of what was missed while every process was down."""
     stop = threading.Event()
     leases = Leases(reconciler.queue.storage, duration=max(60.0, every))
 
+    started = reconciler.clock()
+
     def loop() -> None:
-        wait = first_after
+        wait, first = first_after, True
         while not stop.wait(wait):
             wait = every
             try:
                 with leases.hold(WALK_LEASE) as held:
-                    if held and reconciler.clock() - reconciler.store.last_walk() >= every * 0.9:
+                    last = reconciler.store.last_walk()
+                    due = last < started if first else reconciler.clock() - last >= every * 0.9
+                    if held and due:
                         reconciler.run()
+                first = False
             except Exception:  # GitHub down, a bad answer: the next period tries again
                 log.exception("reconciliation failed; trying again next period")
 

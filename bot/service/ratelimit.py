@@ -8,13 +8,18 @@ and at `reserve` calls left it waits for the reset (kept for the calls a job in 
 needs), or gives the job back to the queue when that wait is longer than `max_wait`.
 
 `UserRateLimit` bounds what one person can ask of the bot (commands, `/generate`), at intake, at
-zero API calls.
+zero API calls. One machine: counted in the process. Several (`TAXONOMIST_QUEUE_URL` on Redis):
+counted in that Redis, so N web processes behind a load balancer still allow one person `limit`, not
+N times it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+import uuid
+import weakref
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,6 +67,22 @@ class RatePacer:
             self.sleep(wait)
 
 
+# One sliding window in Redis, atomic: drop what left the window, refuse at `limit`, else count this one.
+# The time is Redis's own (machines' clocks may differ); the key expires with the window.
+SLIDING_WINDOW = """
+redis.replicate_commands()  -- writes after TIME: needed before Redis 7, a no-op since
+local now = redis.call('TIME')
+local at = tonumber(now[1]) * 1000000 + tonumber(now[2])
+local window = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', at - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], at, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+return 1
+"""
+USER_LIMITS: weakref.WeakSet[UserRateLimit] = weakref.WeakSet()  # `share_user_limits` moves them all to Redis
+
+
 class UserRateLimit:
     """A sliding window per (repository, user): `allow` is False once `limit` came within `window` seconds."""
 
@@ -69,8 +90,16 @@ class UserRateLimit:
         self.limit, self.window, self.clock = limit, window, clock
         self._seen: dict[tuple[str, str], deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._script: Any = None  # the Redis script, once shared
+        USER_LIMITS.add(self)
+
+    def share(self, client: Any) -> None:
+        """Count in this Redis from now on (`redis.Redis`), with every other process that shares it."""
+        self._script = client.register_script(SLIDING_WINDOW)
 
     def allow(self, repo: str, user: str) -> bool:
+        if self._script is not None:
+            return self._allow_shared(repo, user)
         now = self.clock()
         with self._lock:
             seen = self._seen[(repo, user.lower())]
@@ -80,3 +109,20 @@ class UserRateLimit:
                 return False
             seen.append(now)
             return True
+
+    def _allow_shared(self, repo: str, user: str) -> bool:
+        # The key is a digest: hostile names cannot grow it or reach another key.
+        digest = hashlib.sha256(f"{self.limit}/{self.window}\0{repo}\0{user.lower()}".encode(
+            "utf-8", "surrogatepass")).hexdigest()
+        allowed = self._script(keys=[f"taxonomist:user-limit:{digest}"],
+                               args=[int(self.window * 1_000_000), self.limit, uuid.uuid4().hex])
+        return bool(allowed)
+
+
+def share_user_limits(redis_url: str) -> None:
+    """Every per-user limit in this process counts in the Redis at `redis_url` (the queue's)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for limit in USER_LIMITS:
+        limit.share(client)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from bot.dashboard.sql import is_postgres_url
 from bot.service.leases import DEFAULT_LEASE
 from checks.registry import SelectionError, select
 
@@ -36,7 +37,8 @@ class Settings:
     webhook_secret: str = ""  # needed where webhooks are received (serve), not by the API-only commands
     github_api_url: str = DEFAULT_API_URL
     data_dir: Path = Path(".taxonomist")
-    queue_url: str = ""  # empty: SQLite in data_dir; redis://... for scale-out
+    queue_url: str = ""  # empty: SQLite in data_dir; redis://... for scale-out (also the per-user command limits)
+    database_url: str = ""  # empty: the store is SQLite in data_dir; postgresql://... shared by several machines
     workers: int = 1  # worker threads for triage and review (the triage queue)
     model_workers: int = 1  # worker threads for model work (precheck, `/generate`); 0 in `serve`: run elsewhere
     job_retries: int = 5
@@ -155,4 +157,6 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         raise SettingsError(f"TAXONOMIST_JOB_LEASE: {settings.job_lease} is not a positive number of seconds")
     if settings.queue_url and not settings.queue_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"TAXONOMIST_QUEUE_URL: {settings.queue_url!r} is not a redis:// URL")
+    if settings.database_url and not is_postgres_url(settings.database_url):
+        raise SettingsError("TAXONOMIST_DATABASE_URL: not a postgresql:// URL (empty: SQLite in the data directory)")
     return settings

@@ -17,6 +17,7 @@ from bot.precheck.handler import precheck_setup
 from bot.service.handlers import load_handlers
 from bot.service.jobs import Job
 from bot.service.queue import make_queue
+from bot.service.ratelimit import share_user_limits
 from bot.service.router import HandlerContext, Router
 from bot.service.settings import Settings
 from bot.triage.indexes import IndexStore
@@ -35,7 +36,9 @@ class Service:
         # The duplicate check's index costs an embedding model: kept only when that check can run.
         self.indexes = IndexStore(settings.data_dir / "index") if "duplicate" in select(
             skip=settings.skip_checks) else None
-        self.store = Store(settings.data_dir / "dashboard.sqlite3")  # the dashboard's and the lifecycle's
+        self.store = Store.open(settings.data_dir, settings.database_url)  # the dashboard's and the lifecycle's
+        if settings.queue_url:  # several machines: one count per person, in the Redis every process shares
+            share_user_limits(settings.queue_url)
         self.recorder = JobRecorder(self.store)
         self.precheck = precheck_setup(settings.precheck_model, settings.data_dir / "precheck",
                                        settings.precheck_judge_url, settings.precheck_judge_model)

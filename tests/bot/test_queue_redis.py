@@ -8,7 +8,6 @@ under a huey consumer). Skipped, saying so, only where the `redis-server` binary
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,42 +16,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from huey import RedisHuey
 
 from bot.service.jobs import Job
 from bot.service.queue import JobQueue
-from tests.bot.process import ROOT, free_port
+from tests.bot.process import ROOT
+from tests.bot.services import missing, redis_server
 from tests.bot.world import wait_for
 
-REDIS_SERVER = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(REDIS_SERVER is None,
-                                reason="redis-server is not installed (apt-get install -y redis-server)")
+pytestmark = pytest.mark.skipif(missing("redis") is not None, reason=str(missing("redis")))
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    assert REDIS_SERVER is not None
-    server = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-
-    def ready() -> bool:
-        try:
-            return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
-    try:
-        wait_for(ready, timeout=20, what="redis-server")
+def redis_url() -> Iterator[str]:
+    with redis_server() as url:
         yield url
-    finally:
-        client.close()
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def job(delivery: str, sha: str, pr: int = 1, **payload: str) -> Job:

@@ -79,3 +79,17 @@ def test_two_web_processes_on_one_store_walk_once_a_period(tmp_path: Path) -> No
     for stop in stops:
         stop.set()
     assert first.walks + second.walks == 1
+
+
+def test_a_restart_walks_at_once_even_right_after_the_last_walk(tmp_path: Path) -> None:
+    """Every web process down, then started again within the period: what opened meanwhile is found now."""
+    db = str(tmp_path / "q.db")
+    before = CountingReconciler(JobQueue(SqliteHuey("t", filename=db)))
+    before.run()  # the walk of the processes that then went down
+    after = CountingReconciler(JobQueue(SqliteHuey("t", filename=db)))
+    stop = reconcile_periodically(after, every=3600, first_after=0.05)
+    deadline = time.monotonic() + 10
+    while after.walks == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    assert after.walks == 1

@@ -63,5 +63,9 @@ def test_bad_values_are_named(key: Path, tmp_path: Path) -> None:
         load_settings(env_for(key, TAXONOMIST_SKIP_CHECKS="pi"))
     with pytest.raises(SettingsError, match="not a redis:// URL"):
         load_settings(env_for(key, TAXONOMIST_QUEUE_URL="amqp://x"))
+    with pytest.raises(SettingsError, match="TAXONOMIST_DATABASE_URL: not a postgresql:// URL") as refused:
+        load_settings(env_for(key, TAXONOMIST_DATABASE_URL="mysql://u:hunter2@db/x"))
+    assert "hunter2" not in str(refused.value)
+    assert load_settings(env_for(key, TAXONOMIST_DATABASE_URL="postgresql://u@db/x")).database_url == "postgresql://u@db/x"
     with pytest.raises(SettingsError, match=r"TAXONOMIST_JOB_LEASE: 0\.0 is not a positive number of seconds"):
         load_settings(env_for(key, TAXONOMIST_JOB_LEASE="0"))

@@ -181,13 +181,14 @@ def test_similar_matches_come_from_the_findings_data_not_their_messages() -> Non
         SimilarMatch(leaf, 12, "compositional_skills/twins_too", 1.0, (("a", "b"), ("c", "d")))]
 
 
-def test_the_store_keeps_similar_matches_and_reads_what_an_older_version_wrote(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.sqlite3")
+def test_the_store_keeps_similar_matches_and_reads_what_an_older_version_wrote(store_location: str | Path) -> None:
+    store = Store(store_location)
     store.upsert_pull(row(2))
     kept = [match("knowledge/x", 3, "knowledge/y", 0.91, (".seed_examples[0].questions_and_answers[1]", ".a"))]
     store.set_triage("o/t", 2, "a" * 40, PASSED, ["knowledge/x"], kept)
     assert store.pull("o/t", 2).similar == tuple(kept)
-    store._connection().execute("UPDATE pulls SET similar='[3, 4]'")  # bare numbers, as stored before
+    with store.db.tx() as db:
+        db.execute("UPDATE pulls SET \"similar\"='[3, 4]'")  # bare numbers, as stored before
     assert store.pull("o/t", 2).similar == ()
 
 
@@ -197,8 +198,8 @@ def test_age_plot_counts_every_pr_once() -> None:
     assert max(b.height for b in bars) == 140 and all(b.y + b.height == 160 for b in bars)
 
 
-def test_store_records_deliveries_and_only_a_persons_activity(tmp_path: Path) -> None:
-    store = Store(tmp_path / "d.sqlite3")
+def test_store_records_deliveries_and_only_a_persons_activity(store_location: str | Path) -> None:
+    store = Store(store_location)
     pr = {"number": 7, "title": HOSTILE, "user": {"login": "alice"}, "state": "open", "html_url": "javascript:x",
           "created_at": "2026-01-01T00:00:00Z", "labels": [{"name": "skill"}], "head": {"sha": "b" * 40},
           "base": {"ref": "main"}, "requested_reviewers": [{"login": "tina"}]}
@@ -218,8 +219,8 @@ def test_store_records_deliveries_and_only_a_persons_activity(tmp_path: Path) ->
     assert [d["id"] for d in store.deliveries()] == ["d3", "d2", "d1"]
 
 
-def test_build_down_and_back(tmp_path: Path) -> None:
-    store = Store(tmp_path / "d.sqlite3")
+def test_build_down_and_back(store_location: str | Path) -> None:
+    store = Store(store_location)
     assert store.build_down_since() is None and store.build_back_at() is None
     store.record_build(BuildRow("1", NOW, "published", "passed"))
     store.record_build(BuildRow("2", NOW + DAY, "failed", "not evaluated"))
@@ -297,8 +298,8 @@ def test_lifecycle_configuration_is_validated() -> None:
         parse_config("lifecycle:\n  size: {examples: [1, 2]}\n")
 
 
-def test_workers_silent_for_a_day_are_forgotten(tmp_path: Path) -> None:
-    store = Store(tmp_path / "d.sqlite3")
+def test_workers_silent_for_a_day_are_forgotten(store_location: str | Path) -> None:
+    store = Store(store_location)
     store.heartbeat("host:1/w1", "triage o/t#1", NOW)
     store.heartbeat("host:2/w1", None, NOW + 2 * DAY)
     assert [w["id"] for w in store.workers()] == ["host:2/w1"]

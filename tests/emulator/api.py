@@ -182,7 +182,15 @@ def list_pulls(ctx: Ctx) -> Reply:
         pulls = [p for p in pulls if f"{repo.owner}:{p.head_ref}" == ctx.query["head"]]
     pulls.sort(key=lambda p: p.number, reverse=ctx.query.get("direction", "desc") == "desc")
     page, headers = paginate(ctx, pulls)
-    return Reply(200, [shapes.pull_request(ctx.urls, ctx.world, repo, p, full=False) for p in page], headers)
+    return Reply(200, [_simple_pull(ctx, repo, p) for p in page], headers)
+
+
+def _simple_pull(ctx: Ctx, repo: Any, pull: Any) -> dict[str, Any]:
+    """A `pull-request-simple`: it declares a label's description a string (the full pull request: nullable)."""
+    body = shapes.pull_request(ctx.urls, ctx.world, repo, pull, full=False)
+    for label in body["labels"]:
+        label["description"] = label["description"] or ""
+    return body
 
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}")
@@ -209,10 +217,7 @@ def request_reviewers(ctx: Ctx) -> Reply:
     for login in wanted:
         if login not in pull.requested_reviewers:
             pull.requested_reviewers.append(login)
-    body = shapes.pull_request(ctx.urls, ctx.world, repo, pull, full=False)
-    for label in body["labels"]:  # pull-request-simple declares a label's description a string
-        label["description"] = label["description"] or ""
-    return Reply(201, body)
+    return Reply(201, _simple_pull(ctx, repo, pull))
 
 
 @route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/files")
@@ -360,7 +365,15 @@ def list_commit_pulls(ctx: Ctx) -> Reply:
     repo = ctx.the_repo()
     pulls = ctx.world.pulls_of_commit(repo, _commit(ctx, ctx.params["commit_sha"]).sha)
     page, headers = paginate(ctx, pulls)
-    return Reply(200, [shapes.pull_request(ctx.urls, ctx.world, repo, p, full=False) for p in page], headers)
+    return Reply(200, [_simple_pull(ctx, repo, p) for p in page], headers)
+
+
+def _simple_pull(ctx: Ctx, repo: Any, pull: Any) -> dict[str, Any]:
+    """A `pull-request-simple`: it declares a label's description a string (the full pull request: nullable)."""
+    body = shapes.pull_request(ctx.urls, ctx.world, repo, pull, full=False)
+    for label in body["labels"]:
+        label["description"] = label["description"] or ""
+    return body
 
 
 @route("GET", "/repos/{owner}/{repo}/compare/{basehead}")
