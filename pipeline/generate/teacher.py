@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from pipeline.memory import return_freed
 from pipeline.settings import TeacherSettings
 
 Messages = list[dict[str, str]]
@@ -262,6 +263,7 @@ class LocalBackend:
             return
         for slot, result in zip(batch, results, strict=True):
             _finish(slot, result=result)
+        return_freed()  # a judgement pass's activations, freed in blocks glibc would otherwise keep
 
     def _first_tokens(self, options: tuple[str, ...]) -> list[list[int]]:
         """Per option, the token ids that start it as a model writes it (any case, with or without a
