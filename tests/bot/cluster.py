@@ -63,6 +63,10 @@ def start_cluster(root: Path, corpus: Path, redis_url: str, database_url: str, *
     webs = [BotProcess.configure(root / f"web{n}", **shared) for n in (1, 2)]
     key = webs[0].env["TAXONOMIST_PRIVATE_KEY"]  # one app: every process signs with its key
     world = World.start(Path(key), corpus)
+    # GitHub gives an installation 5,000 to 12,500 calls an hour by its size (15,000 on Enterprise Cloud):
+    # 220 PRs opened within minutes, with a restart's reconciliation, can spend the smallest allowance on a
+    # slow machine. The limit's own handling is tested elsewhere (tests/bot/test_ratelimit.py).
+    world.client.settings(rate_limit=15000)
     for web in webs:
         web.env.update(TAXONOMIST_PRIVATE_KEY=key, TAXONOMIST_GITHUB_API_URL=world.server.url)
     cluster = Cluster(world, Store(database_url), webs, {}, root)
