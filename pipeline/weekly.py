@@ -17,6 +17,7 @@ so the finished stages stay for the next run instead of being lost to the OOM ki
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import time
@@ -28,7 +29,7 @@ from typing import Any
 
 from pipeline.evaluate.gate import GateSettings
 from pipeline.files import training_dir, write_json_atomic
-from pipeline.memory import MemoryBudgetError, PeakMemory, memory_limit
+from pipeline.memory import MemoryBudgetError, PeakMemory, memory_limit, return_freed
 from pipeline.publish.report import read_report, update_report
 from pipeline.settings import GenerateSettings, TeacherSettings, TrainSettings
 
@@ -157,6 +158,8 @@ def measured_stage(build_dir: Path, name: str, context: BuildContext, *, taxonom
     start = time.perf_counter()
     with PeakMemory() as peak:
         yield
+        gc.collect()  # the stage's models and batches, freed before the next stage starts ...
+        return_freed()  # ... and their pages handed back, not kept in this process's heaps
     seconds = round(time.perf_counter() - start, 3)
     report = read_report(build_dir)
     stages_mb = {**report.get("memory", {}).get("stages_mb", {}), name: round(peak.peak_bytes / MB)}
