@@ -70,8 +70,8 @@ def dry_run_command(
     )] = "auto",
     precheck_judge: Annotated[str, typer.Option(
         "--precheck-judge", metavar="URL", help="An OpenAI-compatible judge for the answers without facts (writing "
-        "tasks), as TAXONOMIST_PRECHECK_JUDGE_URL; its key in $TAXONOMIST_PRECHECK_JUDGE_API_KEY. Default: none "
-        "(similarity).")] = "",
+        "tasks), as the operator's judge setting in the bot; its API key from the environment (docs/precheck.md). "
+        "Default: none (similarity).")] = "",
     precheck_judge_model: Annotated[str, typer.Option(
         "--precheck-judge-model", metavar="NAME", help="The model name sent to the judge (default: its first).")] = "",
 ) -> None:

@@ -368,14 +368,6 @@ def list_commit_pulls(ctx: Ctx) -> Reply:
     return Reply(200, [_simple_pull(ctx, repo, p) for p in page], headers)
 
 
-def _simple_pull(ctx: Ctx, repo: Any, pull: Any) -> dict[str, Any]:
-    """A `pull-request-simple`: it declares a label's description a string (the full pull request: nullable)."""
-    body = shapes.pull_request(ctx.urls, ctx.world, repo, pull, full=False)
-    for label in body["labels"]:
-        label["description"] = label["description"] or ""
-    return body
-
-
 @route("GET", "/repos/{owner}/{repo}/compare/{basehead}")
 def compare(ctx: Ctx) -> Reply:
     base, sep, head = ctx.params["basehead"].partition("...")
