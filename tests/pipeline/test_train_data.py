@@ -140,4 +140,6 @@ def test_the_activation_estimate_is_far_smaller_with_checkpointing() -> None:
     full = activation_bytes_per_token(smollm2, checkpointing=False)
     assert 1.8 * 2**20 < full < 2.2 * 2**20  # measured: 2.0 MB a token (docs/build.md)
     assert activation_bytes_per_token(smollm2, checkpointing=True) < full / 5
+    assert activation_bytes_per_token(smollm2, checkpointing=True, dropout=True) > \
+        activation_bytes_per_token(smollm2, checkpointing=True)  # dropout keeps a masked copy of each input
     assert activation_budget(4 * 2**30) == 2**29 and activation_budget(64 * 2**30) == 768 * 2**20
