@@ -4,6 +4,7 @@ machine, and a stage that cannot fit stopped before it starts, with the finished
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,58 @@ def test_the_command_line_says_so_in_one_line_with_exit_2(tmp_path: Path) -> Non
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("taxonomist build train: the train stage needs about 9.0 GB")
     assert "Traceback" not in result.output and json.loads((build / "build.json").read_text()).get("training") is None
+
+
+def _writable_memory_cgroup() -> Path | None:
+    """A folder where a memory cgroup may be made beside this process's own (v1 `memory` or v2 with the
+    memory controller), or None: not root, or no such hierarchy here."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            folder = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+        elif controllers == "" and "memory" in _read(Path("/sys/fs/cgroup/cgroup.subtree_control")):
+            folder = Path("/sys/fs/cgroup") / path.lstrip("/")
+        else:
+            continue
+        if folder.is_dir() and os.access(folder, os.W_OK):
+            return folder
+    return None
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text()
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(_writable_memory_cgroup() is None,
+                    reason="needs a memory cgroup this user may create (root, cgroup v1 memory or v2 with memory)")
+def test_a_real_cgroup_limit_stops_the_stage_before_it_starts(tmp_path: Path) -> None:
+    """The limit a container or CI runner sets, read by the build itself from inside a real cgroup."""
+    group = _writable_memory_cgroup() / f"taxonomist-test-{os.getpid()}"  # type: ignore[operator]
+    group.mkdir()
+    try:
+        limit_file = group / ("memory.limit_in_bytes" if (group / "memory.limit_in_bytes").exists() else "memory.max")
+        limit_file.write_text(str(GB))
+        cache, build = tmp_path / "cache", tmp_path / "build"
+        update_report(build, {"taxonomy": {"path": "/t"}})
+        BuildContext(cache).remember_need("train /t", 3 * GB)
+        env = {k: v for k, v in os.environ.items() if k != "TAXONOMIST_MEMORY_LIMIT"}
+
+        def join_the_group() -> None:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+        done = subprocess.run([sys.executable, "-c", "from taxonomist.cli import main; main()", "build", "train",
+                               str(build), "--cache", str(cache)], capture_output=True, text=True, env=env,
+                              preexec_fn=join_the_group, timeout=300)
+        assert done.returncode == 2, done.stderr
+        assert "needs about 3.0 GB" in done.stderr and "1.0 GB this machine allows (cgroup limit" in done.stderr
+        assert str(limit_file.name) in done.stderr and "Traceback" not in done.stderr
+        assert json.loads((build / "build.json").read_text()).get("training") is None
+    finally:
+        group.rmdir()
