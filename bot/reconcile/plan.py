@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.service.jobs import DELIVERY_ID
+
 SHA = re.compile(r"[0-9a-f]{40}")
-GUID = re.compile(r"[0-9A-Za-z-]{1,64}")  # GitHub's delivery guids are UUIDs
 REPO_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")  # owner/name, as GitHub allows them
 MAX_ID = 2**63 - 1  # ids are int64 in GitHub's description
 REDELIVERY_WINDOW = timedelta(days=3)  # GitHub redelivers only deliveries of the last 3 days
@@ -114,7 +115,7 @@ def failed_deliveries(entries: Iterable[Any], *, last_look: int, seen: Callable[
         entry = raw if isinstance(raw, dict) else {}
         delivery_id, guid, code = _int(entry.get("id")), entry.get("guid"), entry.get("status_code")
         when = _when(entry.get("delivered_at"))
-        if delivery_id is None or not isinstance(guid, str) or not GUID.fullmatch(guid) \
+        if delivery_id is None or not isinstance(guid, str) or not DELIVERY_ID.fullmatch(guid) \
                 or not isinstance(code, int) or isinstance(code, bool) or when is None:
             out.skipped += 1
             continue

@@ -31,7 +31,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from bot.dashboard import record, web
 from bot.dashboard.store import Store
 from bot.service import metrics
-from bot.service.jobs import head_sha_of, pull_request_numbers
+from bot.service.jobs import DELIVERY_ID, head_sha_of, pull_request_numbers
 from bot.service.logs import log_scope
 from bot.service.queue import JobQueue
 from bot.service.router import Router
@@ -122,6 +122,9 @@ def create_app(secret: str, queue: JobQueue, router: Router,
 
     async def webhook(request: Request) -> Response:
         delivery = request.headers.get("x-github-delivery", "")
+        if delivery and not DELIVERY_ID.fullmatch(delivery):  # before it reaches a log line or a store key
+            return _reject(400, "bad-delivery", "X-GitHub-Delivery is not a delivery id (letters, digits and "
+                                                "dashes, at most 64)")
         with log_scope(delivery=delivery or None):
             if reading.locked():
                 response = _reject(503, "busy", "too many deliveries in flight; GitHub redelivers")

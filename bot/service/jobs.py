@@ -7,6 +7,7 @@ or moving a function never strands a queued job.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -14,6 +15,7 @@ from typing import Any
 # the worker a triage or a review is waiting for (`taxonomist bot worker --queue triage|model|all`).
 TRIAGE_QUEUE, MODEL_QUEUE = "triage", "model"
 QUEUES = (TRIAGE_QUEUE, MODEL_QUEUE)
+DELIVERY_ID = re.compile(r"[0-9A-Za-z-]{1,64}")  # GitHub's delivery guids are UUIDs; bounded, a safe key and log field
 
 
 class UnknownRoute(LookupError):

@@ -76,6 +76,19 @@ def test_unsigned_wrongly_signed_and_changed_body_are_rejected(bot: BotProcess, 
     assert queued(bot) == before
 
 
+
+def test_a_delivery_id_that_is_no_guid_is_refused_before_it_is_logged_or_stored(bot: BotProcess,
+                                                                                examples: dict) -> None:
+    """The header is outside the signature: a huge or odd one must not become a log field or a store key."""
+    body = example(examples, "pull_request", "opened")
+    before = queued(bot)
+    for delivery in ("d" * 65, "x" * 20_000, "<@everyone>", "a b", "../../etc"):
+        reply = bot.post("pull_request", body, delivery=delivery)
+        assert reply.status == 400 and "not a delivery id" in reply.body["error"], delivery
+    assert queued(bot) == before
+    assert "x" * 100 not in bot.logs() and "<@everyone>" not in bot.logs()
+    assert bot.post("pull_request", body, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958").status == 202
+
 def oversized_count(bot: BotProcess) -> float:
     line = next((x for x in bot.get("/metrics").splitlines()
                  if x.startswith('taxonomist_deliveries_rejected_total{reason="oversized"}')), None)
