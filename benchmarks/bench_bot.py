@@ -24,15 +24,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.github import corpus, installed_app
+
 ROOT = Path(__file__).resolve().parents[1]
 LATENCY_PRS = int(os.environ.get("BENCH_BOT_PRS", "100"))
 CALL_COMMITS = (1, 5, 20)  # PR sizes for the API-call counts; the first is the baseline
 FAULT_PRS = int(os.environ.get("BENCH_BOT_FAULT_PRS", "150"))
-
-
-def corpus() -> Path | None:
-    path = Path(os.environ.get("TAXONOMIST_CORPUS", ROOT.parent / "shared" / "corpus"))
-    return path if (path / "github" / "rest-openapi.json").is_file() else None
 
 
 def latency(tmp: Path, found: Path, skip: str, count: int) -> list[float]:
@@ -55,50 +52,36 @@ def api_calls(found: Path, commits: int) -> tuple[int, int, int]:
     from bot.forges.github import GitHubApp
     from bot.review.workflow import review_pull_request, review_section_for
     from bot.service.jobs import Job
-    from bot.service.settings import Settings
     from bot.triage.run import triage
     from tests.bot.world import clean_contribution, tree
-    from tests.emulator.client import EmulatorClient
-    from tests.emulator.plugin import rsa_key_pair
-    from tests.emulator.server import EmulatorServer
 
-    server = EmulatorServer(found / "github" / "rest-openapi.json").start()
-    try:
-        gh = EmulatorClient(server.url)
-        private, public = rsa_key_pair()
-        gh.add_user("octo-org", type="Organization")
-        gh.register_app(4242, public, slug="taxonomist", owner="octo-org")
-        installation = gh.install(4242, "octo-org")
+    with installed_app(found) as app:
+        gh, installation = app.gh, app.installation
         config = "review:\n  maintainers: [alice, bob]\n  approvers: [dave]\n"
         gh.create_repo("octo-org/taxonomy", {**tree(SAMPLES / "taxonomy"), ".github/taxonomist.yml": config})
         leaf = clean_contribution("compositional_skills/linguistics/opposites")
         number = int(gh.open_pull("octo-org/taxonomy", "opposites", files=leaf, user="carla")["number"])
-        with tempfile.TemporaryDirectory(prefix="bench-bot-calls-") as tmp:
-            key = Path(tmp) / "app.pem"
-            key.write_text(private, encoding="utf-8")
-            settings = Settings(app_id="4242", private_key=key, webhook_secret="s", github_api_url=server.url)
-            forge = GitHubApp(settings).forge("octo-org/taxonomy", installation)
-            def triaged() -> None:
-                triage(forge, number, skip=("content",), review_section=review_section_for)
-                time.sleep(1.05)  # GitHub's times are to the second: pushes come at least a second apart
+        forge = GitHubApp(app.settings).forge("octo-org/taxonomy", installation)
 
-            triaged()
-            for i in range(1, commits):
-                gh.push_to_pull("octo-org/taxonomy", number, {f"notes/{i}.txt": f"{i}\n"}, author="carla")
-                triaged()
-            comment = gh.comment_as("alice", "octo-org/taxonomy", number, "/lgtm")
-            job = Job(route="review", event="issue_comment", action="created", delivery="bench",
-                      repo="octo-org/taxonomy", installation=installation, pr=number, head_sha=None,
-                      payload={"comment": comment}, received_at=time.time(), coalesce=False)
-            gh.clear_calls()
-            review_pull_request(job, forge, retriage=lambda: None)
-            review = len(gh.calls())
-            gh.clear_calls()
+        def triaged() -> None:
             triage(forge, number, skip=("content",), review_section=review_section_for)
-            calls = gh.calls()
-        return review, len(calls), sum(1 for c in calls if c["method"] != "GET")
-    finally:
-        server.stop()
+            time.sleep(1.05)  # GitHub's times are to the second: pushes come at least a second apart
+
+        triaged()
+        for i in range(1, commits):
+            gh.push_to_pull("octo-org/taxonomy", number, {f"notes/{i}.txt": f"{i}\n"}, author="carla")
+            triaged()
+        comment = gh.comment_as("alice", "octo-org/taxonomy", number, "/lgtm")
+        job = Job(route="review", event="issue_comment", action="created", delivery="bench",
+                  repo="octo-org/taxonomy", installation=installation, pr=number, head_sha=None,
+                  payload={"comment": comment}, received_at=time.time(), coalesce=False)
+        gh.clear_calls()
+        review_pull_request(job, forge, retriage=lambda: None)
+        review = len(gh.calls())
+        gh.clear_calls()
+        triage(forge, number, skip=("content",), review_section=review_section_for)
+        calls = gh.calls()
+    return review, len(calls), sum(1 for c in calls if c["method"] != "GET")
 
 
 def describe(name: str, seconds: list[float]) -> tuple[float, float]:

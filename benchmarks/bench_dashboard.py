@@ -38,6 +38,8 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks.github import corpus
+
 ROOT = Path(__file__).resolve().parents[1]
 PRS = 1000
 RENDERS = 30
@@ -81,11 +83,6 @@ def render_times(count: int, tmp: Path) -> tuple[list[float], list[float]]:
             wall.append(elapsed)
             cpu.append(elapsed_cpu)
     return wall, cpu
-
-
-def corpus() -> Path | None:
-    path = Path(os.environ.get("TAXONOMIST_CORPUS", ROOT.parent / "shared" / "corpus"))
-    return path if (path / "github" / "rest-openapi.json").is_file() else None
 
 
 def latency(tmp: Path, found: Path, dashboard: bool, count: int) -> list[float]:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.bench_reconcile import corpus
+from benchmarks.github import corpus
 
 PRS = int(os.environ.get("BENCH_DISTRIBUTED_PRS", "40"))
 INTERVAL = float(os.environ.get("BENCH_DISTRIBUTED_INTERVAL", "1.0"))

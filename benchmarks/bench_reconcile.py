@@ -16,14 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.github import corpus, installed_app
+
 OPEN_PRS = int(os.environ.get("BENCH_RECONCILE_PRS", "1000"))
 MISSING = 20
-
-
-def corpus() -> Path | None:
-    path = Path(os.environ.get("TAXONOMIST_CORPUS", ROOT.parent / "shared" / "corpus"))
-    return path if (path / "github" / "rest-openapi.json").is_file() else None
 
 
 def restart_to_triaged(found: Path, missed: int = MISSING) -> None:
@@ -66,22 +62,13 @@ def main() -> None:
     from bot.reconcile.run import Reconciler
     from bot.service.handlers import load_handlers
     from bot.service.queue import JobQueue
-    from bot.service.settings import Settings
-    from tests.emulator.client import EmulatorClient
-    from tests.emulator.plugin import rsa_key_pair
-    from tests.emulator.server import EmulatorServer
 
     found = corpus()
     if found is None:
         print("skipped: the corpus (GitHub's REST description) is absent; set TAXONOMIST_CORPUS")
         return
-    server = EmulatorServer(found / "github" / "rest-openapi.json").start()
-    try:
-        gh = EmulatorClient(server.url)
-        private, public = rsa_key_pair()
-        gh.add_user("octo-org", type="Organization")
-        gh.register_app(4242, public, slug="taxonomist", owner="octo-org")
-        installation = gh.install(4242, "octo-org")
+    with installed_app(found) as installed:
+        gh, installation = installed.gh, installed.installation
         repo = "octo-org/taxonomy"
         gh.create_repo(repo, {"README.md": "# Taxonomy\n"})
         start = time.perf_counter()
@@ -89,49 +76,43 @@ def main() -> None:
         for n in range(OPEN_PRS):
             pull = gh.open_pull(repo, f"pr-{n}", files={f"compositional_skills/s{n}/qna.yaml": "version: 3\n"})
             heads[int(pull["number"])] = pull["head"]["sha"]
-        with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp:
-            key = Path(tmp) / "app.pem"
-            key.write_text(private, encoding="utf-8")
-            settings = Settings(app_id="4242", private_key=key, webhook_secret="s", github_api_url=server.url)
-            app = GitHubApp(settings)
-            token = app.integration.get_access_token(installation).token
-            session = requests.Session()
-            session.headers["Authorization"] = f"token {token}"
-            for number, head in heads.items():  # this app's completed triage on every head
-                answer = session.post(f"{server.url}/repos/{repo}/check-runs", timeout=30, json={
-                    "name": CHECK_RUN_NAME, "head_sha": head, "status": "completed", "conclusion": "success",
-                    "external_id": pr_tag(number), "output": {"title": "ok", "summary": "ok"}})
-                answer.raise_for_status()
-            print(f"seeded {OPEN_PRS} open PRs with completed triage in {time.perf_counter() - start:.0f} s",
-                  flush=True)
-            router = load_handlers()
-            queue = JobQueue(SqliteHuey("bench", filename=str(Path(tmp) / "queue.sqlite3")),
-                             queue_of=router.queue_of)
-            reconciler = Reconciler(app, queue, router)
+        app = GitHubApp(installed.settings)
+        token = app.integration.get_access_token(installation).token
+        session = requests.Session()
+        session.headers["Authorization"] = f"token {token}"
+        for number, head in heads.items():  # this app's completed triage on every head
+            answer = session.post(f"{installed.url}/repos/{repo}/check-runs", timeout=30, json={
+                "name": CHECK_RUN_NAME, "head_sha": head, "status": "completed", "conclusion": "success",
+                "external_id": pr_tag(number), "output": {"title": "ok", "summary": "ok"}})
+            answer.raise_for_status()
+        print(f"seeded {OPEN_PRS} open PRs with completed triage in {time.perf_counter() - start:.0f} s",
+              flush=True)
+        router = load_handlers()
+        queue = JobQueue(SqliteHuey("bench", filename=str(installed.tmp / "queue.sqlite3")),
+                         queue_of=router.queue_of)
+        reconciler = Reconciler(app, queue, router)
 
-            def walk(label: str) -> None:
-                gh.clear_calls()
-                began = time.perf_counter()
-                report = reconciler.run()
-                seconds = time.perf_counter() - began
-                calls = gh.calls()
-                kinds: dict[str, int] = {}
-                for call in calls:
-                    kinds[call["operation"] or call["path"]] = kinds.get(call["operation"] or call["path"], 0) + 1
-                print(f"{label}: {len(calls)} calls for {report.open_pulls} open PRs "
-                      f"({100 * len(calls) / max(report.open_pulls, 1):.2f} per 100), {report.checked} heads checked, "
-                      f"{len(report.triage_queued)} triage queued, {len(report.review_queued)} review queued, "
-                      f"{seconds:.1f} s; by operation: {dict(sorted(kinds.items()))}", flush=True)
+        def walk(label: str) -> None:
+            gh.clear_calls()
+            began = time.perf_counter()
+            report = reconciler.run()
+            seconds = time.perf_counter() - began
+            calls = gh.calls()
+            kinds: dict[str, int] = {}
+            for call in calls:
+                kinds[call["operation"] or call["path"]] = kinds.get(call["operation"] or call["path"], 0) + 1
+            print(f"{label}: {len(calls)} calls for {report.open_pulls} open PRs "
+                  f"({100 * len(calls) / max(report.open_pulls, 1):.2f} per 100), {report.checked} heads checked, "
+                  f"{len(report.triage_queued)} triage queued, {len(report.review_queued)} review queued, "
+                  f"{seconds:.1f} s; by operation: {dict(sorted(kinds.items()))}", flush=True)
 
-            walk("first walk, empty store, nothing missing")
-            walk("second walk, nothing missing")
-            for n in range(MISSING):  # opened while no bot listened: no delivery, no check run
-                gh.open_pull(repo, f"missed-{n}", files={f"compositional_skills/m{n}/qna.yaml": "version: 3\n"})
-            walk(f"third walk, {MISSING} PRs missing")
-            walk("fourth walk, the missing PRs' triage still queued (not run here)")
+        walk("first walk, empty store, nothing missing")
+        walk("second walk, nothing missing")
+        for n in range(MISSING):  # opened while no bot listened: no delivery, no check run
+            gh.open_pull(repo, f"missed-{n}", files={f"compositional_skills/m{n}/qna.yaml": "version: 3\n"})
+        walk(f"third walk, {MISSING} PRs missing")
+        walk("fourth walk, the missing PRs' triage still queued (not run here)")
         gh.assert_no_violations()
-    finally:
-        server.stop()
     restart_to_triaged(found)
 
 
