@@ -282,7 +282,7 @@ def reconcile_command(
     settings = _settings(config, webhooks=False)
     if repo is not None and repo_name(repo) is None:
         raise fail(f"--repo: {repo!r} is not OWNER/NAME")
-    router = load_handlers()
+    router = load_handlers(app_id=int(settings.app_id))
     queue = make_queue(settings, router.queue_of)
     try:
         report = Reconciler(GitHubApp(settings), queue, router).run(repo)

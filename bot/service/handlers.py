@@ -14,6 +14,8 @@ HANDLER_MODULES = ("bot.triage.handler", "bot.triage.index_handler", "bot.review
                    "bot.lifecycle.handler", "bot.precheck.handler", "bot.generate.handler")
 
 
-def load_handlers() -> Router:
-    """Import every handler module and join their routers."""
-    return Router.join(*(importlib.import_module(module).router for module in HANDLER_MODULES))
+def load_handlers(app_id: int | None = None) -> Router:
+    """Import every handler module and join their routers; with `app_id`, other apps' check events make no job."""
+    router = Router.join(*(importlib.import_module(module).router for module in HANDLER_MODULES))
+    router.app_id = app_id
+    return router

@@ -129,6 +129,9 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         raise SettingsError(f"missing {', '.join(missing)}: the bot never runs unauthenticated "
                             "(set them in the environment or in --config)")
     settings = Settings(**{k: _convert(k, v) for k, v in values.items()})
+    if not settings.app_id.isascii() or not settings.app_id.isdigit():
+        raise SettingsError(f"TAXONOMIST_APP_ID: {settings.app_id!r} is not a GitHub App id (the number on the app's "
+                            "settings page, not its client id)")
     if not settings.private_key.is_file():
         raise SettingsError(f"TAXONOMIST_PRIVATE_KEY: {settings.private_key} is not a file")
     if settings.dashboard_private and len(settings.dashboard_password) < MIN_DASHBOARD_PASSWORD:

@@ -30,8 +30,7 @@ class Service:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.router: Router = load_handlers()
-        self.router.app_id = int(settings.app_id)
+        self.router: Router = load_handlers(app_id=int(settings.app_id))
         self.github = GitHubApp(settings)
         # The duplicate check's index costs an embedding model: kept only when that check can run.
         self.indexes = IndexStore(settings.data_dir / "index") if "duplicate" in select(
