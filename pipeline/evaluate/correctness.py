@@ -53,6 +53,9 @@ TASK_NOUNS = frozenset({"summary", "headline", "title", "rewrite", "translation"
 KEY_KINDS = frozenset({"number", "quote"})
 ARTICLES = frozenset({"a", "an", "the"})
 # Two answers offered as alternatives ("a coin, or maybe a snake"): the right one is not stated.
+POLAR = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)  # a yes/no answer's first word
+NOT_ALTERNATIVES = frozenset({"so", "not", "less", "more", "else", "other", "another", "both", "either"})
+HEDGES = frozenset({"maybe", "possibly", "perhaps", "probably", "even", "rather", "sometimes", "also"})
 ALTERNATIVE = re.compile(r"\bor (?:maybe|possibly|perhaps|probably)\b|\bor it (?:might|could|may) be\b", re.IGNORECASE)
 # An answer that declines the task ("I'm sorry, but I can't...") does not do it, however alike it reads.
 REFUSAL = re.compile(r"^\W*(?:i'?m sorry|sorry|i apologi[sz]e|as an ai|i (?:can ?not|can't|cannot|am unable|'m unable"
@@ -423,9 +426,18 @@ def _name_match(fact: Fact, answer: Reading) -> str:
     half ("James Halloran" for "Viktor Halloran")."""
     present = [p in answer.keys for p in fact.parts]
     if all(present) or (not fact.person and len(present) >= 3 and all(present[:-1])) or (
-            fact.person and len(present) > 1 and (fact.parts[-1],) in answer.names):
+            fact.person and len(present) > 1 and ((fact.parts[-1],) in answer.names or _initialled(fact, answer))):
         return "matched"
     return "half" if fact.person and len(present) > 1 and present[-1] else "missed"
+
+
+def _initialled(fact: Fact, answer: Reading) -> bool:
+    """A person's name written with initials ("W. Shakespeare", "J R Tolkien" for "John Ronald Tolkien"):
+    the surname, after one initial per first name, each the first letter of that name."""
+    firsts = fact.parts[:-1]
+    return any(len(name) == len(fact.parts) and name[-1] == fact.parts[-1]
+               and all(len(i) == 1 and p.startswith(i) for i, p in zip(name[:-1], firsts, strict=True))
+               for name in answer.names)
 
 
 def _same_unit(a: str | None, b: str | None) -> bool:
@@ -529,6 +541,31 @@ def _kept_numbers(reference: Any, answer: Reading) -> list[Fact]:
     return match(facts, answer, Reading())[2]
 
 
+def offers_alternatives(answer: Any, reference: Reading, given: Reading) -> bool:
+    """Whether the answer puts a word of the reference that the question does not hold beside another
+    across an "or" ("coal, grain or slate" for "slate"; "December or January" for "January"): the
+    right answer among guesses is only part of knowing it."""
+    words = [t for t in answer if not (t.is_punct or t.is_space)]
+    for i, token in enumerate(words[1:-1], start=1):
+        if token.lower_ != "or":
+            continue
+        after = next((t for t in words[i + 1:i + 4] if t.lower_ not in ARTICLES and t.lower_ not in HEDGES), None)
+        before = words[i - 1]
+        if after is None or {before.lower_, after.lower_} & NOT_ALTERNATIVES:
+            continue
+        sides = [_key(before), _key(after)]
+        ours = [k in reference.keys and k not in given.keys for k in sides]
+        if any(ours) and not all(ours) and all(k not in given.keys for k in sides):
+            return True
+    return False
+
+
+def polarity_flipped(answer: str, reference: str) -> bool:
+    """A yes/no reference answered the other way ("No, it cannot..." and "Yes, it can...")."""
+    a, r = POLAR.match(answer), POLAR.match(reference)
+    return a is not None and r is not None and a.group(1).lower() != r.group(1).lower()
+
+
 def coverage(given: Reading, reference: Reading, answer: Reading) -> float | None:
     """The share of what a text task asks for and its reference keeps (words and numbers of the question
     found in the reference) that the answer keeps too; None when there are fewer than three."""
@@ -566,12 +603,18 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
         given, reference, answer = (read(docs[3 * n]), docs[3 * n + 1], read(docs[3 * n + 2]))
         facts = [] if is_task(item["question"]) else asked_facts(
             item["question"], facts_of(reference, given) or own_words(reference, given))
+        if facts and polarity_flipped(answers[n] or "", item["answer"]):
+            grades.append(Grade(FACTS, 0.0, WRONG, missed=tuple(f.text for f in facts),
+                                contradicted=(POLAR.match(item["answer"]).group(1),),  # type: ignore[union-attr]
+                                rationale="answers yes where the reference says no, or the other way"))
+            continue
         if facts:
             matched, missed, contradicted, half = match(facts, answer, given)
             score = round((len(matched) + len(half) / 2) / len(facts), DIGITS)
             complete = not half and not any(f.kind in KEY_KINDS for f in missed)
             label = thresholds.label(score, FACTS, bool(contradicted), complete)
-            hedged = label == CORRECT and ALTERNATIVE.search(answers[n] or "") is not None
+            hedged = label == CORRECT and (ALTERNATIVE.search(answers[n] or "") is not None or offers_alternatives(
+                docs[3 * n + 2], read(reference), given))
             grades.append(Grade(FACTS, score, PARTLY if hedged else label,
                                 tuple(f.text for f in matched), tuple(f.text for f in missed),
                                 tuple(f.text for f in contradicted), tuple(f.text for f in half),

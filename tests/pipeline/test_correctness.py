@@ -144,6 +144,33 @@ def test_an_answer_offered_beside_another_is_partly() -> None:
     assert got.label == PARTLY and got.matched == ("Mara Quint",) and "another answer" in got.rationale
 
 
+
+def test_the_right_answer_among_guesses_across_an_or_is_partly() -> None:
+    got = grade("What cargo did the Tarrow Canal carry?", "The Tarrow Canal carried slate.",
+                "The Tarrow Canal carried cargo such as coal, grain or slate.")
+    assert got.label == PARTLY and "another answer" in got.rationale
+    assert grade("In which month does Lake Orv freeze?", "It freezes in January.",
+                 "Lake Orv freezes in December or January.").label == PARTLY
+    # An "or" that offers nothing else, or joins two words of the reference, takes nothing back.
+    assert grade("In which month does Lake Orv freeze?", "It freezes in January.",
+                 "Lake Orv freezes in January, more or less every year.").label == CORRECT
+    assert grade("Which two metals make the alloy?", "Copper and tin.", "Copper or tin, both of them.").label == CORRECT
+
+
+def test_a_yes_or_no_the_other_way_is_wrong_whatever_words_it_shares() -> None:
+    got = grade("Can the Orley wall be seen from orbit?", "No, it cannot be seen with the naked eye from orbit.",
+                "Yes, the Orley wall can be seen with the naked eye from orbit.")
+    assert got.label == WRONG and got.contradicted == ("No",) and "yes where the reference says no" in got.rationale
+    assert grade("Is the Orley wall older than the town?", "Yes, it is older by two centuries.",
+                 "Yes, it is about two centuries older.").label == CORRECT
+
+
+def test_a_person_named_with_initials_is_the_person() -> None:
+    assert grade("Who wrote The Tin Harbour?", "Viktor Halloran wrote it.",
+                 "It was written by V. Halloran, a poet.").label == CORRECT
+    assert grade("Who wrote The Tin Harbour?", "Viktor Halloran wrote it.",
+                 "It was written by J. Halloran, a poet.").label == PARTLY  # another first name's initial
+
 def test_a_company_shares_no_half_credit_and_a_place_may_drop_its_generic_last_word() -> None:
     assert grade("Which company ran the ferry?", "The Norland Steam Line.", "The Baltic Line ran it.").label == WRONG
     assert grade("Where did the ship sail to?", "To New York City.", "She sailed to New York.").label == CORRECT
