@@ -8,8 +8,8 @@
    score and read once; the next release's grading rules were then developed on it too) and
    `sealed-2.jsonl` (a second set, 27 leaves, written apart from the code after that and read once,
    at the end of that tuning; studied after) and `labelled-3.jsonl` (the calibration part of a third
-   set, 36 leaves, written apart again; its sealed part `sealed-3.jsonl` is read with --sealed once,
-   at the end): leaf verdict accuracy, the known/partly-known/new confusion, wrong-answer leaves rated
+   set, 36 leaves, written apart again) and its sealed part `sealed-3.jsonl` (read once at the end of
+   that calibration, spent since): leaf verdict accuracy, the known/partly-known/new confusion, wrong-answer leaves rated
    `known`, and the per-answer label agreement. Targets: no wrong-answer leaf `known`, >= 90 % right.
    `PRECHECK_SEALED=PATH` (`benchmarks/run.py precheck --sealed PATH`) measures another set of the same
    schema too, written apart and read once; `PRECHECK_VERDICTS_ONLY=1` stops after the verdicts.
@@ -192,6 +192,7 @@ def main() -> None:
     print_verdicts("sealed.jsonl")
     print_verdicts("sealed-2.jsonl")
     print_verdicts("labelled-3.jsonl")
+    print_verdicts("sealed-3.jsonl")
     if os.environ.get("PRECHECK_SEALED"):
         print_verdicts(Path(os.environ["PRECHECK_SEALED"]))
     if os.environ.get("PRECHECK_VERDICTS_ONLY"):
