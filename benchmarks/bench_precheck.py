@@ -9,8 +9,9 @@
    `sealed-2.jsonl` (a second set, 27 leaves, written apart from the code after that and read once,
    at the end of that tuning; studied after) and `labelled-3.jsonl` (the calibration part of a third
    set, 36 leaves, written apart again) and its sealed part `sealed-3.jsonl` (read once at the end of
-   that calibration, spent since): leaf verdict accuracy, the known/partly-known/new confusion, wrong-answer leaves rated
-   `known`, and the per-answer label agreement. Targets: no wrong-answer leaf `known`, >= 90 % right.
+   that calibration, spent since): leaf verdict accuracy, the known/partly-known/new confusion,
+   wrong-answer leaves rated `known`, and the per-answer label agreement. Targets: no wrong-answer leaf
+   `known`, >= 90 % right.
    `PRECHECK_SEALED=PATH` (`benchmarks/run.py precheck --sealed PATH`) measures another set of the same
    schema too, written apart and read once; `PRECHECK_VERDICTS_ONLY=1` stops after the verdicts.
 2. Precheck time per leaf with the embedded model, warm (loaded once, as in the bot's worker): a

@@ -74,6 +74,6 @@ def test_bad_values_are_named(key: Path, tmp_path: Path) -> None:
 def test_an_app_id_that_is_not_a_number_is_a_start_up_error(key: Path) -> None:
     """The router filters other apps' check runs by this number: a client id (Iv1...) would crash later."""
     for wrong in ("Iv1.abc123", "42x", "٤٢"):
-        with pytest.raises(SettingsError, match="TAXONOMIST_APP_ID: .* is not a GitHub App id"):
+        with pytest.raises(SettingsError, match=r"TAXONOMIST_APP_ID: .* is not a GitHub App id"):
             load_settings(env_for(key, TAXONOMIST_APP_ID=wrong))
     assert load_settings(env_for(key, TAXONOMIST_APP_ID="123456")).app_id == "123456"
