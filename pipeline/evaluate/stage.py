@@ -96,8 +96,14 @@ def prompt_of(item: dict[str, str]) -> list[dict[str, str]]:
     return [{"role": "user", "content": user_turn(item["question"], item.get("context"))}]
 
 
+# Rows decoded together. Greedy decoding of a small model on CPU reads every weight once a step, so more
+# rows a step is nearly free: 32 against 8 answered 64 questions 1.8 times faster, the same replies (the
+# batch's cache stays within the decoder's byte budget, so long prompts still wait their turn).
+ANSWER_BATCH = 32
+
+
 def answer_all(model_dir: str | Path, items: Sequence[dict[str, str]], *, max_new_tokens: int,
-               batch_size: int = 8) -> list[str]:
+               batch_size: int = ANSWER_BATCH) -> list[str]:
     """Greedy answers of the model in a folder to every item."""
     from pipeline.models import load_student
 
@@ -106,7 +112,7 @@ def answer_all(model_dir: str | Path, items: Sequence[dict[str, str]], *, max_ne
 
 
 def answers_of(model: Any, tokenizer: Any, items: Sequence[dict[str, str]], *, max_new_tokens: int,
-               batch_size: int = 8) -> list[str]:
+               batch_size: int = ANSWER_BATCH) -> list[str]:
     """Greedy answers of a loaded model to every item, `batch_size` at a time with continuous batching
     (`pipeline.generate.decoding`); the precheck keeps one model warm between pull requests and calls this."""
     from pipeline.generate.decoding import Decoder, budget_bytes, prompt_ids, stop_ids
