@@ -53,8 +53,8 @@ TASK_NOUNS = frozenset({"summary", "headline", "title", "rewrite", "translation"
 # for (a name the reference adds may be an aside: "Michael Collins, in the command module Columbia").
 KEY_KINDS = frozenset({"number", "quote"})
 ARTICLES = frozenset({"a", "an", "the"})
-# Two answers offered as alternatives ("a coin, or maybe a snake"): the right one is not stated.
 POLAR = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)  # a yes/no answer's first word
+# Two answers offered as alternatives ("a coin, or maybe a snake"): the right one is not stated.
 NOT_ALTERNATIVES = frozenset({"so", "not", "less", "more", "else", "other", "another", "both", "either"})
 HEDGES = frozenset({"maybe", "possibly", "perhaps", "probably", "even", "rather", "sometimes", "also"})
 ALTERNATIVE = re.compile(r"\bor (?:maybe|possibly|perhaps|probably)\b|\bor it (?:might|could|may) be\b", re.IGNORECASE)
@@ -523,7 +523,7 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
 def _spelt_otherwise(a: str, b: str) -> bool:
     """One word spelt two ways by one letter inside it ("mould" and "mold", "colour" and "color"): the
     longer without one of its inner letters is the shorter (first and last letters kept)."""
-    if len(a) == len(b) or abs(len(a) - len(b)) != 1:
+    if abs(len(a) - len(b)) != 1:
         return False
     long, short = (a, b) if len(a) > len(b) else (b, a)
     if len(short) < 4 or not long.isalpha() or long[0] != short[0] or long[-1] != short[-1]:
@@ -619,10 +619,10 @@ def _counted(question: Any) -> str | None:
     return None
 
 
-def polarity_flipped(answer: str, reference: str) -> bool:
-    """A yes/no reference answered the other way ("No, it cannot..." and "Yes, it can...")."""
+def polarity_flipped(answer: str, reference: str) -> str | None:
+    """The reference's "yes" or "no" when the answer says the other ("No, it cannot..." and "Yes, it can...")."""
     a, r = POLAR.match(answer), POLAR.match(reference)
-    return a is not None and r is not None and a.group(1).lower() != r.group(1).lower()
+    return r.group(1) if a is not None and r is not None and a.group(1).lower() != r.group(1).lower() else None
 
 
 def coverage(given: Reading, reference: Reading, answer: Reading) -> float | None:
@@ -665,9 +665,9 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
         counted = _counted(docs[3 * n])
         if counted:  # "How many vehicles...?" "About 42,000": 42,000 people is another quantity
             facts = [replace(f, unit=counted) if f.kind == "number" and f.unit is None else f for f in facts]
-        if facts and polarity_flipped(answers[n] or "", item["answer"]):
-            grades.append(Grade(FACTS, 0.0, WRONG, missed=tuple(f.text for f in facts),
-                                contradicted=(POLAR.match(item["answer"]).group(1),),  # type: ignore[union-attr]
+        flipped = polarity_flipped(answers[n] or "", item["answer"]) if facts else None
+        if flipped:
+            grades.append(Grade(FACTS, 0.0, WRONG, missed=tuple(f.text for f in facts), contradicted=(flipped,),
                                 rationale="answers yes where the reference says no, or the other way"))
             continue
         if facts:
