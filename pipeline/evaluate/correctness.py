@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -59,8 +60,11 @@ NOT_ALTERNATIVES = frozenset({"so", "not", "less", "more", "else", "other", "ano
 HEDGES = frozenset({"maybe", "possibly", "perhaps", "probably", "even", "rather", "sometimes", "also"})
 ALTERNATIVE = re.compile(r"\bor (?:maybe|possibly|perhaps|probably)\b|\bor it (?:might|could|may) be\b", re.IGNORECASE)
 # An answer that declines the task ("I'm sorry, but I can't...") does not do it, however alike it reads.
-REFUSAL = re.compile(r"^\W*(?:i'?m sorry|sorry|i apologi[sz]e|as an ai|i (?:can ?not|can't|cannot|am unable|'m unable"
-                     r"|am not able|'m not able|do not have|don't have|do not know|don't know))", re.IGNORECASE)
+# An apology alone is no refusal: "I apologise, but I will be arriving late" is the formal rewrite asked for.
+DECLINES = r"(?:can ?not|can't|cannot|am unable|'m unable|am not able|'m not able|do not have|don't have|do not know" \
+           r"|don't know|won't|will not)"
+REFUSAL = re.compile(rf"^\W*(?:as an ai|i {DECLINES}|(?:i'?m sorry|sorry|i apologi[sz]e)\b[^.!?\n]*\b{DECLINES})",
+                     re.IGNORECASE)
 # Well-known abbreviations and formulas said either way ("CO2" for "carbon dioxide"), like the unit aliases.
 ABBREVIATIONS = {"co2": "carbon dioxide", "h2o": "water", "o2": "oxygen", "n2": "nitrogen", "ch4": "methane",
                  "nacl": "sodium chloride", "dna": "deoxyribonucleic acid", "rna": "ribonucleic acid",
@@ -109,6 +113,11 @@ GENERIC_NAME_WORDS = frozenset({
     "abbey", "castle", "palace", "tower", "bridge", "station", "junction", "street", "road", "square", "park",
     "river", "lake", "mountain", "mount", "island", "bay", "valley", "city", "town", "village", "county",
     "company", "corporation", "society", "trust", "hall", "theatre", "theater", "house"})
+DERIVING_SUFFIXES = ("al", "ial", "ic", "ical", "ian", "an", "n", "ese", "ish", "ean")
+APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "nearly", "almost", "some", "circa", "c."})
+NEAR = 0.01  # an approximate reference's amount, within this share of it ("about 146 metres" for "about 146.6")
+MONTH = "month"  # the unit of a month named alone ("held every year in October"): another month contradicts it
+MAX_GLOSS = 6  # tokens in brackets that can say a fact again ("(thigh bone)"); more is an aside of its own
 MAX_NUMBER_WORDS = 12  # a longer run of number words is no number anyone writes (and must not cost time)
 MAX_DIGITS = 30        # nor a longer string of digits: read as a word, never converted
 # A text task's answer keeping less than this share of what the task asks for (the words and numbers of
@@ -144,9 +153,12 @@ class Fact:
     kind: str                  # number, name, quote or term
     value: float | None = None
     unit: str | None = None
+    approximate: bool = False
     parts: tuple[str, ...] = ()  # a name of several words: all present match it (see `_name_match`)
     person: bool = False         # a person's name: the surname alone is half of it
     echoed: bool = False         # a person's surname the question already holds ("Edwin Pell" of "Pell and Sons")
+    at: int = -1                 # the index of its first token in the reference
+    gloss_of: str = ""           # the key of the fact it explains, for a fact in brackets: "The femur (thigh bone)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +188,8 @@ class Number:
     value: float
     unit: str | None
     text: str
+    approximate: bool = False  # "about 146.6 metres": within `NEAR` of it is the same amount
+    at: int = -1               # the index of its first token
 
 
 @dataclass(slots=True)
@@ -304,13 +318,17 @@ def _numbers(tokens: Sequence[Any]) -> tuple[list[Number], set[int]]:
         if value is None:
             i += 1
             continue
+        if [t.lower_ for t in tokens[end:end + 3]] == ["and", "a", "half"]:  # "four and a half hours"
+            value, end = value + 0.5, end + 3
         unit, after = _unit_after(tokens, end)
         if unit is None and YEAR_PATTERN.match(token.text):
             unit = YEAR
-        found.append((start, after, Number(round(value, 6), unit, " ".join(t.text for t in tokens[start:after]))))
+        approximate = start > 0 and tokens[start - 1].lower_ in APPROXIMATE
+        found.append((start, after, Number(round(value, 6), unit, " ".join(t.text for t in tokens[start:after]),
+                                           approximate)))
         i = after
     dated = _dates(tokens, found)
-    return [n for _, _, n in dated], {i for start, end, _ in dated for i in range(start, end)}
+    return [replace(n, at=start) for start, _, n in dated], {i for start, end, _ in dated for i in range(start, end)}
 
 
 def _dates(tokens: Sequence[Any], found: list[tuple[int, int, Number]]) -> list[tuple[int, int, Number]]:
@@ -319,6 +337,7 @@ def _dates(tokens: Sequence[Any], found: list[tuple[int, int, Number]]) -> list[
     at = {start: (start, end, n) for start, end, n in found}
     ends = {end: (start, end, n) for start, end, n in found}
     merged: dict[int, tuple[int, int, Number]] = {}
+    lone: list[tuple[int, int, Number]] = []
     for m, token in enumerate(tokens):
         month = MONTHS.get(token.lower_)
         if month is None or (token.lower_ == "may" and token.pos_ != "PROPN"):
@@ -331,6 +350,7 @@ def _dates(tokens: Sequence[Any], found: list[tuple[int, int, Number]]) -> list[
             nxt = day[1] + (1 if day[1] < len(tokens) and tokens[day[1]].text == "," else 0)
         year = at.get(nxt) if nxt in at and at[nxt][2].unit == YEAR else None
         if day is None:
+            lone.append((m, m + 1, Number(month, MONTH, token.text)))
             continue
         parts = [p for p in (day, year) if p is not None]
         start, end = min(m, *(p[0] for p in parts)), max(m + 1, *(p[1] for p in parts))
@@ -344,7 +364,7 @@ def _dates(tokens: Sequence[Any], found: list[tuple[int, int, Number]]) -> list[
         if chosen[0] not in seen:
             seen.add(chosen[0])
             out.append(chosen)
-    return out
+    return sorted(out + lone, key=lambda found: found[0])
 
 
 def _key(token: Any) -> str:
@@ -388,8 +408,8 @@ def facts_of(reference: Any, given: Reading) -> list[Fact]:
     tokens = list(reference)
     numbers, used = _numbers(tokens)
     given_values = {n.value for n in given.numbers}
-    out: list[Fact] = [Fact(n.text, f"{n.value:g}", "number", n.value, n.unit)
-                       for n in numbers if n.value not in given_values]
+    out: list[Fact] = [Fact(n.text, f"{n.value:g}", "number", n.value, n.unit, n.approximate, at=n.at)
+                       for n in numbers if n.value not in given_values or n.unit == MONTH]
     quoted_words: set[str] = set()
     for match in QUOTED.finditer(reference.text):
         text = plain(match.group(1))
@@ -420,12 +440,36 @@ def facts_of(reference: Any, given: Reading) -> list[Fact]:
                 person = all(t.ent_type_ in ("PERSON", "") for t in group) and parts[-1] not in GENERIC_NAME_WORDS
                 echoed = any(p in given.keys for p in parts)
                 out.append(Fact(" ".join(t.text.strip(".'") for t in group), " ".join(parts), "name", parts=parts,
-                                person=person, echoed=echoed))
+                                person=person, echoed=echoed, at=group[0].i))
                 seen.add(" ".join(parts))
             group = []
         if fresh and key not in seen:
-            out.append(Fact(token.text.strip(".'"), key, "term"))
+            out.append(Fact(token.text.strip(".'"), key, "term", at=token.i))
             seen.add(key)
+    return _glossed(out, tokens)
+
+
+def _glossed(facts: list[Fact], tokens: Sequence[Any]) -> list[Fact]:
+    """Facts in brackets with no digit, after another ("The femur (thigh bone)", "Hexagonal (six-sided)"),
+    say the fact before them in other words: either way matches it (`match`), and they count no more.
+    Found by bisection on the facts' positions: a hostile reference of many brackets costs no square."""
+    placed = sorted((f.at, i) for i, f in enumerate(facts) if f.at >= 0)
+    where = [at for at, _ in placed]
+    out = list(facts)
+    opened = None
+    for token in tokens:
+        if token.text == "(":
+            opened = token.i
+        elif token.text == ")" and opened is not None:
+            inside = tokens[opened + 1:token.i]
+            first, last = bisect_left(where, opened), bisect_left(where, token.i)
+            if first and first < last and len(inside) <= MAX_GLOSS and \
+                    not any(c.isdigit() for t in inside for c in t.text):
+                glossed = out[placed[first - 1][1]]
+                if not glossed.gloss_of:
+                    for _, i in placed[first:last]:
+                        out[i] = replace(out[i], gloss_of=glossed.key)
+            opened = None
     return out
 
 
@@ -449,7 +493,7 @@ def _name_match(fact: Fact, answer: Reading) -> str:
     or company of three or more words also without its last, generic one ("New York" for "New York
     City"); a person's surname alone matches ("Watson and Crick"), after another first name it is
     half ("James Halloran" for "Viktor Halloran")."""
-    present = [p in answer.keys for p in fact.parts]
+    present = [p in answer.keys or any(_derived(p, k) for k in answer.keys) for p in fact.parts]
     if fact.echoed:  # the surname is the question's: only a first name tells who; another one is half
         if all(present) or _initialled(fact, answer):
             return "matched"
@@ -482,7 +526,13 @@ def _same_unit(a: str | None, b: str | None) -> bool:
 
 def match(facts: Sequence[Fact], answer: Reading, given: Reading
           ) -> tuple[list[Fact], list[Fact], list[Fact], list[Fact]]:
-    """(matched, missed, contradicted, half-matched) facts of a reference in an answer."""
+    """(matched, missed, contradicted, half-matched) facts of a reference in an answer; a fact in brackets
+    (`gloss_of`) only matches the fact it explains, when that one is missed and the bracket is all there."""
+    glosses: dict[str, list[Fact]] = {}
+    for fact in facts:
+        if fact.gloss_of:
+            glosses.setdefault(fact.gloss_of, []).append(replace(fact, gloss_of=""))
+    facts = [f for f in facts if not f.gloss_of]
     given_values = {n.value for n in given.numbers}
     claims = [n for n in answer.numbers if n.value not in given_values]
     stated = [f for f in facts if f.kind == "number"]
@@ -492,16 +542,21 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
     half: list[Fact] = []
     for fact in facts:
         if fact.kind == "number":
-            same = [n for n in claims if n.value == fact.value]
+            same = [n for n in claims if _same_amount(n.value, fact)]
             if any(_same_unit(n.unit, fact.unit) for n in same) or any(
                     fact.unit == YEAR and n.unit == DATE and n.value // 10_000 == fact.value for n in claims):
                 # Another value of the same quantity beside the right one ("1,500 people died... about 150
                 # people") takes it back: the same unit (or a second year) where the reference states one
-                # value of that unit, so no other quantity of the answer can be meant.
+                # value of that unit, so no other quantity of the answer can be meant. A time offered as
+                # one of two guesses ("December or January") is half known; two amounts across an "or"
+                # are often two quantities ("40 euros, or 14 euros for children").
                 alone = fact.unit is not None and sum(f.unit == fact.unit for f in stated) == 1
                 rivals = [n for n in claims if alone and n.unit == fact.unit
-                          and all(n.value != f.value for f in stated)]
-                (contradicted if rivals else matched).append(fact)
+                          and not any(_same_amount(n.value, f) for f in stated)]
+                guessed = fact.unit in (MONTH, YEAR, DATE) and any(
+                    f"{plain(a.text)} or {plain(b.text)}" in answer.plain for r in rivals for s in same
+                    for a, b in ((r, s), (s, r)))
+                (half if guessed else contradicted if rivals else matched).append(fact)
             elif same or any(fact.unit is not None and n.unit is not None and _same_unit(n.unit, fact.unit)
                              for n in claims) or (
                     fact.unit is None and any(n.unit is None for n in claims)):
@@ -515,9 +570,32 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
         elif fact.parts:
             {"matched": matched, "half": half, "missed": missed}[_name_match(fact, answer)].append(fact)
         else:
-            found = fact.key in answer.keys or any(_spelt_otherwise(fact.key, k) for k in answer.keys)
+            found = fact.key in answer.keys or any(_spelt_otherwise(fact.key, k) or _derived(fact.key, k)
+                                                   for k in answer.keys)
             (matched if found else missed).append(fact)
+    for fact in [f for f in missed if f.key in glosses]:
+        said = match(glosses[fact.key], answer, given)[0]
+        if len(said) == len(glosses[fact.key]):
+            missed.remove(fact)
+            matched.append(fact)
     return matched, missed, contradicted, half
+
+
+def _same_amount(value: float, fact: Fact) -> bool:
+    assert fact.value is not None
+    if fact.approximate:
+        return abs(value - fact.value) <= NEAR * abs(fact.value)
+    return value == fact.value
+
+
+def _derived(a: str, b: str) -> bool:
+    """One word made from the other by a suffix that keeps its meaning ("hexagon" and "hexagonal", "Italy"
+    and "Italian"): the shorter, of at least five letters (a final "y" or "e" dropped), then the suffix."""
+    short, long = sorted((a, b), key=len)
+    if len(short) < 5 or not long.isalpha():
+        return False
+    stems = {short, short[:-1]} if short[-1] in "ye" else {short}
+    return any(long == stem + suffix for stem in stems for suffix in DERIVING_SUFFIXES)
 
 
 def _spelt_otherwise(a: str, b: str) -> bool:
@@ -535,8 +613,9 @@ def _spelt_otherwise(a: str, b: str) -> bool:
 # the reference's numbers, or its names, are what it asks; the rest is an aside ("330 metres, including
 # its antennas"; "Watson and Crick, using X-ray images by Rosalind Franklin").
 ASKS_NUMBER = re.compile(r"^\W*(?:how (?:many|much|tall|long|old|far|deep|high|big|large|heavy|fast|wide|often"
-                         r"|hot|cold)|when|(?:in |on |at )?(?:what|which) (?:year|date|time|temperature|percentage"
-                         r"|age)s?)\b")
+                         r"|hot|cold)|when|(?:in |on |at |to )?(?:what|which) (?:year|date|time|temperature|percentage"
+                         r"|age|month|day|century|decade|altitude|height|depth|length|distance|speed|size|weight"
+                         r"|price|cost|population)s?)\b")
 ASKS_PERSON = re.compile(r"^\W*who\b")
 ASKS_NAME = re.compile(r"^\W*(?:who|where)\b")  # a person, or a place by its name
 WH_WORD = re.compile(r"\b(?:who|whom|what|which|where|when|why|how)\b")
@@ -584,9 +663,10 @@ def embedding_similarity(answers: Sequence[str], references: Sequence[str]) -> l
 
 def _kept_numbers(reference: Any, answer: Reading) -> list[Fact]:
     """A text task's numbers (times, dates, amounts) that the answer changed: "Thursday at 1:30" for the
-    input's "Friday 12:30" is a wrong answer however alike the two read."""
-    facts = [Fact(n.text, f"{n.value:g}", "number", n.value, n.unit) for n in read(reference).numbers]
-    return match(facts, answer, Reading())[2]
+    input's "Friday 12:30" is a wrong answer however alike the two read. Values only: a rewrite may say
+    what is counted in other words ("the first two jugs" for "the first two fillings")."""
+    facts = [Fact(n.text, f"{n.value:g}", "number", n.value) for n in read(reference).numbers]
+    return match(facts, Reading(numbers=[replace(n, unit=None) for n in answer.numbers]), Reading())[2]
 
 
 def offers_alternatives(answer: Any, reference: Reading, given: Reading) -> bool:
@@ -662,6 +742,9 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
         given, reference, answer = (read(docs[3 * n]), docs[3 * n + 1], read(docs[3 * n + 2]))
         facts = [] if is_task(item["question"]) else asked_facts(
             item["question"], facts_of(reference, given) or own_words(reference, given))
+        polar = POLAR.match(item["answer"])
+        if not facts and polar and not is_task(item["question"]):  # "Yes.": the answer's yes or no is the fact
+            facts = [Fact(polar.group(1), polar.group(1).lower(), "term")]
         counted = _counted(docs[3 * n])
         if counted:  # "How many vehicles...?" "About 42,000": 42,000 people is another quantity
             facts = [replace(f, unit=counted) if f.kind == "number" and f.unit is None else f for f in facts]
@@ -672,7 +755,8 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
             continue
         if facts:
             matched, missed, contradicted, half = match(facts, answer, given)
-            score = round((len(matched) + len(half) / 2) / len(facts), DIGITS)
+            score = round((len(matched) + len(half) / 2) / (len(matched) + len(missed) + len(contradicted) + len(half)),
+                          DIGITS)
             complete = not half and not any(f.kind in KEY_KINDS for f in missed)
             label = thresholds.label(score, FACTS, bool(contradicted), complete)
             hedged = label == CORRECT and (ALTERNATIVE.search(answers[n] or "") is not None or offers_alternatives(

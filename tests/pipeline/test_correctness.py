@@ -25,8 +25,9 @@ HARBOUR = [
 
 
 def grade(question: str, reference: str, answer: str, context: str = "", **kw: object):
+    """One answer's grade; no similarity model unless given (`similarity=`)."""
     return grade_all([{"question": question, "answer": reference, "context": context}], [answer],
-                     similarity=None, **kw)[0]  # type: ignore[arg-type]
+                     **{"similarity": None, **kw})[0]  # type: ignore[arg-type]
 
 
 def test_echoed_question_with_every_fact_wrong_is_wrong() -> None:
@@ -259,3 +260,66 @@ def test_a_question_for_one_quantity_or_person_is_answered_by_it() -> None:
     both = grade("When did the farm open, and who runs it?", "It opened in 2016 and is run by Cinder Energy Partners.",
                  "It opened in 2016 and is run by the national grid company.")
     assert both.label == PARTLY  # two things asked: the name counts too
+
+
+def test_a_month_named_alone_is_a_value_and_another_month_contradicts_it() -> None:
+    got = grade("In which month is the Quorvale Ember Festival held?",
+                "The Quorvale Ember Festival is held every year in October.",
+                "The Quorvale Ember Festival is held every year in March.")
+    assert got.label == WRONG and got.contradicted == ("October",)  # "every year" is no fact that saves it
+    assert grade("In which month does the lake freeze?", "In January.",
+                 "It usually freezes in December or January.").label == PARTLY  # one of two guesses
+    assert grade("How much is an adult ticket?", "14 euros.",
+                 "An adult ticket costs 40 euros, or 14 euros for children.").label == WRONG  # two quantities
+
+
+def test_approximate_amounts_halves_and_quantity_questions() -> None:
+    assert grade("How tall was the Great Pyramid originally?", "About 146.6 metres.",
+                 "When it was finished, it was about 146 metres tall.").label == CORRECT
+    assert grade("How tall is the Orley tower?", "146.6 metres.", "It is 146 metres tall.").label == WRONG
+    assert grade("How long does a full charge take?", "4.5 hours",
+                 "A full charge takes about four and a half hours.").label == CORRECT
+    assert grade("At what altitude does Lake Ombrel lie?", "1,140 m above sea level",
+                 "Lake Ombrel lies at 1,410 metres above sea level.").label == WRONG  # the words around it are no fact
+
+
+def test_a_bare_yes_or_no_is_the_fact() -> None:
+    question = "Is the Amazon the longest river in South America?"
+    assert grade(question, "Yes.", "Yes, the Amazon is the longest river in South America.").label == CORRECT
+    assert grade(question, "Yes.", "No, the Orinoco is longer than the Amazon.").label == WRONG
+    assert grade(question, "Yes.", "The Amazon is a river in South America.").label == WRONG
+
+
+def test_words_in_brackets_and_derived_words_say_the_fact_again() -> None:
+    assert grade("Which is the longest bone in the human body?", "The femur (thigh bone)",
+                 "The longest bone in your body is the thigh bone.").label == CORRECT
+    assert grade("Which is the longest bone in the human body?", "The femur (thigh bone)",
+                 "It is the femur.").label == CORRECT
+    assert grade("Which is the longest bone in the human body?", "The femur (thigh bone)",
+                 "It is the shin bone.").label == WRONG
+    assert grade("What shape are the cells of a honeycomb?", "Hexagonal (six-sided).",
+                 "The cells in a honeycomb are hexagons.").label == CORRECT
+    assert grade("What nationality was the painter?", "Italian", "He was from Italy.").label == CORRECT
+    assert grade("What is 'marrowlind'?", "A marrow stew.", "Marrowlind is a herbal tea.").label == WRONG
+
+
+def test_an_apology_is_a_refusal_only_when_it_declines() -> None:
+    question, context = "Rewrite this message in a formal tone.", "gonna be late, traffic. start without me"
+    reference = "I will be arriving late because of heavy traffic. Please begin without me."
+    kept = grade(question, reference, "I apologise, but I will be arriving late due to heavy traffic.",
+                 context, similarity=lambda a, b: [0.9] * len(a))
+    assert kept.label == CORRECT and not kept.rationale
+    assert grade(question, reference, "I'm sorry, but I cannot rewrite personal messages.", context,
+                 similarity=lambda a, b: [0.9] * len(a)).rationale == "declines the task"
+
+
+def test_a_text_task_may_name_what_it_counts_in_other_words() -> None:
+    question = "Turn the following text into a bulleted list."
+    context = "Rinse it, then discard the first two fillings."
+    lines = grade(question, "- Rinse the cartridge\n- Discard the first two fillings",
+                  "- Rinse the cartridge\n- Throw away the first two jugs of water", context,
+                  similarity=lambda a, b: [0.9] * len(a))
+    assert lines.label == CORRECT
+    assert grade(question, "- Rinse the cartridge\n- Discard the first two fillings",
+                 "- Rinse the cartridge\n- Discard the first three fillings", context,
+                 similarity=lambda a, b: [0.9] * len(a)).rationale == "changes a number of the task"
