@@ -501,9 +501,16 @@ def _name_match(fact: Fact, answer: Reading) -> str:
         return "half" if any(len(name) > 1 and name[-1] == surname for name in answer.names) else "missed"
     generic = len(present) >= 2 and fact.parts[-1] in GENERIC_NAME_WORDS
     if all(present) or (not fact.person and (len(present) >= 3 or generic) and all(present[:-1])) or (
-            fact.person and len(present) > 1 and ((fact.parts[-1],) in answer.names or _initialled(fact, answer))):
+            fact.person and len(present) > 1 and (_surnamed(fact, answer) or _initialled(fact, answer))):
         return "matched"
     return "half" if fact.person and len(present) > 1 and present[-1] else "missed"
+
+
+def _surnamed(fact: Fact, answer: Reading) -> bool:
+    """A person named by the surname alone, with its particle ("da Vinci" for "Leonardo da Vinci"): a name of
+    the answer that ends with the reference's last word and holds no word of another name."""
+    return any(name[-1] == fact.parts[-1] and len(name) < len(fact.parts) and set(name) <= set(fact.parts)
+               for name in answer.names)
 
 
 def _initialled(fact: Fact, answer: Reading) -> bool:
@@ -661,12 +668,20 @@ def embedding_similarity(answers: Sequence[str], references: Sequence[str]) -> l
     return [float(x) for x in (a * b).sum(axis=1)]
 
 
-def _kept_numbers(reference: Any, answer: Reading) -> list[Fact]:
+def _kept_numbers(reference: Any, answer: Reading, given: Reading) -> list[Fact]:
     """A text task's numbers (times, dates, amounts) that the answer changed: "Thursday at 1:30" for the
-    input's "Friday 12:30" is a wrong answer however alike the two read. Values only: a rewrite may say
-    what is counted in other words ("the first two jugs" for "the first two fillings")."""
-    facts = [Fact(n.text, f"{n.value:g}", "number", n.value) for n in read(reference).numbers]
-    return match(facts, Reading(numbers=[replace(n, unit=None) for n in answer.numbers]), Reading())[2]
+    input's "Friday 12:30" is a wrong answer however alike the two read. Changed: a value of the
+    reference gone, and in its place another of the same unit ("leaves at 7:45" for "8:15") or one that
+    neither the reference nor the input holds ("two hours" for "20 minutes"). A value kept is kept
+    whatever it counts ("the first two jugs" for "two fillings"), and a month alone may be what is left
+    of a date ("in September" for "on 2 September")."""
+    facts = [Fact(n.text, f"{n.value:g}", "number", n.value, n.unit) for n in read(reference).numbers
+             if n.unit != MONTH]
+    kept = {n.value for n in answer.numbers}
+    known = {f.value for f in facts} | {n.value for n in given.numbers}
+    invented = any(n.value not in known and n.unit != MONTH for n in answer.numbers)
+    rivalled = {f.key for f in match(facts, answer, Reading())[2]}
+    return [f for f in facts if f.value not in kept and (invented or f.key in rivalled)]
 
 
 def offers_alternatives(answer: Any, reference: Reading, given: Reading) -> bool:
@@ -768,7 +783,7 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
             continue
         covered = coverage(given, read(reference), answer)
         basis = JUDGE if judge is not None else SIMILARITY if similarity is not None else "none"
-        changed = _kept_numbers(reference, answer)
+        changed = _kept_numbers(reference, answer, given)
         if changed:
             grades.append(Grade(basis, 0.0, WRONG, contradicted=tuple(f.text for f in changed),
                                 rationale="changes a number of the task"))

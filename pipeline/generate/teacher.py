@@ -287,16 +287,14 @@ class LocalBackend:
         is one forward pass."""
         import copy
 
-        import torch
-
-        from pipeline.generate.decoding import plain_cache
+        from pipeline.generate.decoding import plain_cache, prefill, shared_starts
 
         ids = [self._ids(c.messages, c.prefix) for c in choices]
         out: list[list[float]] = [[] for _ in choices]
-        for rows, shared in _shared_starts(ids):
+        for rows, shared in shared_starts(ids):
             start = None
             if shared:
-                start = self.model(input_ids=torch.tensor([ids[rows[0]][:shared]]), use_cache=True).cache
+                start = prefill(self.model, ids[rows[0]][:shared]).cache
                 if not plain_cache(start):
                     start, shared = None, 0
             fits = partial(_fits, self.model, self.max_bytes, shared)
@@ -381,46 +379,6 @@ def _length_groups(lengths: Sequence[int], waste: float = 0.25,
         else:
             groups.append([row])
     return groups
-
-
-MIN_SHARED_START = 16  # tokens: a shorter common start is not worth a pass of its own
-KEEP_SHARED = 0.75  # a row joins a group if the start shrinks by no more than this: deep starts stay deep
-
-
-def _shared_starts(rows: Sequence[list[int]]) -> list[tuple[list[int], int]]:
-    """Row indices grouped by a common start of at least `MIN_SHARED_START` tokens, each group with the
-    length of its start (0 for the rows that share none); every row keeps at least its last token.
-    Rows are taken in sorted order, so rows with a common start are neighbours; a row that would cut
-    the group's start below `KEEP_SHARED` of it starts a group of its own (one leaf's rows share
-    its task, all rows only the system prompt)."""
-    groups: list[tuple[list[int], int]] = []
-    alone: list[int] = []
-    order = sorted(range(len(rows)), key=lambda r: rows[r])
-    i = 0
-    while i < len(order):
-        group, shared = [order[i]], len(rows[order[i]]) - 1
-        while i + len(group) < len(order):
-            nxt = rows[order[i + len(group)]]
-            common = min(shared, len(nxt) - 1, _common_start(rows[group[0]], nxt))
-            if common < MIN_SHARED_START or (len(group) > 1 and common < KEEP_SHARED * shared):
-                break
-            group.append(order[i + len(group)])
-            shared = common
-        i += len(group)
-        if len(group) > 1:
-            groups.append((group, shared))
-        else:
-            alone += group
-    return groups + ([(alone, 0)] if alone else [])
-
-
-def _common_start(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _finish(slot: _Slot, *, result: Any = None, error: BaseException | None = None) -> None:

@@ -323,3 +323,9 @@ def test_a_text_task_may_name_what_it_counts_in_other_words() -> None:
     assert grade(question, "- Rinse the cartridge\n- Discard the first two fillings",
                  "- Rinse the cartridge\n- Discard the first three fillings", context,
                  similarity=lambda a, b: [0.9] * len(a)).rationale == "changes a number of the task"
+    assert grade("Summarise the notice in one sentence.", "The library reopened on 2 September.",
+                 "The library reopened in September.", "Closed since March, it reopened on 2 September.",
+                 similarity=lambda a, b: [0.9] * len(a)).label == CORRECT  # a month is what is left of the date
+    assert grade("Summarise the recipe in one sentence.", "Bake the rounds at 180 C for 20 minutes.",
+                 "Bake them for two hours at a low heat.", "Shape rounds; bake at 180 C for 20 minutes.",
+                 similarity=lambda a, b: [0.9] * len(a)).rationale == "changes a number of the task"

@@ -103,14 +103,14 @@ def test_judgements_sharing_a_long_start_run_it_once_and_equal_whole_passes(back
 
 
 def test_shared_starts_keep_deep_starts_deep():
-    from pipeline.generate.teacher import MIN_SHARED_START, _shared_starts
+    from pipeline.generate.decoding import MIN_SHARED_START, shared_starts
 
     system = list(range(MIN_SHARED_START))  # every row's start
     leaf_a, leaf_b = system + [100] * 40, system + [200] * 40
     rows = [[*leaf_a, 1, 2], [*leaf_b, 1], [*leaf_a, 3], [7, 8, 9], [*leaf_b, 2, 2], [*leaf_a, 4]]
-    groups = sorted((sorted(group), shared) for group, shared in _shared_starts(rows))
+    groups = sorted((sorted(group), shared) for group, shared in shared_starts(rows))
     assert groups == [([0, 2, 5], len(leaf_a)), ([1, 4], len(leaf_b)), ([3], 0)]
-    assert _shared_starts([leaf_a, leaf_a]) == [([0, 1], len(leaf_a) - 1)]  # each keeps a token to run
+    assert shared_starts([leaf_a, leaf_a]) == [([0, 1], len(leaf_a) - 1)]  # each keeps a token to run
 
 
 def test_sampled_replies_depend_only_on_their_prompt(backends):
@@ -223,6 +223,30 @@ def test_one_caller_runs_every_prompt_through_a_full_batch(backends):
     assert [one.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in replies] == \
         [_generate_alone(one, r) for r in requests]
     assert max(decoder.widths) == 3 and not decoder.rows
+
+
+def test_prompts_sharing_a_document_run_it_once_with_the_same_replies(backends, monkeypatch):
+    """Evaluation and the precheck ask several questions on one document: `Decoder.run` runs the shared
+    start once for them (not once a question), and each reply is still transformers' own alone."""
+    from pipeline.generate.decoding import Decoder, stop_ids
+
+    one, _ = backends
+    document = "Notes: " + " ".join(f"fact{i} is {i * 7}" for i in range(25)) + "\n\n"
+    requests = [Request(_chat(document + p), max_tokens=10) for p in PROMPTS[:5]] + \
+        [Request(_chat(p), max_tokens=10) for p in PROMPTS[5:]]
+    prompts = [one._ids(r.messages) for r in requests]
+    passes: list[int] = []
+    forward = one.model.forward
+    monkeypatch.setattr(one.model, "forward", lambda *a, **k: (passes.append(k["input_ids"].numel()),
+                                                               forward(*a, **k))[1])
+    decoder = Decoder(one.model, stop_ids(one.model, one.tokenizer), size=3)
+    replies = decoder.run(prompts, max_tokens=10)
+    monkeypatch.undo()
+    assert [one.tokenizer.decode(tokens, skip_special_tokens=True) for tokens in replies] == \
+        [_generate_alone(one, r) for r in requests]
+    document_tokens = len(one.tokenizer(document)["input_ids"])
+    assert sum(passes) < sum(map(len, prompts)) - 3 * document_tokens  # four of five runs of it saved
+    assert decoder.started is None  # the start is not held after the run
 
 
 def test_an_interrupted_round_leaves_no_caller_waiting(tiny, monkeypatch):
