@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 from collections import Counter, deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -305,34 +306,54 @@ def stop_ids(model: Any, tokenizer: Any) -> set[int]:
 
 
 MIN_SHARED_START = 16  # tokens: a shorter common start is not worth a pass of its own
-KEEP_SHARED = 0.75  # a row joins a group if the start shrinks by no more than this: deep starts stay deep
+MAX_SPLITS = 64  # levels of nested starts looked at; deeper ones run with their group's start
 
 
 def shared_starts(rows: Sequence[list[int]]) -> list[tuple[list[int], int]]:
     """Row indices grouped by a common start of at least `MIN_SHARED_START` tokens, each group with the
     length of its start (0 for the rows that share none); every row keeps at least its last token.
-    Rows are taken in sorted order, so rows with a common start are neighbours; a row that would cut
-    the group's start below `KEEP_SHARED` of it starts a group of its own (one leaf's rows share
-    its task, all rows only the system prompt)."""
+
+    Rows are taken in sorted order, so rows with a common start are neighbours. A run of neighbours is
+    one group, or is cut where its neighbours share least, whichever runs fewer tokens: one leaf's rows
+    share its document, all rows only the system prompt, and the document is what is worth sharing."""
+    order = sorted(range(len(rows)), key=lambda r: rows[r])
+    common = [min(common_start(rows[a], rows[b]), len(rows[a]) - 1, len(rows[b]) - 1)
+              for a, b in itertools.pairwise(order)]
     groups: list[tuple[list[int], int]] = []
     alone: list[int] = []
-    order = sorted(range(len(rows)), key=lambda r: rows[r])
-    i = 0
-    while i < len(order):
-        group, shared = [order[i]], len(rows[order[i]]) - 1
-        while i + len(group) < len(order):
-            nxt = rows[order[i + len(group)]]
-            common = min(shared, len(nxt) - 1, common_start(rows[group[0]], nxt))
-            if common < MIN_SHARED_START or (len(group) > 1 and common < KEEP_SHARED * shared):
-                break
-            group.append(order[i + len(group)])
-            shared = common
-        i += len(group)
-        if len(group) > 1:
-            groups.append((group, shared))
-        else:
-            alone += group
+    run = 0
+    for end in range(len(order)):
+        if end == len(common) or common[end] < MIN_SHARED_START:
+            for first, last, shared in _cut(common, run, end):
+                if last > first:
+                    groups.append((order[first:last + 1], shared))
+                else:
+                    alone.append(order[first])
+            run = end + 1
     return groups + ([(alone, 0)] if alone else [])
+
+
+def _cut(common: Sequence[int], first: int, last: int, depth: int = 0) -> list[tuple[int, int, int]]:
+    """The groups (first row, last row, shared start) of the sorted rows first..last that save the most
+    prompt tokens: the whole run on its shortest common start, or the runs between those shortest
+    boundaries, each cut the same way."""
+    if last == first:
+        return [(first, last, 0)]
+    shortest = min(common[first:last])
+    whole = [(first, last, shortest)]
+    if depth >= MAX_SPLITS:
+        return whole
+    parts: list[tuple[int, int, int]] = []
+    start = first
+    for i in range(first, last + 1):
+        if i == last or common[i] == shortest:
+            parts += _cut(common, start, i, depth + 1)
+            start = i + 1
+
+    def saved(groups: list[tuple[int, int, int]]) -> int:
+        return sum((b - a) * shared for a, b, shared in groups)
+
+    return parts if saved(parts) > saved(whole) else whole
 
 
 def common_start(a: Sequence[int], b: Sequence[int]) -> int:

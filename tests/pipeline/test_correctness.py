@@ -173,6 +173,10 @@ def test_a_person_named_with_initials_is_the_person() -> None:
                  "It was written by V. Halloran, a poet.").label == CORRECT
     assert grade("Who wrote The Tin Harbour?", "Viktor Halloran wrote it.",
                  "It was written by J. Halloran, a poet.").label == PARTLY  # another first name's initial
+    assert grade("Who painted the Orley altarpiece?", "Pieter van Orsel painted it.",
+                 "It was painted by the Flemish artist van Orsel.").label == CORRECT  # the surname and its particle
+    assert grade("Who painted the Orley altarpiece?", "Pieter van Orsel painted it.",
+                 "It was painted by Jan van Orsel.").label == PARTLY
 
 
 def test_a_founder_whose_surname_the_question_holds_is_told_by_the_first_name() -> None:

@@ -111,6 +111,9 @@ def test_shared_starts_keep_deep_starts_deep():
     groups = sorted((sorted(group), shared) for group, shared in shared_starts(rows))
     assert groups == [([0, 2, 5], len(leaf_a)), ([1, 4], len(leaf_b)), ([3], 0)]
     assert shared_starts([leaf_a, leaf_a]) == [([0, 1], len(leaf_a) - 1)]  # each keeps a token to run
+    # A row sorted first that shares only the system prompt does not drag a document's rows down to it.
+    rows = [[*system, 50, 51], [*leaf_a, 1], [*leaf_a, 2], [*leaf_a, 3]]
+    assert shared_starts(rows) == [([1, 2, 3], len(leaf_a)), ([0], 0)]
 
 
 def test_sampled_replies_depend_only_on_their_prompt(backends):
