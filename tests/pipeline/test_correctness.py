@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from pipeline.evaluate.correctness import CORRECT, FACTS, PARTLY, SIMILARITY, WRONG, Thresholds, grade_all, is_task
 
 # A leaf whose answers repeat the question's words but get every fact wrong (issue 21's harbour).
@@ -266,45 +268,45 @@ def test_a_question_for_one_quantity_or_person_is_answered_by_it() -> None:
     assert both.label == PARTLY  # two things asked: the name counts too
 
 
-def test_a_month_named_alone_is_a_value_and_another_month_contradicts_it() -> None:
-    got = grade("In which month is the Quorvale Ember Festival held?",
-                "The Quorvale Ember Festival is held every year in October.",
-                "The Quorvale Ember Festival is held every year in March.")
-    assert got.label == WRONG and got.contradicted == ("October",)  # "every year" is no fact that saves it
-    assert grade("In which month does the lake freeze?", "In January.",
-                 "It usually freezes in December or January.").label == PARTLY  # one of two guesses
-    assert grade("How much is an adult ticket?", "14 euros.",
-                 "An adult ticket costs 40 euros, or 14 euros for children.").label == WRONG  # two quantities
+# (question, reference, answer, label): one rule each, what it reads and what it must not.
+BONE, HONEY = "Which is the longest bone in the human body?", "What shape are the cells of a honeycomb?"
+AMAZON = "Is the Amazon the longest river in South America?"
+READINGS = {
+    "month alone, another month": ("In which month is the Quorvale Ember Festival held?",
+                                   "The Quorvale Ember Festival is held every year in October.",
+                                   "The Quorvale Ember Festival is held every year in March.", WRONG),
+    "month among two guesses": ("In which month does the lake freeze?", "In January.",
+                                "It usually freezes in December or January.", PARTLY),
+    "two amounts across an or": ("How much is an adult ticket?", "14 euros.",
+                                 "An adult ticket costs 40 euros, or 14 euros for children.", WRONG),
+    "about, within 1 %": ("How tall was the Great Pyramid originally?", "About 146.6 metres.",
+                          "When it was finished, it was about 146 metres tall.", CORRECT),
+    "exact, not within 1 %": ("How tall is the Orley tower?", "146.6 metres.", "It is 146 metres tall.", WRONG),
+    "and a half": ("How long does a full charge take?", "4.5 hours",
+                   "A full charge takes about four and a half hours.", CORRECT),
+    "altitude asks the number": ("At what altitude does Lake Ombrel lie?", "1,140 m above sea level",
+                                 "Lake Ombrel lies at 1,410 metres above sea level.", WRONG),
+    "bare yes": (AMAZON, "Yes.", "Yes, the Amazon is the longest river in South America.", CORRECT),
+    "bare yes, answered no": (AMAZON, "Yes.", "No, the Orinoco is longer than the Amazon.", WRONG),
+    "bare yes, no yes": (AMAZON, "Yes.", "The Amazon is a river in South America.", WRONG),
+    "bracket says it": (BONE, "The femur (thigh bone)", "The longest bone in your body is the thigh bone.", CORRECT),
+    "word before the bracket": (BONE, "The femur (thigh bone)", "It is the femur.", CORRECT),
+    "neither": (BONE, "The femur (thigh bone)", "It is the shin bone.", WRONG),
+    "derived word": (HONEY, "Hexagonal (six-sided).", "The cells in a honeycomb are hexagons.", CORRECT),
+    "country for nationality": ("What nationality was the painter?", "Italian", "He was from Italy.", CORRECT),
+    "invented word's stem": ("What is 'marrowlind'?", "A marrow stew.", "Marrowlind is a herbal tea.", WRONG),
+}
 
 
-def test_approximate_amounts_halves_and_quantity_questions() -> None:
-    assert grade("How tall was the Great Pyramid originally?", "About 146.6 metres.",
-                 "When it was finished, it was about 146 metres tall.").label == CORRECT
-    assert grade("How tall is the Orley tower?", "146.6 metres.", "It is 146 metres tall.").label == WRONG
-    assert grade("How long does a full charge take?", "4.5 hours",
-                 "A full charge takes about four and a half hours.").label == CORRECT
-    assert grade("At what altitude does Lake Ombrel lie?", "1,140 m above sea level",
-                 "Lake Ombrel lies at 1,410 metres above sea level.").label == WRONG  # the words around it are no fact
+@pytest.mark.parametrize("case", READINGS)
+def test_months_amounts_yes_no_brackets_and_derived_words(case: str) -> None:
+    question, reference, answer, label = READINGS[case]
+    assert grade(question, reference, answer).label == label
 
 
-def test_a_bare_yes_or_no_is_the_fact() -> None:
-    question = "Is the Amazon the longest river in South America?"
-    assert grade(question, "Yes.", "Yes, the Amazon is the longest river in South America.").label == CORRECT
-    assert grade(question, "Yes.", "No, the Orinoco is longer than the Amazon.").label == WRONG
-    assert grade(question, "Yes.", "The Amazon is a river in South America.").label == WRONG
-
-
-def test_words_in_brackets_and_derived_words_say_the_fact_again() -> None:
-    assert grade("Which is the longest bone in the human body?", "The femur (thigh bone)",
-                 "The longest bone in your body is the thigh bone.").label == CORRECT
-    assert grade("Which is the longest bone in the human body?", "The femur (thigh bone)",
-                 "It is the femur.").label == CORRECT
-    assert grade("Which is the longest bone in the human body?", "The femur (thigh bone)",
-                 "It is the shin bone.").label == WRONG
-    assert grade("What shape are the cells of a honeycomb?", "Hexagonal (six-sided).",
-                 "The cells in a honeycomb are hexagons.").label == CORRECT
-    assert grade("What nationality was the painter?", "Italian", "He was from Italy.").label == CORRECT
-    assert grade("What is 'marrowlind'?", "A marrow stew.", "Marrowlind is a herbal tea.").label == WRONG
+def test_the_contradicted_month_is_named() -> None:
+    question, reference, answer, _ = READINGS["month alone, another month"]
+    assert grade(question, reference, answer).contradicted == ("October",)  # "every year" is no fact that saves it
 
 
 def test_an_apology_is_a_refusal_only_when_it_declines() -> None:
