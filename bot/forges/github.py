@@ -70,18 +70,28 @@ def make_retry(settings: Settings) -> GithubRetry:
 
 
 class GitHubApp:
-    """The app's identity and its per-installation clients, shared by all jobs of a process."""
+    """The app's identity and its per-installation clients, shared by all jobs of a process, each worker
+    thread with clients of its own: PyGithub's connection keeps one request's verb and URL between
+    sending it and reading the answer, so two threads on one client can send one call's verb to the
+    other's URL (seen: a check run's PATCH sent to another pull request's labels). For a bot that
+    merges, a write sent to the wrong address is not a risk to take."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        retry: Retry = make_retry(settings)
-        self.integration = GithubIntegration(
-            auth=Auth.AppAuth(settings.app_id, settings.private_key_pem()), base_url=settings.github_api_url,
-            retry=retry, timeout=int(settings.request_timeout), per_page=PER_PAGE, lazy=True,
-            seconds_between_requests=None, seconds_between_writes=settings.write_interval or None)
-        self._clients: dict[int, Any] = {}
-        self._lock = threading.Lock()
+        self._local = threading.local()
         self.reads = ReadCache()  # commits' trees and blobs, shared by every job of the process
+
+    @property
+    def integration(self) -> GithubIntegration:
+        """This thread's client as the app itself (JWT): installations and their tokens."""
+        integration = getattr(self._local, "integration", None)
+        if integration is None:
+            settings = self.settings
+            integration = self._local.integration = GithubIntegration(
+                auth=Auth.AppAuth(settings.app_id, settings.private_key_pem()), base_url=settings.github_api_url,
+                retry=make_retry(settings), timeout=int(settings.request_timeout), per_page=PER_PAGE, lazy=True,
+                seconds_between_requests=None, seconds_between_writes=settings.write_interval or None)
+        return integration
 
     def installation_of(self, repo: str) -> int:
         """The id of this app's installation on `repo` (one call)."""
@@ -89,10 +99,11 @@ class GitHubApp:
         return int(self.integration.get_repo_installation(owner, name).id)
 
     def _client(self, installation: int) -> Any:
-        with self._lock:
-            if installation not in self._clients:
-                self._clients[installation] = self.integration.get_github_for_installation(installation)
-            return self._clients[installation]
+        """This thread's client for the installation (its token renewed before it expires)."""
+        clients: dict[int, Any] = self._local.__dict__.setdefault("clients", {})
+        if installation not in clients:
+            clients[installation] = self.integration.get_github_for_installation(installation)
+        return clients[installation]
 
     def installation_requester(self, installation: int) -> Any:
         """PyGithub's requester with the installation's token, for listings PyGithub has no call for."""
