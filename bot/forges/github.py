@@ -1,6 +1,6 @@
 """The forge over GitHub's REST API, through PyGithub authenticated as a GitHub App.
 
-`GitHubApp` holds the app's JWT auth (`Auth.AppAuth`) and one client per installation
+`GitHubApp` holds the app's JWT auth (`Auth.AppAuth`) and one client per installation and thread
 (`AppInstallationAuth` renews the installation token before it expires). Every client retries
 with `GithubRetry`: it waits out `Retry-After` and `X-RateLimit-Reset` (primary and secondary
 rate limits, up to `max_rate_limit_wait`, beyond which the job goes back to the queue) and backs
