@@ -668,15 +668,14 @@ def embedding_similarity(answers: Sequence[str], references: Sequence[str]) -> l
     return [float(x) for x in (a * b).sum(axis=1)]
 
 
-def _kept_numbers(reference: Any, answer: Reading, given: Reading) -> list[Fact]:
+def _kept_numbers(reference: Reading, answer: Reading, given: Reading) -> list[Fact]:
     """A text task's numbers (times, dates, amounts) that the answer changed: "Thursday at 1:30" for the
     input's "Friday 12:30" is a wrong answer however alike the two read. Changed: a value of the
     reference gone, and in its place another of the same unit ("leaves at 7:45" for "8:15") or one that
     neither the reference nor the input holds ("two hours" for "20 minutes"). A value kept is kept
     whatever it counts ("the first two jugs" for "two fillings"), and a month alone may be what is left
     of a date ("in September" for "on 2 September")."""
-    facts = [Fact(n.text, f"{n.value:g}", "number", n.value, n.unit) for n in read(reference).numbers
-             if n.unit != MONTH]
+    facts = [Fact(n.text, f"{n.value:g}", "number", n.value, n.unit) for n in reference.numbers if n.unit != MONTH]
     kept = {n.value for n in answer.numbers}
     known = {f.value for f in facts} | {n.value for n in given.numbers}
     invented = any(n.value not in known and n.unit != MONTH for n in answer.numbers)
@@ -781,9 +780,10 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
                                 tuple(f.text for f in contradicted), tuple(f.text for f in half),
                                 "offers another answer beside it" if hedged else ""))
             continue
-        covered = coverage(given, read(reference), answer)
+        said = read(reference)
+        covered = coverage(given, said, answer)
         basis = JUDGE if judge is not None else SIMILARITY if similarity is not None else "none"
-        changed = _kept_numbers(reference, answer, given)
+        changed = _kept_numbers(said, answer, given)
         if changed:
             grades.append(Grade(basis, 0.0, WRONG, contradicted=tuple(f.text for f in changed),
                                 rationale="changes a number of the task"))

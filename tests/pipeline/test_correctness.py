@@ -335,3 +335,14 @@ def test_a_text_task_may_name_what_it_counts_in_other_words() -> None:
     assert grade("Summarise the recipe in one sentence.", "Bake the rounds at 180 C for 20 minutes.",
                  "Bake them for two hours at a low heat.", "Shape rounds; bake at 180 C for 20 minutes.",
                  similarity=lambda a, b: [0.9] * len(a)).rationale == "changes a number of the task"
+
+
+def test_a_reference_of_many_brackets_counts_each_bracket_once_and_no_more() -> None:
+    """Hostile text (a merged leaf's answer): thousands of brackets are read in one pass (bisection, no
+    square), and each stays a gloss of the word before it."""
+    letters = "bcdfghjklmnpqrstvwxz"
+    words = [f"zq{letters[i % 20]}{letters[i // 20 % 20]}{letters[i // 400]}" for i in range(2000)]
+    reference = ", ".join(f"{w} (x{w})" for w in words)
+    got = grade("What are the words?", reference, ", ".join(words))
+    assert got.label == CORRECT and len(got.matched) > 0.95 * len(words)
+    assert not any(m.startswith("xzq") for m in got.matched)  # a bracket is never a fact of its own
