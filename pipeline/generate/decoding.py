@@ -14,9 +14,10 @@ padded attention differs). A model whose cache is not plain per-layer keys and v
 windows, state-space layers) decodes one row at a time.
 
 Prompts that begin alike (the questions on one document, in evaluation and the precheck) share the
-work of their start: `run` takes them side by side (`shared_starts`) and runs the common start once;
-each row continues a copy of its cache (taxonomy-2024-08's evaluation: 227,000 prompt tokens, 174,000
-of them documents asked again).
+work of their start: `run` takes them side by side (`shared_starts`) and runs the common start once
+(taxonomy-2024-08's evaluation: 227,000 prompt tokens, 174,000 of them documents asked again). Where
+the model's attention allows (`pipeline.generate.cascade`), the start's cache also stays one copy in
+the batch, which every step reads once for all its rows; otherwise each row continues a copy of it.
 
 Memory: the cache is allocated once per change of rows with room for every token still to come
 (`RoomyLayer`), so a decoding step writes in place; transformers' own layer concatenated, copying the
@@ -38,6 +39,7 @@ from typing import Any
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
+from pipeline.generate.cascade import Start, Starts, enable
 from pipeline.memory import return_freed
 
 
@@ -55,6 +57,7 @@ class Row:
     seed: int = 0
     tokens: list[int] = field(default_factory=list)
     generator: torch.Generator | None = None
+    start: Start | None = None  # the shared start this row's own cache continues (cascade attention)
 
     def __post_init__(self) -> None:
         if self.temperature > 0:  # its own draws: a reply does not depend on what it was batched with
@@ -130,7 +133,8 @@ class Decoder:
     """The running batch over one model: `admit` a row, `step` every row by one token.
 
     `max_bytes` bounds the batch's cache (rows times the padded width, with room for each reply still
-    to come): what sizes its memory. A row that alone exceeds it still runs, alone."""
+    to come, and each shared start once): what sizes its memory. A row that alone exceeds it still
+    runs, alone."""
 
     def __init__(self, model: Any, stop_ids: Collection[int], size: int, max_bytes: int | None = None) -> None:
         self.model = model
@@ -141,20 +145,26 @@ class Decoder:
         self.cache: Any = None
         self.mask: torch.Tensor | None = None  # (rows, cached columns): 1 where a column is a real token
         self.widths: Counter[int] = Counter()  # decoding steps by the rows they carried
-        self.started: tuple[list[int], Any] | None = None  # a shared start's tokens and cache (`_start`)
+        self.started: Start | None = None  # the latest shared start (`_start`)
+        self.cascade = enable(model)  # rows keep one copy of their shared start
 
     @property
     def room(self) -> int:
         return self.size - len(self.rows)
 
-    def fits(self, length: int, reply: int) -> bool:
-        """Whether a prompt of `length` tokens with a reply of up to `reply` joins within `max_tokens`
-        (an empty batch takes any row)."""
+    def fits(self, length: int, reply: int, start: Sequence[int] = ()) -> bool:
+        """Whether a prompt of `length` tokens, beginning with the shared `start`, with a reply of up to
+        `reply` joins within `max_tokens` (an empty batch takes any row)."""
         if not self.rows or self.max_tokens is None:
             return bool(self.room)
         assert self.mask is not None
+        starts = {id(row.start): row.start.ids for row in self.rows if row.start is not None}
+        held = sum(map(len, starts.values()))
+        if start and self.cascade:
+            length -= len(start)
+            held += 0 if list(start) in starts.values() else len(start)
         width = max(self.mask.shape[1] + self._to_come(), length + reply)
-        return bool(self.room) and (len(self.rows) + 1) * width <= self.max_tokens
+        return bool(self.room) and (len(self.rows) + 1) * width + held <= self.max_tokens
 
     def _to_come(self) -> int:
         """The most tokens a row of the batch may still add."""
@@ -173,22 +183,30 @@ class Decoder:
             raise PromptTooLong(f"the prompt is {len(ids)} tokens; with {row.max_tokens} for the reply it does not "
                              f"fit the model's context of {window} tokens")
         start = self._start(ids[:shared]) if shared else None
-        out = prefill(self.model, ids[shared:], copy.deepcopy(start)) if start else prefill(self.model, ids)
+        if start is None:
+            out = prefill(self.model, ids)
+        else:
+            out = prefill(self.model, ids[shared:], copy.deepcopy(start.cache))
         if self._ends(row, out.logits[0, -1]):
             return False
         if not plain_cache(out.cache):
             self.size = 1
-        self._join(row, out.cache, len(ids))
+        if start is not None and self.cascade:  # the row keeps its own tokens; the start stays one copy
+            row.start = start
+            for layer in out.cache.layers:
+                layer.keys, layer.values = layer.keys[..., shared:, :], layer.values[..., shared:, :]
+        self._join(row, out.cache, len(ids) - (shared if row.start else 0))
         return True
 
     def step(self) -> list[Row]:
         """One token for every row; the rows whose reply ended, out of the batch."""
         assert self.mask is not None
         last = torch.tensor([[row.tokens[-1]] for row in self.rows])
-        positions = self.mask.sum(-1, keepdim=True)  # each row's real tokens so far
+        started = torch.tensor([[len(row.start.ids) if row.start else 0] for row in self.rows])
+        positions = started + self.mask.sum(-1, keepdim=True)  # each row's real tokens so far
         self.mask = torch.cat([self.mask, torch.ones_like(last)], dim=1)
         out = self.model(input_ids=last, attention_mask=self.mask, position_ids=positions, cache=self.cache,
-                         use_cache=True)
+                         use_cache=True, **self._starts())
         self.cache = out.cache
         self.widths[len(self.rows)] += 1
         ended = [self._ends(row, logits) for row, logits in zip(self.rows, out.logits[:, -1], strict=True)]
@@ -206,7 +224,8 @@ class Decoder:
         waiting = deque((i, shared) for group, shared in shared_starts(prompts) for i in group)
         with torch.no_grad():
             while waiting or self.rows:
-                while waiting and self.fits(len(prompts[waiting[0][0]]), rows[waiting[0][0]].max_tokens):
+                while waiting and self.fits(len(prompts[waiting[0][0]]), rows[waiting[0][0]].max_tokens,
+                                            prompts[waiting[0][0]][:waiting[0][1]]):
                     i, shared = waiting.popleft()
                     with contextlib.suppress(PromptTooLong):
                         self.admit(rows[i], prompts[i], shared)
@@ -215,14 +234,25 @@ class Decoder:
         self.started = None
         return [row.tokens for row in rows]
 
-    def _start(self, ids: list[int]) -> Any:
-        """The KV cache of these tokens, run once while the rows that begin with them are admitted (only
-        the latest start is kept); None for a model whose cache cannot be continued row by row."""
-        if self.started is None or self.started[0] != ids:
+    def _start(self, ids: list[int]) -> Start | None:
+        """These tokens and their cache, run once while the rows that begin with them are admitted (only
+        the latest start is kept here; rows hold theirs); None for a model whose cache cannot be
+        continued row by row."""
+        if self.started is None or self.started.ids != ids:
             self.started = None
             cache = prefill(self.model, ids).cache
-            self.started = (ids, cache if plain_cache(cache) else None)
-        return self.started[1]
+            self.started = Start(ids, cache) if plain_cache(cache) else Start(ids, None)
+        return self.started if self.started.cache is not None else None
+
+    def _starts(self) -> dict[str, Starts]:
+        """The step's `starts` argument for cascade attention: each shared start with its rows."""
+        groups: dict[int, tuple[Start, list[int]]] = {}
+        for i, row in enumerate(self.rows):
+            if row.start is not None:
+                groups.setdefault(id(row.start), (row.start, []))[1].append(i)
+        if not groups:
+            return {}
+        return {"starts": Starts([(start, torch.tensor(rows)) for start, rows in groups.values()])}
 
     def clear(self) -> list[Row]:
         """Drop every row (after a failed step, or the last row's end): the rows that were running."""
