@@ -73,7 +73,8 @@ ABBREVIATIONS = {"co2": "carbon dioxide", "h2o": "water", "o2": "oxygen", "n2": 
 # Words that say how a fact is named or hedged, never the fact itself.
 FILLER = frozenset({"call", "name", "know", "refer", "mainly", "usually", "typically", "about", "approximately",
                     "around", "roughly", "simply", "really", "just", "also", "actually", "thing", "answer",
-                    "dr.", "mr.", "mrs.", "ms.", "dr", "mr", "mrs", "ms", "captain", "the", "a", "an"})
+                    "dr.", "mr.", "mrs.", "ms.", "dr", "mr", "mrs", "ms", "captain", "sir", "dame", "lord", "lady",
+                    "professor", "prof", "prof.", "the", "a", "an"})
 STOP_KEYS = frozenset({"be", "have", "do", "write", "short", "say", "e", "mail", "-", "'s"})
 CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ", "ADV", "X"})
 NAME_ENTITIES = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT",
@@ -94,9 +95,32 @@ UNIT_ALIASES = {
     "yr": "year", "yrs": "year", "ft": "foot", "feet": "foot", "c": "celsius", "f": "fahrenheit", "ml": "millilitre",
     "l": "litre", "liter": "litre", "milliliter": "millilitre", "centigrade": "celsius"}
 SCALE_UNITS = frozenset({"degree"})   # "19 degrees Celsius": the scale that follows is part of the unit
+FRACTION = "fraction"  # the unit of a share said as one ("half", "one sixth", "1/6"): 50 percent is 0.5 of it
+FRACTION_WORDS = {"half": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5,
+                  "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7, "eighth": 8, "eighths": 8, "ninth": 9,
+                  "ninths": 9, "tenth": 10, "tenths": 10}
+SLASHED = re.compile(r"^(\d{1,3})/(\d{1,3})$")
+# Units of one quantity, each with its factor to the quantity's base: the same amount said in another unit
+# ("239,000 miles" for "384,400 km") agrees within the rounding of a conversion (`CONVERTED`); another
+# amount in another unit of it contradicts. Temperatures convert with an offset (`_in_base`).
+MEASURES: dict[str, tuple[str, float]] = {
+    "millimetre": ("length", 0.001), "centimetre": ("length", 0.01), "metre": ("length", 1.0),
+    "kilometre": ("length", 1000.0), "inch": ("length", 0.0254), "foot": ("length", 0.3048),
+    "yard": ("length", 0.9144), "mile": ("length", 1609.344),
+    "gram": ("mass", 1.0), "kilogram": ("mass", 1000.0), "tonne": ("mass", 1e6), "ounce": ("mass", 28.3495),
+    "pound": ("mass", 453.592), "millilitre": ("volume", 0.001), "litre": ("volume", 1.0),
+    "square metre": ("area", 1.0), "square foot": ("area", 0.092903), "hectare": ("area", 1e4),
+    "acre": ("area", 4046.86), "square kilometre": ("area", 1e6), "square mile": ("area", 2.58999e6),
+    "kilometre per hour": ("speed", 1 / 3.6), "mile per hour": ("speed", 0.44704),
+    "watt": ("power", 1.0), "kilowatt": ("power", 1e3), "megawatt": ("power", 1e6), "gigawatt": ("power", 1e9),
+    "second": ("time", 1.0), "minute": ("time", 60.0), "hour": ("time", 3600.0), "day": ("time", 86400.0),
+    "week": ("time", 604800.0), "percent": ("share", 0.01), FRACTION: ("share", 1.0)}
+CONVERTED = 0.02  # a converted amount's rounding ("5 feet" is 1.524 m, said "1.5 metres")
+CONVERTED_DEGREES = 0.6  # ... and a converted temperature's, in degrees Celsius ("98.6 F" for "37 C")
 YEAR = "year"
 YEAR_PATTERN = re.compile(r"^(1[0-9]{3}|20[0-9]{2})$")
-QUOTED = re.compile(r"[\"“”]([^\"“”\n]{1,80})[\"“”]")
+QUOTED = re.compile(r"[\"\u201c\u201d]([^\"\u201c\u201d\n]{1,80})[\"\u201c\u201d]"  # "..." and '...'
+                    r"|(?<![\w'])['\u2018]([^'\u2018\u2019\n]{1,80})['\u2019](?![\w'])")
 TIME_PATTERN = re.compile(r"^\d{1,2}:\d{2}$")
 ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 MONTHS = {m: i for i, m in enumerate((
@@ -112,8 +136,23 @@ GENERIC_NAME_WORDS = frozenset({
     "museum", "gallery", "library", "university", "college", "school", "hospital", "church", "cathedral",
     "abbey", "castle", "palace", "tower", "bridge", "station", "junction", "street", "road", "square", "park",
     "river", "lake", "mountain", "mount", "island", "bay", "valley", "city", "town", "village", "county",
-    "company", "corporation", "society", "trust", "hall", "theatre", "theater", "house"})
-DERIVING_SUFFIXES = ("al", "ial", "ic", "ical", "ian", "an", "n", "ese", "ish", "ean")
+    "company", "corporation", "society", "trust", "hall", "theatre", "theater", "house", "light", "lighthouse",
+    "harbour", "harbor", "port", "pier", "market", "hotel", "inn", "mill", "mine", "farm", "lane", "avenue", "hill",
+    "cape", "canal", "dam", "fort", "airport", "stadium", "institute", "observatory", "railway", "festival", "prize",
+    "award", "cup", "reef", "forest", "sea", "ocean", "strait", "falls", "peak", "garden", "gardens", "temple",
+    "chapel", "monument", "memorial", "guild", "league", "association", "foundation"})
+DERIVING_SUFFIXES = ("al", "ial", "ic", "ical", "ian", "an", "n", "ese", "ish", "ean", "ational")
+# Words whose opposite in an answer, in place of the word, says the other thing ("the right ventricle").
+OPPOSITES = {a: b for x, y in (
+    ("left", "right"), ("north", "south"), ("east", "west"), ("northern", "southern"), ("eastern", "western"),
+    ("upper", "lower"), ("top", "bottom"), ("inner", "outer"), ("clockwise", "anticlockwise"),
+    ("maximum", "minimum"), ("positive", "negative"), ("male", "female"), ("increase", "decrease"))
+    for a, b in ((x, y), (y, x))}
+# The dimension a question asks ("How high...?") and the words that say one of an amount ("31 metres wide").
+DIMENSIONS = {"high": "height", "tall": "height", "height": "height", "long": "length", "length": "length",
+              "wide": "width", "width": "width", "across": "width", "deep": "depth", "depth": "depth",
+              "thick": "thickness", "thickness": "thickness"}
+ASKS_QUESTION = re.compile(r"\b(?:into|as|to) an? (?:yes[/-]no |direct |polite )?question\b", re.IGNORECASE)
 APPROXIMATE = frozenset({"about", "around", "roughly", "approximately", "nearly", "almost", "some", "circa", "c."})
 NEAR = 0.01  # an approximate reference's amount, within this share of it ("about 146 metres" for "about 146.6")
 MONTH = "month"  # the unit of a month named alone ("held every year in October"): another month contradicts it
@@ -159,6 +198,7 @@ class Fact:
     echoed: bool = False         # a person's surname the question already holds ("Edwin Pell" of "Pell and Sons")
     at: int = -1                 # the index of its first token in the reference
     gloss_of: str = ""           # the key of the fact it explains, for a fact in brackets: "The femur (thigh bone)"
+    in_question: bool = False    # the question's own ("The word 'wrong'"): said only beyond the words copied from it
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +230,7 @@ class Number:
     text: str
     approximate: bool = False  # "about 146.6 metres": within `NEAR` of it is the same amount
     at: int = -1               # the index of its first token
+    then: str = ""             # the word after it ("31 metres wide": "wide")
 
 
 @dataclass(slots=True)
@@ -201,6 +242,7 @@ class Reading:
     plain: str = ""
     quotes: set[str] = field(default_factory=set)
     names: set[tuple[str, ...]] = field(default_factory=set)  # runs of proper nouns, as keys
+    counted: set[str] = field(default_factory=set)  # the nouns its numbers count ("two atria"), as keys
 
 
 _nlp: Any = None
@@ -272,7 +314,7 @@ def _unit_after(tokens: Sequence[Any], at: int) -> tuple[str | None, int]:
     token = tokens[at]
     if token.text == "%":
         return "percent", at + 1
-    word = token.lower_
+    word = token.lower_ if token.lower_ in UNIT_ALIASES else token.lower_.rstrip(".")  # "448 kW." at an end
     if word in UNIT_ALIASES:
         return prefix + UNIT_ALIASES[word], at + 1
     if token.pos_ != "NOUN" or token.is_stop:
@@ -298,8 +340,14 @@ def _numbers(tokens: Sequence[Any]) -> tuple[list[Number], set[int]]:
             found.append((i, i + 1, Number(int(hours) + int(minutes) / 60, "o'clock", token.text)))
             i += 1
             continue
-        value = _digit_value(word) if any(c.isdigit() for c in word) else ORDINAL_WORDS.get(word)
         start, end = i, i + 1
+        fraction = _fraction(tokens, i)
+        if fraction is not None:
+            value, start = fraction, i - (i > 0 and tokens[i - 1].lower_ in ("a", "an"))
+        elif SLASHED.match(word) and int(word.split("/")[1]):
+            value, fraction = int(word.split("/")[0]) / int(word.split("/")[1]), 0.0
+        else:
+            value = _digit_value(word) if any(c.isdigit() for c in word) else ORDINAL_WORDS.get(word)
         if value is None and (word in SMALL or word in TENS or (word in SCALES and word != "hundred")):
             while end < len(tokens) and (tokens[end].lower_ in SMALL or tokens[end].lower_ in TENS
                                          or tokens[end].lower_ in SCALES
@@ -311,6 +359,9 @@ def _numbers(tokens: Sequence[Any]) -> tuple[list[Number], set[int]]:
             if value is None:
                 i = end  # the whole run is passed over once: no quadratic rescans
                 continue
+            share = FRACTION_WORDS.get(tokens[end].lower_) if end < len(tokens) else None
+            if share and 0 < value <= 10:  # "one sixth", "two thirds"
+                value, fraction, end = value / share, value / share, end + 1
         elif value is not None:
             while end < len(tokens) and tokens[end].lower_ in SCALES:  # "3 billion"
                 value *= SCALES[tokens[end].lower_]
@@ -320,15 +371,33 @@ def _numbers(tokens: Sequence[Any]) -> tuple[list[Number], set[int]]:
             continue
         if [t.lower_ for t in tokens[end:end + 3]] == ["and", "a", "half"]:  # "four and a half hours"
             value, end = value + 0.5, end + 3
-        unit, after = _unit_after(tokens, end)
+        if fraction is not None:  # "half an hour" is 0.5 hour; "a third of the votes" a share
+            said = end + 1 < len(tokens) and tokens[end].lower_ in ("a", "an")
+            unit, after = _unit_after(tokens, end + 1 if said else end)
+            unit = unit or FRACTION
+        else:
+            unit, after = _unit_after(tokens, end)
         if unit is None and YEAR_PATTERN.match(token.text):
             unit = YEAR
         approximate = start > 0 and tokens[start - 1].lower_ in APPROXIMATE
         found.append((start, after, Number(round(value, 6), unit, " ".join(t.text for t in tokens[start:after]),
-                                           approximate)))
+                                           approximate, then=tokens[after].lower_ if after < len(tokens) else "")))
         i = after
     dated = _dates(tokens, found)
     return [replace(n, at=start) for start, _, n in dated], {i for start, end, _ in dated for i in range(start, end)}
+
+
+def _fraction(tokens: Sequence[Any], at: int) -> float | None:
+    """A share said in words at this token: "half", or "a third" / "a quarter" before "of" or at an
+    end ("a third of the votes"; "the third planet" stays an ordinal)."""
+    word = tokens[at].lower_
+    if word == "half" and not (at and tokens[at - 1].lower_ in ("and", "first", "second", "other")):
+        return 0.5
+    before = tokens[at - 1].lower_ if at else ""
+    after = tokens[at + 1] if at + 1 < len(tokens) else None
+    if word in FRACTION_WORDS and before in ("a", "an") and (after is None or after.lower_ == "of" or after.is_punct):
+        return 1 / FRACTION_WORDS[word]
+    return None
 
 
 def _dates(tokens: Sequence[Any], found: list[tuple[int, int, Number]]) -> list[tuple[int, int, Number]]:
@@ -376,7 +445,10 @@ def read(doc: Any) -> Reading:
     tokens = list(doc)
     numbers, used = _numbers(tokens)
     keys = set()
+    counted = set()
     for i, token in enumerate(tokens):
+        if i in used and token.pos_ in ("NOUN", "PROPN"):
+            counted.add(_key(token))
         if i in used or token.is_punct or token.is_space:
             continue
         keys.add(_key(token))
@@ -387,7 +459,7 @@ def read(doc: Any) -> Reading:
             keys.update(words.split())
         elif f" {words} " in f" {text} ":
             keys.add(short)
-    quotes = {plain(m.group(1)) for m in QUOTED.finditer(doc.text)} - {""}
+    quotes = {plain(m.group(1) or m.group(2)) for m in QUOTED.finditer(doc.text)} - {""}
     names, run = set(), []
     for token in [*tokens, None]:
         if token is not None and token.pos_ == "PROPN":
@@ -395,7 +467,8 @@ def read(doc: Any) -> Reading:
         elif run:
             names.add(tuple(run))
             run = []
-    return Reading(keys=keys - {""}, numbers=numbers, plain=text, quotes=quotes, names=names)
+    return Reading(keys=keys - {""}, numbers=numbers, plain=text, quotes=quotes, names=names,
+                   counted=counted - {""})
 
 
 def _month_name(token: Any) -> bool:
@@ -412,9 +485,10 @@ def facts_of(reference: Any, given: Reading) -> list[Fact]:
                        for n in numbers if n.value not in given_values or n.unit == MONTH]
     quoted_words: set[str] = set()
     for match in QUOTED.finditer(reference.text):
-        text = plain(match.group(1))
+        said = match.group(1) or match.group(2)
+        text = plain(said)
         if text and text not in given.plain:
-            out.append(Fact(match.group(1), text, "quote"))
+            out.append(Fact(said, text, "quote"))
             quoted_words.update(text.split())
     seen = {f.key for f in out}
     asks_who = ASKS_PERSON.match(given.plain) is not None
@@ -446,12 +520,22 @@ def facts_of(reference: Any, given: Reading) -> list[Fact]:
         if fresh and key not in seen:
             out.append(Fact(token.text.strip(".'"), key, "term", at=token.i))
             seen.add(key)
-    return _glossed(out, tokens)
+    return _glossed(_located(out, tokens), tokens)
+
+
+def _located(facts: list[Fact], tokens: Sequence[Any]) -> list[Fact]:
+    """Without the places that say where the place before them is ("Boston, Massachusetts"; "Salford,
+    Lancashire, England"): the first place is the fact, the rest an address."""
+    ends = {f.at + len(f.parts) - 1: f for f in facts if f.kind == "name" and tokens[f.at].ent_type_ == "GPE"}
+    address = {f.at for f in ends.values()
+               if f.at >= 2 and tokens[f.at - 1].text == "," and f.at - 2 in ends}
+    return [f for f in facts if f.at not in address]
 
 
 def _glossed(facts: list[Fact], tokens: Sequence[Any]) -> list[Fact]:
     """Facts in brackets with no digit, after another ("The femur (thigh bone)", "Hexagonal (six-sided)"),
-    say the fact before them in other words: either way matches it (`match`), and they count no more.
+    or an amount in brackets after the same amount in another unit ("8,849 metres (29,032 feet)"), say the
+    fact before them in other words: either way matches it (`match`), and they count no more.
     Found by bisection on the facts' positions: a hostile reference of many brackets costs no square."""
     placed = sorted((f.at, i) for i, f in enumerate(facts) if f.at >= 0)
     where = [at for at, _ in placed]
@@ -463,12 +547,13 @@ def _glossed(facts: list[Fact], tokens: Sequence[Any]) -> list[Fact]:
         elif token.text == ")" and opened is not None:
             inside = tokens[opened + 1:token.i]
             first, last = bisect_left(where, opened), bisect_left(where, token.i)
-            if first and first < last and len(inside) <= MAX_GLOSS and \
-                    not any(c.isdigit() for t in inside for c in t.text):
-                glossed = out[placed[first - 1][1]]
-                if not glossed.gloss_of:
-                    for _, i in placed[first:last]:
-                        out[i] = replace(out[i], gloss_of=glossed.key)
+            glossed = out[placed[first - 1][1]] if first else None
+            said = [out[i] for _, i in placed[first:last]]
+            converted = glossed is not None and len(said) == 1 and _same_number(said[0], glossed)
+            if glossed is not None and not glossed.gloss_of and first < last and len(inside) <= MAX_GLOSS and (
+                    converted or not any(c.isdigit() for t in inside for c in t.text)):
+                for _, i in placed[first:last]:
+                    out[i] = replace(out[i], gloss_of=glossed.key)
             opened = None
     return out
 
@@ -485,7 +570,7 @@ def own_words(reference: Any, given: Reading) -> list[Fact]:
         if worded and any(c.isalnum() for c in key) and key not in given.keys and token.lower_ not in given.keys \
                 and key not in {f.key for f in out}:
             out.append(Fact(token.text.strip(".'"), key, "term"))
-    return out or [f for f in facts_of(reference, Reading()) if f.kind in KEY_KINDS]
+    return out or [replace(f, in_question=True) for f in facts_of(reference, Reading()) if f.kind in KEY_KINDS]
 
 
 def _name_match(fact: Fact, answer: Reading) -> str:
@@ -493,7 +578,7 @@ def _name_match(fact: Fact, answer: Reading) -> str:
     or company of three or more words also without its last, generic one ("New York" for "New York
     City"); a person's surname alone matches ("Watson and Crick"), after another first name it is
     half ("James Halloran" for "Viktor Halloran")."""
-    present = [p in answer.keys or any(_derived(p, k) for k in answer.keys) for p in fact.parts]
+    present = [p in answer.keys or p in answer.counted or any(_derived(p, k) for k in answer.keys) for p in fact.parts]
     if fact.echoed:  # the surname is the question's: only a first name tells who; another one is half
         if all(present) or _initialled(fact, answer):
             return "matched"
@@ -531,10 +616,12 @@ def _same_unit(a: str | None, b: str | None) -> bool:
     return any(x == y or x.startswith(f"{y} ") or y.startswith(f"{x} ") for x, y in pairs)
 
 
-def match(facts: Sequence[Fact], answer: Reading, given: Reading
+def match(facts: Sequence[Fact], answer: Reading, given: Reading, dimension: str | None = None
           ) -> tuple[list[Fact], list[Fact], list[Fact], list[Fact]]:
     """(matched, missed, contradicted, half-matched) facts of a reference in an answer; a fact in brackets
-    (`gloss_of`) only matches the fact it explains, when that one is missed and the bracket is all there."""
+    (`gloss_of`) only matches the fact it explains, when that one is missed and the bracket is all there.
+    `dimension`: the one the question asks ("How high...?"), which an amount said of another ("31 metres
+    wide") is not."""
     glosses: dict[str, list[Fact]] = {}
     for fact in facts:
         if fact.gloss_of:
@@ -549,24 +636,26 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
     half: list[Fact] = []
     for fact in facts:
         if fact.kind == "number":
-            same = [n for n in claims if _same_amount(n.value, fact)]
-            if any(_same_unit(n.unit, fact.unit) for n in same) or any(
+            same = [n for n in claims if _agrees(n.value, n.unit, fact)
+                    and (dimension is None or DIMENSIONS.get(n.then, dimension) == dimension)]
+            if same or any(
                     fact.unit == YEAR and n.unit == DATE and n.value // 10_000 == fact.value for n in claims):
                 # Another value of the same quantity beside the right one ("1,500 people died... about 150
                 # people") takes it back: the same unit (or a second year) where the reference states one
                 # value of that unit, so no other quantity of the answer can be meant. A time offered as
                 # one of two guesses ("December or January") is half known; two amounts across an "or"
                 # are often two quantities ("40 euros, or 14 euros for children").
-                alone = fact.unit is not None and sum(f.unit == fact.unit for f in stated) == 1
-                rivals = [n for n in claims if alone and n.unit == fact.unit
-                          and not any(_same_amount(n.value, f) for f in stated)]
+                alone = fact.unit is not None and sum(_quantity(f.unit) == _quantity(fact.unit) for f in stated) == 1
+                rivals = [n for n in claims if alone and _quantity(n.unit) == _quantity(fact.unit)
+                          and not any(_agrees(n.value, n.unit, f) for f in stated)]
                 guessed = fact.unit in (MONTH, YEAR, DATE) and any(
                     f"{plain(a.text)} or {plain(b.text)}" in answer.plain for r in rivals for s in same
                     for a, b in ((r, s), (s, r)))
                 (half if guessed else contradicted if rivals else matched).append(fact)
-            elif same or any(fact.unit is not None and n.unit is not None and _same_unit(n.unit, fact.unit)
-                             for n in claims) or (
-                    fact.unit is None and any(n.unit is None for n in claims)):
+            elif any(_same_amount(n.value, fact) for n in claims) or any(
+                    fact.unit is not None and n.unit is not None and (
+                        _same_unit(n.unit, fact.unit) or _quantity(n.unit) == _quantity(fact.unit))
+                    for n in claims) or (fact.unit is None and any(n.unit is None for n in claims)):
                 contradicted.append(fact)
             else:
                 missed.append(fact)
@@ -577,15 +666,58 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading
         elif fact.parts:
             {"matched": matched, "half": half, "missed": missed}[_name_match(fact, answer)].append(fact)
         else:
-            found = fact.key in answer.keys or any(_spelt_otherwise(fact.key, k) or _derived(fact.key, k)
-                                                   for k in answer.keys)
-            (matched if found else missed).append(fact)
+            found = fact.key in answer.keys or fact.key in answer.counted or any(
+                _spelt_otherwise(fact.key, k) or _derived(fact.key, k) for k in answer.keys)
+            opposed = not found and OPPOSITES.get(fact.key) in answer.keys
+            (matched if found else contradicted if opposed else missed).append(fact)
     for fact in [f for f in missed if f.key in glosses]:
-        said = match(glosses[fact.key], answer, given)[0]
+        said = match(glosses[fact.key], answer, given, dimension)[0]
         if len(said) == len(glosses[fact.key]):
             missed.remove(fact)
             matched.append(fact)
     return matched, missed, contradicted, half
+
+
+def _agrees(value: float, unit: str | None, fact: Fact) -> bool:
+    """An answer's amount is the fact's: the same value in the same unit (or one unsaid), or the same
+    amount in another unit of its quantity."""
+    assert fact.value is not None
+    if _same_unit(unit, fact.unit):
+        return _same_amount(value, fact)
+    return _converts(value, unit, fact.value, fact.unit)
+
+
+def _in_base(value: float, unit: str | None) -> tuple[str, float] | None:
+    """(quantity, amount in its base unit) of a value in a unit of `MEASURES` or a temperature scale."""
+    if unit is None:
+        return None
+    if unit.endswith("celsius"):
+        return "temperature", value
+    if unit.endswith("fahrenheit"):
+        return "temperature", (value - 32) * 5 / 9
+    measure = MEASURES.get(unit)
+    return None if measure is None else (measure[0], value * measure[1])
+
+
+def _quantity(unit: str | None) -> str | None:
+    """What a unit measures ("length" for mile and metre), or the unit itself outside `MEASURES`."""
+    base = _in_base(1.0, unit)
+    return unit if base is None else base[0]
+
+
+def _converts(value: float, unit: str | None, other: float, other_unit: str | None) -> bool:
+    """The same amount in two units of one quantity, within a conversion's rounding."""
+    a, b = _in_base(value, unit), _in_base(other, other_unit)
+    if a is None or b is None or a[0] != b[0]:
+        return False
+    if a[0] == "temperature":
+        return abs(a[1] - b[1]) <= CONVERTED_DEGREES
+    return abs(a[1] - b[1]) <= CONVERTED * abs(b[1])
+
+
+def _same_number(a: Fact, b: Fact) -> bool:
+    """Two number facts of one amount in two units ("8,849 metres (29,032 feet)")."""
+    return a.value is not None and b.value is not None and _converts(a.value, a.unit, b.value, b.unit)
 
 
 def _same_amount(value: float, fact: Fact) -> bool:
@@ -704,6 +836,77 @@ def offers_alternatives(answer: Any, reference: Reading, given: Reading) -> bool
     return False
 
 
+LIST_SEPARATORS = frozenset({",", ";", "and", "or", "-", "*"})
+
+
+def _lists(tokens: Sequence[Any]) -> list[list[set[str]]]:
+    """The lists of an answer ("red, yellow and blue"; "- the tricuspid valve" on lines), each item as the
+    keys of its content words; words every item has ("valve") are left out of each."""
+    found: list[list[set[str]]] = []
+    items: list[set[str]] = []
+    joined = False  # a separator since the last item's words
+    for token in [*tokens, None]:
+        if token is not None and token.pos_ in ("NOUN", "PROPN", "ADJ") and not token.is_stop:
+            if joined or not items:
+                items.append(set())
+            items[-1].add(_key(token))
+            joined = False
+        elif token is not None and (token.lower_ in LIST_SEPARATORS or token.is_space) and items:
+            joined = True
+        elif token is None or token.lower_ not in ARTICLES:
+            if len(items) >= 2:
+                common = set.intersection(*items)
+                found.append([item - common for item in items])
+            items, joined = [], False
+    return found
+
+
+def _list_cut(reference: Any, missed: set[str]) -> bool:
+    """Whether an item of the reference's list of three or more is missed whole ("lead and tin" for "lead,
+    tin and antimony"; two names joined may be one name: "Physiology or Medicine")."""
+    return any(item and item <= missed for items in _lists(reference) if len(items) >= 3 for item in items)
+
+
+def _rival_item(answer: Any, reference: Reading, given: Reading) -> bool:
+    """Whether the answer lists beside the reference's items one that neither the reference nor the question
+    has ("red, yellow and blue" for "red, green and blue"): with an item missed, another took its place."""
+    return any(any(item & reference.keys for item in items) and any(
+        item and not item & reference.keys and not item & given.keys for item in items) for items in _lists(answer))
+
+
+def _reversed(reference: str, answer: str) -> str | None:
+    """The reference's "<word> to <opposite>" ("right to left") when the answer says it the other way only."""
+    ours, theirs = f" {plain(reference)} ", f" {plain(answer)} "
+    for word, opposite in OPPOSITES.items():
+        way = f" {word} to {opposite} "
+        if way in ours and way not in theirs and f" {opposite} to {word} " in theirs:
+            return way.strip()
+    return None
+
+
+def _dimension(question: str) -> str | None:
+    """The one dimension a question asks ("How high is the deck?": height), if it names one."""
+    asked = {DIMENSIONS[w] for w in plain(question).split() if w in DIMENSIONS}
+    return asked.pop() if len(asked) == 1 else None
+
+
+def _not_echoed(answer: str, question: str, run: int = 3) -> str:
+    """The answer's words outside every run of `run` or more words copied from the question ("The word
+    dictionary is spelled wrong in every dictionary" keeps "the word dictionary")."""
+    words, source = plain(answer).split(), f" {plain(question)} "
+    kept, i = [], 0
+    while i < len(words):
+        end = i + run
+        if end <= len(words) and f" {' '.join(words[i:end])} " in source:
+            while end < len(words) and f" {' '.join(words[i:end + 1])} " in source:
+                end += 1
+            i = end
+            continue
+        kept.append(words[i])
+        i += 1
+    return " ".join(kept)
+
+
 def _counted(question: Any) -> str | None:
     """What a "How many <things>...?" question counts, as a unit for a bare number of its reference."""
     tokens = [t for t in question if not t.is_space]
@@ -768,17 +971,29 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
                                 rationale="answers yes where the reference says no, or the other way"))
             continue
         if facts:
-            matched, missed, contradicted, half = match(facts, answer, given)
+            beyond = replace(read(model(_not_echoed(answers[n] or "", item["question"]))), quotes=answer.quotes) \
+                if any(f.in_question for f in facts) else answer
+            matched, missed, contradicted, half = match(facts, beyond, given, _dimension(item["question"]))
+            turned = _reversed(item["answer"], answers[n] or "")
+            if turned:  # "left to right" for "right to left": both words there, the direction the other way
+                matched = [f for f in matched if f.key not in turned.split()]
+                contradicted.append(Fact(turned, turned, "term"))
             score = round((len(matched) + len(half) / 2) / (len(matched) + len(missed) + len(contradicted) + len(half)),
                           DIGITS)
-            complete = not half and not any(f.kind in KEY_KINDS for f in missed)
+            complete = not half and not any(f.kind in KEY_KINDS for f in missed) and not _list_cut(
+                reference, {f.key for f in missed})
             label = thresholds.label(score, FACTS, bool(contradicted), complete)
-            hedged = label == CORRECT and (ALTERNATIVE.search(answers[n] or "") is not None or offers_alternatives(
-                docs[3 * n + 2], read(reference), given))
-            grades.append(Grade(FACTS, score, PARTLY if hedged else label,
+            if any(f.kind == "number" for f in contradicted) and not any(f.kind != "term" for f in matched + half):
+                label = WRONG  # a wrong number is wrong whatever words around it match ("28 hours on one battery")
+            said = read(reference) if label == CORRECT else None
+            hedged = said is not None and (ALTERNATIVE.search(answers[n] or "") is not None or offers_alternatives(
+                docs[3 * n + 2], said, given))
+            rival = said is not None and bool(missed) and _rival_item(docs[3 * n + 2], said, given)
+            grades.append(Grade(FACTS, score, PARTLY if hedged or rival else label,
                                 tuple(f.text for f in matched), tuple(f.text for f in missed),
                                 tuple(f.text for f in contradicted), tuple(f.text for f in half),
-                                "offers another answer beside it" if hedged else ""))
+                                "offers another answer beside it" if hedged else
+                                "lists another item in place of one it misses" if rival else ""))
             continue
         said = read(reference)
         covered = coverage(given, said, answer)
@@ -791,6 +1006,8 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
             grades.append(Grade(basis, 0.0, WRONG, rationale="repeats its input unchanged"))
         elif REFUSAL.match(answers[n] or ""):
             grades.append(Grade(basis, 0.0, WRONG, rationale="declines the task"))
+        elif ASKS_QUESTION.search(item["question"]) and "?" in item["answer"] and "?" not in (answers[n] or ""):
+            grades.append(Grade(basis, 0.0, WRONG, rationale="asked for a question, and asks none"))
         else:
             grades.append(None)
             fallback.append(n)
