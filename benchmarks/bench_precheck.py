@@ -9,8 +9,9 @@
    `sealed-2.jsonl` (a second set, 27 leaves, written apart from the code after that and read once,
    at the end of that tuning; studied after) and `labelled-3.jsonl` (the calibration part of a third
    set, 36 leaves, written apart again) and its sealed part `sealed-3.jsonl` (read once at the end of
-   that calibration, spent since), and a fourth set the same way, `labelled-4.jsonl` and `sealed-4.jsonl`
-   (docs/precheck.md says when each was read): leaf verdict accuracy, the known/partly-known/new confusion,
+   that calibration, spent since), and a fourth and a fifth set the same way, `labelled-4.jsonl` and
+   `sealed-4.jsonl`, `labelled-5.jsonl` and `sealed-5.jsonl` (docs/precheck.md says when each was read):
+   leaf verdict accuracy, the known/partly-known/new confusion,
    wrong-answer leaves rated `known`, and the per-answer label agreement. Targets: no wrong-answer leaf
    `known`, >= 90 % right.
    `PRECHECK_SEALED=PATH` (`benchmarks/run.py precheck --sealed PATH`) measures another set of the same
@@ -208,6 +209,8 @@ def main() -> None:
     print_verdicts("sealed-3.jsonl")
     print_verdicts("labelled-4.jsonl")
     print_verdicts("sealed-4.jsonl")
+    print_verdicts("labelled-5.jsonl")
+    print_verdicts("sealed-5.jsonl")
     if os.environ.get("PRECHECK_SEALED"):
         print_verdicts(Path(os.environ["PRECHECK_SEALED"]))
     if os.environ.get("PRECHECK_VERDICTS_ONLY"):

@@ -20,9 +20,15 @@ so the score reads facts instead.
 - Every score is rounded to 4 decimals before it is compared, so no label hangs on a floating-point
   tie and every CPU gives the same labels.
 
+- An amount in another unit of its quantity is the same amount within a conversion's rounding ("239,000
+  miles" for "384,400 km", "212 F" for "100 C"); a share is one however said ("half", "50 percent").
+  Other readings that no word count sees: an opposite in place of a word ("the right ventricle"), an
+  amount said of another dimension ("64 metres long" for "How high"), a list with another item in place
+  of a missed one or cut short, a question's own word said only inside words copied from it.
+
 What it cannot do: synonyms ("biggest" for "largest" counts only when the question holds the word),
-paraphrased definitions, arithmetic on units (2.49 kg for 249 g is a miss), or whether free text
-does its task well; docs/precheck.md says so for contributors.
+paraphrased definitions and explanations, or whether free text does its task well; docs/precheck.md
+says so for contributors.
 """
 
 from __future__ import annotations

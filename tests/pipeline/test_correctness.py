@@ -304,6 +304,83 @@ def test_months_amounts_yes_no_brackets_and_derived_words(case: str) -> None:
     assert grade(question, reference, answer).label == label
 
 
+# Amounts in other units and as shares, words that say the opposite, lists, and names with their extras
+# (from set five's calibration part, written apart from the code): most cases a reading the code before got
+# wrong, the others the line beside it that must not move.
+KESSA = "How high is Mount Kessa?"
+READINGS_UNITS_LISTS_NAMES = {
+    "miles for kilometres": ("How far is the Tarn light from the harbour?", "About 16 kilometres.",
+                             "It is roughly 10 miles away.", CORRECT),
+    "another distance in miles": ("How far is the Tarn light from the harbour?", "About 16 kilometres.",
+                                  "It is roughly 30 miles away.", WRONG),
+    "fahrenheit for celsius": ("At what temperature does the glaze melt?", "1,100 degrees Celsius.",
+                               "It melts at 2,012 degrees Fahrenheit.", CORRECT),
+    "the bracket's conversion": (KESSA, "4,200 metres (13,780 feet).", "Mount Kessa is 13,780 feet high.", CORRECT),
+    "another unit prefix": ("What is the output of the Brann turbine?", "12 MW.", "Its output is 12 kW.", WRONG),
+    "a third in percent": ("What share of the island is forest?", "About a third of it.",
+                           "Roughly 33 percent of the island is forest.", CORRECT),
+    "a sixth written 1/6": ("How strong is gravity on Pell's moon?", "One sixth of ours.",
+                            "About 1/6 of the gravity on Earth.", CORRECT),
+    "the noun a number counts": ("What are the moving parts of the Varn engine called?", "The rotors and the stators.",
+                                 "It has four rotors and two stators.", CORRECT),
+    "a wrong number among right words": ("What is the flight time of the Kestrel K2 drone?",
+                                         "35 minutes per battery charge.",
+                                         "It flies for 35 hours per battery charge.", WRONG),
+    "a direction the other way": ("In which direction is Tolvi script written?", "From right to left.",
+                                  "It is written from left to right.", WRONG),
+    "another dimension": ("How high is the Brenn viaduct above the river?", "64 metres.",
+                          "The Brenn viaduct is 64 metres long.", WRONG),
+    "two dimensions asked": ("How tall is the mast and how long is its boom?", "30 metres and 12 metres long.",
+                             "The mast is 30 metres tall and the boom is 12 metres long.", CORRECT),
+    "a rival list item": ("What are the three colours of the Harl flag?", "Red, green and white.",
+                          "The flag is red, yellow and white.", PARTLY),
+    "a list cut short": ("Which metals are in Kelder bronze?", "Copper, tin and zinc.",
+                         "Kelder bronze is copper and tin.", PARTLY),
+    "the question's word, echoed": ("What word is spelled wrong in every dictionary?", "The word 'wrong'.",
+                                    "The word dictionary is spelled wrong in every dictionary.", WRONG),
+    "the question's word, picked": ("What word is spelled wrong in every dictionary?", "The word 'wrong'.",
+                                    "It is the word 'wrong'.", CORRECT),
+    "a title left out": ("Who founded the Carrow Institute?", "Sir Edmund Rale.",
+                         "It was founded by Edmund Rale.", CORRECT),
+    "a generic last word shared": ("What is the lighthouse at Holt Point called?", "The Gannet Rock Light.",
+                                   "It is called the Holt Point Light.", WRONG),
+    "the place without its address": ("In which city did the Great Flood of 1919 happen?", "Boston, Massachusetts.",
+                                      "It happened in Boston.", CORRECT),
+    "a derived word": ("What causes the tides?", "The moon's gravity.", "The gravitational pull of the moon.",
+                       CORRECT),
+}
+
+
+@pytest.mark.parametrize("case", READINGS_UNITS_LISTS_NAMES)
+def test_units_shares_opposites_lists_and_names(case: str) -> None:
+    question, reference, answer, label = READINGS_UNITS_LISTS_NAMES[case]
+    assert grade(question, reference, answer).label == label
+
+
+def test_an_opposite_in_place_of_the_word_contradicts_it() -> None:
+    found = grade("Which side of the valley gets the morning sun?", "The eastern side.", "The western side.")
+    assert found.label == WRONG and found.contradicted == ("eastern",)
+
+
+def test_a_question_asked_for_must_be_asked() -> None:
+    question, context = "Turn this sentence into a question.", "The ferry leaves at noon."
+    similar = {"similarity": lambda a, b: [0.9] * len(a)}
+    statement = grade(question, "Does the ferry leave at noon?", "Yes, the ferry leaves at noon.", context, **similar)
+    assert statement.label == WRONG and statement.rationale == "asked for a question, and asks none"
+    assert grade(question, "Does the ferry leave at noon?", "Does the ferry leave at noon?", context,
+                 **similar).label == CORRECT
+
+
+def test_an_answer_copying_a_long_question_is_read_once_beyond_it() -> None:
+    """A hostile question (a merged leaf's) and an answer that copies all of it: the copied runs go in one
+    pass, and the question's own word is not found said beyond them."""
+    from pipeline.evaluate.correctness import _not_echoed
+
+    question = " ".join(f"w{i}" for i in range(3_000))
+    assert _not_echoed(question + " yes", question) == "yes"
+    assert _not_echoed("a b c d", "b c d e") == "a"  # a run of three copied words goes, a lone word stays
+
+
 def test_the_contradicted_month_is_named() -> None:
     question, reference, answer, _ = READINGS["month alone, another month"]
     assert grade(question, reference, answer).contradicted == ("October",)  # "every year" is no fact that saves it
