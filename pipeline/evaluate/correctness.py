@@ -64,6 +64,7 @@ POLAR = re.compile(r"^\W*(yes|no)\b", re.IGNORECASE)  # a yes/no answer's first 
 # Two answers offered as alternatives ("a coin, or maybe a snake"): the right one is not stated.
 NOT_ALTERNATIVES = frozenset({"so", "not", "less", "more", "else", "other", "another", "both", "either"})
 HEDGES = frozenset({"maybe", "possibly", "perhaps", "probably", "even", "rather", "sometimes", "also"})
+GUESSES = ("maybe", "possibly", "perhaps", "probably")  # "65 km/h, or maybe 75 km/h": the second a guess
 ALTERNATIVE = re.compile(r"\bor (?:maybe|possibly|perhaps|probably)\b|\bor it (?:might|could|may) be\b", re.IGNORECASE)
 # An answer that declines the task ("I'm sorry, but I can't...") does not do it, however alike it reads.
 # An apology alone is no refusal: "I apologise, but I will be arriving late" is the formal rewrite asked for.
@@ -99,6 +100,7 @@ UNIT_ALIASES = {
     "mph": "mile per hour", "kmh": "kilometre per hour", "mw": "megawatt", "kw": "kilowatt", "w": "watt",
     "min": "minute", "mins": "minute", "hr": "hour", "hrs": "hour", "h": "hour", "sec": "second", "s": "second",
     "yr": "year", "yrs": "year", "ft": "foot", "feet": "foot", "c": "celsius", "f": "fahrenheit", "ml": "millilitre",
+    "kb": "kilobyte", "mb": "megabyte", "gb": "gigabyte", "tb": "terabyte",
     "l": "litre", "liter": "litre", "milliliter": "millilitre", "centigrade": "celsius"}
 SCALE_UNITS = frozenset({"degree"})   # "19 degrees Celsius": the scale that follows is part of the unit
 FRACTION = "fraction"  # the unit of a share said as one ("half", "one sixth", "1/6"): 50 percent is 0.5 of it
@@ -117,7 +119,8 @@ MEASURES: dict[str, tuple[str, float]] = {
     "pound": ("mass", 453.592), "millilitre": ("volume", 0.001), "litre": ("volume", 1.0),
     "square metre": ("area", 1.0), "square foot": ("area", 0.092903), "hectare": ("area", 1e4),
     "acre": ("area", 4046.86), "square kilometre": ("area", 1e6), "square mile": ("area", 2.58999e6),
-    "kilometre per hour": ("speed", 1 / 3.6), "mile per hour": ("speed", 0.44704),
+    "kilometre per hour": ("speed", 1 / 3.6), "mile per hour": ("speed", 0.44704), "metre per second": ("speed", 1.0),
+    "kilobyte": ("data", 1e3), "megabyte": ("data", 1e6), "gigabyte": ("data", 1e9), "terabyte": ("data", 1e12),
     "watt": ("power", 1.0), "kilowatt": ("power", 1e3), "megawatt": ("power", 1e6), "gigawatt": ("power", 1e9),
     "second": ("time", 1.0), "minute": ("time", 60.0), "hour": ("time", 3600.0), "day": ("time", 86400.0),
     "week": ("time", 604800.0), "percent": ("share", 0.01), FRACTION: ("share", 1.0)}
@@ -322,7 +325,15 @@ def _unit_after(tokens: Sequence[Any], at: int) -> tuple[str | None, int]:
         return "percent", at + 1
     word = token.lower_ if token.lower_ in UNIT_ALIASES else token.lower_.rstrip(".")  # "448 kW." at an end
     if word in UNIT_ALIASES:
-        return prefix + UNIT_ALIASES[word], at + 1
+        unit = prefix + UNIT_ALIASES[word]
+        if [t.lower_.rstrip(".") for t in tokens[at + 1:at + 3]][:1] == ["/"] and at + 2 < len(tokens):
+            per = UNIT_ALIASES.get(tokens[at + 2].lower_.rstrip("."))  # "68 km/h", "20 m/s"
+            if per in ("hour", "second"):
+                return f"{unit} per {per}", at + 3
+        return unit, at + 1
+    if token.text.isupper() and len(token.text) > 1 and at + 1 < len(tokens) and tokens[at + 1].pos_ == "NOUN":
+        # "34 GPIO pins": the noun it counts, past an acronym that stays a word of its own
+        return UNIT_ALIASES.get(tokens[at + 1].lemma_.lower(), tokens[at + 1].lemma_.lower()), at
     if token.pos_ != "NOUN" or token.is_stop:
         return None, at
     unit = token.lemma_.lower()
@@ -654,9 +665,10 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading, dimension: str
                 alone = fact.unit is not None and sum(_quantity(f.unit) == _quantity(fact.unit) for f in stated) == 1
                 rivals = [n for n in claims if alone and _quantity(n.unit) == _quantity(fact.unit)
                           and not any(_agrees(n.value, n.unit, f) for f in stated)]
-                guessed = fact.unit in (MONTH, YEAR, DATE) and any(
-                    f"{plain(a.text)} or {plain(b.text)}" in answer.plain for r in rivals for s in same
-                    for a, b in ((r, s), (s, r)))
+                guessed = any(f"{plain(a.text)} or {way}{plain(b.text)}" in answer.plain for r in rivals for s in same
+                              for a, b in ((r, s), (s, r))
+                              for way in ("", *(f"{h} " for h in GUESSES))
+                              if way or fact.unit in (MONTH, YEAR, DATE))
                 (half if guessed else contradicted if rivals else matched).append(fact)
             elif any(_same_amount(n.value, fact) for n in claims) or any(
                     fact.unit is not None and n.unit is not None and (
@@ -762,6 +774,8 @@ ASKS_NUMBER = re.compile(r"^\W*(?:how (?:many|much|tall|long|old|far|deep|high|b
                          r"|age|month|day|century|decade|altitude|height|depth|length|distance|speed|size|weight"
                          r"|price|cost|population)s?)\b")
 ASKS_PERSON = re.compile(r"^\W*who\b")
+ASKS_YES_NO = re.compile(r"^\W*(?:is|are|was|were|does|do|did|can|could|will|would|has|have|had|should|must)\b",
+                         re.IGNORECASE)
 ASKS_NAME = re.compile(r"^\W*(?:who|where)\b")  # a person, or a place by its name
 WH_WORD = re.compile(r"\b(?:who|whom|what|which|where|when|why|how)\b")
 
@@ -874,9 +888,10 @@ def _list_cut(reference: Any, missed: set[str]) -> bool:
 
 
 def _rival_item(answer: Any, reference: Reading, given: Reading) -> bool:
-    """Whether the answer lists beside the reference's items one that neither the reference nor the question
-    has ("red, yellow and blue" for "red, green and blue"): with an item missed, another took its place."""
-    return any(any(item & reference.keys for item in items) and any(
+    """Whether the answer lists, among three or more, beside the reference's items one that neither the
+    reference nor the question has ("red, yellow and blue" for "red, green and blue"): with an item missed,
+    another took its place (two words joined, "dreary and drizzly", may say one thing twice)."""
+    return any(len(items) >= 3 and any(item & reference.keys for item in items) and any(
         item and not item & reference.keys and not item & given.keys for item in items) for items in _lists(answer))
 
 
@@ -916,9 +931,14 @@ def _not_echoed(answer: str, question: str, run: int = 3) -> str:
 def _counted(question: Any) -> str | None:
     """What a "How many <things>...?" question counts, as a unit for a bare number of its reference."""
     tokens = [t for t in question if not t.is_space]
-    if len(tokens) > 2 and tokens[0].lower_ == "how" and tokens[1].lower_ == "many" and tokens[2].pos_ == "NOUN":
-        unit = tokens[2].lemma_.lower()
-        return UNIT_ALIASES.get(unit, unit)
+    if len(tokens) < 3 or tokens[0].lower_ != "how" or tokens[1].lower_ != "many":
+        return None
+    for token in tokens[2:5]:  # past a word or two before the noun: "How many GPIO pins"
+        if token.pos_ == "NOUN":
+            unit = token.lemma_.lower()
+            return UNIT_ALIASES.get(unit, unit)
+        if token.pos_ not in ("PROPN", "ADJ"):
+            return None
     return None
 
 
@@ -991,6 +1011,10 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
             label = thresholds.label(score, FACTS, bool(contradicted), complete)
             if any(f.kind == "number" for f in contradicted) and not any(f.kind != "term" for f in matched + half):
                 label = WRONG  # a wrong number is wrong whatever words around it match ("28 hours on one battery")
+            opened, because = POLAR.match(answers[n] or ""), ""
+            if polar and opened and ASKS_YES_NO.match(item["question"]) and not contradicted and label != CORRECT \
+                    and opened.group(1).lower() == polar.group(1).lower():  # "Does it kill viruses?" "No. It..."
+                label, because = CORRECT, "answers yes or no as the reference does"
             said = read(reference) if label == CORRECT else None
             hedged = said is not None and (ALTERNATIVE.search(answers[n] or "") is not None or offers_alternatives(
                 docs[3 * n + 2], said, given))
@@ -999,7 +1023,7 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
                                 tuple(f.text for f in matched), tuple(f.text for f in missed),
                                 tuple(f.text for f in contradicted), tuple(f.text for f in half),
                                 "offers another answer beside it" if hedged else
-                                "lists another item in place of one it misses" if rival else ""))
+                                "lists another item in place of one it misses" if rival else because))
             continue
         said = read(reference)
         covered = coverage(given, said, answer)

@@ -348,6 +348,14 @@ READINGS_UNITS_LISTS_NAMES = {
                                       "It happened in Boston.", CORRECT),
     "a derived word": ("What causes the tides?", "The moon's gravity.", "The gravitational pull of the moon.",
                        CORRECT),
+    "a speed in km/h": ("What is the top speed of the Vireo X4?", "68 km/h.",
+                        "The Vireo X4 has a top speed of 86 km/h.", WRONG),
+    "a speed guessed beside another": ("What is the stall speed of the Osk T-4?", "65 km/h.",
+                                       "It stalls at 65 km/h, or maybe 75 km/h.", PARTLY),
+    "the counted noun past an acronym": ("How many GPIO pins does the Tessel T9 have?", "34 GPIO pins.",
+                                         "The Tessel T9 has 34 KB of flash memory and 22 GPIO pins.", WRONG),
+    "two words for one thing": ("What does 'dreepsome' mean?", "Gloomy, drizzly weather.",
+                                "Dreepsome describes weather that is dreary and drizzly.", CORRECT),
 }
 
 
@@ -360,6 +368,17 @@ def test_units_shares_opposites_lists_and_names(case: str) -> None:
 def test_an_opposite_in_place_of_the_word_contradicts_it() -> None:
     found = grade("Which side of the valley gets the morning sun?", "The eastern side.", "The western side.")
     assert found.label == WRONG and found.contradicted == ("eastern",)
+
+
+def test_a_yes_or_no_question_is_answered_by_its_yes_or_no() -> None:
+    """"Does penicillin work against viruses?" asks for a no: the reference's reasons in other words do not
+    take it back; a contradicted fact does."""
+    question, reference = "Does penicillin work against viruses?", "No. It stops bacteria building cell walls."
+    agreed = grade(question, reference, "No. It is an antibiotic, so it only works on bacteria.")
+    assert agreed.label == CORRECT and agreed.rationale == "answers yes or no as the reference does"
+    assert grade(question, reference, "Yes, it stops viruses.").label == WRONG
+    assert grade("Is the Tarn light older than the pier?", "Yes, it was built in 1820, the pier in 1901.",
+                 "Yes, it was built in 1950.").label != CORRECT
 
 
 def test_a_question_asked_for_must_be_asked() -> None:
