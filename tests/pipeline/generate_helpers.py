@@ -120,3 +120,22 @@ class ProbabilityBackend(ScriptedBackend):
     def option_probabilities(self, choice: Choice) -> list[float]:
         self.choices.append(choice)
         return self.probabilities(choice)
+
+
+def noisy_tiny_model(dest: Path) -> Path:
+    """The tiny model with larger random weights, saved in `dest`: its default init replies the same token to
+    everything, which would make equal replies prove nothing."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from pipeline.models import tiny_model
+
+    folder = tiny_model(dest, hidden=64, vocab=400)
+    model = AutoModelForCausalLM.from_pretrained(folder)
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for weight in model.parameters():
+            if weight.dim() > 1:
+                weight.copy_(torch.randn(weight.shape, generator=generator) * 0.3)
+    model.save_pretrained(folder)
+    return folder

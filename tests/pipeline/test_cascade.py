@@ -11,6 +11,7 @@ import torch
 from pipeline.generate.cascade import Start, Starts, attention
 from pipeline.generate.teacher import LocalBackend
 from pipeline.models import tiny_model
+from tests.pipeline.generate_helpers import noisy_tiny_model
 
 torch.set_num_threads(1)
 
@@ -59,18 +60,7 @@ def test_more_than_one_new_token_a_row_is_refused():
 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
-    """The tiny model with larger random weights (its default init replies one token to everything)."""
-    from transformers import AutoModelForCausalLM
-
-    folder = tiny_model(tmp_path_factory.mktemp("tiny") / "model", hidden=64, vocab=400)
-    model = AutoModelForCausalLM.from_pretrained(folder)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for weight in model.parameters():
-            if weight.dim() > 1:
-                weight.copy_(torch.randn(weight.shape, generator=generator) * 0.3)
-    model.save_pretrained(folder)
-    return LocalBackend(folder, batch_size=1)
+    return LocalBackend(noisy_tiny_model(tmp_path_factory.mktemp("tiny") / "model"), batch_size=1)
 
 
 QUESTIONS = ["hi", "What is a word that means happy?", "Is the sky blue?", "dog", "Which planet is largest?"]

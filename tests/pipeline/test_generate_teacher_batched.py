@@ -8,7 +8,7 @@ import torch
 
 from pipeline.generate.decoding import Row
 from pipeline.generate.teacher import Choice, LocalBackend, Request, Teacher
-from pipeline.models import tiny_model
+from tests.pipeline.generate_helpers import noisy_tiny_model
 
 torch.set_num_threads(1)
 
@@ -24,19 +24,7 @@ def _chat(text: str) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """The tiny model with larger random weights: its default init replies the same token to everything,
-    which would make equal replies prove nothing."""
-    from transformers import AutoModelForCausalLM
-
-    folder = tiny_model(tmp_path_factory.mktemp("tiny") / "model", hidden=64, vocab=400)
-    model = AutoModelForCausalLM.from_pretrained(folder)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for weight in model.parameters():
-            if weight.dim() > 1:
-                weight.copy_(torch.randn(weight.shape, generator=generator) * 0.3)
-    model.save_pretrained(folder)
-    return folder
+    return noisy_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
 
 
 @pytest.fixture(scope="module")
