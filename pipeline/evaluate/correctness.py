@@ -660,15 +660,15 @@ def match(facts: Sequence[Fact], answer: Reading, given: Reading, dimension: str
                 # Another value of the same quantity beside the right one ("1,500 people died... about 150
                 # people") takes it back: the same unit (or a second year) where the reference states one
                 # value of that unit, so no other quantity of the answer can be meant. A time offered as
-                # one of two guesses ("December or January") is half known; two amounts across an "or"
-                # are often two quantities ("40 euros, or 14 euros for children").
+                # one of two guesses ("December or January"), or any amount beside a guess ("65 km/h, or
+                # maybe 75"), is half known; two amounts across a bare "or" are often two quantities ("40
+                # euros, or 14 euros for children").
                 alone = fact.unit is not None and sum(_quantity(f.unit) == _quantity(fact.unit) for f in stated) == 1
                 rivals = [n for n in claims if alone and _quantity(n.unit) == _quantity(fact.unit)
                           and not any(_agrees(n.value, n.unit, f) for f in stated)]
-                guessed = any(f"{plain(a.text)} or {way}{plain(b.text)}" in answer.plain for r in rivals for s in same
-                              for a, b in ((r, s), (s, r))
-                              for way in ("", *(f"{h} " for h in GUESSES))
-                              if way or fact.unit in (MONTH, YEAR, DATE))
+                ways = [f"or {h} " for h in GUESSES] + (["or "] if fact.unit in (MONTH, YEAR, DATE) else [])
+                guessed = any(f"{plain(a.text)} {way}{plain(b.text)}" in answer.plain for r in rivals for s in same
+                              for a, b in ((r, s), (s, r)) for way in ways)
                 (half if guessed else contradicted if rivals else matched).append(fact)
             elif any(_same_amount(n.value, fact) for n in claims) or any(
                     fact.unit is not None and n.unit is not None and (

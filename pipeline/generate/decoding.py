@@ -241,7 +241,7 @@ class Decoder:
         if self.started is None or self.started.ids != ids:
             self.started = None
             cache = prefill(self.model, ids).cache
-            self.started = Start(ids, cache) if plain_cache(cache) else Start(ids, None)
+            self.started = Start(ids, cache if plain_cache(cache) else None)
         return self.started if self.started.cache is not None else None
 
     def _starts(self) -> dict[str, Starts]:
