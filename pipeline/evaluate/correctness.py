@@ -997,33 +997,8 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
                                 rationale="answers yes where the reference says no, or the other way"))
             continue
         if facts:
-            beyond = replace(read(model(_not_echoed(answers[n] or "", item["question"]))), quotes=answer.quotes) \
-                if any(f.in_question for f in facts) else answer
-            matched, missed, contradicted, half = match(facts, beyond, given, _dimension(item["question"]))
-            turned = _reversed(item["answer"], answers[n] or "")
-            if turned:  # "left to right" for "right to left": both words there, the direction the other way
-                matched = [f for f in matched if f.key not in turned.split()]
-                contradicted.append(Fact(turned, turned, "term"))
-            score = round((len(matched) + len(half) / 2) / (len(matched) + len(missed) + len(contradicted) + len(half)),
-                          DIGITS)
-            complete = not half and not any(f.kind in KEY_KINDS for f in missed) and not _list_cut(
-                reference, {f.key for f in missed})
-            label = thresholds.label(score, FACTS, bool(contradicted), complete)
-            if any(f.kind == "number" for f in contradicted) and not any(f.kind != "term" for f in matched + half):
-                label = WRONG  # a wrong number is wrong whatever words around it match ("28 hours on one battery")
-            opened, because = POLAR.match(answers[n] or ""), ""
-            if polar and opened and ASKS_YES_NO.match(item["question"]) and not contradicted and label != CORRECT \
-                    and opened.group(1).lower() == polar.group(1).lower():  # "Does it kill viruses?" "No. It..."
-                label, because = CORRECT, "answers yes or no as the reference does"
-            said = read(reference) if label == CORRECT else None
-            hedged = said is not None and (ALTERNATIVE.search(answers[n] or "") is not None or offers_alternatives(
-                docs[3 * n + 2], said, given))
-            rival = said is not None and bool(missed) and _rival_item(docs[3 * n + 2], said, given)
-            grades.append(Grade(FACTS, score, PARTLY if hedged or rival else label,
-                                tuple(f.text for f in matched), tuple(f.text for f in missed),
-                                tuple(f.text for f in contradicted), tuple(f.text for f in half),
-                                "offers another answer beside it" if hedged else
-                                "lists another item in place of one it misses" if rival else because))
+            grades.append(_graded_by_facts(item, answers[n] or "", facts, given, reference,
+                                           (answer, docs[3 * n + 2]), thresholds))
             continue
         said = read(reference)
         covered = coverage(given, said, answer)
@@ -1052,6 +1027,40 @@ def grade_all(items: Sequence[dict[str, str]], answers: Sequence[str], *, thresh
         elif grade.label == CORRECT:
             grades[n] = Grade(grade.basis, grade.score, PARTLY, rationale="leaves out most of what the task asks for")
     return [g for g in grades if g is not None]
+
+
+def _graded_by_facts(item: dict[str, str], text: str, facts: list[Fact], given: Reading, reference: Any,
+                     parsed: tuple[Reading, Any], thresholds: Thresholds) -> Grade:
+    """One answer (`text`; `parsed`: its reading and its spaCy doc) graded by the facts of its reference:
+    their share, then the readings that cap or lift the label (a wrong number among right words, a yes/no
+    question, a guess beside it, a rival list item)."""
+    answer, answer_doc = parsed
+    beyond = replace(read(nlp()(_not_echoed(text, item["question"]))), quotes=answer.quotes) \
+        if any(f.in_question for f in facts) else answer
+    matched, missed, contradicted, half = match(facts, beyond, given, _dimension(item["question"]))
+    turned = _reversed(item["answer"], text)
+    if turned:  # "left to right" for "right to left": both words there, the direction the other way
+        matched = [f for f in matched if f.key not in turned.split()]
+        contradicted.append(Fact(turned, turned, "term"))
+    score = round((len(matched) + len(half) / 2) / (len(matched) + len(missed) + len(contradicted) + len(half)),
+                  DIGITS)
+    complete = not half and not any(f.kind in KEY_KINDS for f in missed) and not _list_cut(
+        reference, {f.key for f in missed})
+    label = thresholds.label(score, FACTS, bool(contradicted), complete)
+    if any(f.kind == "number" for f in contradicted) and not any(f.kind != "term" for f in matched + half):
+        label = WRONG  # a wrong number is wrong whatever words around it match ("28 hours on one battery")
+    polar, opened, because = POLAR.match(item["answer"]), POLAR.match(text), ""
+    if polar and opened and ASKS_YES_NO.match(item["question"]) and not contradicted and label != CORRECT \
+            and opened.group(1).lower() == polar.group(1).lower():  # "Does it kill viruses?" "No. It..."
+        label, because = CORRECT, "answers yes or no as the reference does"
+    said = read(reference) if label == CORRECT else None
+    hedged = said is not None and (ALTERNATIVE.search(text) is not None or offers_alternatives(answer_doc, said, given))
+    rival = said is not None and bool(missed) and _rival_item(answer_doc, said, given)
+    return Grade(FACTS, score, PARTLY if hedged or rival else label,
+                 tuple(f.text for f in matched), tuple(f.text for f in missed),
+                 tuple(f.text for f in contradicted), tuple(f.text for f in half),
+                 "offers another answer beside it" if hedged else
+                 "lists another item in place of one it misses" if rival else because)
 
 
 def _grade_text(items: Sequence[dict[str, str]], answers: Sequence[str], grades: list[Grade | None],
